@@ -1,0 +1,32 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench lab clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name recon --display-name "recon (Python 3)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/recon demo
+
+test: $(STAMP)
+	bash tools/ensure-chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m recon.bench
+
+lab: $(STAMP)
+	$(VENV)/bin/recon lab
+
+clean:
+	rm -rf $(VENV) .pytest_cache reports/*/

@@ -1,0 +1,126 @@
+"""What reconcile hands to the rest of recon: differences, a plan of frozen actions, and a summary.
+
+These dataclasses cross module boundaries (reconcile → approve → apply → report), so they are frozen and
+serialise to plain JSON. Values inside actions are canonical *strings* (``Decimal`` as its exact text,
+dates as ISO ``YYYY-MM-DD``, booleans as ``true``/``false``), so a plan file round-trips exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+import pandas as pd
+
+#: Columns of ``differences.csv`` (DESIGN.md section 4), in order.
+DIFF_COLUMNS: tuple[str, ...] = (
+    "run_id", "object", "precoro_id", "xero_id", "label", "field", "precoro_value", "xero_value",
+    "baseline_value", "kind", "direction", "action", "reason",
+)
+DIFF_KINDS = ("only_in_precoro", "only_in_xero", "mismatch", "conflict", "blocked_edit", "rounding", "match_candidate")
+DIRECTIONS = ("to_xero", "to_precoro", "none")
+OPERATIONS = ("create", "update", "archive", "link")
+NO_CHANGES = "No objects needed to be updated."
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON text: sorted keys, no spaces, non-ASCII kept (used for ids, fingerprints and files)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def digest(value: Any, length: int = 16) -> str:
+    """Short, stable hex digest of a JSON-able value."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change recon proposes to make in one system.
+
+    ``keys`` holds ``precoro_id`` and/or ``xero_id`` of the record (and, for lines, of the document);
+    ``new`` the values to write, ``old`` the values they replace as seen in the target when the plan was
+    made (used to refuse stale actions). ``id`` is derived from the rest, so the same change always has the
+    same id (it is also the idempotency key of the write).
+    """
+
+    kind: str
+    target: str
+    op: str
+    keys: Mapping[str, str]
+    new: Mapping[str, Any]
+    old: Mapping[str, Any]
+    reason: str
+    difference: str = "mismatch"
+    label: str = ""
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            object.__setattr__(self, "id", self.compute_id())
+
+    def compute_id(self) -> str:
+        body = {"kind": self.kind, "target": self.target, "op": self.op, "keys": dict(self.keys),
+                "new": dict(self.new), "old": dict(self.old)}
+        return f"{self.kind}-{self.op}-{digest(body, 12)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["keys"], d["new"], d["old"] = dict(self.keys), dict(self.new), dict(self.old)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Action":
+        return cls(**{k: d[k] for k in ("kind", "target", "op", "keys", "new", "old", "reason", "difference", "label", "id")})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The actions proposed by one reconciliation. ``fingerprint`` binds decisions to exactly this plan."""
+
+    run_id: str
+    kinds: tuple[str, ...]
+    actions: tuple[Action, ...]
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            object.__setattr__(self, "fingerprint", self.compute_fingerprint())
+
+    def compute_fingerprint(self) -> str:
+        """Hash over the kinds and every action's content (not the run id): same data, same fingerprint."""
+        return digest({"kinds": sorted(self.kinds), "actions": [a.to_dict() for a in self.actions]}, 32)
+
+    def to_json(self) -> str:
+        return json.dumps({"run_id": self.run_id, "kinds": list(self.kinds), "fingerprint": self.fingerprint,
+                           "actions": [a.to_dict() for a in self.actions]}, indent=2, sort_keys=True,
+                          ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        d = json.loads(text)
+        return cls(run_id=d["run_id"], kinds=tuple(d["kinds"]), fingerprint=d["fingerprint"],
+                   actions=tuple(Action.from_dict(a) for a in d["actions"]))
+
+    def by_id(self) -> dict[str, Action]:
+        return {a.id: a for a in self.actions}
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The result of reconcile: differences (``DIFF_COLUMNS``), the plan, a summary frame per kind,
+    the rounding analysis of POs and bills, and the rounding-settings check."""
+
+    differences: pd.DataFrame
+    plan: Plan
+    summary: pd.DataFrame
+    rounding: pd.DataFrame = field(default_factory=pd.DataFrame)
+    settings_check: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The plain sentence for the terminal and the report."""
+        if not self.plan.actions and self.differences.empty:
+            return NO_CHANGES
+        return f"{len(self.differences)} differences, {len(self.plan.actions)} proposed actions."

@@ -1,0 +1,287 @@
+"""The canonical schema: one set of columns per kind, the same on the Xero and the Precoro side.
+
+A snapshot holds, for each system and *frame*, one DataFrame in this schema. Record kinds are the eight of
+DESIGN.md; purchase orders and bills also have a lines frame (``purchase_order_lines``, ``bill_lines``) keyed
+by ``doc_id``.
+
+Column types (``Column.type``) and their pandas form:
+
+==========  ==========================================  =============================================
+type        pandas dtype                                values
+==========  ==========================================  =============================================
+id, text    ``string``                                  ``str`` or ``<NA>``; ids are never numbers
+money       ``object``                                  ``decimal.Decimal`` or ``None`` (2 dp amounts)
+unit        ``object``                                  ``Decimal`` unit amounts/prices (up to 4 dp)
+quantity    ``object``                                  ``Decimal``
+rate        ``object``                                  ``Decimal`` percentage (15 means 15 %)
+date        ``object``                                  ``datetime.date`` or ``None``
+timestamp   ``datetime64[ns, UTC]``                     aware UTC instants or ``NaT``
+bool        ``boolean``                                 ``True``/``False``/``<NA>``
+int         ``Int64``                                   integers or ``<NA>``
+==========  ==========================================  =============================================
+
+Every record frame has ``id`` (the record's id in its own system: a Xero GUID, Xero's ``TaxType`` for tax
+rates, a Precoro ``id``, or the ``idn`` for Precoro documents), ``xero_id`` (the Xero id of the record it is
+integrated with: the same as ``id`` on the Xero side, Precoro's ``xeroId``/``externalId`` on the other, empty
+when not integrated), ``active`` and ``updated_at``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from recon.errors import DataError
+
+KINDS: tuple[str, ...] = (
+    "supplier", "item", "account", "tracking_option", "tax_rate", "purchase_order", "bill", "payment",
+)
+SYSTEMS: tuple[str, ...] = ("precoro", "xero")
+LINE_FRAMES: dict[str, str] = {"purchase_order": "purchase_order_lines", "bill": "bill_lines"}
+
+#: Canonical document statuses (POs and bills) on both sides.
+DOC_STATUSES: tuple[str, ...] = (
+    "draft", "submitted", "approved", "rejected", "revision", "billed", "partly_paid", "paid",
+    "cancelled", "closed", "voided", "deleted",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column: its type, whether reconcile compares it, and its meaning."""
+
+    name: str
+    type: str
+    doc: str
+    compare: bool = True
+    #: absolute tolerance for money comparisons (as a string so the dataclass stays hashable and exact)
+    tolerance: str = "0"
+
+
+def _common(*cols: Column) -> tuple[Column, ...]:
+    return (
+        Column("id", "id", "the record's id in its own system", compare=False),
+        Column("xero_id", "id", "Xero id of the integrated counterpart (Xero side: same as id)", compare=False),
+        *cols,
+        Column("active", "bool", "active (not archived, disabled, deleted or cancelled)"),
+        Column("updated_at", "timestamp", "last change in its own system (UTC)", compare=False),
+    )
+
+
+_DOC_HEADER = (
+    Column("number", "text", "document number (Precoro: custom number, else IDN; bills: supplier invoice number first)"),
+    Column("supplier_id", "id", "supplier's id in the same system", compare=False),
+    Column("supplier_xero_id", "id", "Xero ContactID of the supplier (Precoro: the supplier's xeroId)"),
+    Column("date", "date", "document date (Precoro PO: creation date; bill: issue date)"),
+    Column("currency", "text", "ISO currency code"),
+    Column("status", "text", f"canonical status, one of {', '.join(DOC_STATUSES)}"),
+    Column("line_amount_types", "text", "Exclusive, Inclusive or NoTax", compare=False),
+    Column("subtotal", "money", "sum of line amounts net of tax", tolerance="0"),
+    Column("total_tax", "money", "total tax", tolerance="0"),
+    Column("total", "money", "document total", tolerance="0"),
+)
+
+_LINE = (
+    Column("doc_id", "id", "id of the document in the same system", compare=False),
+    Column("line_no", "int", "1-based position of the line in its document", compare=False),
+    Column("line_id", "id", "the line's own id in its system", compare=False),
+    Column("item_code", "text", "Xero item Code / Precoro sku of an integrated item; empty for description lines"),
+    Column("description", "text", "line description (item name for Precoro catalogue lines)"),
+    Column("quantity", "quantity", "quantity"),
+    Column("unit_amount", "unit", "unit price, up to 4 dp"),
+    Column("account_code", "text", "Xero account code (Precoro: the 'Xero Chart of Accounts' ICF option code)"),
+    Column("tax_type", "text", "Xero TaxType (Precoro: the tax's xeroId)"),
+    Column("tax_rate", "rate", "tax percentage of the line"),
+    Column("tax_amount", "money", "tax of the line as that system computed it"),
+    Column("line_amount", "money", "line amount as that system computed it"),
+    Column("tracking1_category", "text", "first tracking category name"),
+    Column("tracking1_option", "text", "first tracking option name"),
+    Column("tracking2_category", "text", "second tracking category name"),
+    Column("tracking2_option", "text", "second tracking option name"),
+)
+
+FRAMES: dict[str, tuple[Column, ...]] = {
+    "supplier": _common(
+        Column("name", "text", "supplier / contact name"),
+        Column("email", "text", "main e-mail (Precoro: first contact's e-mail)"),
+        Column("phone", "text", "main phone number"),
+        Column("tax_number", "text", "tax number (VAT/GST/ABN...)"),
+        Column("company_number", "text", "business registration number"),
+        Column("currency", "text", "default currency"),
+        Column("address_line1", "text", "street address"),
+        Column("city", "text", "city"),
+        Column("region", "text", "region / state"),
+        Column("postal_code", "text", "postal code"),
+        Column("country", "text", "country"),
+    ),
+    "item": _common(
+        Column("code", "text", "Xero Code = Precoro sku"),
+        Column("name", "text", "item name"),
+        Column("description", "text", "purchase description"),
+        Column("purchase_price", "unit", "purchase unit price (Precoro: price)"),
+        Column("account_code", "text", "purchases account code"),
+        Column("tax_type", "text", "purchases tax type", compare=False),
+    ),
+    "account": _common(
+        Column("code", "text", "account code"),
+        Column("name", "text", "account name"),
+        Column("type", "text", "Xero account type (Precoro side: empty)", compare=False),
+        Column("tax_type", "text", "default tax type (Precoro side: empty)", compare=False),
+    ),
+    "tracking_option": _common(
+        Column("category_id", "id", "Xero TrackingCategoryID / Precoro item custom field id", compare=False),
+        Column("category", "text", "tracking category name (Precoro: the ICF's name)"),
+        Column("name", "text", "option name"),
+    ),
+    "tax_rate": _common(
+        Column("tax_type", "text", "Xero TaxType (Precoro: the tax's xeroId)"),
+        Column("name", "text", "tax rate name"),
+        Column("rate", "rate", "effective rate in percent"),
+    ),
+    "purchase_order": _common(
+        *_DOC_HEADER,
+        Column("delivery_date", "date", "delivery date"),
+        Column("reference", "text", "reference", compare=False),
+    ),
+    "bill": _common(
+        *_DOC_HEADER,
+        Column("due_date", "date", "due date (Precoro: requiredDate)"),
+        Column("amount_paid", "money", "amount paid so far", compare=False),
+        Column("amount_due", "money", "amount still due", compare=False),
+    ),
+    "payment": _common(
+        Column("bill_id", "id", "id of the paid bill in the same system", compare=False),
+        Column("bill_xero_id", "id", "Xero InvoiceID of the paid bill"),
+        Column("date", "date", "payment date"),
+        Column("amount", "money", "amount paid, in the bill's currency", tolerance="0.01"),
+        Column("currency", "text", "currency", compare=False),
+        Column("reference", "text", "payment reference", compare=False),
+    ),
+    "purchase_order_lines": _LINE,
+    "bill_lines": _LINE,
+}
+
+#: Every frame name, record kinds first then lines frames (the order of fetch output).
+FRAME_NAMES: tuple[str, ...] = (*KINDS, *LINE_FRAMES.values())
+
+_DTYPES = {
+    "id": "string", "text": "string", "money": "object", "unit": "object", "quantity": "object",
+    "rate": "object", "date": "object", "timestamp": "datetime64[ns, UTC]", "bool": "boolean", "int": "Int64",
+}
+DECIMAL_TYPES = frozenset({"money", "unit", "quantity", "rate"})
+
+
+def columns(frame: str) -> list[str]:
+    """Column names of ``frame`` in canonical order."""
+    return [c.name for c in FRAMES[frame]]
+
+
+def compared(frame: str) -> list[Column]:
+    """Columns reconcile compares field by field."""
+    return [c for c in FRAMES[frame] if c.compare]
+
+
+def empty(frame: str) -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes."""
+    return pd.DataFrame({c.name: pd.Series([], dtype=_DTYPES[c.type]) for c in FRAMES[frame]})
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """Exact decimal from a JSON number, string or Decimal (never through binary float arithmetic)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if value is pd.NA:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an amount")
+    if isinstance(value, (int, str)):
+        text = str(value).strip()
+        if text == "":
+            return None
+        return Decimal(text)
+    if isinstance(value, float):
+        # A float here came from a JSON parser; its shortest repr is the number that was written.
+        return Decimal(repr(value))
+    raise TypeError(f"cannot read {type(value).__name__} as an amount")
+
+
+def to_date(value: Any) -> dt.date | None:
+    """A ``datetime.date`` from a date, a datetime (its UTC day) or an ISO string."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc)
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date() if "T" in text else dt.date.fromisoformat(text[:10])
+    raise TypeError(f"cannot read {type(value).__name__} as a date")
+
+
+def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | None, ids: pd.Series) -> pd.Series:
+    kind = col.type
+    if kind in DECIMAL_TYPES or kind == "date":
+        convert = to_decimal if kind in DECIMAL_TYPES else to_date
+        out = []
+        for rid, value in zip(ids, series.tolist()):
+            try:
+                out.append(convert(value))
+            except (InvalidOperation, TypeError, ValueError) as exc:
+                raise DataError(
+                    f"{value!r} is not a valid {kind} ({exc})", system=system, kind=frame,
+                    record=None if rid is None or rid is pd.NA else str(rid), field=col.name, value=value,
+                ) from None
+        return pd.Series(out, index=series.index, dtype="object")
+    try:
+        if kind == "timestamp":
+            return pd.to_datetime(series, utc=True).astype("datetime64[ns, UTC]")
+        if kind in ("id", "text"):
+            # ids and numbers stay text: 00123 and 123 are different document numbers
+            return series.map(lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)).astype("string")
+        if kind == "bool":
+            return series.astype("boolean")
+        if kind == "int":
+            return series.astype("Int64")
+    except (TypeError, ValueError) as exc:
+        bad = ids.iloc[0] if len(ids) else None
+        raise DataError(f"column cannot be read as {kind}: {exc}", system=system, kind=frame, field=col.name,
+                        record=None if bad is None else str(bad)) from None
+    raise AssertionError(f"unknown column type {kind}")
+
+
+def conform(df: pd.DataFrame | Iterable[Mapping[str, Any]], frame: str, *, system: str | None = None) -> pd.DataFrame:
+    """Return ``df`` (or records) with exactly the canonical columns of ``frame``, in order and typed.
+
+    Missing columns are added empty; unknown columns are an error (they mean a mapping bug). A value that
+    cannot be converted raises :class:`DataError` naming the record id and the field.
+    """
+    if frame not in FRAMES:
+        raise DataError(f"unknown frame {frame!r}; known: {', '.join(FRAME_NAMES)}")
+    if not isinstance(df, pd.DataFrame):
+        df = pd.DataFrame.from_records(list(df))
+    if df.empty and len(df.columns) == 0:
+        return empty(frame)
+    names = columns(frame)
+    unknown = [c for c in df.columns if c not in names]
+    if unknown:
+        raise DataError(f"unknown columns {unknown}", system=system, kind=frame)
+    idcol = "doc_id" if frame in LINE_FRAMES.values() else "id"
+    ids = df[idcol] if idcol in df.columns else pd.Series([None] * len(df), index=df.index)
+    out = {}
+    for col in FRAMES[frame]:
+        series = df[col.name] if col.name in df.columns else pd.Series([None] * len(df), index=df.index, dtype="object")
+        out[col.name] = _coerce_column(series, col, frame, system, ids)
+    return pd.DataFrame(out, index=df.index).reset_index(drop=True)

@@ -1,0 +1,57 @@
+"""The canonical schema: types, exact decimals, ids as text, and errors that name record and field."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from recon import schema
+from recon.errors import DataError
+from recon.snapshot import Snapshot
+
+
+@pytest.mark.parametrize("frame", schema.FRAME_NAMES)
+def test_every_frame_has_ids_and_conforms_empty(frame):
+    df = schema.empty(frame)
+    assert list(df.columns) == schema.columns(frame)
+    assert list(schema.conform(df, frame).columns) == schema.columns(frame)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("25.06", Decimal("25.06")), (25.1, Decimal("25.1")), (3, Decimal(3)), (Decimal("0.0001"), Decimal("0.0001")),
+     ("", None), (None, None)],
+)
+def test_to_decimal_is_exact(value, expected):
+    assert schema.to_decimal(value) == expected
+
+
+def test_document_numbers_stay_text():
+    df = schema.conform([{"id": "7", "number": "00123", "total": "10.10", "date": "2024-01-31"}], "bill")
+    assert df.loc[0, "number"] == "00123"
+    assert df.loc[0, "total"] == Decimal("10.10")
+    assert df.loc[0, "date"] == dt.date(2024, 1, 31)
+
+
+def test_bad_value_names_record_and_field():
+    with pytest.raises(DataError, match=r"precoro/bill/42 field 'total'"):
+        schema.conform([{"id": "42", "total": "12,5"}], "bill", system="precoro")
+
+
+def test_unknown_column_is_a_mapping_error():
+    with pytest.raises(DataError, match="unknown columns"):
+        schema.conform([{"id": "1", "nmae": "x"}], "supplier")
+
+
+def test_snapshot_round_trips_through_parquet(tmp_path):
+    frame = schema.conform([{"id": "a", "name": "Acme", "active": True}], "supplier", system="xero")
+    lines = schema.conform([{"doc_id": "1", "line_no": 1, "quantity": "3", "unit_amount": "33.3333"}], "bill_lines")
+    snap = Snapshot(frames={("xero", "supplier"): frame, ("precoro", "bill_lines"): lines},
+                    raw={("xero", "supplier"): [{"ContactID": "a"}]}, meta={"xero": {"org": "Demo"}})
+    snap.save(tmp_path)
+    back = Snapshot.load(tmp_path)
+    pd.testing.assert_frame_equal(back.frame("xero", "supplier"), frame)
+    assert back.frame("precoro", "bill_lines").loc[0, "unit_amount"] == Decimal("33.3333")
+    assert back.raw[("xero", "supplier")] == [{"ContactID": "a"}]
+    assert back.counts() == {"precoro_bill_lines": 1, "xero_supplier": 1}
