@@ -1,0 +1,138 @@
+"""Exact money: every rounding recon does, in one place, on ``Decimal`` only.
+
+Xero (see reference/xero-api.md section 17): ``LineAmount = Quantity × UnitAmount`` rounded to 2 dp; tax is
+computed **per line** and rounded half-up to 2 dp, then summed; unit amounts are kept to 2 dp unless the
+request says ``unitdp=4``. ``Exclusive``: tax on top of the line amount; ``Inclusive``: the line amount
+includes tax (``tax = LineAmount × r / (100 + r)``); ``NoTax``: no tax.
+
+Precoro: a company setting gives the decimals of prices, quantities and totals (``precisionData``); lines
+and their tax are computed and rounded at that precision, half-up, and the document total is their sum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
+
+
+def step(places: int) -> Decimal:
+    """The quantum for ``places`` decimals: 2 → Decimal('0.01')."""
+    return Decimal(1).scaleb(-places)
+
+
+def quantize(value: Decimal, places: int) -> Decimal:
+    """Round half-up (away from zero on a tie, for negatives too) to ``places`` decimals."""
+    return value.quantize(step(places), rounding=ROUND_HALF_UP)
+
+
+def round2(value: Decimal) -> Decimal:
+    """Round to cents, half-up: Xero's rule for line amounts, tax and totals."""
+    return quantize(value, 2)
+
+
+@dataclass(frozen=True)
+class XeroLine:
+    """One line as Xero computes it."""
+
+    unit_amount: Decimal
+    line_amount: Decimal
+    tax_amount: Decimal
+
+
+def xero_line(quantity: Decimal, unit_amount: Decimal, rate: Decimal | None,
+              line_amount_types: str = "Exclusive", unitdp: int = 2) -> XeroLine:
+    """Xero's arithmetic for one line; ``rate`` is a percentage (15 for 15 %), ``unitdp`` 2 or 4."""
+    if line_amount_types not in LINE_AMOUNT_TYPES:
+        raise ValueError(f"LineAmountTypes must be one of {LINE_AMOUNT_TYPES}, not {line_amount_types!r}")
+    unit = quantize(unit_amount, 4 if unitdp == 4 else 2)
+    line = round2(quantity * unit)
+    return XeroLine(unit, line, xero_tax(line, rate, line_amount_types))
+
+
+def xero_tax(line_amount: Decimal, rate: Decimal | None, line_amount_types: str = "Exclusive") -> Decimal:
+    """Tax of one line, rounded to cents the way Xero does."""
+    if line_amount_types == "NoTax" or not rate:
+        return Decimal("0.00")
+    if line_amount_types == "Inclusive":
+        return round2(line_amount * rate / (HUNDRED + rate))
+    return round2(line_amount * rate / HUNDRED)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Document totals."""
+
+    subtotal: Decimal
+    total_tax: Decimal
+    total: Decimal
+
+
+def xero_totals(lines: Iterable[tuple[Decimal, Decimal]], line_amount_types: str = "Exclusive") -> Totals:
+    """Totals from ``(line_amount, tax_amount)`` pairs as Xero sums them."""
+    pairs = list(lines)
+    amount = sum((a for a, _ in pairs), Decimal("0.00"))
+    tax = sum((t for _, t in pairs), Decimal("0.00"))
+    if line_amount_types == "Inclusive":
+        return Totals(amount - tax, tax, amount)
+    return Totals(amount, tax, amount + tax)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Precoro's company rounding settings (``precisionData``): decimals of price, quantity and totals."""
+
+    price: int = 2
+    quantity: int = 2
+    total: int = 2
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "Precision":
+        data = data or {}
+        return cls(int(data.get("price", 2)), int(data.get("quantity", 2)), int(data.get("total", 2)))
+
+    def to_json(self) -> dict[str, int]:
+        return {"price": self.price, "quantity": self.quantity, "total": self.total}
+
+
+@dataclass(frozen=True)
+class PrecoroLine:
+    """One line as Precoro computes it under the company precision."""
+
+    price: Decimal
+    quantity: Decimal
+    net: Decimal
+    tax: Decimal
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.tax
+
+
+def precoro_line(quantity: Decimal, price: Decimal, percent: Decimal | None, precision: Precision) -> PrecoroLine:
+    """Precoro's arithmetic for one line: net price × quantity and its tax, each at the total precision."""
+    p = quantize(price, precision.price)
+    q = quantize(quantity, precision.quantity)
+    net = quantize(p * q, precision.total)
+    tax = quantize(net * (percent or ZERO) / HUNDRED, precision.total)
+    return PrecoroLine(p, q, net, tax)
+
+
+def precoro_totals(lines: Iterable[PrecoroLine], precision: Precision) -> Totals:
+    """Document totals in Precoro: sums of the lines' net and tax at the company precision."""
+    lines = list(lines)
+    zero = quantize(ZERO, precision.total)
+    net = sum((line.net for line in lines), zero)
+    tax = sum((line.tax for line in lines), zero)
+    return Totals(net, tax, net + tax)
+
+
+def fmt(value: Decimal | None, places: int | None = None) -> str:
+    """Canonical text of an amount (exact; fixed ``places`` when given). ``None`` → empty string."""
+    if value is None:
+        return ""
+    return format(quantize(value, places) if places is not None else value, "f")
