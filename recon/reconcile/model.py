@@ -124,3 +124,74 @@ class Reconciliation:
         if not self.plan.actions and self.differences.empty:
             return NO_CHANGES
         return f"{len(self.differences)} differences, {len(self.plan.actions)} proposed actions."
+
+
+VERDICTS = ("approve", "reject")
+RESULT_STATUSES = ("applied", "skipped", "refused", "failed", "dry_run")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A person's (or a policy's) verdict on one action of one plan, bound to the plan's fingerprint.
+
+    ``by`` is the person, or ``policy:<name>`` for an unattended run; ``at`` an ISO-8601 UTC instant from an
+    injected clock.
+    """
+
+    plan_fingerprint: str
+    action_id: str
+    verdict: str
+    by: str
+    at: str
+    comment: str = ""
+    policy: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What became of one action in an apply: ``status`` is one of ``RESULT_STATUSES``.
+
+    ``request`` is the exact request sent (or, in a dry run, that would be sent: method, path, body);
+    ``before``/``after`` the target's values around the write; ``target_id`` the record's id in the target.
+    """
+
+    action_id: str
+    status: str
+    message: str = ""
+    target_id: str = ""
+    request: Mapping[str, Any] = field(default_factory=dict)
+    before: Mapping[str, Any] = field(default_factory=dict)
+    after: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["request"], d["before"], d["after"] = dict(self.request), dict(self.before), dict(self.after)
+        return d
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one apply of one plan."""
+
+    run_id: str
+    plan_fingerprint: str
+    results: tuple[ActionResult, ...]
+    dry_run: bool = False
+
+    def counts(self) -> dict[str, int]:
+        """Actions per status, every status present (zeros included)."""
+        return {s: sum(1 for r in self.results if r.status == s) for s in RESULT_STATUSES}
+
+    def to_json(self) -> str:
+        return json.dumps({"run_id": self.run_id, "plan_fingerprint": self.plan_fingerprint, "dry_run": self.dry_run,
+                           "counts": self.counts(), "results": [r.to_dict() for r in self.results]},
+                          indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Outcome":
+        d = json.loads(text)
+        return cls(run_id=d["run_id"], plan_fingerprint=d["plan_fingerprint"], dry_run=d["dry_run"],
+                   results=tuple(ActionResult(**r) for r in d["results"]))
