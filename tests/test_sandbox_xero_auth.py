@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+from httpx import Response
 import pytest
 from xero_python.exceptions import HTTPStatusException
 
 from recon.config import SANDBOX_XERO_CLIENT_ID as CID, SANDBOX_XERO_CLIENT_SECRET as SECRET
-from xero_sdk import TENANT, Sdk, emu, make_sdk, sdk, served  # noqa: F401  (fixtures)
+from xero_sdk import HTTP, TENANT, Sdk, emu, make_sdk, sdk, served  # noqa: F401  (fixtures)
 
 ALLOWED_KEYS = {"access_token", "expires_in", "token_type", "scope", "refresh_token", "id_token"}
 
 
-def _token(url: str, auth=None, **form) -> httpx.Response:
-    return httpx.post(f"{url}/connect/token", data=form, auth=auth)
+def _token(url: str, auth=None, **form) -> Response:
+    return HTTP.post(f"{url}/connect/token", data=form, auth=auth)
 
 
 @pytest.mark.parametrize("how", ["form", "basic"])
@@ -42,7 +42,7 @@ def test_token_errors_are_400_with_oauth_codes(served, emu, form, auth, error) -
 
 
 def _authorise(url: str, scope: str = "openid offline_access accounting.transactions accounting.contacts") -> dict:
-    r = httpx.get(f"{url}/identity/connect/authorize", params={
+    r = HTTP.get(f"{url}/identity/connect/authorize", params={
         "response_type": "code", "client_id": CID, "redirect_uri": "http://localhost:8765/callback?x=1",
         "scope": scope, "state": "s-42"})
     assert r.status_code == 302
@@ -66,7 +66,7 @@ def test_authorisation_code_then_sdk_refresh_rotates_refresh_tokens(served, emu)
     reused = _token(served.url, grant_type="refresh_token", refresh_token=token["refresh_token"],
                     client_id=CID, client_secret=SECRET)
     assert reused.json() == {"error": "invalid_grant"}
-    code_reuse = httpx.get(f"{served.url}/identity/connect/authorize", params={"client_id": "bad", "redirect_uri": "http://x/cb"})
+    code_reuse = HTTP.get(f"{served.url}/identity/connect/authorize", params={"client_id": "bad", "redirect_uri": "http://x/cb"})
     assert code_reuse.status_code == 400
 
 
@@ -80,7 +80,7 @@ def test_no_refresh_token_without_offline_access(served, emu) -> None:
     ({"Authorization": "Basic abc"}, "AuthenticationUnsuccessful"),
 ])
 def test_missing_or_wrong_bearer_is_401_with_xeros_body(served, emu, headers, detail) -> None:
-    r = httpx.get(f"{served.url}/api.xro/2.0/Contacts", headers=headers)
+    r = HTTP.get(f"{served.url}/api.xro/2.0/Contacts", headers=headers)
     assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
     assert r.json() == {"Type": None, "Title": "Unauthorized", "Status": 401, "Detail": detail}
 
@@ -100,8 +100,8 @@ def test_connections_any_case_and_tenant_header(served, sdk: Sdk) -> None:
     [conn] = sdk.ident.get_connections()
     assert (conn.tenant_id, conn.tenant_type) == (TENANT, "ORGANISATION")
     auth = {"Authorization": f"Bearer {sdk.store['token']['access_token']}"}
-    assert httpx.get(f"{served.url}/connections", headers=auth).json()[0]["tenantId"] == TENANT
-    assert httpx.get(f"{served.url}/API.XRO/2.0/contacts", headers=auth).status_code == 200
+    assert HTTP.get(f"{served.url}/connections", headers=auth).json()[0]["tenantId"] == TENANT
+    assert HTTP.get(f"{served.url}/API.XRO/2.0/contacts", headers=auth).status_code == 200
     assert sdk.acc.get_contacts("").contacts == []  # a custom connection may send an empty tenant
-    wrong = httpx.get(f"{served.url}/api.xro/2.0/Contacts", headers={**auth, "xero-tenant-id": "other"})
+    wrong = HTTP.get(f"{served.url}/api.xro/2.0/Contacts", headers={**auth, "xero-tenant-id": "other"})
     assert wrong.status_code == 403

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-import httpx
 import pytest
 from xero_python.accounting import Contact, Contacts
 from xero_python.exceptions import AccountingBadRequestException, HTTPStatusException, RateLimitException
 
-from xero_sdk import TENANT, Sdk, chart, emu, sdk, served  # noqa: F401  (fixtures)
+from xero_sdk import HTTP, TENANT, Sdk, chart, emu, sdk, served  # noqa: F401  (fixtures)
 
 
 def test_remaining_headers_on_every_response_then_429_per_minute(emu, sdk: Sdk) -> None:
@@ -73,9 +72,9 @@ def test_injected_5xx_then_recovery_and_stats(served, emu, sdk: Sdk) -> None:
         sdk.acc.get_contacts(TENANT)
     assert err.value.status == 503
     assert sdk.acc.get_contacts(TENANT).contacts == []
-    stats = httpx.get(f"{served.url}/_sandbox/stats").json()
+    stats = HTTP.get(f"{served.url}/_sandbox/stats").json()
     assert stats["by_route"]["GET /api.xro/2.0/Contacts"] == 2
-    faults = httpx.get(f"{served.url}/_sandbox/faults").json()
+    faults = HTTP.get(f"{served.url}/_sandbox/faults").json()
     assert faults["injected"] == 1 and faults["limits"]["minute"] == 1_000_000
 
 
@@ -115,7 +114,7 @@ def test_malformed_requests_get_xero_errors_never_500(served, sdk: Sdk, method, 
     sdk.acc  # logged in
     headers = {"Authorization": f"Bearer {sdk.store['token']['access_token']}", "Content-Type": "application/json"}
     extra = {"If-Modified-Since": "not a date"} if path == "/Nothing" else {}
-    r = httpx.request(method, f"{served.url}/api.xro/2.0{path}", content=body, headers={**headers, **extra})
+    r = HTTP.request(method, f"{served.url}/api.xro/2.0{path}", content=body, headers={**headers, **extra})
     assert r.status_code == status, r.text
     if status == 400:
         assert r.json()["Type"] in ("ValidationException", "PostDataInvalidException", "QueryParseException")
@@ -123,9 +122,9 @@ def test_malformed_requests_get_xero_errors_never_500(served, sdk: Sdk, method, 
 
 def test_bad_if_modified_since_is_400(served, sdk: Sdk) -> None:
     headers = {"Authorization": f"Bearer {sdk.store['token']['access_token']}", "If-Modified-Since": "soon"}
-    assert httpx.get(f"{served.url}/api.xro/2.0/Contacts", headers=headers).status_code == 400
+    assert HTTP.get(f"{served.url}/api.xro/2.0/Contacts", headers=headers).status_code == 400
     headers["If-Modified-Since"] = "Wed, 21 Oct 2015 07:28:00 GMT"
-    assert httpx.get(f"{served.url}/api.xro/2.0/Contacts", headers=headers).status_code == 200
+    assert HTTP.get(f"{served.url}/api.xro/2.0/Contacts", headers=headers).status_code == 200
 
 
 def test_load_dump_round_trip_and_admin_reset(served, emu, sdk: Sdk) -> None:
@@ -133,11 +132,11 @@ def test_load_dump_round_trip_and_admin_reset(served, emu, sdk: Sdk) -> None:
     emu.load(chart())
     bill = _create_bill(sdk, _line("100"), _line("25.06"))
     _pay(sdk, bill.invoice_id, "20.00")
-    first = httpx.get(f"{served.url}/_sandbox/dump").json()
+    first = HTTP.get(f"{served.url}/_sandbox/dump").json()
     assert first == emu.dump() and first["Invoices"][0]["LineItems"][1]["UnitAmount"] == 25.06
-    assert httpx.post(f"{served.url}/_sandbox/reset", json={"seed": "empty"}).status_code == 200
+    assert HTTP.post(f"{served.url}/_sandbox/reset", json={"seed": "empty"}).status_code == 200
     assert emu.dump()["Invoices"] == []
-    r = httpx.post(f"{served.url}/_sandbox/load", content=json.dumps(first))
+    r = HTTP.post(f"{served.url}/_sandbox/load", content=json.dumps(first))
     assert r.status_code == 200 and r.json()["loaded"]["Payments"] == 1
     assert emu.dump() == first
 
@@ -145,10 +144,10 @@ def test_load_dump_round_trip_and_admin_reset(served, emu, sdk: Sdk) -> None:
 def test_a_get_loads_back_unchanged(served, emu, sdk: Sdk) -> None:
     emu.load(chart())
     auth = {"Authorization": f"Bearer {sdk.store['token']['access_token']}"}
-    got = httpx.get(f"{served.url}/api.xro/2.0/Items?unitdp=4", headers=auth).json()["Items"]
+    got = HTTP.get(f"{served.url}/api.xro/2.0/Items?unitdp=4", headers=auth).json()["Items"]
     emu.reset("empty")
     emu.load({k: v for k, v in chart().items() if k != "Items"} | {"Items": got})
-    assert httpx.get(f"{served.url}/api.xro/2.0/Items?unitdp=4", headers=auth).json()["Items"] == got
+    assert HTTP.get(f"{served.url}/api.xro/2.0/Items?unitdp=4", headers=auth).json()["Items"] == got
 
 
 @pytest.mark.parametrize("payload, message", [
@@ -161,7 +160,7 @@ def test_bad_loads_change_nothing_and_say_why(served, emu, payload, message) -> 
     with pytest.raises(ValueError, match=message):
         emu.load({"Contacts": [{"Name": "Good"}], **payload} if "Contacts" not in payload else payload)
     assert emu.dump() == before
-    r = httpx.post(f"{served.url}/_sandbox/load", json=payload)
+    r = HTTP.post(f"{served.url}/_sandbox/load", json=payload)
     assert r.status_code == 400 and re.search(message, r.json()["error"])
 
 
