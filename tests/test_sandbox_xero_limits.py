@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import re
 
 import pytest
@@ -132,11 +133,12 @@ def test_load_dump_round_trip_and_admin_reset(served, emu, sdk: Sdk) -> None:
     emu.load(chart())
     bill = _create_bill(sdk, _line("100"), _line("25.06"))
     _pay(sdk, bill.invoice_id, "20.00")
-    first = HTTP.get(f"{served.url}/_sandbox/dump").json()
-    assert first == emu.dump() and first["Invoices"][0]["LineItems"][1]["UnitAmount"] == 25.06
+    raw = HTTP.get(f"{served.url}/_sandbox/dump").content
+    first = json.loads(raw, parse_float=Decimal)
+    assert first == emu.dump() and first["Invoices"][0]["LineItems"][1]["UnitAmount"] == Decimal("25.0600")
     assert HTTP.post(f"{served.url}/_sandbox/reset", json={"seed": "empty"}).status_code == 200
     assert emu.dump()["Invoices"] == []
-    r = HTTP.post(f"{served.url}/_sandbox/load", content=json.dumps(first))
+    r = HTTP.post(f"{served.url}/_sandbox/load", content=raw)
     assert r.status_code == 200 and r.json()["loaded"]["Payments"] == 1
     assert emu.dump() == first
 

@@ -295,8 +295,7 @@ class Invoices(Document):
             out["Payments"] = [
                 {k: p[k] for k in ("PaymentID", "Date", "Amount", "Reference", "CurrencyRate") if k in p}
                 | {"HasAccount": False, "HasValidationErrors": False}
-                for p in store.all("Payments")
-                if p.get("Status") == "AUTHORISED" and (p.get("Invoice") or {}).get("InvoiceID") == record["InvoiceID"]
+                for p in store.payments_of(record["InvoiceID"]) if p.get("Status") == "AUTHORISED"
             ]
         return out
 
@@ -421,8 +420,8 @@ class Payments(Handler):
 
 def settle(store: Store, invoice: Record, extra: Record | None = None, removed: str | None = None) -> Record:
     """Recompute paid and due amounts and the PAID status from the invoice's live payments."""
-    payments = [p for p in store.all("Payments") if p.get("Status") == "AUTHORISED"
-                and p["Invoice"]["InvoiceID"] == invoice["InvoiceID"] and p["PaymentID"] != removed]
+    payments = [p for p in store.payments_of(invoice["InvoiceID"])
+                if p.get("Status") == "AUTHORISED" and p["PaymentID"] != removed]
     if extra is not None:
         payments.append(extra)
     paid = sum((p["Amount"] for p in payments), ZERO)
