@@ -15,7 +15,8 @@ from recon.sandbox.xero_rules import TrackingOptions
 from recon.sandbox.xero_store import HANDLERS, ID_FIELD, Context, Invalid, Record, Result, Store
 from recon.sandbox.xero_where import WhereError, order_terms, sort_records, where
 from recon.sandbox.xero_wire import (
-    dumps, is_guid, loads, norm_guid, parse_bool, parse_date, parse_http_date, parse_record, render, render_timestamp,
+    ZERO_GUID, dumps, is_guid, loads, norm_guid, parse_bool, parse_date, parse_http_date, parse_record, render,
+    render_timestamp,
 )
 import recon.sandbox.xero_docs  # noqa: F401  (registers the document handlers)
 
@@ -332,7 +333,7 @@ def _options(store: Store, req: Request, rest: list[str], ctx: Context) -> Reply
                 option = TrackingOptions.upsert(store, category, data, option_id)
                 results.append(Result(True, {**option, "StatusAttributeString": "OK"}))
             except Invalid as exc:
-                results.append(Result(False, {**data, "TrackingOptionID": option_id or "00000000-0000-0000-0000-000000000000",
+                results.append(Result(False, {**data, "TrackingOptionID": option_id or ZERO_GUID,
                                                "ValidationErrors": [{"Message": m} for m in exc.messages],
                                                "StatusAttributeString": "ERROR"}))
         return _results(store, "TrackingCategories", results, _bool_default(req.query, "summarizeerrors", True), ctx,

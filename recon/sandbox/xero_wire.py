@@ -294,7 +294,9 @@ def _type_of(key: str) -> str:
 def _parse_field(context: str, key: str, value: Any, errors: list[str], read_only: bool) -> Any:
     kind = _type_of(key)
     if kind == "number":
-        return value if type(value) is Decimal and value.is_finite() and abs(value) < _MAX_AMOUNT else parse_decimal(value)
+        if type(value) is Decimal and value.is_finite() and abs(value) < _MAX_AMOUNT:
+            return value
+        return parse_decimal(value)
     if kind == "text" and type(value) is str:
         check = _checker(context, key)
         if check is not None and not check(value):
