@@ -40,6 +40,8 @@ from recon.sandbox.precoro_store import FIELDS, ITEMS, OPTIONS, SUPPLIERS, TAXES
 DEFAULT_LIMITS = {"minute": 300, "hour": 1500, "day": 3000}
 LIMITER_NAMES = {"minute": "Minute limiter", "hour": "Hourly limiter", "day": "Daily limiter"}
 SEEDS = ("empty", "demo")
+#: The headers a client sends to the sandbox (fixed, public credentials; DESIGN.md section 4).
+AUTH_HEADERS = {"X-AUTH-TOKEN": SANDBOX_PRECORO_TOKEN, "email": SANDBOX_PRECORO_EMAIL}
 PAYLOAD_KEYS = ("company", "suppliers", "items", "taxes", "itemcustomfields", "purchaseorders", "invoices",
                 "payments")
 

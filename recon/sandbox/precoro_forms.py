@@ -217,7 +217,7 @@ def ref_id(field: str, value: Any) -> int:
 
 
 def currency(field: str, value: Any) -> str:
-    code = text(field, value, required=True, max_len=3)
+    code = text(field, value, required=True, max_len=40)
     if not code or not _CURRENCY.match(code):
         raise Invalid({field: "This value is not a valid currency."})
     return code
