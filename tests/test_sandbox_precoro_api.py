@@ -8,8 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from recon.sandbox.precoro import AUTH_HEADERS, PrecoroEmulator
-from recon.sandbox.server import ThreadedServer
+from recon.sandbox.precoro import ManualClock, PrecoroEmulator, running
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20+00:00
 DAY0 = datetime(2023, 12, 31, 10, tzinfo=timezone.utc)
@@ -18,17 +17,16 @@ BIG = {"minute": 100_000, "hour": 100_000, "day": 100_000}
 
 @pytest.fixture(scope="module")
 def served():
-    clock = [T0]
-    emu = PrecoroEmulator(limits=BIG, clock=lambda: clock[0])
-    with ThreadedServer(emu.app) as server, httpx.Client(base_url=server.url) as bare, \
-            httpx.Client(base_url=server.url, headers=AUTH_HEADERS) as client:
+    clock = ManualClock(T0)
+    emu = PrecoroEmulator(limits=BIG, clock=clock)
+    with running(emu) as client, httpx.Client(base_url=str(client.base_url)) as bare:
         yield emu, bare, client, clock
 
 
 @pytest.fixture()
 def api(served):
     emu, bare, client, clock = served
-    clock[0] = T0
+    clock.now = T0
     emu.reset("empty")
     return client, emu, clock
 
@@ -189,7 +187,7 @@ def test_create_supplier_from_a_bracket_form_or_json(api, kwargs):
 def test_put_replaces_currencies_and_bumps_update_date(api):
     client, emu, clock = api
     client.post("/suppliers", content=SUPPLIER_FORM, headers={"Content-Type": "application/x-www-form-urlencoded"})
-    clock[0] += 60
+    clock.now += 60
     r = client.put("/suppliers/101", data={"currencies[]": ["EUR"], "enable": "0"})
     assert r.status_code == 200, r.text
     body = client.get("/suppliers/101").json()
@@ -241,7 +239,7 @@ def test_put_to_an_existing_unique_code_is_refused(api):
 def test_patch_sets_external_id_and_bumps_update_date(api, path, create):
     client, emu, clock = api
     ident = client.post(path, data=create).json()["id"]
-    clock[0] += 3600
+    clock.now += 3600
     r = client.patch(f"{path}/{ident}", data={"externalId": "d0762700-5633-f111-bec2-000d3aed9274"})
     assert r.status_code == 200, r.text
     body = client.get(f"{path}/{ident}").json()

@@ -12,8 +12,7 @@ import pytest
 
 from recon.errors import DataError
 from recon.money import Precision, precoro_line, precoro_totals
-from recon.sandbox.precoro import AUTH_HEADERS, PrecoroEmulator
-from recon.sandbox.server import ThreadedServer
+from recon.sandbox.precoro import ManualClock, PrecoroEmulator, running
 
 T0 = 1_700_000_000.0
 BIG = {"minute": 100_000, "hour": 100_000, "day": 100_000}
@@ -59,16 +58,16 @@ def _base() -> dict:
 
 @pytest.fixture(scope="module")
 def served():
-    clock = [T0]
-    emu = PrecoroEmulator(limits=BIG, clock=lambda: clock[0])
-    with ThreadedServer(emu.app) as server, httpx.Client(base_url=server.url, headers=AUTH_HEADERS) as client:
+    clock = ManualClock(T0)
+    emu = PrecoroEmulator(limits=BIG, clock=clock)
+    with running(emu) as client:
         yield emu, client, clock
 
 
 @pytest.fixture()
 def api(served):
     emu, client, clock = served
-    clock[0] = T0
+    clock.now = T0
     emu.reset("empty")
     emu.load(_base())
     return client, emu, clock
@@ -197,7 +196,7 @@ def test_bad_document_filters_are_400(api, params, field):
 @pytest.mark.parametrize("kind", ["purchaseorders", "invoices"])
 def test_patch_external_id_on_documents(api, kind):
     client, emu, clock = api
-    clock[0] += 10
+    clock.now += 10
     r = client.patch(f"/{kind}/1", data={"externalId": "xero-guid"})
     assert r.status_code == 200 and r.json()["externalId"] == "xero-guid"
     assert r.json()["updateDate"] == "2023-11-14T22:13:30+00:00"
@@ -270,7 +269,7 @@ def test_cancelling_a_payment_recomputes_the_invoice(api):
     _pay(client, "100")
     _pay(client, "15")
     assert client.get("/invoices/1").json()["status"] == 5
-    clock[0] += 60
+    clock.now += 60
     r = client.patch("/payments/2", data={"status": "canceled"})
     assert r.status_code == 200 and r.json()["status"] == "canceled"
     invoice = client.get("/invoices/1").json()
@@ -295,7 +294,7 @@ def test_payments_cannot_be_updated(api):
 def test_payments_list_links_each_payment_to_its_invoice(api):
     client, emu, clock = api
     _pay(client, "10")
-    clock[0] += 3600
+    clock.now += 3600
     _pay(client, "20")
     rows = client.get("/payments", params={"modifiedSince": "2023-11-14T23:00:00"}).json()["data"]
     assert [(p["idn"], p["sumPaid"], p["invoice"]) for p in rows] == [(2, "20.00", {"id": 6001, "idn": 1})]

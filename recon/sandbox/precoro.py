@@ -18,8 +18,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Callable
+from decimal import Decimal
+from typing import Any, Callable, Iterator
+
+import httpx
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -34,8 +38,9 @@ from recon.sandbox import precoro_docs as docs
 from recon.sandbox import precoro_store as store
 from recon.sandbox.admin import RateLimiter, SandboxMiddleware, Window
 from recon.sandbox.precoro_api import Api, error_response, json_response
-from recon.sandbox.precoro_forms import Invalid, dumps, loads, parse_body
+from recon.sandbox.precoro_forms import Invalid, parse_body, plain
 from recon.sandbox.precoro_store import FIELDS, ITEMS, OPTIONS, SUPPLIERS, TAXES, State
+from recon.sandbox.server import ThreadedServer
 
 DEFAULT_LIMITS = {"minute": 300, "hour": 1500, "day": 3000}
 LIMITER_NAMES = {"minute": "Minute limiter", "hour": "Hourly limiter", "day": "Daily limiter"}
@@ -114,6 +119,7 @@ class PrecoroEmulator:
         with self.lock:
             s = self.state
             tables = s.tables
+            by_invoice = docs.payments_by_invoice(s)
             out = {
                 "company": s.company,
                 "suppliers": [store.render(r) for _, r in sorted(tables["suppliers"].items())],
@@ -124,12 +130,12 @@ class PrecoroEmulator:
                     for _, cf in sorted(tables["itemcustomfields"].items())],
                 "purchaseorders": [docs.render_document(s, "purchaseorders", d, detail=True)
                                    for _, d in sorted(tables["purchaseorders"].items())],
-                "invoices": [docs.render_document(s, "invoices", d, detail=True)
+                "invoices": [docs.render_document(s, "invoices", d, detail=True, payments=by_invoice.get(d["id"], []))
                              for _, d in sorted(tables["invoices"].items())],
                 "payments": [docs.render_payment(s, p, with_invoice=True)
                              for _, p in sorted(tables["payments"].items())],
             }
-            return loads(dumps(out))
+            return plain(out)
 
     # ---- plumbing --------------------------------------------------------------------------------------
 
@@ -191,6 +197,23 @@ class PrecoroEmulator:
             return {k: len(self.state.tables[k]) for k in PAYLOAD_KEYS[1:] + ("options",)}
 
 
+class ManualClock:
+    """A clock moved by hand (``clock.now += 60``), for rate-limit windows and ``updateDate`` in tests."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextmanager
+def running(emulator: PrecoroEmulator) -> Iterator[httpx.Client]:
+    """Serve ``emulator`` on a free loopback port and yield an httpx client with the sandbox credentials."""
+    with ThreadedServer(emulator.app) as server, httpx.Client(base_url=server.url, headers=AUTH_HEADERS) as client:
+        yield client
+
+
 def _demo_payload() -> dict[str, Any]:
     try:
         from recon.sandbox.demo import precoro_seed  # imported lazily: the demo data is another module's
@@ -237,11 +260,14 @@ def _load_into(state: State, payload: dict[str, Any]) -> dict[str, int]:
         for i, row in enumerate(rows):
             try:
                 record = store.normalise(kind, row, state)
-                store.check_unique(kind, record, state)
             except Invalid as exc:
                 raise _fail(kind.name, _label(row, i), exc) from None
             state.tables[kind.name][record["id"]] = record
         counts[kind.name] = len(rows)
+        try:
+            store.check_unique_all(kind, state)
+        except Invalid as exc:
+            raise _fail(kind.name, "", exc) from None
     fields = _rows(payload, "itemcustomfields")
     for i, row in enumerate(fields):
         try:
@@ -279,10 +305,11 @@ def _load_into(state: State, payload: dict[str, Any]) -> dict[str, int]:
         _index(state, "payments", payment)
         touched.add(payment["_invoice"])
     counts["payments"] = len(rows)
+    paid = docs.paid_by_invoice(state)
     for ident in sorted(touched):
         invoice = state.tables["invoices"][ident]
         try:
-            docs.check_paid(state, invoice)
+            docs.check_paid(invoice, paid.get(ident, Decimal("0")))
         except Invalid as exc:
             raise _fail("invoices", f"idn={invoice['idn']}", exc) from None
     return counts
