@@ -116,7 +116,7 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
     cause_text[causes.index.to_numpy(dtype=np.int64)] = causes.to_numpy(dtype=object)
 
     remedy = np.full(n, "", dtype=object)
-    fix4 = (cls != "equal") & (pc == expected4) & (unitdp != 4)
+    fix4 = (cls == "rounding") & (pc == expected4) & (expected != expected4)
     remedy[fix4] = "send unit amounts at 4 decimals (unitdp=4)"
     adjust = (cls == "rounding") & ~fix4
     adjustment = money.from_cents(pc[adjust] - expected[adjust])
