@@ -321,6 +321,10 @@ def test_load_get_load_round_trip(api):
     r = client.post("/_sandbox/load", content=served_dump, headers={"Content-Type": "application/json"})
     assert r.status_code == 200, r.text
     assert emu.dump() == dumped
+    # a client that parsed the GETs with plain floats loads back the same records too
+    floats = PrecoroEmulator(limits=BIG)
+    floats.load(client.get("/_sandbox/dump").json())
+    assert floats.dump() == dumped
 
 
 def test_loaded_payments_must_match_the_invoice_sum_paid(api):

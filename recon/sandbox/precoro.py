@@ -167,7 +167,7 @@ class PrecoroEmulator:
 
     async def _load(self, request: Request) -> Response:
         try:
-            body = parse_body("application/json", await request.body())
+            body = parse_body("application/json", await request.body(), max_body=None)
             counts = self.load(body)
         except Invalid as exc:
             return json_response(exc.body(), 400)
