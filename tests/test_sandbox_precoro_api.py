@@ -364,3 +364,18 @@ def test_money_comes_back_exact(api):
     client.post("/items", data={"name": "A", "sku": "A", "price": "0.1"})
     body = httpx.Response(200, content=client.get("/items/201").content).json(parse_float=Decimal)
     assert body["price"] == Decimal("0.1")
+
+
+def test_an_option_for_an_unknown_field_is_404_and_uses_no_id(api):
+    client, emu, clock = api
+    region = client.post("/itemcustomfields", data={"name": "Region"}).json()["id"]
+    assert client.post("/itemcustomfields/77/options", data={"name": "North"}).status_code == 404
+    assert client.post(f"/itemcustomfields/{region}/options", data={"name": "North"}).json()["id"] == 11
+
+
+@pytest.mark.parametrize("price, stored", [(1e2, 100), (Decimal("2.50"), Decimal("2.50")), (0.1, Decimal("0.1"))])
+def test_json_numbers_with_exponents_or_fractions_are_read_exactly(api, price, stored):
+    client, emu, clock = api
+    r = client.post("/items", content=f'{{"name": "A", "price": {price}}}', headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert emu.dump()["items"][0]["price"] == stored

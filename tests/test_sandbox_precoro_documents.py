@@ -338,3 +338,20 @@ def test_loaded_payments_must_match_the_invoice_sum_paid(api):
     emu.load({"invoices": [invoice]})
     assert client.get("/invoices/7").json()["sumPaid"] == "50.00"
     assert client.get("/payments/50").json()["invoice"] == {"id": 6004, "idn": 7}
+
+
+@pytest.mark.parametrize("line, precision, field", [
+    ({"quantity": "9999999999999", "price": "9999999999999.5"}, 8, "items[0].price"),
+    ({"quantity": 1e-5, "price": float("nan")}, 2, "items[0].price"),
+    ({"quantity": 1e-40, "price": 1}, 2, "items[0].quantity"),
+    ({"quantity": "1", "price": "1", "tax": {"id": 1, "percent": "lots"}}, 2, "items[0].tax.percent"),
+    ({"quantity": "1", "price": "1", "tax": 15}, 2, "items[0].tax"),
+    ("a line", 2, "items[0]"),
+])
+def test_loading_impossible_numbers_is_refused(api, line, precision, field):
+    client, emu, clock = api
+    with pytest.raises(DataError) as err:
+        emu.load({"company": {"precisionData": {"price": precision, "quantity": precision, "total": precision}},
+                  "invoices": [{"idn": 9, "items": {"data": [line]}}]})
+    assert err.value.field == field
+    assert client.get("/company").json()["precisionData"]["total"] == 2  # the whole load was refused

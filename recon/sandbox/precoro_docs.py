@@ -58,7 +58,10 @@ def normalise_line(data: Any, precision: Precision, state: State, where: str, po
         tax["percent"] = percent if percent is not None else Decimal("0")
     quantity = f.number(f"{where}.quantity", data.get("quantity"), required=True)
     price = f.number(f"{where}.price", data.get("price"), required=True)
-    line = precoro_line(quantity, price, percent, precision)
+    try:
+        line = precoro_line(quantity, price, percent, precision)
+    except ArithmeticError:  # decimal.InvalidOperation: more digits than a Decimal context holds
+        raise Invalid({f"{where}.price": "price × quantity is too large."}) from None
     for key, computed in (("quantity", line.quantity), ("price", line.price), ("netSum", line.net),
                           ("taxSum", line.tax), ("sum", line.gross)):
         _same(f"{where}.{key}", data.get(key), computed)

@@ -182,13 +182,16 @@ def number(field: str, value: Any, *, minimum: Decimal | None = None, required: 
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         raise Invalid({field: "This value is not a valid number."})
-    raw = str(value).strip() if not isinstance(value, float) else repr(value)
-    if not _NUMBER.match(raw) or len(raw) > 40:
-        raise Invalid({field: "This value is not a valid number."})
-    try:
+    if isinstance(value, (float, Decimal)):
+        # JSON and Python numbers may carry an exponent (1e2); text from forms may not.
+        out = Decimal(repr(value)) if isinstance(value, float) else value
+        if not out.is_finite() or (out != 0 and not -30 <= out.adjusted() <= 20):
+            raise Invalid({field: "This value is not a valid number."})
+    else:
+        raw = str(value).strip()
+        if not _NUMBER.match(raw) or len(raw) > 40:
+            raise Invalid({field: "This value is not a valid number."})
         out = Decimal(raw)
-    except InvalidOperation:
-        raise Invalid({field: "This value is not a valid number."}) from None
     if abs(out) >= MAX_NUMBER:
         raise Invalid({field: f"This value should be less than {MAX_NUMBER:f}."})
     if minimum is not None and out < minimum:
