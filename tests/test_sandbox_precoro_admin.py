@@ -230,3 +230,12 @@ def test_an_empty_write_body_is_a_validation_error(api):
     r = client.post("/suppliers")
     assert (r.status_code, r.json()) == (400, {"errors": {"errors": {"name": "This value should not be blank."}}})
     assert json.loads(client.post("/taxes", content=b"   ", headers=JSON).content)["errors"]["errors"]
+
+
+def test_reset_clears_faults_but_keeps_the_limits(api):
+    client, emu, clock = api
+    client.post("/_sandbox/faults", json={"rate_5xx": 1.0, "limits": {"minute": 40}})
+    client.post("/_sandbox/reset", json={"seed": "empty"})
+    faults = client.get("/_sandbox/faults").json()
+    assert (faults["rate_5xx"], faults["limits"]["minute"]) == (0.0, 40)
+    assert client.get("/suppliers").status_code == 200

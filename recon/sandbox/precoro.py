@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterator
@@ -36,7 +37,7 @@ from recon.errors import ConfigError, DataError
 from recon.money import Precision
 from recon.sandbox import precoro_docs as docs
 from recon.sandbox import precoro_store as store
-from recon.sandbox.admin import RateLimiter, SandboxMiddleware, Window
+from recon.sandbox.admin import Faults, RateLimiter, SandboxMiddleware, Window
 from recon.sandbox.precoro_api import Api, error_response, json_response
 from recon.sandbox.precoro_forms import Invalid, parse_body, plain
 from recon.sandbox.precoro_store import FIELDS, ITEMS, OPTIONS, SUPPLIERS, TAXES, State
@@ -86,7 +87,7 @@ class PrecoroEmulator:
         return datetime.fromtimestamp(self.clock(), timezone.utc).replace(microsecond=0)
 
     def reset(self, seed: str = "empty") -> None:
-        """Empty the store (and the rate-limit counters and statistics), then load ``seed``."""
+        """Empty the store, clear rate-limit counters, statistics and faults (limits stay), then load ``seed``."""
         if seed not in SEEDS:
             raise ConfigError(f"unknown Precoro sandbox seed {seed!r}; use one of {', '.join(SEEDS)}")
         payload = _demo_payload() if seed == "demo" else None
@@ -94,6 +95,7 @@ class PrecoroEmulator:
             self.state = State.empty()
             self.limiter.reset()
             self.middleware.stats.reset()
+            self.middleware.faults.update(_NO_FAULTS)
             if payload is not None:
                 self.load(payload)
 
@@ -195,6 +197,9 @@ class PrecoroEmulator:
     def _counts(self) -> dict[str, int]:
         with self.lock:
             return {k: len(self.state.tables[k]) for k in PAYLOAD_KEYS[1:] + ("options",)}
+
+
+_NO_FAULTS = {f.name: getattr(Faults(), f.name) for f in fields(Faults) if f.name != "injected"}
 
 
 class ManualClock:
