@@ -46,7 +46,7 @@ def _base() -> dict:
         "purchaseorders": [
             _doc(1, [_line("10", "10")], customName="PO-00001", requiredDate="2024-03-20T00:00:00+00:00"),
             _doc(2, [_line("5")], status=8, supplier={"id": 102}, externalId="xero-po-2"),
-            _doc(3, [_line("7")], status=1, approvalDate=None),
+            _doc(3, [_line("7")], status=1, approvalDate=None, note=""),
         ],
         "invoices": [
             _doc(1, [_line("100")], invoiceNumber="SUP-1", issueDate="2024-03-01T00:00:00+00:00"),
@@ -309,6 +309,7 @@ def test_load_get_load_round_trip(api):
     _pay(client, "10")
     client.patch("/payments/2", data={"status": "canceled"})
     dumped = emu.dump()
+    assert dumped["purchaseorders"][2]["note"] == ""  # blank text stays blank, not null
     fresh = PrecoroEmulator(limits=BIG, clock=lambda: T0)
     fresh.load(copy.deepcopy(dumped))
     assert fresh.dump() == dumped

@@ -218,7 +218,7 @@ def new_payment(state: State, body: dict[str, Any], now: datetime) -> tuple[dict
         raise Invalid({"sumPaid": f"The amount must be greater than 0 and not exceed {fmt(due, precision.total)}"})
     payment = {"id": state.next_id("payments", 7001), "idn": state.next_id("payments.idn", 1), "sumPaid": amount,
                "payDate": pay_date, "status": "paid",
-               "externalId": f.text("externalId", body.get("externalId")),
+               "externalId": f.text("externalId", body.get("externalId")) or None,
                "currency": invoice["currency"], "updateDate": now, "_invoice": invoice_id}
     return payment, invoice
 

@@ -148,11 +148,14 @@ def _check_depth(node: Any, depth: int) -> None:
 # ---- typed field values -------------------------------------------------------------------------------
 
 def text(field: str, value: Any, *, required: bool = False, max_len: int = 255) -> str | None:
-    """A string field; numbers are accepted as their text (forms carry everything as text)."""
+    """A string field; numbers are accepted as their text (forms carry everything as text).
+
+    A blank string stays blank (``""`` loads back as ``""``) unless the field is required.
+    """
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if required:
             raise Invalid({field: "This value should not be blank."})
-        return None
+        return value
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
         raise Invalid({field: "This value should be of type string."})
     out = value if isinstance(value, str) else str(value)

@@ -150,7 +150,7 @@ def _contacts(value: Any) -> dict[str, Any]:
             raise Invalid({f"contacts[{i}]": "This value should be a contact."})
         contact = {k: _passthrough(v) for k, v in row.items()}
         email = f.text(f"contacts[{i}][email]", row.get("email"))
-        if email is not None and ("@" not in email or " " in email.strip()):
+        if email and ("@" not in email or " " in email.strip()):
             raise Invalid({f"contacts[{i}][email]": "This value is not a valid email address."})
         if "id" in row and row["id"] is not None:
             contact["id"] = f.integer(f"contacts[{i}][id]", row["id"])
@@ -327,7 +327,7 @@ def set_external_id(record: dict[str, Any], body: dict[str, Any], now: datetime)
     """``PATCH``: the record with a new ``externalId`` (empty unlinks)."""
     if "externalId" not in body:
         raise Invalid({"externalId": "This value should not be blank."})
-    value = f.text("externalId", body["externalId"])
+    value = f.text("externalId", body["externalId"]) or None
     return {**record, "externalId": value, "updateDate": now}
 
 
