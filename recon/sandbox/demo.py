@@ -460,3 +460,58 @@ def baseline() -> dict[str, list[dict[str, Any]]]:
 def links() -> list[dict[str, Any]]:
     """Every linked pair: ``{"kind", "precoro_id", "xero_id"}``."""
     return copy.deepcopy(_world()[3])
+
+
+def _sid(key: str) -> str:
+    return str(_PRECORO_SUPPLIER_IDS[key]) if _in_precoro(key) else ""
+
+
+def _xid(key: str) -> str:
+    return _contact_id(key) if _in_xero(key) else ""
+
+
+_P = PlantedCase
+#: Every difference planted in the demo data, each exactly once (docs/demo-cases.md explains each).
+PLANTED: tuple[PlantedCase, ...] = (
+    _P("supplier", "Southern Alps Timber Ltd", "phone", "mismatch", "to_precoro", "update",
+       "Phone changed in Xero only (+64 3 555 0142 -> +64 3 555 0199); Precoro still has the baseline value.",
+       _sid("southern"), _xid("southern")),
+    _P("supplier", "Coastal Packaging Ltd", "email", "mismatch", "to_xero", "update",
+       "E-mail changed in Precoro only (accounts@ -> ap@coastalpack.example); Xero still has the baseline value.",
+       _sid("coastal"), _xid("coastal")),
+    _P("supplier", "Kauri Print & Signs", "address_line1", "conflict", "to_precoro", "update",
+       "Street changed on both sides since the baseline (12 Ponsonby Rd): Xero 40 Karangahape Rd, Precoro 38 "
+       "Karangahape Rd. Xero wins.", _sid("kauri"), _xid("kauri")),
+    _P("supplier", "Harbour Coffee Roasters", "", "match_candidate", "to_precoro", "link",
+       "New Precoro supplier (no externalId) with the exact name of an unlinked Xero contact: link them; the "
+       "Precoro supplier takes the Xero data (e-mail, phone, tax and company numbers, street).",
+       _sid("harbourcafe"), _xid("harbourcafe")),
+    _P("supplier", "Pacific Freight Forwarders", "active", "mismatch", "to_precoro", "archive",
+       "Contact archived in Xero (ContactStatus ARCHIVED, listed only with includeArchived=true); still enabled "
+       "in Precoro: disable it there.", _sid("pacific"), _xid("pacific")),
+    _P("supplier", "Greenleaf Cleaning Services", "", "only_in_xero", "to_precoro", "create",
+       "Supplier contact created in Xero after the last sync: create it in Precoro.", "", _xid("greenleaf")),
+    _P("supplier", "Tui Electrical Contractors", "", "only_in_precoro", "to_xero", "create",
+       "Approved supplier created in Precoro after the last sync, no Xero contact of that name: create it in "
+       "Xero.", _sid("tui"), ""),
+    _P("item", "HV-VEST", "purchase_price", "blocked_edit", "to_precoro", "update",
+       "Item 'Hi-vis Safety Vest' price edited in Precoro (12.50 -> 14.00); items are one-way from Xero, so the "
+       "Xero price is put back.", str(CATALOG.precoro_item_ids["HV-VEST"]), guid("item", "HV-VEST")),
+    _P("purchase_order", "PO-00008", "", "only_in_precoro", "to_xero", "create",
+       "Approved Precoro PO (Kiwi Water Bottles, 60 x 21.60) not yet sent to Xero: create it.", "8", ""),
+    _P("purchase_order", "PO-00007", "active", "mismatch", "to_xero", "archive",
+       "PO cancelled in Precoro (status 8) after it was synced; Xero still has it AUTHORISED: set it DELETED. "
+       "The status field differs too (cancelled vs approved).", "7", guid("purchase-order", "7")),
+    _P("bill", "GB-2210", "total", "rounding", "none", "none",
+       "Unit prices at 4 dp in Precoro (8.3533, 12.8050, 3.6614) are kept at 2 dp by Xero, so line amounts "
+       "25.06/25.61/25.63 become 25.05/25.62/25.62: totals 87.74 vs 87.73, explained by rounding.",
+       "6", guid("bill", "6")),
+    _P("bill", "TH-10077", "total", "blocked_edit", "to_xero", "update",
+       "Material difference: the Monitor 27in line was edited in Xero (quantity 2 -> 3, +429.00 + GST); bills "
+       "are one-way from Precoro, so the Precoro line is put back. Totals 4,779.40 (Precoro) vs 5,272.75 (Xero).",
+       "5", guid("bill", "5")),
+    _P("payment", "Ruapehu 88123 part 2", "", "only_in_xero", "to_precoro", "create",
+       "Second payment (500.00 on 2026-11-12) on the partly paid bill 88123, made in Xero after the last sync: "
+       "create it in Precoro. The first payment (1,000.00) is linked on both sides and the bill stays partly "
+       "paid on both sides.", "", guid("payment", "88123-2")),
+)
