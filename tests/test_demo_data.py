@@ -580,3 +580,48 @@ def test_seeds_are_deterministic_and_returned_as_fresh_copies() -> None:
     a["Contacts"].clear()
     assert demo.xero_seed() == XERO and demo.precoro_seed() == PRE and demo.baseline() == BASE
     assert demo.links() == LINKS
+
+
+# ---------------------------------------------------------------------------- the emulators load it
+
+
+def _by(records: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
+    return {r[key]: r for r in records}
+
+
+def test_both_emulators_load_the_demo_and_give_back_the_same_records() -> None:
+    from recon.sandbox.precoro import PrecoroEmulator
+    from recon.sandbox.xero import XeroEmulator
+
+    xero, pre = XeroEmulator(seed="demo").dump(), PrecoroEmulator(seed="demo").dump()
+    assert {k: len(v) for k, v in xero.items()} == {k: len(v) for k, v in XERO.items()}
+    assert {k: len(v) for k, v in pre.items() if k != "company"} == {k: len(v) for k, v in PRE.items()
+                                                                       if k != "company"}
+    # the emulators recompute totals and payment state by their own rules: they must land on the seed's
+    for seed_bill in XERO["Invoices"]:
+        got = _by(xero["Invoices"], "InvoiceID")[seed_bill["InvoiceID"]]
+        assert got["Status"] == seed_bill["Status"]
+        assert [d(got[k]) for k in ("SubTotal", "TotalTax", "Total", "AmountPaid", "AmountDue")] == \
+               [d(seed_bill[k]) for k in ("SubTotal", "TotalTax", "Total", "AmountPaid", "AmountDue")]
+    for seed_doc in PRE["purchaseorders"] + PRE["invoices"]:
+        coll = "invoices" if "invoiceNumber" in seed_doc else "purchaseorders"
+        got = _by(pre[coll], "id")[seed_doc["id"]]
+        assert (got["status"], d(got["sum"]), d(got["netSum"])) == \
+               (seed_doc["status"], d(seed_doc["sum"]), d(seed_doc["netSum"]))
+        assert coll == "purchaseorders" or d(got["sumPaid"]) == d(seed_doc["sumPaid"])
+    assert pre["company"]["precisionData"] == PRE["company"]["precisionData"]
+
+
+def test_both_emulators_load_a_generated_dataset_in_process() -> None:
+    from recon.sandbox.generate import generate, sizes
+    from recon.sandbox.precoro import PrecoroEmulator
+    from recon.sandbox.xero import XeroEmulator
+
+    xero_payload, pre_payload = generate(suppliers=50, lines=300, seed=3)
+    want = sizes(xero_payload, pre_payload)
+    x_counts = XeroEmulator().load(xero_payload)
+    p_counts = PrecoroEmulator().load(pre_payload)
+    assert (x_counts["Contacts"], x_counts["Invoices"], x_counts["PurchaseOrders"]) == \
+           (want.suppliers, want.bills, want.purchase_orders)
+    assert (p_counts["suppliers"], p_counts["invoices"], p_counts["payments"]) == \
+           (want.suppliers, want.bills, want.payments)

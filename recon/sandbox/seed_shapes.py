@@ -7,7 +7,8 @@ timestamps as ISO UTC, which the Xero emulator turns into ``/Date()/``) and once
 (``docs/precoro-wire.md``). Keeping both renderings here means the two seeds cannot drift apart in shape.
 
 Xero records never contain ``None`` (the SDK turns a JSON ``null`` into ``"None"`` or fails); an absent value
-is an omitted key or an empty string. Precoro records use ``None`` where Precoro answers ``null``.
+is an omitted key or an empty string. Precoro records use ``None`` where Precoro answers ``null`` (an empty
+supplier field is ``null``, as the Precoro emulator stores it).
 Amounts are JSON numbers (``float``) exactly as a JSON parser would hand them over; every amount is first
 computed as a ``Decimal`` through :mod:`recon.money` and only then written out.
 """
@@ -309,9 +310,10 @@ def precoro_supplier(s: Supplier, pid: int, code: str, external_id: str | None, 
                      updated: dt.datetime) -> dict[str, Any]:
     return {
         "id": pid, "uniqueCode": code, "name": s.name, "enable": s.active, "status": 2,
-        "currency": s.currency, "currencies": [s.currency], "legalAddress": s.address_line1, "city": s.city,
-        "state": s.region, "country": s.country, "postalCode": s.postal_code, "phone": s.phone,
-        "businessRegistrationNumber": s.company_number, "taxPayerNumber": s.tax_number,
+        "currency": s.currency, "currencies": [s.currency], "legalAddress": s.address_line1 or None,
+        "city": s.city or None, "state": s.region or None, "country": s.country or None,
+        "postalCode": s.postal_code or None, "phone": s.phone or None,
+        "businessRegistrationNumber": s.company_number or None, "taxPayerNumber": s.tax_number or None,
         "contacts": {"data": [{"id": pid * 10 + 1, "name": "Accounts", "email": s.email}]},
         "externalId": external_id, "xeroId": None, "integrationStatus": None,
         "createDate": precoro_ts(created), "updateDate": precoro_ts(updated),
