@@ -12,7 +12,22 @@ def _todo(name: str) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    return _todo("sandbox")
+    """Serve both emulators until interrupted, printing their base URLs."""
+    import time
+
+    from recon import config
+    from recon.sandbox import Sandbox
+
+    with Sandbox(seed=args.seed, xero_port=args.xero_port, precoro_port=args.precoro_port) as sb:
+        print(f"Xero sandbox:    {sb.xero_url}   (client {config.SANDBOX_XERO_CLIENT_ID} / {config.SANDBOX_XERO_CLIENT_SECRET}, tenant {config.SANDBOX_XERO_TENANT_ID})")
+        print(f"Precoro sandbox: {sb.precoro_url}   (token {config.SANDBOX_PRECORO_TOKEN}, email {config.SANDBOX_PRECORO_EMAIL})")
+        print(f"seed: {args.seed}. Point recon at it with RECON_XERO_API_URL={sb.xero_url} RECON_XERO_IDENTITY_URL={sb.xero_url} "
+              f"RECON_PRECORO_BASE_URL={sb.precoro_url} and the credentials above. Ctrl-C stops.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
