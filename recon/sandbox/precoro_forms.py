@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 MAX_BODY = 2_000_000
 MAX_FIELDS = 2000
 MAX_DEPTH = 8
+MAX_JSON_DEPTH = 32
 MAX_TEXT = 2000
 #: Largest magnitude accepted for an amount, a quantity or a percentage (Precoro stores DECIMAL columns).
 MAX_NUMBER = Decimal("1e13")
@@ -131,7 +132,7 @@ def _no_constant(name: str) -> Any:
 
 
 def _check_depth(node: Any, depth: int) -> None:
-    if depth > MAX_DEPTH:
+    if depth > MAX_JSON_DEPTH:
         raise Invalid({"body": "JSON nested too deeply."})
     if isinstance(node, dict):
         for v in node.values():
