@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from recon import schema
 from recon.config import Settings
 from recon.connectors import mapping
+from recon.connectors.pacing import RetryPolicy
 from recon.errors import DailyLimitError
 from recon.snapshot import Snapshot
 
@@ -54,6 +55,8 @@ class FetchOptions:
     #: save the snapshot here when set
     out: Path | None = None
     systems: tuple[str, ...] = schema.SYSTEMS
+    #: retry policy for every call of the run (default: :class:`recon.connectors.pacing.RetryPolicy`)
+    retry: RetryPolicy | None = None
     #: injectable clock (UTC now)
     now: Any = None
 
@@ -220,6 +223,10 @@ def fetch(settings: Settings, kinds: Iterable[str] = KINDS, full: bool = False, 
         for system, limits in options.limits.items():
             if by_system.get(system) is not None:
                 by_system[system].pacer.set_limits(dict(limits))
+        if options.retry is not None:
+            for conn in by_system.values():
+                if conn is not None:
+                    conn.pacer.policy = options.retry
         # the Xero line tax rate needs the tax rates; one extra request when they were not asked for
         xero_kinds = kinds if not ({"purchase_order", "bill"} & set(kinds)) or "tax_rate" in kinds else ("tax_rate", *kinds)
         plan = {"xero": tuple(k for k in KINDS if k in xero_kinds), "precoro": kinds}
@@ -288,13 +295,14 @@ def _assemble(fetches: dict[str, _SystemFetch], previous: Snapshot | None, kinds
         meta = {**sf.prev_meta, **sf.meta, "requests": sf.requests, "warnings": sf.warnings,
                 "fetched_kinds": [k for k in kinds if k in sf.frames]}
         reuse = {"xero": "organisation", "precoro": "company"}[system]
-        if reuse in sf.prev_meta and all(m == "incremental" for m in sf.meta["modes"].values()):
-            pass  # nothing fetched in full: the organisation facts of the last snapshot stand
+        if reuse in sf.prev_meta and "incremental" in sf.meta["modes"].values():
+            pass  # an incremental run: the organisation facts of the last snapshot stand
         elif not skip_meta:
             try:
                 meta.update(_system_meta(system, sf, by_system[system]))
             except DailyLimitError:
                 pass
+        meta["requests"] = sf.requests
         snap.meta[system] = meta
     return snap
 
