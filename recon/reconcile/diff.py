@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from recon.reconcile import fields
+from recon.schema import DECIMAL_TYPES
 from recon.rules import TWO_WAY, Rule
 
 DIFF_FRAME_COLUMNS = ("p", "x", "field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "reason")
@@ -60,12 +61,18 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
     for name in field_names:
         col = fields.column(frame, name)
         fold = name in rule.casefold
-        pk, xk = fields.key(p[name], col, fold), fields.key(x[name], col, fold)
-        eq, near = fields.equal(pk, xk, col)
-        rows = np.flatnonzero(~eq)
+        if col.type in DECIMAL_TYPES:
+            rows = np.arange(len(p))
+        else:
+            # equal raw values are equal after any normalisation: normalise only the rest (usually few)
+            rows = np.flatnonzero(~fields.same(p[name], x[name]))
         if not len(rows):
             continue
-        pk, xk, near = pk[rows], xk[rows], near[rows]
+        pk, xk = fields.key(p[name].iloc[rows], col, fold), fields.key(x[name].iloc[rows], col, fold)
+        eq, near = fields.equal(pk, xk, col)
+        rows, pk, xk, near = rows[~eq], pk[~eq], xk[~eq], near[~eq]
+        if not len(rows):
+            continue
         hb = has_b[rows]
         if b is not None:
             bk = fields.key(b[name].iloc[rows], col, fold)
@@ -107,10 +114,10 @@ def _classify(rule: Rule, name: str, pk: np.ndarray, xk: np.ndarray, hb: np.ndar
         if name == "active":
             nob = ~hb
             # without a baseline an inactivation on either side wins
-            p_off = nob & (pk == "false")
+            p_off = nob & fields.mask(pk == "false")
             direction[p_off] = "to_xero"
             reason[p_off] = "inactive in Precoro"
-            x_off = nob & (xk == "false")
+            x_off = nob & fields.mask(xk == "false")
             direction[x_off] = "to_precoro"
             reason[x_off] = "archived in Xero"
     else:

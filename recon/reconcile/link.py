@@ -40,7 +40,7 @@ def _ids(series: pd.Series) -> np.ndarray:
 
 
 def _match_key(df: pd.DataFrame, frame: str, cols: tuple[str, ...]) -> np.ndarray:
-    parts = [fields.key(df[c], fields.column(frame, c), casefold=True) for c in cols]
+    parts = [np.asarray(fields.key(df[c], fields.column(frame, c), casefold=True), dtype=object) for c in cols]
     out = parts[0].astype(object)
     empty = out == ""
     for part in parts[1:]:
@@ -75,8 +75,8 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     pairs = pairs.sort_values(["x", "pid"], kind="stable").drop_duplicates("x")
     pairs = pairs[["p", "x", "how"]].assign(on="")
 
-    free_p = np.setdiff1d(np.arange(len(p)), np.concatenate([pairs["p"].to_numpy(), dangling]))
-    free_x = np.setdiff1d(np.arange(len(x)), pairs["x"].to_numpy())
+    free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
+    free_x = _rest(len(x), pairs["x"].to_numpy())
     cands = _candidates(rule, frame, p, x, free_p, free_x)
     if len(cands):
         n_p = cands.groupby("p")["x"].transform("size")
@@ -85,10 +85,18 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         matched = cands[unique].assign(how="match")[["p", "x", "how", "on"]]
         pairs = pd.concat([pairs, matched], ignore_index=True)
         cands = cands[~unique]
-    only_p = np.setdiff1d(free_p, np.concatenate([pairs["p"].to_numpy(), cands["p"].to_numpy()]))
-    only_x = np.setdiff1d(free_x, np.concatenate([pairs["x"].to_numpy(), cands["x"].to_numpy()]))
+    only_p = _rest(len(p), pairs["p"].to_numpy(), cands["p"].to_numpy(), dangling)
+    only_x = _rest(len(x), pairs["x"].to_numpy(), cands["x"].to_numpy())
     pairs = pairs.sort_values("p", kind="stable").reset_index(drop=True).astype({"p": np.int64, "x": np.int64})
     return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
+
+
+def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
+    """Positions 0..n-1 not in any of ``taken`` (ascending)."""
+    free = np.ones(n, dtype=bool)
+    for t in taken:
+        free[np.asarray(t, dtype=np.int64)] = False
+    return np.flatnonzero(free)
 
 
 def _candidates(rule: Rule, frame: str, p: pd.DataFrame, x: pd.DataFrame,

@@ -104,7 +104,9 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
     diff = pc - xc
     n_lines = np.bincount(pos, minlength=n) if len(pos) else np.zeros(n, dtype=np.int64)
     # explained: Xero's own arithmetic on the Precoro lines gives the Xero total, within a cent per line
-    explained = ((xc == expected) | (xc == expected2) | (xc == expected4)) & (np.abs(diff) <= np.maximum(n_lines, 1))
+    # and the Precoro total is within a cent per line of the exact (4 dp) arithmetic
+    close = (np.abs(pc - expected4) <= np.maximum(n_lines, 1)) | (np.abs(pc - expected) <= np.maximum(n_lines, 1))
+    explained = ((xc == expected) | (xc == expected2) | (xc == expected4)) & close
     cls = np.where(~known, "unknown", np.where(diff == 0, "equal", np.where(explained, "rounding", "material")))
 
     # lines whose amounts differ between Precoro's figures and Xero's arithmetic
