@@ -37,16 +37,19 @@ def empty_diffs() -> pd.DataFrame:
 def align_baseline(baseline: pd.DataFrame | None, wanted: np.ndarray,
                    on: tuple[str, ...] = ("xero_id",)) -> tuple[pd.DataFrame | None, np.ndarray]:
     """Baseline rows aligned with the keys ``wanted`` (the ``on`` columns' text joined by ``\\x1f``), and a
-    mask of the rows that have one. Without a baseline frame: ``(None, all False)``."""
+    mask of the rows that have one (rows without one hold filler values that callers never read)."""
     if baseline is None or baseline.empty:
         return None, np.zeros(len(wanted), dtype=bool)
-    k = pd.Series(fields.text(baseline[on[0]]), index=baseline.index)
+    k = fields.text(baseline[on[0]])
     for c in on[1:]:
         k = k + "\x1f" + fields.text(baseline[c])
-    base = baseline.set_axis(pd.Index(k.to_numpy(dtype=object)), axis=0)
-    base = base[~base.index.duplicated(keep="last")]
-    aligned = base.reindex(pd.Index(wanted, dtype=object))
-    return aligned.reset_index(drop=True), pd.Index(wanted, dtype=object).isin(base.index)
+    index = pd.Index(k)
+    keep = ~index.duplicated(keep="last")
+    index, rows = index[keep], np.flatnonzero(keep)
+    where = index.get_indexer(pd.Index(wanted, dtype=object))
+    has = where >= 0
+    aligned = baseline.iloc[rows[np.where(has, where, 0)]].reset_index(drop=True)
+    return aligned, has
 
 
 def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,

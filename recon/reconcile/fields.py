@@ -72,13 +72,19 @@ def same(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Row-aligned raw equality of two columns (both missing counts as equal); cheap, no normalisation."""
     av, bv = a.array, b.array
     eq = mask(av == bv)
-    return eq | (np.asarray(pd.isna(av), dtype=bool) & np.asarray(pd.isna(bv), dtype=bool))
+    return eq | (_isna(av) & _isna(bv))
+
+
+def _isna(values: Any) -> np.ndarray:
+    return np.asarray(values.isna() if hasattr(values, "isna") else pd.isna(values), dtype=bool)
 
 
 def mask(values: Any) -> np.ndarray:
     """A plain numpy boolean array (from a pandas BooleanArray, missing as False)."""
     if isinstance(values, np.ndarray) and values.dtype == bool:
         return values
+    if hasattr(values, "to_numpy"):
+        return values.to_numpy(dtype=bool, na_value=False)
     return np.asarray(pd.array(values, dtype="boolean").fillna(False), dtype=bool)
 
 

@@ -65,15 +65,22 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         stored = np.where(use, from_table, stored)
         how = np.where(use, "table", how)
     xid = _ids(x["id"])
-    left = pd.DataFrame({"p": np.arange(len(p)), "key": stored, "how": how, "pid": _ids(p["id"])})
-    left = left[left["key"] != ""]
-    right = pd.DataFrame({"x": np.arange(len(x)), "key": xid}).drop_duplicates("key")
-    pairs = left.merge(right, on="key", how="left")
-    dangling = pairs.loc[pairs["x"].isna(), "p"].to_numpy(dtype=np.int64)
-    pairs = pairs.dropna(subset=["x"]).astype({"x": np.int64})
-    # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
-    pairs = pairs.sort_values(["x", "pid"], kind="stable").drop_duplicates("x")
-    pairs = pairs[["p", "x", "how"]].assign(on="")
+    # positions in x of the stored ids (ids are unique per system; a repeated id keeps its first row)
+    first = ~pd.Index(xid).duplicated()
+    x_index, x_rows = pd.Index(xid[first]), np.flatnonzero(first)
+    has = np.flatnonzero(stored != "")
+    found = np.full(len(p), -1, dtype=np.int64)
+    if len(has) and len(x_index):
+        hit = x_index.get_indexer(pd.Index(stored[has], dtype=object))
+        found[has] = np.where(hit >= 0, x_rows[np.maximum(hit, 0)], -1)
+    dangling = has[found[has] < 0]
+    ok = has[found[has] >= 0]
+    pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": how[ok]})
+    if pairs["x"].duplicated().any():
+        # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
+        pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
+        pairs = pairs.drop_duplicates("x")[["p", "x", "how"]]
+    pairs = pairs.assign(on="")
 
     free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
     free_x = _rest(len(x), pairs["x"].to_numpy())
