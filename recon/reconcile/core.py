@@ -200,8 +200,8 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         pl = m[names].copy()
         xl = m[[f"{n}__x" for n in names]].set_axis(names, axis=1)
         # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
-        pl["unit_amount"] = _rounded(pl["unit_amount"], 4 if unitdp == 4 else 2)
-        pl["quantity"] = _rounded(pl["quantity"], 4)
+        pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
+        pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
         wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
@@ -223,12 +223,17 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
     return pd.concat(out, ignore_index=True) if out else diff.empty_diffs()
 
 
-def _rounded(series: pd.Series, places: int) -> pd.Series:
-    values = series.to_numpy(dtype=object)
+def _rounded(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
+    """``series`` with the values that differ from ``other`` rounded to ``places`` (what Xero would keep)."""
+    values = series.to_numpy(dtype=object).copy()
+    theirs = other.to_numpy(dtype=object)
     known = ~pd.isna(values)
-    out = values.copy()
-    out[known] = money.quantize_array(values[known], places)
-    return pd.Series(out, index=series.index, dtype=object)
+    differ = known.copy()
+    both = known & ~pd.isna(theirs)
+    differ[both] = np.asarray(values[both] != theirs[both], dtype=bool)
+    if differ.any():
+        values[differ] = money.quantize_array(values[differ], places)
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult) -> None:
