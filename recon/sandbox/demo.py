@@ -209,8 +209,8 @@ _DOC_CHANGED = {("precoro", "purchase_order", 7): "2026-11-10", ("xero", "bill",
                 ("precoro", "purchase_order", 9): "2026-11-18", ("precoro", "bill", 11): "2026-11-17"}
 
 PAYMENTS: tuple[Paid, ...] = (
-    Paid("inv-4471", 1, dt.date(2026, 10, 20), D("0"), "Alpine INV-4471"),  # amount: the bill total (below)
-    Paid("tt-20931", 2, dt.date(2026, 10, 30), D("0"), "Tasman TT-20931"),
+    Paid("inv-4471", 1, dt.date(2026, 10, 20), None, "Alpine INV-4471"),  # None: the bill's total
+    Paid("tt-20931", 2, dt.date(2026, 10, 30), None, "Tasman TT-20931"),
     Paid("88123-1", 3, dt.date(2026, 10, 25), D("1000.00"), "Ruapehu 88123 part 1"),
     Paid("88123-2", 3, dt.date(2026, 11, 12), D("500.00"), "Ruapehu 88123 part 2"),
 )
@@ -231,7 +231,7 @@ def _payments() -> tuple[Paid, ...]:
     """Payments with full-payment amounts filled in from the bills' totals (the same on both sides)."""
     out = []
     for p in PAYMENTS:
-        if p.amount == 0:
+        if p.amount is None:
             _, totals = ss.precoro_lines(_bill(p.bill_idn).lines, CATALOG, 0)
             p = replace(p, amount=totals.total)
         out.append(p)
