@@ -108,7 +108,8 @@ class _SystemFetch:
         self.frames: dict[str, pd.DataFrame] = {}
         self.raw: dict[str, list[dict[str, Any]]] = {}
         self.meta: dict[str, Any] = {"watermarks": dict(self.prev_meta.get("watermarks", {})),
-                                     "last_full": dict(self.prev_meta.get("last_full", {})), "modes": {}}
+                                     "last_full": dict(self.prev_meta.get("last_full", {})), "modes": {},
+                                     "requests_by_kind": {}}
         self.warnings: list[str] = []
         self.requests = 0
 
@@ -147,6 +148,7 @@ class _SystemFetch:
             seen = now_calls
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
+        self.meta.setdefault("requests_by_kind", {})[kind] = requests
         if not full:
             merged = dict(prev_raw)
             merged.update({_raw_id(self.system, kind, r): r for r in records})
