@@ -216,3 +216,15 @@ def test_a_day_limit_stops_with_the_resume_time_and_keeps_what_was_fetched(sb: S
     assert len(kept.meta[other]["fetched_kinds"]) == len(schema.KINDS)
     saved = Snapshot.load(tmp_path / "run")
     assert sorted(saved.frames) == sorted(kept.frames)
+
+
+def test_a_kind_whose_last_full_fetch_is_too_old_is_fetched_in_full_again(sb: Sandbox) -> None:
+    first = fetch(sb.settings, kinds=("supplier",), progress=False, options=FAST)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=8)
+    options = FetchOptions(limits=FAST.limits, retry=FAST.retry, now=lambda: later)
+    again = fetch(sb.settings, kinds=("supplier",), previous=first, progress=False, options=options)
+    assert again.meta["xero"]["modes"]["supplier"] == "full" and again.meta["precoro"]["modes"]["supplier"] == "full"
+    soon = FetchOptions(limits=FAST.limits, retry=FAST.retry, now=lambda: later - dt.timedelta(days=7))
+    third = fetch(sb.settings, kinds=("supplier",), previous=first, progress=False, options=soon)
+    assert third.meta["xero"]["modes"]["supplier"] == "incremental"
+    assert again.meta["xero"]["last_full"]["supplier"] == later.isoformat()

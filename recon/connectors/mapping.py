@@ -476,3 +476,12 @@ def canonical_string(value: Any) -> str:
 def canonical_strings(record: Mapping[str, Any], frame: str) -> dict[str, str]:
     """A mapped record as ``{column: canonical string}`` over the frame's columns."""
     return {col: canonical_string(record.get(col)) for col in schema.columns(frame)}
+
+
+def markdown() -> str:
+    """The field map as a Markdown table (for ``docs/connectors.md``)."""
+    out = ["| system | frame | column | source | converter |", "|---|---|---|---|---|"]
+    for row in FIELD_MAP:
+        src = f"rule `{row.source[1]}`" if row.source[0] == R else "`" + ".".join(str(s) for s in row.source) + "`"
+        out.append(f"| {row.system} | {row.frame} | {row.column} | {src} | {row.conv} |")
+    return "\n".join(out)
