@@ -330,11 +330,11 @@ def _system_meta(system: str, sf: _SystemFetch, conn: Any) -> dict[str, Any]:
 
 
 def latest_snapshot(reports_dir: Path) -> Snapshot | None:
-    """The most recent snapshot saved under ``reports_dir`` (run folders sorted by name), or ``None``."""
+    """The most recent snapshot saved under ``reports_dir`` (by the time its metadata was written), or ``None``."""
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
         return None
-    runs = sorted((p.parent for p in reports_dir.glob("*/snapshot.json")), key=lambda p: p.name)
+    runs = sorted((p.parent for p in reports_dir.glob("*/snapshot.json")), key=lambda p: ((p / "snapshot.json").stat().st_mtime, p.name))
     return Snapshot.load(runs[-1]) if runs else None
 
 

@@ -19,15 +19,10 @@ from recon.fetch import FetchOptions, fetch
 from recon.sandbox import Sandbox
 from recon.snapshot import Snapshot
 
-HIGH = {"minute": 1_000_000, "hour": 1_000_000, "day": 1_000_000}
+from connector_sandbox import sandbox  # noqa: F401  (fixture)
+
 FAST = FetchOptions(limits={"xero": {"minute": 100_000}, "precoro": {"minute": 100_000, "hour": 100_000}},
                     retry=RetryPolicy(attempts=8, base=0.01, cap=0.1))
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(seed="demo", xero_limits={"minute": 1_000_000, "day": 1_000_000}, precoro_limits=HIGH) as sb:
-        yield sb
 
 
 @pytest.fixture()
@@ -228,3 +223,14 @@ def test_a_kind_whose_last_full_fetch_is_too_old_is_fetched_in_full_again(sb: Sa
     third = fetch(sb.settings, kinds=("supplier",), previous=first, progress=False, options=soon)
     assert third.meta["xero"]["modes"]["supplier"] == "incremental"
     assert again.meta["xero"]["last_full"]["supplier"] == later.isoformat()
+
+
+def test_the_latest_snapshot_is_the_newest_saved_run(tmp_path: Path) -> None:
+    import os
+    from recon.fetch import latest_snapshot
+    assert latest_snapshot(tmp_path / "none") is None
+    for n, name in enumerate(["zzz-old", "aaa-new"]):
+        snap = Snapshot(meta={"xero": {"run": name}})
+        snap.save(tmp_path / name)
+        os.utime(tmp_path / name / "snapshot.json", (1_000_000 + n, 1_000_000 + n))
+    assert latest_snapshot(tmp_path).meta["xero"]["run"] == "aaa-new"
