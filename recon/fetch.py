@@ -108,7 +108,8 @@ class _SystemFetch:
         self.frames: dict[str, pd.DataFrame] = {}
         self.raw: dict[str, list[dict[str, Any]]] = {}
         self.meta: dict[str, Any] = {"watermarks": dict(self.prev_meta.get("watermarks", {})),
-                                     "last_full": dict(self.prev_meta.get("last_full", {})), "modes": {}}
+                                     "last_full": dict(self.prev_meta.get("last_full", {})), "modes": {},
+                                     "requests_by_kind": {}}
         self.warnings: list[str] = []
         self.requests = 0
 
@@ -147,6 +148,7 @@ class _SystemFetch:
             seen = now_calls
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
+        self.meta.setdefault("requests_by_kind", {})[kind] = requests
         if not full:
             merged = dict(prev_raw)
             merged.update({_raw_id(self.system, kind, r): r for r in records})
@@ -328,11 +330,11 @@ def _system_meta(system: str, sf: _SystemFetch, conn: Any) -> dict[str, Any]:
 
 
 def latest_snapshot(reports_dir: Path) -> Snapshot | None:
-    """The most recent snapshot saved under ``reports_dir`` (run folders sorted by name), or ``None``."""
+    """The most recent snapshot saved under ``reports_dir`` (by the time its metadata was written), or ``None``."""
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
         return None
-    runs = sorted((p.parent for p in reports_dir.glob("*/snapshot.json")), key=lambda p: p.name)
+    runs = sorted((p.parent for p in reports_dir.glob("*/snapshot.json")), key=lambda p: ((p / "snapshot.json").stat().st_mtime, p.name))
     return Snapshot.load(runs[-1]) if runs else None
 
 
