@@ -150,8 +150,6 @@ class Applier:
             raise PlanError(f"action {action.id} writes into {action.target!r}, but no connector for it was given")
         values = self._resolve(action)
         record_id = action.keys.get(f"{action.target}_id") or None
-        if action.op == "link":
-            return self._done(action, None, record_id or "", values, "linked")
         if action.op == "create":
             if action.target == "precoro" or state is not None:
                 found = conn.find(action.kind, values)
