@@ -28,36 +28,7 @@ from recon.errors import ApiError, DailyLimitError, PlanError, StaleActionError
 from recon.reconcile.model import Action, ActionResult, Decision, Outcome, Plan, canonical_json
 from recon.store import JournalEntry, Store
 
-try:
-    from recon.connectors.base import Connector, WriteRequest, WriteResult
-except ImportError:  # pragma: no cover - until the connectors branch is merged: the same contract, field for field
-    import dataclasses as _dc
-    from typing import Protocol
-
-    @_dc.dataclass(frozen=True)
-    class WriteRequest:  # type: ignore[no-redef]
-        key: str
-        kind: str
-        op: str
-        record_id: str | None
-        values: Mapping[str, Any]
-
-    @_dc.dataclass(frozen=True)
-    class WriteResult:  # type: ignore[no-redef]
-        key: str
-        ok: bool
-        record_id: str | None = None
-        error: str | None = None
-        field: str | None = None
-        retryable: bool = False
-        request: Mapping[str, Any] = _dc.field(default_factory=dict)
-
-    class Connector(Protocol):  # type: ignore[no-redef]
-        system: str
-
-        def read(self, kind: str, record_id: str) -> dict[str, str] | None: ...
-        def find(self, kind: str, values: Mapping[str, Any]) -> str | None: ...
-        def write(self, requests: Sequence[WriteRequest], *, dry_run: bool = False) -> list[WriteResult]: ...
+from recon.connectors.base import Connector, WriteRequest, WriteResult
 
 #: Dependency rank per kind: lower ranks are applied first.
 RANK: dict[str, int] = {"supplier": 0, "account": 0, "tracking_option": 0, "tax_rate": 0, "item": 1,
