@@ -18,6 +18,7 @@ A dry run reads, checks and asks each connector for the exact request it would s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,8 @@ from recon.reconcile.model import Action, ActionResult, Decision, Outcome, Plan,
 from recon.store import JournalEntry, Store
 
 from recon.connectors.base import Connector, WriteRequest, WriteResult
+
+log = logging.getLogger("recon.apply")
 
 #: Dependency rank per kind: lower ranks are applied first.
 RANK: dict[str, int] = {"supplier": 0, "account": 0, "tracking_option": 0, "tax_rate": 0, "item": 1,
@@ -109,6 +112,9 @@ class Applier:
             return self._failed(action, str(exc))
         except (ApiError, PlanError) as exc:
             return self._failed(action, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one record's unexpected error must not stop the others
+            log.exception("apply %s: unexpected error", action.id)
+            return self._failed(action, f"unexpected {type(exc).__name__} talking to {action.target}: {exc}")
 
     def _failed(self, action: Action, message: str, **detail: Any) -> ActionResult:
         if not self.dry_run:
