@@ -642,3 +642,12 @@ def test_reconcile_finds_exactly_the_planted_cases() -> None:
         assert (case.kind, case.label, case.field, case.difference, case.direction, case.action) in found, case
     planted_records = {(c.kind, c.label) for c in demo.PLANTED}
     assert {(row[0], row[1]) for row in found} == planted_records
+
+
+def test_docs_table_lists_exactly_the_planted_cases() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "demo-cases.md").read_text(encoding="utf-8")
+    rows = {tuple(cell.strip() for cell in line.strip("|").split("|")[1:7])
+            for line in text.splitlines() if re.match(r"^\| \d+ \| ", line)}
+    assert rows == {(c.kind, c.label, c.field, c.difference, c.direction, c.action) for c in demo.PLANTED}
