@@ -135,10 +135,17 @@ class Applier:
         else:
             if not record_id:
                 raise PlanError(f"{action.op} of {action.kind} {action.label or action.id} has no {action.target}_id")
+            if not values:
+                raise PlanError(f"{action.op} of {action.kind} {action.label or record_id} has no values to write")
+            if action.op == "link" and action.target == "xero":
+                # Xero keeps no external id: the link lives in recon's store only
+                return self._done(action, None, record_id, values, "linked in recon's state store")
             current = conn.read(action.kind, record_id)
             if current is None:
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) no longer exists in {action.target}")
-            if not differing(current, values):
+            # read() returns header fields only: an update carrying lines is always sent (Xero updates are
+            # idempotent; the key makes a resent one a replay)
+            if not differing(current, values) and not any(isinstance(v, (list, dict)) for v in values.values()):
                 return self._done(action, None, record_id, values, f"{action.target} already holds the new values")
             stale = differing(current, action.old)
             if stale:
@@ -175,6 +182,8 @@ class Applier:
     def _resolve(self, action: Action) -> dict[str, Any]:
         """Fill in ids only known once earlier actions ran (a supplier created in Xero by this plan)."""
         values = dict(action.new)
+        if action.op == "link" and action.target == "precoro" and not values.get("xero_id"):
+            values["xero_id"] = action.keys.get("xero_id", "")  # what a link writes: Precoro's external id
         if action.target == "xero" and "supplier_xero_id" in values and not values["supplier_xero_id"]:
             supplier = str(values.get("supplier_id") or "")
             xid = self.store.xero_id_of("supplier", supplier) if supplier else None
