@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +31,7 @@ from recon.store import Store
 CLOCK = lambda: "2026-11-23T10:00:00Z"  # noqa: E731
 SANDBOX_LIMITS = {"minute": 10**6, "hour": 10**6, "day": 10**7}
 PACER_LIMITS = {"xero": {"minute": 10**6, "day": 10**7}, "precoro": SANDBOX_LIMITS}
+ROOT = Path(__file__).resolve().parents[1]
 TIMESTAMPS = {"UpdatedDateUTC", "updateDate", "createDate", "createdAt", "updatedAt"}
 
 
@@ -168,3 +172,42 @@ def test_injected_faults_reach_the_same_state(sandbox, reference, tmp_path, faul
     assert injected > 0 and out.counts()["failed"] == 0
     assert state(sandbox) == expected
     no_duplicates(sandbox)
+
+
+def _cli_env(sb, folder) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECON_")}
+    return {**env, "PYTHONPATH": str(ROOT), "USER": "ana", "RECON_STATE": str(folder / "state.sqlite"),
+            "RECON_TOKEN_FILE": str(folder / "tokens.json"),
+            "RECON_XERO_CLIENT_ID": "sandbox-client", "RECON_XERO_CLIENT_SECRET": "sandbox-secret",
+            "RECON_XERO_TENANT_ID": "sandbox-tenant", "RECON_XERO_API_URL": sb.xero_url,
+            "RECON_XERO_IDENTITY_URL": sb.xero_url, "RECON_PRECORO_TOKEN": "sandbox-token",
+            "RECON_PRECORO_EMAIL": "sandbox@example.com", "RECON_PRECORO_BASE_URL": sb.precoro_url}
+
+
+@pytest.mark.slow
+def test_recon_apply_command_line(sandbox, tmp_path):
+    sandbox.reset("demo")
+    s = settings(sandbox, tmp_path)
+    with Store(s.state_path) as store:
+        store.seed(links=demo.links(), baselines=demo.baseline())
+        plan = reconciled(s, store, "cli").plan
+    (tmp_path / "plan.json").write_text(plan.to_json())
+    env = _cli_env(sandbox, tmp_path)
+    cmd = [sys.executable, "-m", "recon.cli", "apply", str(tmp_path / "plan.json")]
+
+    dry = subprocess.run([*cmd, "--approve", "all", "--dry-run"], env=env, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.count("dry_run ") == len(plan.actions) and '"method":"PUT"' in dry.stdout
+
+    with Store(s.state_path) as store, store.apply_lock("default", at="2026-11-23T10:00:00Z"):
+        busy = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert busy.returncode == 2 and f"held by pid {os.getpid()}" in busy.stderr
+
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(plan.actions)} applied" in done.stdout.splitlines()[-1]
+    with Store(s.state_path) as store:
+        assert reconciled(s, store, "cli-after").message == NO_CHANGES
+    assert len((tmp_path / "approvals.jsonl").read_text().splitlines()) == len(plan.actions)
+    verify = subprocess.run([sys.executable, "-m", "recon.cli", "verify"], env=env, capture_output=True, text=True)
+    assert verify.returncode == 0 and f"{len(plan.actions)} rows intact" in verify.stdout
