@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run a notebook with papermill into reports/<run_id>/")
     s.add_argument("notebook")
     s.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    s.add_argument("--timeout", type=float, default=900.0, help="per-cell execution timeout in seconds")
 
     s = sub.add_parser("connect", help="connect a real account (authorisation-code flow)")
     s.add_argument("system", choices=["xero"])

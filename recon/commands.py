@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -47,7 +48,28 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return _todo("run")
+    """``recon run NOTEBOOK -p NAME VALUE ...``: papermill run into ``reports/<run_id>/`` plus HTML export."""
+    from recon.config import load_settings
+    from recon.errors import ReconError
+    from recon.runner import CellError, parse_cli_parameters, run_notebook
+
+    try:
+        settings = load_settings(args.profile)
+        params = parse_cli_parameters(args.parameter)
+        if args.profile:
+            os.environ["RECON_PROFILE"] = args.profile  # the kernel inherits it; profiles hold no secret
+        result = run_notebook(args.notebook, params, reports_dir=settings.reports_dir,
+                              timeout=args.timeout, progress=sys.stderr.isatty())
+    except CellError as exc:
+        print(f"recon run: {exc}", file=sys.stderr)
+        return 1
+    except ReconError as exc:
+        print(f"recon run: {exc}", file=sys.stderr)
+        return 2
+    print(f"run {result.run_id}: executed notebook {result.executed}")
+    if result.html:
+        print(f"report: {result.html}")
+    return 0
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
