@@ -1,0 +1,319 @@
+"""The reconcile entry point: snapshot (+ links, baselines) in, :class:`Reconciliation` out.
+
+Pure: no I/O, no clock; the run id is injected. Per kind: link, three-way diff of linked pairs (documents:
+header, lines and the rounding analysis), then records on one side only, then the plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from recon import money, schema
+from recon.reconcile import diff, fields, plan, rounding
+from recon.reconcile.link import Linkage, link
+from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Plan, Reconciliation
+from recon.rules import DOC_TOTALS, ORDER, SENDABLE_STATUSES, Rule, rule as get_rule
+from recon.snapshot import Snapshot
+
+_ROW_COLUMNS = tuple(c for c in DIFF_COLUMNS if c != "run_id")
+_NAMES = {"precoro": "Precoro", "xero": "Xero"}
+
+
+@dataclass
+class _KindResult:
+    rows: list[pd.DataFrame] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    rounding: pd.DataFrame | None = None
+
+
+def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFrame | None = None,
+              baselines: Mapping[str, pd.DataFrame] | None = None, run_id: str = "") -> Reconciliation:
+    """Reconcile ``kinds`` of ``snapshot``.
+
+    ``links``: the state store's link table (kind, precoro_id, xero_id). ``baselines``: per kind the canonical
+    frame of values both sides agreed on at the last sync, keyed by ``xero_id`` (document lines: per lines frame
+    name, keyed by ``doc_id`` = Xero document id and ``line_no``). The output is deterministic.
+    """
+    chosen = [k for k in ORDER if k in set(kinds)]
+    for k in kinds:
+        get_rule(k)  # unknown kinds fail loudly
+    baselines = dict(baselines or {})
+    results = {k: _reconcile_kind(get_rule(k), snapshot, links, baselines, snapshot.meta or {}) for k in chosen}
+    rows = [r for res in results.values() for r in res.rows]
+    differences = _finish_rows(rows, run_id)
+    actions = plan.sort_actions([a for res in results.values() for a in res.actions])
+    summary = pd.DataFrame([{"object": k, **res.summary} for k, res in results.items()],
+                           columns=["object", "precoro", "xero", "linked", "equal", *DIFF_KINDS, "actions"])
+    rnd = [res.rounding for res in results.values() if res.rounding is not None]
+    rounding_frame = (pd.concat(rnd, ignore_index=True) if rnd
+                      else pd.DataFrame({c: pd.Series([], dtype=object) for c in rounding.ROUNDING_COLUMNS}))
+    return Reconciliation(differences=differences, plan=Plan(run_id=run_id, kinds=tuple(chosen), actions=actions),
+                          summary=summary, rounding=rounding_frame,
+                          settings_check=rounding.settings_check(snapshot.meta or {}))
+
+
+def _finish_rows(rows: list[pd.DataFrame], run_id: str) -> pd.DataFrame:
+    if rows:
+        df = pd.concat([r for r in rows if len(r)] or [rows[0]], ignore_index=True)
+    else:
+        df = pd.DataFrame({c: pd.Series([], dtype=object) for c in _ROW_COLUMNS})
+    df.insert(0, "run_id", run_id)
+    order = {k: i for i, k in enumerate(ORDER)}
+    df = df.astype({c: object for c in DIFF_COLUMNS}).fillna("")
+    df["_o"] = df["object"].map(order)
+    df = df.sort_values(["_o", "precoro_id", "xero_id", "field", "kind", "action"], kind="stable")
+    return df.drop(columns="_o").reset_index(drop=True)[list(DIFF_COLUMNS)]
+
+
+def _rows(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, p_pos: np.ndarray, x_pos: np.ndarray,
+          **cols: Any) -> pd.DataFrame:
+    """Difference rows for positions in ``p``/``x`` (-1: no record on that side)."""
+    n = len(p_pos)
+    pid, xid = fields.text(p["id"]), fields.text(x["id"])
+    plab, xlab = plan.labels(rule, p, x)
+    has_p, has_x = p_pos >= 0, x_pos >= 0
+    pi, xi = np.where(has_p, p_pos, 0), np.where(has_x, x_pos, 0)
+    out = {
+        "object": np.full(n, rule.kind, dtype=object),
+        "precoro_id": np.where(has_p, pid[pi] if len(pid) else "", "").astype(object),
+        "xero_id": np.where(has_x, xid[xi] if len(xid) else "", "").astype(object),
+        "label": np.where(has_p, plab[pi] if len(plab) else "", np.where(has_x, xlab[xi] if len(xlab) else "", "")
+                          ).astype(object),
+    }
+    for c in ("field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "action", "reason"):
+        value = cols.get(c, "")
+        out[c] = value if isinstance(value, np.ndarray) else np.full(n, value, dtype=object)
+    return pd.DataFrame(out, columns=list(_ROW_COLUMNS))
+
+
+def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
+                    baselines: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> _KindResult:
+    res = _KindResult()
+    p = snap.frame("precoro", rule.kind).reset_index(drop=True)
+    x = snap.frame("xero", rule.kind).reset_index(drop=True)
+    linkage = link(rule, p, x, links)
+    pairs = linkage.pairs
+    p_active = fields.key(p["active"], fields.column(rule.kind, "active")) == "true"
+    x_active = fields.key(x["active"], fields.column(rule.kind, "active")) == "true"
+    is_doc = rule.lines is not None
+    p_status = fields.text(p["status"]) if is_doc else None
+
+    # --- linked pairs: field diff --------------------------------------------------------------------------
+    pp, xx = pairs["p"].to_numpy(), pairs["x"].to_numpy()
+    compare = ~(~p_active[pp] & ~x_active[xx]) if len(pp) else np.zeros(0, dtype=bool)
+    if is_doc and len(pp):
+        # documents still being worked on in Precoro (draft, revision, ...) are compared once sendable again
+        compare &= np.isin(p_status[pp], list(SENDABLE_STATUSES)) | ~p_active[pp]
+    cp, cx = pp[compare], xx[compare]
+    pc, xc = p.iloc[cp].reset_index(drop=True), x.iloc[cx].reset_index(drop=True)
+    b, has_b = diff.align_baseline(baselines.get(rule.kind), fields.text(xc["id"]))
+    diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx)
+    line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
+    if is_doc:
+        diffs, line_values, res.rounding = _documents(rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs)
+    actions, action_col = plan.field_actions(rule, diffs, p, x, line_values)
+    res.actions += actions
+    if len(diffs):
+        diffs = diffs.assign(action=action_col)
+        res.rows.append(_rows(rule, p, x, diffs["p"].to_numpy(), diffs["x"].to_numpy(),
+                              **{c: diffs[c].to_numpy(dtype=object) for c in
+                                 ("field", "precoro_value", "xero_value", "baseline_value", "kind", "direction",
+                                  "action", "reason")}))
+
+    # --- links proposed and candidates ---------------------------------------------------------------------
+    _links_and_candidates(rule, p, x, linkage, res)
+
+    # --- one side only -------------------------------------------------------------------------------------
+    _one_sided(rule, snap, p, x, linkage, p_active, x_active, res)
+
+    counts = pd.concat(res.rows, ignore_index=True)["kind"].value_counts() if res.rows else pd.Series(dtype=int)
+    differing = set(diffs["p"].tolist()) if len(diffs) else set()
+    res.summary = {"precoro": len(p), "xero": len(x), "linked": len(pairs),
+                   "equal": int(len(pairs) - len(differing)),
+                   **{k: int(counts.get(k, 0)) for k in DIFF_KINDS}, "actions": len(res.actions)}
+    return res
+
+
+def _documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
+               p: pd.DataFrame, x: pd.DataFrame, cp: np.ndarray, cx: np.ndarray, pc: pd.DataFrame,
+               xc: pd.DataFrame, diffs: pd.DataFrame):
+    """Lines diff, rounding analysis, and the totals' difference kinds for linked documents."""
+    assert rule.lines is not None
+    lp, lx = snap.frame("precoro", rule.lines), snap.frame("xero", rule.lines)
+    unitdp = int(((meta or {}).get("xero") or {}).get("unitdp", 2) or 2)
+    active_both = (fields.key(pc["active"], fields.column(rule.kind, "active")) == "true") & (
+        fields.key(xc["active"], fields.column(rule.kind, "active")) == "true")
+    pids, xids = fields.text(pc["id"]), fields.text(xc["id"])
+    line_diffs = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
+                             cx[active_both], baselines.get(rule.lines), unitdp)
+    pairs = pd.DataFrame({"p": cp, "x": cx})
+    analysis = rounding.analyse(rule.kind, p, x, pairs, lp, meta)
+    if len(diffs):
+        totals = diffs["field"].isin(list(DOC_TOTALS)).to_numpy()
+        if totals.any():
+            by_id = analysis.set_index("precoro_id")
+            ids = fields.text(p["id"])[diffs["p"].to_numpy()]
+            cls = by_id["classification"].reindex(ids).fillna("").to_numpy(dtype=object)
+            remedy = by_id["remedy"].reindex(ids).fillna("").to_numpy(dtype=object)
+            is_round = totals & (cls == "rounding")
+            diffs = diffs.copy()
+            diffs.loc[is_round, "kind"] = "rounding"
+            diffs.loc[is_round, "direction"] = "none"
+            diffs.loc[is_round, "reason"] = "explained by rounding: " + remedy[is_round]
+            material = totals & ~is_round & (diffs["kind"] != "rounding").to_numpy()
+            diffs.loc[material, "reason"] = "Xero computes totals from the lines; " + remedy[material]
+    diffs = pd.concat([d for d in (diffs, line_diffs) if len(d)] or [diffs], ignore_index=True)
+    changed = diffs["field"].str.startswith("lines[").to_numpy() if len(diffs) else np.zeros(0, dtype=bool)
+    docs_p = np.unique(fields.text(p["id"])[diffs["p"].to_numpy()[changed]]) if changed.any() else np.array([])
+    docs_x = np.unique(fields.text(x["id"])[diffs["x"].to_numpy()[changed]]) if changed.any() else np.array([])
+    values = {"precoro": plan.lines_by_doc(lp, docs_p, rule.line_fields),
+              "xero": plan.lines_by_doc(lx, docs_x, rule.line_fields)}
+    return diffs, values, analysis
+
+
+def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray, xids: np.ndarray,
+                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int) -> pd.DataFrame:
+    """Lines of linked documents paired by position (``line_no``) and compared like header fields."""
+    frame = rule.lines
+    assert frame is not None
+    if not len(pids):
+        return diff.empty_diffs()
+    doc_p = pd.DataFrame({"doc_id": pd.array(pids, dtype="string"), "_doc": np.arange(len(pids))})
+    doc_x = pd.DataFrame({"doc_id": pd.array(xids, dtype="string"), "_doc": np.arange(len(xids))})
+    left = lp.merge(doc_p, on="doc_id", how="inner")
+    right = lx.merge(doc_x, on="doc_id", how="inner")
+    left["_n"] = left["line_no"].astype("Int64").fillna(0).astype(np.int64)
+    right["_n"] = right["line_no"].astype("Int64").fillna(0).astype(np.int64)
+    both = left.merge(right, on=["_doc", "_n"], how="outer", suffixes=("", "__x"), indicator=True)
+    both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
+    doc = both["_doc"].to_numpy(dtype=np.int64)
+    prefix = np.array([f"lines[{n}]." for n in both["_n"].tolist()], dtype=object)
+    out = []
+    matched = (both["_merge"] == "both").to_numpy()
+    if matched.any():
+        m = both[matched].reset_index(drop=True)
+        names = list(rule.line_fields)
+        pl = m[names].copy()
+        xl = m[[f"{n}__x" for n in names]].set_axis(names, axis=1)
+        # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
+        pl["unit_amount"] = _rounded(pl["unit_amount"], 4 if unitdp == 4 else 2)
+        pl["quantity"] = _rounded(pl["quantity"], 4)
+        wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
+        b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
+        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
+                         cx[m["_doc"].to_numpy()], prefix[matched])
+        out.append(d)
+    only = ~matched
+    if only.any():
+        side = both["_merge"].to_numpy(dtype=object)[only]
+        desc_p = fields.text(both["description"])[only]
+        desc_x = fields.text(both["description__x"])[only]
+        in_p = side == "left_only"
+        out.append(pd.DataFrame({
+            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([s[:-1] for s in prefix[only]], dtype=object),
+            "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
+            "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
+            "direction": "to_xero",
+            "reason": np.where(in_p, "line only in Precoro", "line only in Xero: put back from Precoro"),
+        }))
+    return pd.concat(out, ignore_index=True) if out else diff.empty_diffs()
+
+
+def _rounded(series: pd.Series, places: int) -> pd.Series:
+    values = series.to_numpy(dtype=object)
+    known = ~pd.isna(values)
+    out = values.copy()
+    out[known] = money.quantize_array(values[known], places)
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _links_and_candidates(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, linkage: Linkage, res: _KindResult) -> None:
+    pid, xid = fields.text(p["id"]), fields.text(x["id"])
+    plab, xlab = plan.labels(rule, p, x)
+    matched = linkage.pairs[linkage.pairs["how"] == "match"]
+    if len(matched):
+        mp, mx = matched["p"].to_numpy(), matched["x"].to_numpy()
+        reason = np.array([f"unique match on {on}" + ("; the Precoro supplier takes the Xero data"
+                                                     if rule.kind == "supplier" else "")
+                           for on in matched["on"]], dtype=object)
+        res.rows.append(_rows(rule, p, x, mp, mx, field=matched["on"].to_numpy(dtype=object),
+                              precoro_value=plab[mp], xero_value=xlab[mx], kind="match_candidate",
+                              direction="none", action="link", reason=reason))
+        res.actions += [Action(rule.kind, "precoro", "link", plan.keys(pid[a], xid[b]), {}, {}, str(r),
+                               "match_candidate", str(plab[a])) for a, b, r in zip(mp, mx, reason)]
+    c = linkage.candidates
+    if len(c):
+        cp, cx = c["p"].to_numpy(), c["x"].to_numpy()
+        n_p = c.groupby("p")["x"].transform("size").to_numpy()
+        n_x = c.groupby("x")["p"].transform("size").to_numpy()
+        reason = np.array([f"ambiguous: {a} Xero and {b} Precoro candidates; a person must decide"
+                           for a, b in zip(n_p, n_x)], dtype=object)
+        res.rows.append(_rows(rule, p, x, cp, cx, field=c["on"].to_numpy(dtype=object), precoro_value=plab[cp],
+                              xero_value=xlab[cx], kind="match_candidate", direction="none", action="none",
+                              reason=reason))
+    if len(linkage.dangling):
+        d = linkage.dangling
+        stored = fields.text(p["xero_id"])[d]
+        res.rows.append(_rows(rule, p, x, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
+                              kind="only_in_precoro", direction="none", action="none",
+                              reason="the linked Xero record is not in Xero (deleted there?)"))
+
+
+def _one_sided(rule: Rule, snap: Snapshot, p: pd.DataFrame, x: pd.DataFrame, linkage: Linkage,
+               p_active: np.ndarray, x_active: np.ndarray, res: _KindResult) -> None:
+    """Records on one side only: created where the rule allows it, otherwise shown. Inactive ones are skipped."""
+    only_p = linkage.only_p[p_active[linkage.only_p]] if len(linkage.only_p) else linkage.only_p
+    only_x = linkage.only_x[x_active[linkage.only_x]] if len(linkage.only_x) else linkage.only_x
+    is_doc = rule.lines is not None
+    if is_doc and len(only_p):
+        only_p = only_p[np.isin(fields.text(p["status"])[only_p], list(SENDABLE_STATUSES))]
+    pid, xid = fields.text(p["id"]), fields.text(x["id"])
+    for side, pos, frame, ids in (("precoro", only_p, p, pid), ("xero", only_x, x, xid)):
+        if not len(pos):
+            continue
+        target = rule.other(side)
+        can = target in rule.create_on
+        sub = frame.iloc[pos].reset_index(drop=True)
+        create = np.full(len(pos), can)
+        extra: dict[str, np.ndarray] = {}
+        reason = np.full(len(pos), f"not in {_NAMES[target]}", dtype=object)
+        if rule.kind == "payment" and side == "xero":
+            # a payment is created in Precoro only on a bill that is integrated there
+            bills = snap.frame("precoro", "bill")
+            lookup = pd.Series(fields.text(bills["id"]), index=pd.Index(fields.text(bills["xero_id"]), dtype=object))
+            lookup = lookup[(lookup.index != "") & ~lookup.index.duplicated()]
+            bill_id = pd.Series(fields.text(sub["bill_xero_id"])).map(lookup).fillna("").to_numpy(dtype=object)
+            create &= bill_id != ""
+            reason[bill_id == ""] = "the paid bill is not integrated with Precoro"
+            extra["bill_id"] = bill_id
+        if not can:
+            reason[:] = f"not in {_NAMES[target]}; {rule.kind} records are created only in {_NAMES[rule.target or target]}"
+        names = list(rule.fields)
+        if target == "precoro":
+            names.append("xero_id")
+        if is_doc:
+            names += ["line_amount_types", "supplier_id"]
+        values = plan.record_values(sub, [n for n in names if n != "xero_id"])
+        lines = plan.lines_by_doc(snap.frame(side, rule.lines), ids[pos][create], rule.line_fields) if is_doc else {}
+        labels = plan.labels(rule, sub, sub)[0]
+        for i in np.flatnonzero(create):
+            new: dict[str, Any] = dict(values[i])
+            if target == "precoro":
+                new["xero_id"] = str(ids[pos][i])
+            for k, v in extra.items():
+                new[k] = str(v[i])
+            if is_doc:
+                new["lines"] = lines.get(str(ids[pos][i]), [])
+            k = plan.keys(precoro_id=str(ids[pos][i])) if side == "precoro" else plan.keys(xero_id=str(ids[pos][i]))
+            res.actions.append(Action(rule.kind, target, "create", k, new, {}, str(reason[i]),
+                                      f"only_in_{side}", str(labels[i])))
+        p_pos = pos if side == "precoro" else np.full(len(pos), -1)
+        x_pos = pos if side == "xero" else np.full(len(pos), -1)
+        res.rows.append(_rows(rule, p, x, p_pos, x_pos, kind=f"only_in_{side}",
+                              direction=np.where(create, f"to_{target}", "none").astype(object),
+                              action=np.where(create, "create", "none").astype(object), reason=reason))

@@ -1,0 +1,84 @@
+"""Field comparison by type, one whole column at a time.
+
+Text is compared after whitespace normalisation (and case folding where the systems ignore case), dates as
+dates, booleans as booleans, ids and document numbers as strings, amounts as exact decimals with the
+column's tolerance. :func:`text` renders values as the canonical strings used in differences and actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from recon import schema
+
+_COLS: dict[str, dict[str, schema.Column]] = {f: {c.name: c for c in cols} for f, cols in schema.FRAMES.items()}
+
+
+def column(frame: str, name: str) -> schema.Column:
+    """The canonical column ``name`` of ``frame``."""
+    return _COLS[frame][name]
+
+
+def _one_text(value: object) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value != value:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def text(series: pd.Series) -> np.ndarray:
+    """Canonical strings of any canonical column: exact decimal text, ISO dates, ``true``/``false``, ``""``."""
+    if series.dtype == "string":
+        return series.fillna("").to_numpy(dtype=object)
+    return np.array([_one_text(v) for v in series.tolist()], dtype=object)
+
+
+def key(series: pd.Series, col: schema.Column, casefold: bool = False) -> np.ndarray:
+    """Values ready for equality: normalised strings, or ``Decimal``/``None`` for amounts."""
+    if col.type in schema.DECIMAL_TYPES:
+        return series.to_numpy(dtype=object)
+    if col.type in ("text", "id"):
+        s = series.astype("string").fillna("").str.strip()
+        if col.type == "text":
+            s = s.str.replace(r"\s+", " ", regex=True)
+        if casefold:
+            s = s.str.casefold()
+        return s.to_numpy(dtype=object)
+    if col.type == "bool":
+        # an unknown flag reads as active: records are active unless a system says otherwise
+        filled = series.astype("boolean").fillna(col.name == "active")
+        return np.where(filled.to_numpy(dtype=bool), "true", "false").astype(object)
+    return text(series)
+
+
+def equal(a: np.ndarray, b: np.ndarray, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:
+    """``(equal, within_tolerance)``: exact equality, and unequal amounts no further apart than the tolerance."""
+    if col.type not in schema.DECIMAL_TYPES:
+        eq = a == b
+        return np.asarray(eq, dtype=bool), np.zeros(len(a), dtype=bool)
+    a_null, b_null = pd.isna(a), pd.isna(b)
+    both = ~a_null & ~b_null
+    eq = a_null & b_null
+    near = np.zeros(len(a), dtype=bool)
+    if both.any():
+        aa, bb = a[both], b[both]
+        same = np.asarray(aa == bb, dtype=bool)
+        eq[both] = same
+        tol = Decimal(col.tolerance)
+        if tol > 0:
+            close = np.asarray(np.abs(aa - bb) <= tol, dtype=bool)
+            near[both] = close & ~same
+    return eq, near

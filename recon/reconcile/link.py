@@ -1,0 +1,109 @@
+"""Linking: pair each Precoro record with its Xero counterpart.
+
+1. By the id Precoro stores of the Xero record (``xero_id``), else by the state store's link table.
+2. Unlinked records get match candidates on the rule's key sets (normalised, case-folded). A candidate that is
+   the only one for both of its records is an exact unique match (proposed as a ``link`` action); every
+   other candidate is ambiguous and only shown: nobody is linked without a person deciding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recon.reconcile import fields
+from recon.rules import Rule
+
+_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """Result of linking one kind. Index columns ``p`` and ``x`` are row positions in the two frames.
+
+    ``pairs``: p, x, how (``stored``, ``table`` or ``match``), on (the matching keys, for ``match``).
+    ``candidates``: ambiguous candidate pairs p, x, on. ``only_p``/``only_x``: positions with no counterpart
+    and no candidate. ``dangling``: Precoro positions whose stored Xero id is not in the Xero frame.
+    """
+
+    pairs: pd.DataFrame
+    candidates: pd.DataFrame
+    only_p: np.ndarray
+    only_x: np.ndarray
+    dangling: np.ndarray
+
+
+def _ids(series: pd.Series) -> np.ndarray:
+    return series.astype("string").fillna("").str.strip().to_numpy(dtype=object)
+
+
+def _match_key(df: pd.DataFrame, frame: str, cols: tuple[str, ...]) -> np.ndarray:
+    parts = [fields.key(df[c], fields.column(frame, c), casefold=True) for c in cols]
+    out = parts[0].astype(object)
+    empty = out == ""
+    for part in parts[1:]:
+        empty |= part == ""
+        out = out + _SEP + part
+    out = out.copy()
+    out[empty] = ""
+    return out
+
+
+def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | None) -> Linkage:
+    """Link the Precoro frame ``p`` with the Xero frame ``x`` of ``rule.kind``."""
+    frame = rule.kind
+    stored = _ids(p["xero_id"])
+    how = np.where(stored != "", "stored", "")
+    if links is not None and len(links):
+        table = links[links["kind"].astype("string") == rule.kind]
+        lookup = pd.Series(_ids(table["xero_id"]), index=_ids(table["precoro_id"]))
+        lookup = lookup[~lookup.index.duplicated()]
+        from_table = pd.Series(_ids(p["id"])).map(lookup).fillna("").to_numpy(dtype=object)
+        use = (stored == "") & (from_table != "")
+        stored = np.where(use, from_table, stored)
+        how = np.where(use, "table", how)
+    xid = _ids(x["id"])
+    left = pd.DataFrame({"p": np.arange(len(p)), "key": stored, "how": how, "pid": _ids(p["id"])})
+    left = left[left["key"] != ""]
+    right = pd.DataFrame({"x": np.arange(len(x)), "key": xid}).drop_duplicates("key")
+    pairs = left.merge(right, on="key", how="left")
+    dangling = pairs.loc[pairs["x"].isna(), "p"].to_numpy(dtype=np.int64)
+    pairs = pairs.dropna(subset=["x"]).astype({"x": np.int64})
+    # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
+    pairs = pairs.sort_values(["x", "pid"], kind="stable").drop_duplicates("x")
+    pairs = pairs[["p", "x", "how"]].assign(on="")
+
+    free_p = np.setdiff1d(np.arange(len(p)), np.concatenate([pairs["p"].to_numpy(), dangling]))
+    free_x = np.setdiff1d(np.arange(len(x)), pairs["x"].to_numpy())
+    cands = _candidates(rule, frame, p, x, free_p, free_x)
+    if len(cands):
+        n_p = cands.groupby("p")["x"].transform("size")
+        n_x = cands.groupby("x")["p"].transform("size")
+        unique = (n_p == 1) & (n_x == 1)
+        matched = cands[unique].assign(how="match")[["p", "x", "how", "on"]]
+        pairs = pd.concat([pairs, matched], ignore_index=True)
+        cands = cands[~unique]
+    only_p = np.setdiff1d(free_p, np.concatenate([pairs["p"].to_numpy(), cands["p"].to_numpy()]))
+    only_x = np.setdiff1d(free_x, np.concatenate([pairs["x"].to_numpy(), cands["x"].to_numpy()]))
+    pairs = pairs.sort_values("p", kind="stable").reset_index(drop=True).astype({"p": np.int64, "x": np.int64})
+    return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
+
+
+def _candidates(rule: Rule, frame: str, p: pd.DataFrame, x: pd.DataFrame,
+                free_p: np.ndarray, free_x: np.ndarray) -> pd.DataFrame:
+    found = []
+    if len(free_p) and len(free_x):
+        pp, xx = p.iloc[free_p], x.iloc[free_x]
+        for cols in rule.match_keys:
+            left = pd.DataFrame({"p": free_p, "key": _match_key(pp, frame, cols)})
+            right = pd.DataFrame({"x": free_x, "key": _match_key(xx, frame, cols)})
+            hit = left[left["key"] != ""].merge(right[right["key"] != ""], on="key")
+            found.append(hit[["p", "x"]].assign(on="+".join(cols)))
+    if not found:
+        return pd.DataFrame({"p": pd.Series([], dtype=np.int64), "x": pd.Series([], dtype=np.int64),
+                             "on": pd.Series([], dtype=object)})
+    allc = pd.concat(found, ignore_index=True)
+    allc = allc.groupby(["p", "x"], sort=True, as_index=False)["on"].agg(lambda s: ", ".join(sorted(set(s))))
+    return allc.astype({"p": np.int64, "x": np.int64})

@@ -1,0 +1,135 @@
+"""Rounding analysis: do the two systems' rounding settings agree, and is each PO/bill total difference
+explained by the rounding rules (``rounding``) or not (``material``)?
+
+For every linked document the Precoro total, the Xero total and the total Xero computes for the Precoro
+lines (``money.xero_lines_array``: per-line tax half-up to 2 dp, unit amounts at the organisation's 2 or 4
+dp) are compared. A difference is ``rounding`` when Xero's own arithmetic on the Precoro lines gives the Xero
+total (at 2 or 4 dp unit amounts); every other difference is ``material``. The lines whose amount differs
+between the two systems' arithmetic are named, and the remedy is proposed: send unit amounts at 4 decimals
+when that removes the difference, else a rounding line to the organisation's ROUNDING account.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from recon import money
+from recon.reconcile import fields
+
+ROUNDING_COLUMNS = ("object", "precoro_id", "xero_id", "number", "precoro_total", "xero_total", "xero_expected",
+                    "difference", "classification", "lines", "remedy")
+
+
+def settings_check(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Compare Precoro's company precision with Xero's organisation rounding; a plain sentence when they differ."""
+    pmeta = (meta or {}).get("precoro") or {}
+    xmeta = (meta or {}).get("xero") or {}
+    precision = pmeta.get("precision")
+    unitdp = int(xmeta.get("unitdp", 2) or 2)
+    xero = {"unitdp": unitdp, "amount_dp": 2, "tax": "per line, half-up to 2 dp",
+            "rounding_account_code": str(xmeta.get("rounding_account_code", "") or "")}
+    if not precision:
+        return {"agree": None, "precoro": None, "xero": xero,
+                "message": "Precoro's rounding precision is not known, so the rounding settings cannot be checked."}
+    prec = money.Precision.from_json(precision)
+    problems = []
+    if prec.total != 2:
+        problems.append(f"Precoro rounds totals to {prec.total} decimals but Xero keeps amounts to 2")
+    if prec.price > unitdp:
+        problems.append(f"Precoro prices have {prec.price} decimals but Xero unit amounts are sent with {unitdp}"
+                        + (" (send unitdp=4)" if prec.price <= 4 else ""))
+    if prec.quantity > 4:
+        problems.append(f"Precoro quantities have {prec.quantity} decimals but Xero accepts 4")
+    message = ("The rounding settings agree." if not problems else "; ".join(problems) + ".")
+    return {"agree": not problems, "precoro": prec.to_json(), "xero": xero, "message": message}
+
+
+def _lines_for(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Lines of the given documents and, per line, the position of its document in ``doc_ids``."""
+    pos = pd.Series(np.arange(len(doc_ids)), index=pd.Index(doc_ids, dtype=object))
+    pos = pos[~pos.index.duplicated()]
+    doc = lines["doc_id"].astype("string").fillna("").to_numpy(dtype=object)
+    where = pd.Series(doc).map(pos)
+    keep = where.notna().to_numpy()
+    return lines[keep], where[keep].to_numpy(dtype=np.int64)
+
+
+def _exact_sum(cents: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, groups, cents)
+    return out
+
+
+def expected_totals(lines: pd.DataFrame, doc_pos: np.ndarray, n_docs: int, lat: np.ndarray,
+                    unitdp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Xero's arithmetic on the lines: per line (line_amount, tax) and per document the total in cents."""
+    line_lat = lat[doc_pos] if len(doc_pos) else np.array([], dtype=object)
+    amount, tax = money.xero_lines_array(lines["quantity"].to_numpy(dtype=object),
+                                         lines["unit_amount"].to_numpy(dtype=object),
+                                         lines["tax_rate"].to_numpy(dtype=object), line_lat, unitdp)
+    amount_c = _exact_sum(money.to_cents(amount), doc_pos, n_docs)
+    tax_c = _exact_sum(money.to_cents(tax), doc_pos, n_docs)
+    total = np.where(lat == "Inclusive", amount_c, amount_c + tax_c)
+    return amount, tax, total
+
+
+def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_lines: pd.DataFrame,
+            meta: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per linked document (``ROUNDING_COLUMNS``, all strings), ordered by Precoro id."""
+    xmeta = (meta or {}).get("xero") or {}
+    unitdp = int(xmeta.get("unitdp", 2) or 2)
+    account = str(xmeta.get("rounding_account_code", "") or "") or "the ROUNDING account"
+    if pairs.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in ROUNDING_COLUMNS})
+    pd_docs = p.iloc[pairs["p"].to_numpy()].reset_index(drop=True)
+    xd_docs = x.iloc[pairs["x"].to_numpy()].reset_index(drop=True)
+    n = len(pd_docs)
+    ids = pd_docs["id"].astype("string").fillna("").to_numpy(dtype=object)
+    lines, pos = _lines_for(p_lines, ids)
+    lat = pd_docs["line_amount_types"].astype("string").fillna("Exclusive").replace("", "Exclusive")
+    lat = lat.to_numpy(dtype=object)
+    amount, tax, expected = expected_totals(lines, pos, n, lat, unitdp)
+    _, _, expected2 = expected_totals(lines, pos, n, lat, 2)
+    _, _, expected4 = expected_totals(lines, pos, n, lat, 4)
+    ptot = pd_docs["total"].to_numpy(dtype=object)
+    xtot = xd_docs["total"].to_numpy(dtype=object)
+    known = ~pd.isna(ptot) & ~pd.isna(xtot)
+    pc = np.zeros(n, dtype=np.int64)
+    xc = np.zeros(n, dtype=np.int64)
+    pc[known] = money.to_cents(money.quantize_array(ptot[known], 2))
+    xc[known] = money.to_cents(money.quantize_array(xtot[known], 2))
+    diff = pc - xc
+    n_lines = np.bincount(pos, minlength=n) if len(pos) else np.zeros(n, dtype=np.int64)
+    # explained: Xero's own arithmetic on the Precoro lines gives the Xero total, within a cent per line
+    explained = ((xc == expected) | (xc == expected2) | (xc == expected4)) & (np.abs(diff) <= np.maximum(n_lines, 1))
+    cls = np.where(~known, "unknown", np.where(diff == 0, "equal", np.where(explained, "rounding", "material")))
+
+    # lines whose amounts differ between Precoro's figures and Xero's arithmetic
+    p_gross = money._dec_array(lines["line_amount"].to_numpy(dtype=object)) + money._dec_array(
+        lines["tax_amount"].to_numpy(dtype=object))
+    off = np.asarray(p_gross != amount + np.where(lat[pos] == "Inclusive", money.ZERO, tax), dtype=bool) \
+        if len(pos) else np.zeros(0, dtype=bool)
+    line_no = lines["line_no"].astype("Int64").fillna(0).astype(np.int64).to_numpy()
+    causes = pd.Series(line_no[off]).groupby(pos[off]).agg(lambda s: ", ".join(str(v) for v in sorted(s)))
+    cause_text = np.full(n, "", dtype=object)
+    cause_text[causes.index.to_numpy(dtype=np.int64)] = causes.to_numpy(dtype=object)
+
+    remedy = np.full(n, "", dtype=object)
+    fix4 = (cls == "rounding") & (pc == expected4) & (expected != expected4)
+    remedy[fix4] = "send unit amounts at 4 decimals (unitdp=4)"
+    adjust = (cls == "rounding") & ~fix4
+    adjustment = money.from_cents(pc[adjust] - expected[adjust])
+    remedy[adjust] = [f"add a rounding line of {money.fmt(a)} to account {account}" for a in adjustment]
+    remedy[(cls == "material") & ~fix4] = "review: the difference is not explained by rounding"
+
+    out = pd.DataFrame({
+        "object": kind, "precoro_id": ids, "xero_id": fields.text(xd_docs["id"]),
+        "number": fields.text(pd_docs["number"]), "precoro_total": fields.text(pd_docs["total"]),
+        "xero_total": fields.text(xd_docs["total"]), "xero_expected": [money.fmt(v) for v in money.from_cents(expected)],
+        "difference": np.where(known, [money.fmt(v) for v in money.from_cents(diff)], ""),
+        "classification": cls, "lines": cause_text, "remedy": remedy,
+    })
+    return out.sort_values("precoro_id", kind="stable").reset_index(drop=True)

@@ -1,0 +1,257 @@
+"""Precoro documents in the emulator: purchase orders, invoices, their lines and maths, and payments.
+
+Documents are read-only through the API but for ``PATCH externalId`` and payments; they arrive through
+``/_sandbox/load`` (or a seed) in the detail shape ``GET /{kind}/{idn}`` returns. Loading recomputes every line
+and total with :func:`recon.money.precoro_line` under the document's ``precisionData`` (the company's when
+absent) and refuses a document whose stated amounts disagree, naming the document and the field, so what is
+served is always consistent. References (supplier, product, tax, ICF options) are refreshed from the live
+records when rendered, so a ``PATCH`` of a supplier's ``externalId`` shows in its documents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from recon.money import Precision, fmt, precoro_line, precoro_totals, quantize
+from recon.sandbox import precoro_forms as f
+from recon.sandbox.precoro_forms import Invalid
+from recon.sandbox.precoro_store import State, _passthrough
+
+STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "Partly Paid", 5: "Paid",
+          6: "Awaiting Confirmation", 7: "In Revision", 8: "Canceled", 9: "Pending Receipt",
+          10: "Approval Review", 11: "Closed"}
+PAYABLE = (2, 4, 5)
+FULLY_PAID = "The Invoice is already fully paid."
+DETAIL_ONLY = ("precisionData", "note", "exchangeRate", "items", "payments")
+BASE_ID = {"purchaseorders": 5001, "invoices": 6001}
+HEADER_TIMES = ("createDate", "updateDate", "approvalDate", "requiredDate")
+_LINE_KEYS = ("id", "position", "name", "sku", "description", "quantity", "price", "netSum", "taxSum", "sum",
+              "tax", "product", "itemCustomFields")
+
+
+def _ref(field: str, value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("id") is None:
+        raise Invalid({field: "This value should be an object with an id."})
+    return {**_passthrough(value), "id": f.integer(f"{field}.id", value["id"])}
+
+
+def _same(field: str, given: Any, computed: Decimal) -> None:
+    """A stated amount must equal the recomputed one (numerically: ``10.0`` equals ``10.00``)."""
+    if given is None:
+        return
+    value = f.number(field, given)
+    if value != computed:
+        raise Invalid({field: f"is {value}, but the document maths give {computed}."})
+
+
+def normalise_line(data: Any, precision: Precision, state: State, where: str, position: int) -> dict[str, Any]:
+    """One loaded line, recomputed under ``precision``."""
+    if not isinstance(data, dict):
+        raise Invalid({where: "A line should be an object."})
+    tax = _ref(f"{where}.tax", data.get("tax"))
+    percent = f.number(f"{where}.tax.percent", tax.get("percent")) if tax else None
+    if tax is not None:
+        tax["percent"] = percent if percent is not None else Decimal("0")
+    quantity = f.number(f"{where}.quantity", data.get("quantity"), required=True)
+    price = f.number(f"{where}.price", data.get("price"), required=True)
+    line = precoro_line(quantity, price, percent, precision)
+    for key, computed in (("quantity", line.quantity), ("price", line.price), ("netSum", line.net),
+                          ("taxSum", line.tax), ("sum", line.gross)):
+        _same(f"{where}.{key}", data.get(key), computed)
+    ident = f.integer(f"{where}.id", data["id"]) if data.get("id") is not None else state.next_id("lines", 9001)
+    state.seen("lines", ident)
+    icfs = data.get("itemCustomFields") or []
+    if not isinstance(icfs, list):
+        raise Invalid({f"{where}.itemCustomFields": "This value should be a list."})
+    record = {
+        "id": ident, "position": f.integer(f"{where}.position", data.get("position", position)),
+        "name": f.text(f"{where}.name", data.get("name"), max_len=2000),
+        "sku": f.text(f"{where}.sku", data.get("sku")),
+        "description": f.text(f"{where}.description", data.get("description"), max_len=2000),
+        "quantity": line.quantity, "price": line.price, "netSum": line.net, "taxSum": line.tax, "sum": line.gross,
+        "tax": tax, "product": _ref(f"{where}.product", data.get("product")),
+        "itemCustomFields": [_passthrough(x) for x in icfs],
+    }
+    record.update({k: _passthrough(v) for k, v in data.items() if k not in _LINE_KEYS})
+    return record
+
+
+def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
+    """A loaded purchase order or invoice (detail shape) with its maths recomputed and checked."""
+    if not isinstance(data, dict):
+        raise Invalid({"record": "This value should be an object."})
+    precision = Precision.from_json(data.get("precisionData") or state.company.get("precisionData"))
+    raw_lines = (data.get("items") or {}).get("data", []) if isinstance(data.get("items"), dict) else data.get("items") or []
+    if not isinstance(raw_lines, list):
+        raise Invalid({"items": "This value should be a list of lines."})
+    lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1) for i, x in enumerate(raw_lines)]
+    totals = precoro_totals([precoro_line(x["quantity"], x["price"], (x["tax"] or {}).get("percent"), precision)
+                             for x in lines], precision)
+    _same("netSum", data.get("netSum"), totals.subtotal)
+    _same("sum", data.get("sum"), totals.total)
+    ident = f.integer("id", data["id"]) if data.get("id") is not None else state.next_id(kind, BASE_ID[kind])
+    state.seen(kind, ident)
+    idn = f.integer("idn", data["idn"]) if data.get("idn") is not None else state.next_id(f"{kind}.idn", 1)
+    state.seen(f"{kind}.idn", idn)
+    status = f.integer("status", data.get("status", 2))
+    record: dict[str, Any] = {
+        "id": ident, "idn": idn, "customName": f.text("customName", data.get("customName")),
+        "status": status, "statusString": f.text("statusString", data.get("statusString")) or STATUS.get(status),
+    }
+    for key in HEADER_TIMES:
+        record[key] = f.timestamp(key, data.get(key))
+    record.update({"currency": f.currency("currency", data.get("currency") or state.company.get("currency")),
+                   "sum": totals.total, "netSum": totals.subtotal,
+                   "supplier": _ref("supplier", data.get("supplier")),
+                   "externalId": f.text("externalId", data.get("externalId")),
+                   "xeroId": f.text("xeroId", data.get("xeroId"))})
+    if kind == "invoices":
+        record.update({"invoiceNumber": f.text("invoiceNumber", data.get("invoiceNumber")),
+                       "issueDate": f.timestamp("issueDate", data.get("issueDate")),
+                       "sumPaid": f.number("sumPaid", data.get("sumPaid")) or Decimal("0"),
+                       "logicType": f.integer("logicType", data.get("logicType", 0)),
+                       "purchaseOrder": _passthrough(data.get("purchaseOrder") or [])})
+    record.update({"precisionData": precision.to_json(), "note": f.text("note", data.get("note"), max_len=2000),
+                   "exchangeRate": _passthrough(data.get("exchangeRate") or {"rate": Decimal("1.0")}),
+                   "items": {"data": lines}})
+    known = set(record) | {"payments"}
+    record.update({k: _passthrough(v) for k, v in data.items() if k not in known and not k.startswith("_")})
+    return record
+
+
+def normalise_payment(data: Any, state: State, invoice: dict[str, Any] | None) -> dict[str, Any]:
+    """A loaded payment; ``invoice`` is the enclosing invoice when it came inside an invoice's detail."""
+    if not isinstance(data, dict):
+        raise Invalid({"record": "This value should be an object."})
+    if invoice is None:
+        link = data.get("invoice")
+        if not isinstance(link, dict) or link.get("id") is None:
+            raise Invalid({"invoice": "A payment needs its invoice (invoice.id)."})
+        invoice = state.tables["invoices"].get(f.integer("invoice.id", link["id"]))
+        if invoice is None:
+            raise Invalid({"invoice": f"Invoice {link['id']} does not exist."})
+    status = data.get("status", "paid")
+    if status not in ("paid", "canceled"):
+        raise Invalid({"status": "The status should be paid or canceled."})
+    ident = f.integer("id", data["id"]) if data.get("id") is not None else state.next_id("payments", 7001)
+    state.seen("payments", ident)
+    idn = f.integer("idn", data["idn"]) if data.get("idn") is not None else state.next_id("payments.idn", 1)
+    state.seen("payments.idn", idn)
+    record = {"id": ident, "idn": idn, "sumPaid": f.number("sumPaid", data.get("sumPaid"), required=True),
+              "payDate": f.timestamp("payDate", data.get("payDate")), "status": status,
+              "externalId": f.text("externalId", data.get("externalId")),
+              "currency": f.currency("currency", data.get("currency") or invoice["currency"]),
+              "updateDate": f.timestamp("updateDate", data.get("updateDate")), "_invoice": invoice["id"]}
+    record.update({k: _passthrough(v) for k, v in data.items() if k not in record and k != "invoice"})
+    return record
+
+
+def paid_sum(state: State, invoice_id: int) -> Decimal:
+    return sum((p["sumPaid"] for p in state.tables["payments"].values()
+                if p["_invoice"] == invoice_id and p["status"] == "paid"), Decimal("0"))
+
+
+def check_paid(state: State, invoice: dict[str, Any]) -> None:
+    """A loaded invoice's ``sumPaid`` must be what its payments add up to."""
+    paid = paid_sum(state, invoice["id"])
+    if paid != invoice["sumPaid"]:
+        raise Invalid({"sumPaid": f"is {invoice['sumPaid']}, but its paid payments add up to {paid}."})
+
+
+def recompute_paid(state: State, invoice: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The invoice after a payment was added or cancelled: ``sumPaid`` and status 2/4/5."""
+    paid = paid_sum(state, invoice["id"])
+    status = invoice["status"]
+    if paid <= 0:
+        status = 2 if status in (4, 5) else status
+    elif paid >= invoice["sum"]:
+        status = 5
+    else:
+        status = 4
+    changed = {"sumPaid": paid, "status": status, "updateDate": now}
+    if status != invoice["status"]:
+        changed["statusString"] = STATUS[status]
+    return {**invoice, **changed}
+
+
+def new_payment(state: State, body: dict[str, Any], now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``POST /payments``: the payment and its invoice after it, validated (not stored)."""
+    if "invoice" not in body:
+        raise Invalid({"invoice": "This value should not be blank."})
+    invoice_id = f.ref_id("invoice", body["invoice"])
+    invoice = state.tables["invoices"].get(invoice_id)
+    if invoice is None:
+        raise Invalid({"invoice": f"Invoice {invoice_id} does not exist."})
+    if str(body.get("logicType", "0")) not in ("0", ""):
+        raise Invalid({"logicType": "Only payments (logicType 0) can be created."})
+    precision = Precision.from_json(invoice["precisionData"])
+    amount = f.number("sumPaid", body.get("sumPaid"), required=True)
+    pay_date = f.timestamp("payDate", body.get("payDate")) or now
+    if invoice["status"] not in PAYABLE:
+        raise Invalid({"invoice": "Payments can only be added to approved invoices."})
+    due = invoice["sum"] - paid_sum(state, invoice_id)
+    if due <= 0:
+        raise Invalid({"sumPaid": FULLY_PAID})
+    assert amount is not None
+    amount = quantize(amount, precision.total)
+    if amount <= 0 or amount > due:
+        raise Invalid({"sumPaid": f"The amount must be greater than 0 and not exceed {fmt(due, precision.total)}"})
+    payment = {"id": state.next_id("payments", 7001), "idn": state.next_id("payments.idn", 1), "sumPaid": amount,
+               "payDate": pay_date, "status": "paid",
+               "externalId": f.text("externalId", body.get("externalId")),
+               "currency": invoice["currency"], "updateDate": now, "_invoice": invoice_id}
+    return payment, invoice
+
+
+def render_payment(state: State, payment: dict[str, Any], *, with_invoice: bool) -> dict[str, Any]:
+    invoice = state.tables["invoices"].get(payment["_invoice"])
+    places = Precision.from_json(invoice["precisionData"] if invoice else state.company.get("precisionData")).total
+    out = {k: v for k, v in payment.items() if not k.startswith("_")}
+    out["sumPaid"] = fmt(payment["sumPaid"], places)
+    if with_invoice:
+        out["invoice"] = {"id": payment["_invoice"], "idn": invoice["idn"] if invoice else None}
+    return out
+
+
+def _live(ref: dict[str, Any] | None, table: dict[int, dict[str, Any]], keys: tuple[str, ...]) -> Any:
+    """A reference refreshed from the record it points to (kept as stored when that record is unknown)."""
+    if ref is None or ref.get("id") not in table:
+        return ref
+    target = table[ref["id"]]
+    return {**ref, **{k: target.get(k) for k in keys}}
+
+
+def _live_icf(state: State, entry: Any) -> Any:
+    if not isinstance(entry, dict):
+        return entry
+    out = dict(entry)
+    if isinstance(entry.get("itemCustomField"), dict):
+        out["itemCustomField"] = _live(entry["itemCustomField"], state.tables["itemcustomfields"], ("name",))
+    if isinstance(entry.get("option"), dict):
+        out["option"] = _live(entry["option"], state.tables["options"], ("code", "name", "externalId"))
+    return out
+
+
+def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: bool) -> dict[str, Any]:
+    """The list row (summary) or the detail of a document."""
+    out = {k: v for k, v in doc.items() if not k.startswith("_") and (detail or k not in DETAIL_ONLY)}
+    out["supplier"] = _live(doc["supplier"], state.tables["suppliers"], ("name", "externalId", "xeroId"))
+    precision = Precision.from_json(doc["precisionData"])
+    if kind == "invoices":
+        out["sumPaid"] = fmt(doc["sumPaid"], precision.total)
+    if detail:
+        out["items"] = {"data": [{
+            **line,
+            "tax": _live(line["tax"], state.tables["taxes"], ("name", "externalId", "xeroId")),
+            "product": _live(line["product"], state.tables["items"], ("sku", "externalId", "xeroId")),
+            "itemCustomFields": [_live_icf(state, e) for e in line["itemCustomFields"]],
+        } for line in doc["items"]["data"]]}
+        if kind == "invoices":
+            out["payments"] = {"data": [render_payment(state, p, with_invoice=False)
+                                        for _, p in sorted(state.tables["payments"].items())
+                                        if p["_invoice"] == doc["id"]]}
+    return out

@@ -1,0 +1,98 @@
+"""Suppliers (two-way): linking, match candidates, three-way diff, conflicts, inactivation, creation."""
+
+import pandas as pd
+import pytest
+
+from reconcile_data import baseline, snap, supplier
+from recon.reconcile import NO_CHANGES, reconcile
+
+P1 = supplier("1", "X1")
+X1 = supplier("X1", "X1")
+B1 = supplier("1", "X1")
+
+
+def rows(rec):
+    d = rec.differences
+    return sorted(zip(d["field"], d["kind"], d["direction"], d["action"]))
+
+
+CASES = [
+    # name, precoro, xero, baseline, expected (field, kind, direction, action)
+    ("equal after normalising whitespace and e-mail case",
+     [supplier("1", "X1", name=" Acme   Ltd ", email="AP@ACME.test")], [X1], None, []),
+    ("changed only in Xero flows to Precoro",
+     [P1], [supplier("X1", "X1", phone="+44 1")], [B1], [("phone", "mismatch", "to_precoro", "update")]),
+    ("changed only in Precoro flows to Xero",
+     [supplier("1", "X1", city="Leeds")], [X1], [B1], [("city", "mismatch", "to_xero", "update")]),
+    ("changed on both sides: conflict, Xero wins",
+     [supplier("1", "X1", name="Acme A")], [supplier("X1", "X1", name="Acme B")], [B1],
+     [("name", "conflict", "to_precoro", "update")]),
+    ("both changed the same way: no difference",
+     [supplier("1", "X1", name="Acme B")], [supplier("X1", "X1", name="Acme B")], [B1], []),
+    ("no baseline: Xero, the source, wins",
+     [supplier("1", "X1", name="Acme A")], [X1], None, [("name", "mismatch", "to_precoro", "update")]),
+    ("contact archived in Xero inactivates the Precoro supplier",
+     [P1], [supplier("X1", "X1", active=False)], None, [("active", "mismatch", "to_precoro", "archive")]),
+    ("supplier disabled in Precoro archives the Xero contact",
+     [supplier("1", "X1", active=False)], [X1], None, [("active", "mismatch", "to_xero", "archive")]),
+    ("reactivated in Xero after the last sync flows to Precoro",
+     [supplier("1", "X1", active=False)], [X1], [supplier("1", "X1", active=False)],
+     [("active", "mismatch", "to_precoro", "update")]),
+    ("Xero supplier not in Precoro is created there",
+     [], [X1], None, [("", "only_in_xero", "to_precoro", "create")]),
+    ("Precoro supplier not in Xero is created there",
+     [supplier("1", None)], [], None, [("", "only_in_precoro", "to_xero", "create")]),
+    ("archived Xero contact not in Precoro is left alone", [], [supplier("X1", "X1", active=False)], None, []),
+    ("unique match on tax number: link, and the Precoro supplier takes the Xero data",
+     [supplier("1", None, name="ACME", email="x@y")], [supplier("X1", "X1", email="z@y")], None,
+     [("email", "mismatch", "to_precoro", "update"), ("name", "mismatch", "to_precoro", "update"),
+      ("tax_number", "match_candidate", "none", "link")]),
+    ("ambiguous candidates are shown, never linked",
+     [supplier("1", None)], [supplier("X1", "X1"), supplier("X2", "X2", email="b@acme.test")], None,
+     [("email, name, tax_number", "match_candidate", "none", "none"),
+      ("name, tax_number", "match_candidate", "none", "none")]),
+    ("stored Xero id not found in Xero is shown, not recreated",
+     [supplier("1", "GONE")], [], None, [("xero_id", "only_in_precoro", "none", "none")]),
+]
+
+
+@pytest.mark.parametrize("name, precoro, xero, base, expected", CASES, ids=[c[0] for c in CASES])
+def test_supplier_rules(name, precoro, xero, base, expected):
+    baselines = {"supplier": baseline("supplier", base)} if base else {}
+    rec = reconcile(snap({"supplier": precoro}, {"supplier": xero}), kinds=["supplier"], baselines=baselines,
+                    run_id="t")
+    assert rows(rec) == sorted(expected)
+    if not expected:
+        assert rec.message == NO_CHANGES and not rec.plan.actions
+
+
+def test_conflict_action_writes_the_xero_value_over_the_precoro_one():
+    rec = reconcile(snap({"supplier": [supplier("1", "X1", name="Acme A")]},
+                         {"supplier": [supplier("X1", "X1", name="Acme B")]}),
+                    kinds=["supplier"], baselines={"supplier": baseline("supplier", [B1])}, run_id="t")
+    (action,) = rec.plan.actions
+    assert (action.target, action.op, dict(action.keys)) == ("precoro", "update", {"precoro_id": "1", "xero_id": "X1"})
+    assert (dict(action.new), dict(action.old), action.difference) == ({"name": "Acme B"}, {"name": "Acme A"}, "conflict")
+
+
+def test_link_table_links_records_precoro_does_not_know_about():
+    links = pd.DataFrame({"kind": ["supplier"], "precoro_id": ["1"], "xero_id": ["X7"]})
+    rec = reconcile(snap({"supplier": [supplier("1", None, name="Old")]}, {"supplier": [supplier("X7", "X7")]}),
+                    kinds=["supplier"], links=links, run_id="t")
+    assert rows(rec) == [("name", "mismatch", "to_precoro", "update")]
+    assert rec.summary.loc[0, "linked"] == 1
+
+
+def test_create_in_precoro_carries_the_xero_id_and_all_compared_fields():
+    rec = reconcile(snap({}, {"supplier": [supplier("X1", "X1", city="Bath")]}), kinds=["supplier"], run_id="t")
+    (action,) = rec.plan.actions
+    assert action.new["xero_id"] == "X1" and action.new["city"] == "Bath" and action.new["active"] == "true"
+    assert dict(action.keys) == {"xero_id": "X1"} and action.old == {}
+
+
+def test_summary_counts_each_kind_of_difference():
+    rec = reconcile(snap({"supplier": [P1, supplier("2", None, name="B", tax_number="B", email="b@b")]},
+                         {"supplier": [supplier("X1", "X1", phone="9")]}), kinds=["supplier"], run_id="t")
+    s = rec.summary.set_index("object").loc["supplier"]
+    assert (s["precoro"], s["xero"], s["linked"], s["equal"], s["mismatch"], s["only_in_precoro"], s["actions"]) == \
+        (2, 1, 1, 0, 1, 1, 2)
