@@ -40,11 +40,33 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    return _todo("apply")
+    """``recon apply PLAN [--approve all|ID,...] [--dry-run]``: exit 0 when nothing failed or was refused."""
+    from recon.apply import run_apply
+    from recon.config import load_settings
+    from recon.errors import ReconError
+
+    try:
+        return run_apply(load_settings(args.profile), args.plan, approve=args.approve, dry_run=args.dry_run)
+    except ReconError as exc:
+        print(f"recon apply: {exc}", file=sys.stderr)
+        return 2
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    return _todo("verify")
+    """``recon verify``: check the approvals hash chain of the profile's state store."""
+    from recon.config import load_settings
+    from recon.errors import ReconError
+    from recon.store import Store
+
+    try:
+        settings = load_settings(args.profile)
+        with Store(settings.state_path) as store:
+            report = store.verify()
+    except ReconError as exc:
+        print(f"recon verify: {exc}", file=sys.stderr)
+        return 2
+    print(f"{settings.state_path}: {report.message}", file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
