@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 import urllib.parse
 from decimal import Decimal
 from typing import Any, Iterator, Mapping, Sequence
@@ -90,6 +91,7 @@ class PrecoroConnector:
         account = hashlib.sha256(f"{p.base_url}|{p.token}".encode()).hexdigest()[:16]
         self.pacer = pacer or pacer_for("precoro", account)
         self._fields: list[dict[str, Any]] | None = None
+        self._fields_at = 0.0
         self.warnings: list[str] = []
 
     # --- calls -------------------------------------------------------------------------------------------
@@ -171,11 +173,12 @@ class PrecoroConnector:
 
     def item_fields(self, refresh: bool = False) -> list[dict[str, Any]]:
         """The item custom fields (accounts and tracking categories), cached per connector."""
-        if self._fields is None or refresh:
+        # one listing serves both the account and the tracking kinds of a fetch
+        if self._fields is None or (refresh and time.monotonic() - self._fields_at > 30):
             fields: list[dict[str, Any]] = []
             for records, _ in self.pages("/itemcustomfields"):
                 fields.extend(records)
-            self._fields = fields
+            self._fields, self._fields_at = fields, time.monotonic()
         return self._fields
 
     def accounts_field(self) -> dict[str, Any] | None:
