@@ -177,7 +177,7 @@ def load_run(folder: Path | str) -> AuditData:
     meta = scrub(_read_json(folder / "snapshot.json", missing) or {})
     summary_json = _read_json(folder / "summary.json", missing)
     summary, settings_check, rounding = _summary_parts(summary_json)
-    if (folder / "rounding.csv").is_file():
+    if (folder / "rounding.csv").is_file() and (folder / "rounding.csv").stat().st_size:
         rounding = pd.read_csv(folder / "rounding.csv", dtype=str, keep_default_na=False)
 
     diff_path = folder / "differences.csv"

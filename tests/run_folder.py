@@ -10,7 +10,9 @@ import pandas as pd
 
 from recon import schema
 from recon.config import load_settings
-from recon.reconcile.model import DIFF_COLUMNS, Action, ActionResult, Decision, Outcome, Plan
+from recon.reconcile import write_outputs
+from recon.reconcile.model import DIFF_COLUMNS, Action, ActionResult, Decision, Outcome, Plan, Reconciliation
+from recon.reconcile.rounding import ROUNDING_COLUMNS
 from recon.snapshot import Snapshot
 from recon.workbench import finish_run, record_run, save_decisions, save_integrity, save_outcome
 
@@ -77,20 +79,19 @@ def build(folder: Path, run_id: str = "20260301-090507-beef", *, with_outcome: b
     snap.save(folder)
     acts = actions()
     plan = Plan(run_id=run_id, kinds=("supplier", "item", "bill", "tax_rate"), actions=acts)
-    (folder / "plan.json").write_text(plan.to_json())
-    differences(run_id, acts).to_csv(folder / "differences.csv", index=False)
-    summary = {
-        "summary": [{"kind": "supplier", "precoro": 2, "xero": 2, "linked": 1, "equal": 0, "differing": 2},
-                    {"kind": "bill", "precoro": 1, "xero": 0, "linked": 0, "equal": 0, "differing": 1}],
-        "settings_check": {"ok": True, "xero_unitdp": 4, "precoro_precision": 2,
-                           "message": "Xero rounds tax per line; Precoro precision 2 agrees."},
-        "rounding": [{"object": "purchase_order", "number": "PO-5", "precoro_total": "100.01",
-                      "xero_total": "100.00", "difference": "0.01", "kind": "rounding",
-                      "remedy": "send unit amounts at 4 decimals"}],
-    }
-    import json
-
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2))
+    summary = pd.DataFrame([
+        {"object": "supplier", "precoro": 2, "xero": 2, "linked": 1, "equal": 0, "mismatch": 1, "only_in_precoro": 1,
+         "actions": 2},
+        {"object": "bill", "precoro": 1, "xero": 0, "linked": 0, "equal": 0, "mismatch": 0, "only_in_precoro": 1,
+         "actions": 1}])
+    rounding = pd.DataFrame([{"object": "purchase_order", "precoro_id": "PO-5", "xero_id": "po-5", "number": "PO-5",
+                              "precoro_total": "100.01", "xero_total": "100.00", "xero_expected": "100.00",
+                              "difference": "0.01", "classification": "rounding", "lines": "1, 2",
+                              "remedy": "send unit amounts at 4 decimals"}], columns=list(ROUNDING_COLUMNS))
+    settings_check = {"agree": True, "precoro": {"precision": 2}, "xero": {"unitdp": 4, "amount_dp": 2},
+                      "message": "Xero rounds tax per line; Precoro precision 2 agrees."}
+    write_outputs(Reconciliation(differences=differences(run_id, acts), plan=plan, summary=summary,
+                                 rounding=rounding, settings_check=settings_check), folder)
     fp = plan.fingerprint
     save_decisions(folder, [
         Decision(fp, acts[0].id, "approve", "policy:demo", "2026-03-01T09:05:30Z", policy="demo"),
