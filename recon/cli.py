@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("system", choices=["xero"])
 
     sub.add_parser("demo", help="the whole loop on the sandbox; prints the audit report's path")
-    sub.add_parser("lab", help="JupyterLab with the sandbox running and the notebooks open")
+    s = sub.add_parser("lab", help="JupyterLab with the sandbox running and the notebooks open")
+    s.add_argument("--port", type=int, default=0, help="JupyterLab's port (default: its own choice)")
+    s.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return p
 
 

@@ -99,8 +99,22 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return _todo("demo")
+    """``recon demo``: sandbox, sync under the demo policy, audit report; prints the report's path."""
+    from recon.config import load_settings
+    from recon.demo import run_demo
+    from recon.errors import ReconError
+
+    try:
+        run_demo(load_settings(args.profile).reports_dir)
+    except ReconError as exc:
+        print(f"recon demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    return _todo("lab")
+    """``recon lab``: JupyterLab on the notebooks with the sandbox running."""
+    from recon.config import load_settings
+    from recon.demo import run_lab
+
+    return run_lab(load_settings(args.profile).reports_dir, port=args.port, open_browser=not args.no_browser)

@@ -123,6 +123,12 @@ def notebook_parameters(notebook: Path) -> dict[str, Parameter]:
         kind = type(default).__name__ if default is not None else (info.inferred_type_name or "any")
         params[info.name] = Parameter(info.name, kind if kind in ("bool", "int", "float", "str", "list", "dict")
                                       else "any", default, info.help or "")
+    assigned = [t.id for node in ast.parse(tagged[0].source).body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
+    unread = [n for n in assigned if n not in params]
+    if unread:
+        raise RunError(f"{notebook}: papermill cannot read the parameter line(s) of {', '.join(unread)} "
+                       "(keep each on one line: NAME = literal  # comment without quotes)")
     for name in params:
         if SECRET_NAME.search(name):
             raise ParameterError(f"{notebook}: parameter {name!r} looks like a secret; secrets come from settings "
@@ -243,8 +249,13 @@ def run_notebook(
     notebook = Path(notebook)
     given = dict(parameters or {})
     declared = notebook_parameters(notebook)
-    if "run_id" in declared:
+    if "run_id" in declared and not declared["run_id"].required:
         run_id = str(given.setdefault("run_id", run_id or new_run_id(clock() if clock else None)))
+    elif "run_id" in given:
+        run_id = str(given["run_id"])
+    if "reports_dir" in declared:
+        # Kernels and the caller must agree on where run folders are, whatever the kernel's directory.
+        given.setdefault("reports_dir", str(Path(reports_dir).resolve()))
     run_id = check_run_id(run_id or new_run_id(clock() if clock else None))
     values = check_parameters(notebook, given)
     ensure_kernel(kernel)
@@ -257,7 +268,7 @@ def run_notebook(
     try:
         papermill.execute_notebook(
             str(notebook), str(executed), parameters=values, kernel_name=kernel, language="python", execution_timeout=timeout,
-            progress_bar=progress, cwd=str(cwd or notebook.parent), request_save_on_cell_execute=True,
+            progress_bar=progress, cwd=str(cwd or Path.cwd()), request_save_on_cell_execute=True,
         )
     except PapermillExecutionError as exc:
         _fail(notebook, executed, html, _error_cell(executed, exc.cell_index), exc.ename, exc.evalue)
@@ -321,6 +332,8 @@ def export_html(executed: Path, out: Path, *, no_input: bool = True) -> Path:
                             exclude_input=no_input, exclude_input_prompt=no_input, exclude_output_prompt=no_input,
                             embed_images=True)
     nb = nbformat.read(executed, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"  # papermill's injected cell has a random id: keep the export deterministic
     # The title comes from the notebook's own metadata, not the path (the report is moved around).
     nb.metadata.setdefault("title", nb.metadata.get("recon", {}).get("title", Path(executed).stem))
     body, _ = exporter.from_notebook_node(nb)

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from recon.config import Settings, load_settings
 from recon.reconcile.model import Decision, Outcome
@@ -36,23 +36,6 @@ def run_folder(settings: Settings, run_id: str, reports_dir: str | Path | None =
     folder = Path(reports_dir or settings.reports_dir) / check_run_id(run_id)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-@contextlib.contextmanager
-def connected(profile: str | None = None, *, seed: str = "demo") -> Iterator[Settings]:
-    """Settings ready to use. When a system is on the sandbox and no running sandbox was named (by
-    ``RECON_SANDBOX_XERO_URL``/``RECON_SANDBOX_PRECORO_URL``), start one in this process for the duration."""
-    settings = load_settings(profile)
-    needs = (settings.xero.sandbox and not settings.xero.api_url) or \
-            (settings.precoro.sandbox and not settings.precoro.base_url)
-    if not needs:
-        yield settings
-        return
-    from recon.sandbox import Sandbox
-
-    with Sandbox(seed=seed) as sb:
-        print(f"No credentials configured: using recon's built-in sandbox ({seed} data).")
-        yield settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
 
 
 def record_run(folder: Path, *, run_id: str, settings: Settings, parameters: Mapping[str, Any], notebook: str,
@@ -129,3 +112,142 @@ def latest_run(reports_dir: Path) -> str:
     if not runs:
         raise ConfigError(f"no runs in {reports_dir}; give run_id")
     return runs[-1]
+
+
+def previous_snapshot_folder(reports_dir: Path, run_id: str) -> Path | None:
+    """The newest earlier run folder holding a snapshot (the base of an incremental fetch)."""
+    root = Path(reports_dir)
+    if not root.is_dir():
+        return None
+    earlier = sorted(p for p in root.iterdir() if p.is_dir() and p.name < run_id and (p / "snapshot.json").is_file())
+    return earlier[-1] if earlier else None
+
+
+class Session:
+    """One run as the notebooks see it: settings (with a sandbox when needed), the run folder, the state store.
+
+    ``Session.open(...)`` prints what it connects to; each step writes its files into the run folder, so the
+    audit report can be rebuilt from the folder alone.
+    """
+
+    def __init__(self, settings: Settings, folder: Path, run_id: str, store: Any, clock: Clock,
+                 stack: contextlib.ExitStack) -> None:
+        self.settings, self.folder, self.run_id, self.store, self.clock = settings, folder, run_id, store, clock
+        self._stack = stack
+
+    @classmethod
+    def open(cls, *, run_id: str, notebook: str, parameters: Mapping[str, Any], profile: str = "",
+             reports_dir: str | Path = "", clock: Clock = utc_now, seed: str = "demo") -> "Session":
+        """Connect (starting a sandbox in this kernel when nothing else is configured), record the run."""
+        from recon.runner import new_run_id
+        from recon.store import Store
+
+        stack = contextlib.ExitStack()
+        settings = load_settings(profile or None)
+        own_sandbox = (settings.xero.sandbox and not settings.xero.api_url) or \
+                      (settings.precoro.sandbox and not settings.precoro.base_url)
+        if own_sandbox:
+            from recon.sandbox import Sandbox
+
+            sb = stack.enter_context(Sandbox(seed=seed))
+            settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
+        run_id = run_id or new_run_id(clock())
+        folder = run_folder(settings, run_id, reports_dir or None)
+        # A sandbox started here lives as long as this kernel: its store must too, or links would point at
+        # records of an earlier sandbox.
+        store = stack.enter_context(Store(folder / "state.sqlite" if own_sandbox else settings.state_path))
+        if own_sandbox and seed == "demo" and store.links().empty:
+            from recon.sandbox import demo
+
+            store.seed(links=demo.links(), baselines=demo.baseline())
+        record_run(folder, run_id=run_id, settings=settings, parameters=parameters, notebook=notebook, clock=clock)
+        where = " (built-in sandbox with demo data started in this kernel)" if own_sandbox else ""
+        print(f"run {run_id}: {settings.describe()}{where}\nrun folder: {folder}")
+        return cls(settings, folder, run_id, store, clock, stack)
+
+    def stamp(self) -> str:
+        return iso(self.clock())
+
+    def fetch(self, kinds: Iterable[str], full: bool = False, progress: bool = True) -> Any:
+        """Fetch into a snapshot saved in the run folder (incremental from the previous run unless ``full``)."""
+        from recon.fetch import fetch
+        from recon.snapshot import Snapshot
+
+        prev_folder = None if full else previous_snapshot_folder(self.folder.parent, self.run_id)
+        previous = Snapshot.load(prev_folder) if prev_folder else None
+        snap = fetch(self.settings, tuple(kinds), full=full or previous is None, previous=previous, progress=progress)
+        snap.save(self.folder)
+        return snap
+
+    def reconcile(self, snap: Any, kinds: Iterable[str]) -> Any:
+        """Reconcile against the store's links and baselines; write differences, plan and summary."""
+        from recon.reconcile import reconcile, write_outputs
+
+        kinds = tuple(kinds)
+        rec = reconcile(snap, kinds=kinds, links=self.store.links(), baselines=self.store.baselines(kinds),
+                        run_id=self.run_id)
+        write_outputs(rec, self.folder)
+        return rec
+
+    def plan(self) -> Any:
+        """The plan already in the run folder, or None."""
+        from recon.reconcile.model import Plan
+
+        path = self.folder / "plan.json"
+        return Plan.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def plan_or_reconcile(self, kinds: Iterable[str], full: bool = False) -> Any:
+        """The run's plan when the folder has one (made earlier, perhaps approved in JupyterLab), else the plan
+        of a fresh fetch and reconcile."""
+        plan = self.plan()
+        if plan is not None:
+            print(f"carrying out the plan of run {self.run_id} ({len(plan.actions)} actions)")
+            return plan
+        rec = self.reconcile(self.fetch(kinds, full=full, progress=False), kinds)
+        print(rec.message)
+        return rec.plan
+
+    def finish(self) -> None:
+        """Stamp the run's end in ``run.json``."""
+        finish_run(self.folder, self.clock)
+
+    def approvals(self, plan: Any) -> Any:
+        """The approval model of ``plan`` (decisions go to the store at once)."""
+        from recon.approve import ApprovalModel
+
+        return ApprovalModel(plan, self.store, self.settings.user, self.stamp)
+
+    def approve_by_policy(self, plan: Any, policy: str) -> list[Decision]:
+        """Approve the pending actions ``policy`` allows (``"none"`` approves nothing); save the decisions."""
+        from recon.approve import Policy, apply_policy
+
+        decisions = apply_policy(self.approvals(plan), Policy.parse(policy))
+        self.save_approvals(plan)
+        return decisions
+
+    def save_approvals(self, plan: Any) -> Path:
+        """Copy the store's decisions on ``plan`` into ``approvals.jsonl`` and the chain check into ``integrity.json``."""
+        save_integrity(self.folder, self.store.verify())
+        return save_decisions(self.folder, self.store.decisions(plan.fingerprint))
+
+    def apply(self, plan: Any, dry_run: bool = False, progress: bool = True) -> Outcome:
+        """Carry out the approved actions; write ``outcome.json``, ``approvals.jsonl``, ``integrity.json``."""
+        from recon.apply import apply_plan
+        from recon.connectors import open_connectors
+
+        with open_connectors(self.settings) as conns:
+            outcome = apply_plan(plan, self.store, conns, dry_run=dry_run, run_id=self.run_id, clock=self.stamp,
+                                 progress=progress, profile=self.settings.profile, user=self.settings.user)
+        save_outcome(self.folder, outcome)
+        self.save_approvals(plan)
+        self.finish()
+        return outcome
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def report_folder(run_id: str = "", reports_dir: str | Path = "", profile: str = "") -> Path:
+    """The run folder the audit report is about (``run_id`` empty: the latest run)."""
+    root = Path(reports_dir or load_settings(profile or None).reports_dir)
+    return root / (run_id or latest_run(root))
