@@ -10,6 +10,7 @@ apply) and ``audit_report.ipynb``. Kernels find the sandbox through ``RECON_SAND
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import subprocess
 import sys
@@ -27,6 +28,7 @@ def sandbox_environment(base: Mapping[str, str], xero_url: str, precoro_url: str
                         reports_dir: Path) -> dict[str, str]:
     """The environment of kernels that must use the running sandbox and the given store, whatever else is set."""
     env = {k: v for k, v in base.items() if not k.startswith(REAL_SYSTEM_VARS)}
+    env.setdefault("RECON_USER", env.get("USER") or getpass.getuser())  # the report says who ran it
     env.update({"RECON_SANDBOX_XERO_URL": xero_url, "RECON_SANDBOX_PRECORO_URL": precoro_url,
                 "RECON_STATE": str(state), "RECON_REPORTS_DIR": str(reports_dir)})
     return env

@@ -23,19 +23,19 @@ CSS = """
 .recon-report h1{font-size:1.6em;margin:.2em 0}.recon-report h2{font-size:1.25em;margin:1.4em 0 .4em;border-bottom:2px solid #d8dee8}
 .recon-report .lead{font-size:1.1em;font-weight:600}.recon-report .note{color:#5a6473}
 .recon-report .ok{color:#17663a;font-weight:600}.recon-report .bad{color:#a3161b;font-weight:600}
-.recon-report dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}.recon-report dt{font-weight:600}
+.recon-report dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}.recon-report dl.facts dt{font-weight:600;white-space:nowrap}
 .recon-report dd{margin:0}
 .recon-tbl{margin:.4em 0 1em;overflow-x:auto}
 .recon-tbl .recon-tools{display:flex;gap:1em;align-items:center;margin-bottom:.3em}
 .recon-tbl input.recon-filter{padding:.25em .5em;min-width:18em;border:1px solid #aab3c0;border-radius:4px}
 .recon-tbl .recon-shown{color:#5a6473;font-size:.9em}
 table.recon-table{border-collapse:collapse;font-size:.86em;width:100%}
-table.recon-table th,table.recon-table td{border:1px solid #d8dee8;padding:.25em .5em;text-align:left;vertical-align:top;white-space:pre-wrap}
+.recon-report table.recon-table th,.recon-report table.recon-table td{border:1px solid #d8dee8;padding:.25em .5em;text-align:left;vertical-align:top;white-space:pre-wrap}
 table.recon-table th{background:#eef2f7;position:sticky;top:0}
 table.recon-table th button{all:unset;cursor:pointer;font-weight:600}
 table.recon-table th[aria-sort=ascending] button::after{content:" \\25B2"}
 table.recon-table th[aria-sort=descending] button::after{content:" \\25BC"}
-table.recon-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.recon-report table.recon-table td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.recon-table tr.k-conflict td{background:#fff1d6}table.recon-table tr.k-blocked_edit td{background:#fde7e7}
 table.recon-table tr.k-rounding td{background:#eef5ff}table.recon-table tr.k-mismatch td{background:#fffbe6}
 table.recon-table tr.s-failed td,table.recon-table tr.s-refused td{background:#fde7e7}

@@ -66,10 +66,10 @@ def _style(df: pd.DataFrame) -> Any:
             styles.append(s)
         return styles
 
-    shown = df.reindex(columns=SHOWN).fillna("")
-    shown["kind"] = shown["kind"].where(shown["kind"] != "conflict", "conflict (Xero wins)")
-    styler = shown.style.apply(lambda r: row(r.replace({"kind": {"conflict (Xero wins)": "conflict"}})), axis=1)
-    return styler.hide(axis="index").format(escape="html")
+    shown = df.reindex(columns=SHOWN).fillna("").astype(str)
+    xero_wins = lambda v: "conflict (Xero wins)" if v == "conflict" else v  # noqa: E731
+    return (shown.style.apply(row, axis=1).hide(axis="index").format(escape="html")
+            .format({"kind": xero_wins}, escape="html"))
 
 
 def differences_views(differences: pd.DataFrame) -> tuple[Any, Any]:

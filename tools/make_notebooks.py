@@ -30,7 +30,8 @@ NOTEBOOKS = {
         ("md", "## Fetch"),
         ("code", "snapshot = session.fetch(objects, full=full)"),
         ("md", "## Reconcile"),
-        ("code", "# NBVAL_CHECK_OUTPUT\nrec = session.reconcile(snapshot, objects)\nprint(rec.message)"),
+        ("code", "rec = session.reconcile(snapshot, objects)\nprint(rec.message)"),
+        ("check", "# NBVAL_CHECK_OUTPUT\nprint(\"kinds of difference found:\", \", \".join(sorted(set(rec.differences[\"kind\"]))) or \"none\")"),
         ("code", "views.settings_check_view(rec.settings_check)"),
         ("code", "views.summary_view(rec.summary, rec.message)"),
         ("md", "## Differences\n\nChanged cells are highlighted; conflicts are resolved Xero wins; rounding "
@@ -58,10 +59,9 @@ NOTEBOOKS = {
                  'session = Session.open(run_id=run_id, reports_dir=reports_dir, profile=profile, notebook="sync.ipynb",\n'
                  '                       parameters={"objects": objects, "policy": policy, "dry_run": dry_run, "full": full})'),
         ("code", "plan = session.plan_or_reconcile(objects, full=full)"),
-        ("code", "decisions = session.approve_by_policy(plan, policy)\n"
-                 'print(f"policy {policy!r} approved {len(decisions)} pending actions")'),
-        ("code", "# NBVAL_CHECK_OUTPUT\noutcome = session.apply(plan, dry_run=dry_run, progress=False)\n"
-                 "print(summary(outcome))"),
+        ("check", "# NBVAL_CHECK_OUTPUT\ndecisions = session.approve_by_policy(plan, policy)\n"
+                  'print(f"policy {policy!r} approved {len(decisions)} pending actions")'),
+        ("code", "outcome = session.apply(plan, dry_run=dry_run, progress=False)\nprint(summary(outcome))"),
         ("code", "views.outcome_view(outcome, plan)"),
     ]),
     "audit_report.ipynb": ({"title": "recon audit report", "html_name": "audit.html", "html_no_input": True}, [
@@ -71,6 +71,14 @@ NOTEBOOKS = {
         ("code", "from recon import report\nfrom recon.workbench import report_folder\n\n"
                  "report.show(report.load_run(report_folder(run_id, reports_dir, profile)))"),
     ]),
+}
+
+
+#: Stored output of each notebook's ``# NBVAL_CHECK_OUTPUT`` cell, as the demo data and default parameters give it.
+EXPECTED = {
+    "reconcile.ipynb": "kinds of difference found: blocked_edit, conflict, match_candidate, mismatch, only_in_precoro, "
+                       "only_in_xero, rounding\n",
+    "sync.ipynb": "policy 'none' approved 0 pending actions\n",
 }
 
 
@@ -84,6 +92,10 @@ def build(name: str, meta: dict, cells: list[tuple[str, str]]) -> nbformat.Noteb
         cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
         if kind == "params":
             cell.metadata["tags"] = ["parameters"]
+        if kind == "check":
+            # nbval compares these cells' output with the stored one (what the demo data gives)
+            cell.execution_count = 1
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=EXPECTED[name])]
         cell["id"] = f"{stem}-{i}"
         nb.cells.append(cell)
     return nb
