@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from recon import schema
 from recon.config import Settings
 from recon.connectors import mapping
+from recon.connectors.pacing import RetryPolicy
 from recon.errors import DailyLimitError
 from recon.snapshot import Snapshot
 
@@ -54,6 +55,8 @@ class FetchOptions:
     #: save the snapshot here when set
     out: Path | None = None
     systems: tuple[str, ...] = schema.SYSTEMS
+    #: retry policy for every call of the run (default: :class:`recon.connectors.pacing.RetryPolicy`)
+    retry: RetryPolicy | None = None
     #: injectable clock (UTC now)
     now: Any = None
 
@@ -135,10 +138,13 @@ class _SystemFetch:
         kwargs: dict[str, Any] = {"since": since}
         if self.system == "precoro" and kind in ("purchase_order", "bill"):
             kwargs["previous"] = prev_raw
+        seen = calls0
         for page in self.conn.fetch_kind(kind, **kwargs):
             records.extend(page.records)
             self.warnings.extend(page.warnings)
-            self.bar.update(1)
+            now_calls = self.conn.pacer.stats.calls
+            self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
+            seen = now_calls
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
         if not full:
@@ -220,6 +226,10 @@ def fetch(settings: Settings, kinds: Iterable[str] = KINDS, full: bool = False, 
         for system, limits in options.limits.items():
             if by_system.get(system) is not None:
                 by_system[system].pacer.set_limits(dict(limits))
+        if options.retry is not None:
+            for conn in by_system.values():
+                if conn is not None:
+                    conn.pacer.policy = options.retry
         # the Xero line tax rate needs the tax rates; one extra request when they were not asked for
         xero_kinds = kinds if not ({"purchase_order", "bill"} & set(kinds)) or "tax_rate" in kinds else ("tax_rate", *kinds)
         plan = {"xero": tuple(k for k in KINDS if k in xero_kinds), "precoro": kinds}
@@ -288,13 +298,14 @@ def _assemble(fetches: dict[str, _SystemFetch], previous: Snapshot | None, kinds
         meta = {**sf.prev_meta, **sf.meta, "requests": sf.requests, "warnings": sf.warnings,
                 "fetched_kinds": [k for k in kinds if k in sf.frames]}
         reuse = {"xero": "organisation", "precoro": "company"}[system]
-        if reuse in sf.prev_meta and all(m == "incremental" for m in sf.meta["modes"].values()):
-            pass  # nothing fetched in full: the organisation facts of the last snapshot stand
+        if reuse in sf.prev_meta and "incremental" in sf.meta["modes"].values():
+            pass  # an incremental run: the organisation facts of the last snapshot stand
         elif not skip_meta:
             try:
                 meta.update(_system_meta(system, sf, by_system[system]))
             except DailyLimitError:
                 pass
+        meta["requests"] = sf.requests
         snap.meta[system] = meta
     return snap
 
@@ -323,3 +334,51 @@ def latest_snapshot(reports_dir: Path) -> Snapshot | None:
         return None
     runs = sorted((p.parent for p in reports_dir.glob("*/snapshot.json")), key=lambda p: p.name)
     return Snapshot.load(runs[-1]) if runs else None
+
+
+def run_fetch(kinds: Iterable[str] = KINDS, full: bool = False, out: str | Path | None = None,
+              settings: Settings | None = None, echo: Any = print) -> int:
+    """The ``recon fetch`` command: fetch into a run folder and print a count per Parquet file.
+
+    With no credentials configured, the built-in sandbox (demo data) serves the missing systems and the user
+    is told so. Without ``--full`` the newest snapshot under the reports folder is refreshed incrementally.
+    Returns the exit status (3 when a day limit stopped the run; what was fetched is saved).
+    """
+    import contextlib
+    import sys
+
+    from recon.config import load_settings
+    from recon.errors import ReconError
+
+    settings = settings or load_settings()
+    run_id = dt.datetime.now(dt.timezone.utc).strftime("fetch-%Y%m%dT%H%M%SZ")
+    folder = Path(out) if out else Path(settings.reports_dir) / run_id
+    with contextlib.ExitStack() as stack:
+        previous = None
+        if settings.uses_sandbox:
+            from recon.sandbox import Sandbox
+            sb = stack.enter_context(Sandbox(seed="demo"))
+            settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
+            which = " and ".join(s for s, on in (("Xero", settings.xero.sandbox), ("Precoro", settings.precoro.sandbox)) if on)
+            echo(f"No credentials configured for {which}: using the built-in sandbox (demo data).")
+        elif not full:
+            previous = latest_snapshot(Path(settings.reports_dir))
+        try:
+            snap = fetch(settings, kinds=kinds, full=full, previous=previous, progress=True,
+                         options=FetchOptions(out=folder))
+        except DailyLimitError as exc:
+            echo(f"recon fetch: {exc}", file=sys.stderr)
+            kept = getattr(exc, "snapshot", None)
+            if kept is not None:
+                echo(f"kept what was fetched in {folder}")
+            return 3
+        except ReconError as exc:
+            echo(f"recon fetch: {exc}", file=sys.stderr)
+            return 1
+    echo(f"{settings.describe()}; snapshot in {folder}")
+    for name, count in snap.counts().items():
+        echo(f"  {name}.parquet  {count}")
+    for system in schema.SYSTEMS:
+        for warning in snap.meta.get(system, {}).get("warnings", []):
+            echo(f"  warning: {warning}")
+    return 0

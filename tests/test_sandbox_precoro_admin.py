@@ -11,24 +11,23 @@ import httpx
 import pytest
 
 from recon.errors import ConfigError
-from recon.sandbox.precoro import AUTH_HEADERS, DEFAULT_LIMITS, PrecoroEmulator
-from recon.sandbox.server import ThreadedServer
+from recon.sandbox.precoro import DEFAULT_LIMITS, ManualClock, PrecoroEmulator, running
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 
 
 @pytest.fixture(scope="module")
 def served():
-    clock = [T0]
-    emu = PrecoroEmulator(clock=lambda: clock[0])
-    with ThreadedServer(emu.app) as server, httpx.Client(base_url=server.url, headers=AUTH_HEADERS) as client:
+    clock = ManualClock(T0)
+    emu = PrecoroEmulator(clock=clock)
+    with running(emu) as client:
         yield emu, client, clock
 
 
 @pytest.fixture()
 def api(served):
     emu, client, clock = served
-    clock[0] = T0
+    clock.now = T0
     emu.reset("empty")
     emu.middleware.configure({"limits": {"minute": 3, "hour": 5, "day": 7}})
     yield client, emu, clock
@@ -49,7 +48,7 @@ def test_each_window_answers_429_with_precoros_body(api, steps, limiter, retry_a
     for count, wait in steps:
         for _ in range(count):
             assert client.get("/suppliers").status_code == 200
-        clock[0] += wait
+        clock.now += wait
     r = client.get("/suppliers")
     assert (r.status_code, r.json()) == (429, {"RateLimit-Type": limiter, "RateLimit-Retry-After": retry_after})
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", r.json()["RateLimit-Retry-After"])
@@ -62,7 +61,7 @@ def test_limits_are_per_token_and_spare_the_admin_surface(api):
     assert client.get("/company").status_code == 429
     assert client.get("/company", headers={"X-AUTH-TOKEN": "other"}).status_code == 401  # another key
     assert client.get("/_sandbox/stats").status_code == 200
-    clock[0] += 60
+    clock.now += 60
     assert client.get("/company").status_code == 200
 
 
@@ -231,3 +230,12 @@ def test_an_empty_write_body_is_a_validation_error(api):
     r = client.post("/suppliers")
     assert (r.status_code, r.json()) == (400, {"errors": {"errors": {"name": "This value should not be blank."}}})
     assert json.loads(client.post("/taxes", content=b"   ", headers=JSON).content)["errors"]["errors"]
+
+
+def test_reset_clears_faults_but_keeps_the_limits(api):
+    client, emu, clock = api
+    client.post("/_sandbox/faults", json={"rate_5xx": 1.0, "limits": {"minute": 40}})
+    client.post("/_sandbox/reset", json={"seed": "empty"})
+    faults = client.get("/_sandbox/faults").json()
+    assert (faults["rate_5xx"], faults["limits"]["minute"]) == (0.0, 40)
+    assert client.get("/suppliers").status_code == 200

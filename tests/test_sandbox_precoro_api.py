@@ -8,8 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from recon.sandbox.precoro import AUTH_HEADERS, PrecoroEmulator
-from recon.sandbox.server import ThreadedServer
+from recon.sandbox.precoro import ManualClock, PrecoroEmulator, running
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20+00:00
 DAY0 = datetime(2023, 12, 31, 10, tzinfo=timezone.utc)
@@ -18,17 +17,16 @@ BIG = {"minute": 100_000, "hour": 100_000, "day": 100_000}
 
 @pytest.fixture(scope="module")
 def served():
-    clock = [T0]
-    emu = PrecoroEmulator(limits=BIG, clock=lambda: clock[0])
-    with ThreadedServer(emu.app) as server, httpx.Client(base_url=server.url) as bare, \
-            httpx.Client(base_url=server.url, headers=AUTH_HEADERS) as client:
+    clock = ManualClock(T0)
+    emu = PrecoroEmulator(limits=BIG, clock=clock)
+    with running(emu) as client, httpx.Client(base_url=str(client.base_url)) as bare:
         yield emu, bare, client, clock
 
 
 @pytest.fixture()
 def api(served):
     emu, bare, client, clock = served
-    clock[0] = T0
+    clock.now = T0
     emu.reset("empty")
     return client, emu, clock
 
@@ -189,7 +187,7 @@ def test_create_supplier_from_a_bracket_form_or_json(api, kwargs):
 def test_put_replaces_currencies_and_bumps_update_date(api):
     client, emu, clock = api
     client.post("/suppliers", content=SUPPLIER_FORM, headers={"Content-Type": "application/x-www-form-urlencoded"})
-    clock[0] += 60
+    clock.now += 60
     r = client.put("/suppliers/101", data={"currencies[]": ["EUR"], "enable": "0"})
     assert r.status_code == 200, r.text
     body = client.get("/suppliers/101").json()
@@ -241,7 +239,7 @@ def test_put_to_an_existing_unique_code_is_refused(api):
 def test_patch_sets_external_id_and_bumps_update_date(api, path, create):
     client, emu, clock = api
     ident = client.post(path, data=create).json()["id"]
-    clock[0] += 3600
+    clock.now += 3600
     r = client.patch(f"{path}/{ident}", data={"externalId": "d0762700-5633-f111-bec2-000d3aed9274"})
     assert r.status_code == 200, r.text
     body = client.get(f"{path}/{ident}").json()
@@ -366,3 +364,18 @@ def test_money_comes_back_exact(api):
     client.post("/items", data={"name": "A", "sku": "A", "price": "0.1"})
     body = httpx.Response(200, content=client.get("/items/201").content).json(parse_float=Decimal)
     assert body["price"] == Decimal("0.1")
+
+
+def test_an_option_for_an_unknown_field_is_404_and_uses_no_id(api):
+    client, emu, clock = api
+    region = client.post("/itemcustomfields", data={"name": "Region"}).json()["id"]
+    assert client.post("/itemcustomfields/77/options", data={"name": "North"}).status_code == 404
+    assert client.post(f"/itemcustomfields/{region}/options", data={"name": "North"}).json()["id"] == 11
+
+
+@pytest.mark.parametrize("price, stored", [(1e2, 100), (Decimal("2.50"), Decimal("2.50")), (0.1, Decimal("0.1"))])
+def test_json_numbers_with_exponents_or_fractions_are_read_exactly(api, price, stored):
+    client, emu, clock = api
+    r = client.post("/items", content=f'{{"name": "A", "price": {price}}}', headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert emu.dump()["items"][0]["price"] == stored

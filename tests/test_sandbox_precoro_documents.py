@@ -12,8 +12,7 @@ import pytest
 
 from recon.errors import DataError
 from recon.money import Precision, precoro_line, precoro_totals
-from recon.sandbox.precoro import AUTH_HEADERS, PrecoroEmulator
-from recon.sandbox.server import ThreadedServer
+from recon.sandbox.precoro import ManualClock, PrecoroEmulator, running
 
 T0 = 1_700_000_000.0
 BIG = {"minute": 100_000, "hour": 100_000, "day": 100_000}
@@ -47,7 +46,7 @@ def _base() -> dict:
         "purchaseorders": [
             _doc(1, [_line("10", "10")], customName="PO-00001", requiredDate="2024-03-20T00:00:00+00:00"),
             _doc(2, [_line("5")], status=8, supplier={"id": 102}, externalId="xero-po-2"),
-            _doc(3, [_line("7")], status=1, approvalDate=None),
+            _doc(3, [_line("7")], status=1, approvalDate=None, note=""),
         ],
         "invoices": [
             _doc(1, [_line("100")], invoiceNumber="SUP-1", issueDate="2024-03-01T00:00:00+00:00"),
@@ -59,16 +58,16 @@ def _base() -> dict:
 
 @pytest.fixture(scope="module")
 def served():
-    clock = [T0]
-    emu = PrecoroEmulator(limits=BIG, clock=lambda: clock[0])
-    with ThreadedServer(emu.app) as server, httpx.Client(base_url=server.url, headers=AUTH_HEADERS) as client:
+    clock = ManualClock(T0)
+    emu = PrecoroEmulator(limits=BIG, clock=clock)
+    with running(emu) as client:
         yield emu, client, clock
 
 
 @pytest.fixture()
 def api(served):
     emu, client, clock = served
-    clock[0] = T0
+    clock.now = T0
     emu.reset("empty")
     emu.load(_base())
     return client, emu, clock
@@ -197,7 +196,7 @@ def test_bad_document_filters_are_400(api, params, field):
 @pytest.mark.parametrize("kind", ["purchaseorders", "invoices"])
 def test_patch_external_id_on_documents(api, kind):
     client, emu, clock = api
-    clock[0] += 10
+    clock.now += 10
     r = client.patch(f"/{kind}/1", data={"externalId": "xero-guid"})
     assert r.status_code == 200 and r.json()["externalId"] == "xero-guid"
     assert r.json()["updateDate"] == "2023-11-14T22:13:30+00:00"
@@ -270,7 +269,7 @@ def test_cancelling_a_payment_recomputes_the_invoice(api):
     _pay(client, "100")
     _pay(client, "15")
     assert client.get("/invoices/1").json()["status"] == 5
-    clock[0] += 60
+    clock.now += 60
     r = client.patch("/payments/2", data={"status": "canceled"})
     assert r.status_code == 200 and r.json()["status"] == "canceled"
     invoice = client.get("/invoices/1").json()
@@ -295,7 +294,7 @@ def test_payments_cannot_be_updated(api):
 def test_payments_list_links_each_payment_to_its_invoice(api):
     client, emu, clock = api
     _pay(client, "10")
-    clock[0] += 3600
+    clock.now += 3600
     _pay(client, "20")
     rows = client.get("/payments", params={"modifiedSince": "2023-11-14T23:00:00"}).json()["data"]
     assert [(p["idn"], p["sumPaid"], p["invoice"]) for p in rows] == [(2, "20.00", {"id": 6001, "idn": 1})]
@@ -310,6 +309,7 @@ def test_load_get_load_round_trip(api):
     _pay(client, "10")
     client.patch("/payments/2", data={"status": "canceled"})
     dumped = emu.dump()
+    assert dumped["purchaseorders"][2]["note"] == ""  # blank text stays blank, not null
     fresh = PrecoroEmulator(limits=BIG, clock=lambda: T0)
     fresh.load(copy.deepcopy(dumped))
     assert fresh.dump() == dumped
@@ -322,6 +322,10 @@ def test_load_get_load_round_trip(api):
     r = client.post("/_sandbox/load", content=served_dump, headers={"Content-Type": "application/json"})
     assert r.status_code == 200, r.text
     assert emu.dump() == dumped
+    # a client that parsed the GETs with plain floats loads back the same records too
+    floats = PrecoroEmulator(limits=BIG)
+    floats.load(client.get("/_sandbox/dump").json())
+    assert floats.dump() == dumped
 
 
 def test_loaded_payments_must_match_the_invoice_sum_paid(api):
@@ -335,3 +339,20 @@ def test_loaded_payments_must_match_the_invoice_sum_paid(api):
     emu.load({"invoices": [invoice]})
     assert client.get("/invoices/7").json()["sumPaid"] == "50.00"
     assert client.get("/payments/50").json()["invoice"] == {"id": 6004, "idn": 7}
+
+
+@pytest.mark.parametrize("line, precision, field", [
+    ({"quantity": "9999999999999", "price": "9999999999999.5"}, 8, "items[0].price"),
+    ({"quantity": 1e-5, "price": float("nan")}, 2, "items[0].price"),
+    ({"quantity": 1e-40, "price": 1}, 2, "items[0].quantity"),
+    ({"quantity": "1", "price": "1", "tax": {"id": 1, "percent": "lots"}}, 2, "items[0].tax.percent"),
+    ({"quantity": "1", "price": "1", "tax": 15}, 2, "items[0].tax"),
+    ("a line", 2, "items[0]"),
+])
+def test_loading_impossible_numbers_is_refused(api, line, precision, field):
+    client, emu, clock = api
+    with pytest.raises(DataError) as err:
+        emu.load({"company": {"precisionData": {"price": precision, "quantity": precision, "total": precision}},
+                  "invoices": [{"idn": 9, "items": {"data": [line]}}]})
+    assert err.value.field == field
+    assert client.get("/company").json()["precisionData"]["total"] == 2  # the whole load was refused

@@ -106,8 +106,10 @@ class Pacer:
             self.stats.waited += wait
             self.sleep(wait)
 
-    def observe(self, headers: Mapping[str, str] | None) -> None:
-        """Read Xero's ``X-*-Remaining`` headers: when the minute budget is gone, hold calls until it renews."""
+    def observe(self, headers: Mapping[str, str] | None, *, limited: bool = False) -> None:
+        """Read Xero's ``X-*-Remaining`` headers: when the minute budget is gone, hold calls until it renews.
+
+        On a 429 (``limited``) the counts are only recorded: its ``Retry-After`` says how long to wait."""
         if not headers:
             return
         lower = {k.lower(): v for k, v in headers.items()}
@@ -118,7 +120,7 @@ class Pacer:
                     self.stats.remaining[name] = int(lower[header])
                 except ValueError:
                     continue
-        if self.stats.remaining.get("minute") == 0 or self.stats.remaining.get("appminute") == 0:
+        if not limited and (self.stats.remaining.get("minute") == 0 or self.stats.remaining.get("appminute") == 0):
             with self._lock:
                 sent = self._sent.get("minute")
                 now = self.clock()

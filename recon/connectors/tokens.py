@@ -16,6 +16,7 @@ calls have none).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import contextlib
 import fcntl
 import json
@@ -32,7 +33,7 @@ from typing import Any, Callable, Iterator
 import httpx
 
 from recon.config import Settings
-from recon.errors import AuthError, ConfigError, TransientError
+from recon.errors import AuthError, ConfigError, DailyLimitError, RateLimitError, TransientError
 
 log = logging.getLogger("recon.connectors")
 
@@ -175,6 +176,13 @@ class XeroTokenSource:
         except httpx.HTTPError as exc:
             raise TransientError(f"token request failed: {type(exc).__name__}", system="xero",
                                  operation="POST /connect/token") from exc
+        if r.status_code == 429:
+            retry = float(r.headers.get("retry-after") or 60)
+            if r.headers.get("x-rate-limit-problem") == "day":
+                raise DailyLimitError("Xero's daily call limit is spent", system="xero", operation="POST /connect/token",
+                                      status=429, resume_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=retry))
+            raise RateLimitError("token endpoint rate limit", system="xero", operation="POST /connect/token",
+                                 status=429, retry_after=retry)
         if r.status_code >= 500:
             raise TransientError("token service failed", system="xero", operation="POST /connect/token", status=r.status_code)
         if r.status_code != 200:

@@ -110,16 +110,17 @@ class XeroConnector:
         try:
             resp = getattr(self.api, method)(self.tenant, *args, _preload_content=False,
                                              _request_timeout=self.timeout, **kwargs)
+            data = resp.data  # read inside the try: a connection can drop mid-body
         except ApiException as exc:
             headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
-            self.pacer.observe(headers)
+            self.pacer.observe(headers, limited=exc.status == 429)
             raise self._translate(exc, headers, operation) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}", system="xero", operation=operation) from None
         headers = {k.lower(): v for k, v in resp.headers.items()}
         self.pacer.observe(headers)
         try:
-            return _loads(resp.data), headers
+            return _loads(data), headers
         except ValueError as exc:
             raise TransientError(f"reply is not JSON ({exc})", system="xero", operation=operation, status=resp.status) from None
 

@@ -406,7 +406,7 @@ def _canon_lines(doc: Doc, pre_doc: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for n, (ln, row) in enumerate(zip(doc.lines, rows), 1):
         out.append({
-            "doc_id": str(doc.idn), "line_no": n, "line_id": str(pre_doc["items"]["data"][n - 1]["id"]),
+            "doc_id": _doc_id("xero", doc), "line_no": n, "line_id": CATALOG.line_guid(doc, n),
             "item_code": ln.item_code or None, "description": ln.description, "quantity": money.fmt(ln.quantity),
             "unit_amount": money.fmt(ln.unit_amount), "account_code": ln.account_code, "tax_type": ln.tax_type,
             "tax_rate": money.fmt(CATALOG.rate(ln.tax_type)), "tax_amount": format(row["taxSum"], ".2f"),
@@ -451,8 +451,10 @@ def precoro_seed() -> dict[str, Any]:
 def baseline() -> dict[str, list[dict[str, Any]]]:
     """Per kind (and lines frame), the canonical records both sides agreed on at :data:`LAST_SYNC`.
 
-    ``id`` is the Precoro id (the ``idn`` for documents), ``xero_id`` the Xero id; values are strings (money,
-    dates, ISO timestamps), ``active`` a bool and ``line_no`` an int: ``recon.schema.conform`` reads them.
+    ``id`` is the Precoro id (the ``idn`` for documents), ``xero_id`` the Xero id; the lines frames
+    (``purchase_order_lines``, ``bill_lines``) are keyed by ``doc_id`` = the Xero document id and ``line_no``, as
+    ``recon.reconcile.reconcile`` expects. Values are strings (money, dates, ISO timestamps), ``active`` a bool
+    and ``line_no`` an int: ``recon.schema.conform`` reads them.
     """
     return copy.deepcopy(_world()[2])
 
@@ -482,9 +484,10 @@ PLANTED: tuple[PlantedCase, ...] = (
     _P("supplier", "Kauri Print & Signs", "address_line1", "conflict", "to_precoro", "update",
        "Street changed on both sides since the baseline (12 Ponsonby Rd): Xero 40 Karangahape Rd, Precoro 38 "
        "Karangahape Rd. Xero wins.", _sid("kauri"), _xid("kauri")),
-    _P("supplier", "Harbour Coffee Roasters", "", "match_candidate", "to_precoro", "link",
-       "New Precoro supplier (no externalId) with the exact name of an unlinked Xero contact: link them; the "
-       "Precoro supplier takes the Xero data (e-mail, phone, tax and company numbers, street).",
+    _P("supplier", "Harbour Coffee Roasters", "name", "match_candidate", "none", "link",
+       "New Precoro supplier (no externalId) with the exact name of an unlinked Xero contact: link them. The "
+       "Precoro supplier then takes the Xero data, shown as mismatch rows (to_precoro, update) for e-mail, "
+       "phone, tax and company numbers and street.",
        _sid("harbourcafe"), _xid("harbourcafe")),
     _P("supplier", "Pacific Freight Forwarders", "active", "mismatch", "to_precoro", "archive",
        "Contact archived in Xero (ContactStatus ARCHIVED, listed only with includeArchived=true); still enabled "
@@ -494,8 +497,8 @@ PLANTED: tuple[PlantedCase, ...] = (
     _P("supplier", "Tui Electrical Contractors", "", "only_in_precoro", "to_xero", "create",
        "Approved supplier created in Precoro after the last sync, no Xero contact of that name: create it in "
        "Xero.", _sid("tui"), ""),
-    _P("item", "HV-VEST", "purchase_price", "blocked_edit", "to_precoro", "update",
-       "Item 'Hi-vis Safety Vest' price edited in Precoro (12.50 -> 14.00); items are one-way from Xero, so the "
+    _P("item", "Hi-vis Safety Vest", "purchase_price", "blocked_edit", "to_precoro", "update",
+       "Item HV-VEST price edited in Precoro (12.50 -> 14.00); items are one-way from Xero, so the "
        "Xero price is put back.", str(CATALOG.precoro_item_ids["HV-VEST"]), guid("item", "HV-VEST")),
     _P("purchase_order", "PO-00008", "", "only_in_precoro", "to_xero", "create",
        "Approved Precoro PO (Kiwi Water Bottles, 60 x 21.60) not yet sent to Xero: create it.", "8", ""),

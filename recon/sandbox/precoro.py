@@ -18,8 +18,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime, timezone
-from typing import Any, Callable
+from decimal import Decimal
+from typing import Any, Callable, Iterator
+
+import httpx
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -32,10 +37,11 @@ from recon.errors import ConfigError, DataError
 from recon.money import Precision
 from recon.sandbox import precoro_docs as docs
 from recon.sandbox import precoro_store as store
-from recon.sandbox.admin import RateLimiter, SandboxMiddleware, Window
+from recon.sandbox.admin import Faults, RateLimiter, SandboxMiddleware, Window
 from recon.sandbox.precoro_api import Api, error_response, json_response
-from recon.sandbox.precoro_forms import Invalid, dumps, loads, parse_body
+from recon.sandbox.precoro_forms import Invalid, parse_body, plain
 from recon.sandbox.precoro_store import FIELDS, ITEMS, OPTIONS, SUPPLIERS, TAXES, State
+from recon.sandbox.server import ThreadedServer
 
 DEFAULT_LIMITS = {"minute": 300, "hour": 1500, "day": 3000}
 LIMITER_NAMES = {"minute": "Minute limiter", "hour": "Hourly limiter", "day": "Daily limiter"}
@@ -81,7 +87,7 @@ class PrecoroEmulator:
         return datetime.fromtimestamp(self.clock(), timezone.utc).replace(microsecond=0)
 
     def reset(self, seed: str = "empty") -> None:
-        """Empty the store (and the rate-limit counters and statistics), then load ``seed``."""
+        """Empty the store, clear rate-limit counters, statistics and faults (limits stay), then load ``seed``."""
         if seed not in SEEDS:
             raise ConfigError(f"unknown Precoro sandbox seed {seed!r}; use one of {', '.join(SEEDS)}")
         payload = _demo_payload() if seed == "demo" else None
@@ -89,6 +95,7 @@ class PrecoroEmulator:
             self.state = State.empty()
             self.limiter.reset()
             self.middleware.stats.reset()
+            self.middleware.faults.update(_NO_FAULTS)
             if payload is not None:
                 self.load(payload)
 
@@ -114,6 +121,7 @@ class PrecoroEmulator:
         with self.lock:
             s = self.state
             tables = s.tables
+            by_invoice = docs.payments_by_invoice(s)
             out = {
                 "company": s.company,
                 "suppliers": [store.render(r) for _, r in sorted(tables["suppliers"].items())],
@@ -124,12 +132,12 @@ class PrecoroEmulator:
                     for _, cf in sorted(tables["itemcustomfields"].items())],
                 "purchaseorders": [docs.render_document(s, "purchaseorders", d, detail=True)
                                    for _, d in sorted(tables["purchaseorders"].items())],
-                "invoices": [docs.render_document(s, "invoices", d, detail=True)
+                "invoices": [docs.render_document(s, "invoices", d, detail=True, payments=by_invoice.get(d["id"], []))
                              for _, d in sorted(tables["invoices"].items())],
                 "payments": [docs.render_payment(s, p, with_invoice=True)
                              for _, p in sorted(tables["payments"].items())],
             }
-            return loads(dumps(out))
+            return plain(out)
 
     # ---- plumbing --------------------------------------------------------------------------------------
 
@@ -161,7 +169,7 @@ class PrecoroEmulator:
 
     async def _load(self, request: Request) -> Response:
         try:
-            body = parse_body("application/json", await request.body())
+            body = parse_body("application/json", await request.body(), max_body=None)
             counts = self.load(body)
         except Invalid as exc:
             return json_response(exc.body(), 400)
@@ -189,6 +197,26 @@ class PrecoroEmulator:
     def _counts(self) -> dict[str, int]:
         with self.lock:
             return {k: len(self.state.tables[k]) for k in PAYLOAD_KEYS[1:] + ("options",)}
+
+
+_NO_FAULTS = {f.name: getattr(Faults(), f.name) for f in fields(Faults) if f.name != "injected"}
+
+
+class ManualClock:
+    """A clock moved by hand (``clock.now += 60``), for rate-limit windows and ``updateDate`` in tests."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextmanager
+def running(emulator: PrecoroEmulator) -> Iterator[httpx.Client]:
+    """Serve ``emulator`` on a free loopback port and yield an httpx client with the sandbox credentials."""
+    with ThreadedServer(emulator.app) as server, httpx.Client(base_url=server.url, headers=AUTH_HEADERS) as client:
+        yield client
 
 
 def _demo_payload() -> dict[str, Any]:
@@ -237,11 +265,14 @@ def _load_into(state: State, payload: dict[str, Any]) -> dict[str, int]:
         for i, row in enumerate(rows):
             try:
                 record = store.normalise(kind, row, state)
-                store.check_unique(kind, record, state)
             except Invalid as exc:
                 raise _fail(kind.name, _label(row, i), exc) from None
             state.tables[kind.name][record["id"]] = record
         counts[kind.name] = len(rows)
+        try:
+            store.check_unique_all(kind, state)
+        except Invalid as exc:
+            raise _fail(kind.name, "", exc) from None
     fields = _rows(payload, "itemcustomfields")
     for i, row in enumerate(fields):
         try:
@@ -279,10 +310,11 @@ def _load_into(state: State, payload: dict[str, Any]) -> dict[str, int]:
         _index(state, "payments", payment)
         touched.add(payment["_invoice"])
     counts["payments"] = len(rows)
+    paid = docs.paid_by_invoice(state)
     for ident in sorted(touched):
         invoice = state.tables["invoices"][ident]
         try:
-            docs.check_paid(state, invoice)
+            docs.check_paid(invoice, paid.get(ident, Decimal("0")))
         except Invalid as exc:
             raise _fail("invoices", f"idn={invoice['idn']}", exc) from None
     return counts

@@ -66,7 +66,7 @@ class Api:
                     counters = dict(self.state.counters)
                     try:
                         result = fn(request, query, body)
-                    except Invalid:
+                    except (Invalid, NotFound):
                         self.state.counters = counters  # a refused write uses up no ids
                         raise
             except Invalid as exc:
@@ -113,9 +113,10 @@ class Api:
             return store.render(self._target(kind, request))
 
         def create(request: Request, query: dict[str, Any], body: dict[str, Any]) -> Any:
+            field_id = self._record("itemcustomfields", request.path_params["cf"])["id"] if kind is OPTIONS else None
             record = store.apply_write(kind, self.state, body, None, self._now(), table=name)
-            if kind is OPTIONS:
-                record["_field"] = self._record("itemcustomfields", request.path_params["cf"])["id"]
+            if field_id is not None:
+                record["_field"] = field_id
                 self._check_parent(record)
             self.state.tables[name][record["id"]] = record
             return store.render(record)

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from recon.money import Precision, fmt, precoro_line, precoro_totals, quantize
+from recon.money import Precision, PrecoroLine, fmt, precoro_line, precoro_totals, quantize
 from recon.sandbox import precoro_forms as f
 from recon.sandbox.precoro_forms import Invalid
 from recon.sandbox.precoro_store import State, _passthrough
@@ -58,7 +58,10 @@ def normalise_line(data: Any, precision: Precision, state: State, where: str, po
         tax["percent"] = percent if percent is not None else Decimal("0")
     quantity = f.number(f"{where}.quantity", data.get("quantity"), required=True)
     price = f.number(f"{where}.price", data.get("price"), required=True)
-    line = precoro_line(quantity, price, percent, precision)
+    try:
+        line = precoro_line(quantity, price, percent, precision)
+    except ArithmeticError:  # decimal.InvalidOperation: more digits than a Decimal context holds
+        raise Invalid({f"{where}.price": "price × quantity is too large."}) from None
     for key, computed in (("quantity", line.quantity), ("price", line.price), ("netSum", line.net),
                           ("taxSum", line.tax), ("sum", line.gross)):
         _same(f"{where}.{key}", data.get(key), computed)
@@ -89,8 +92,8 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
     if not isinstance(raw_lines, list):
         raise Invalid({"items": "This value should be a list of lines."})
     lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1) for i, x in enumerate(raw_lines)]
-    totals = precoro_totals([precoro_line(x["quantity"], x["price"], (x["tax"] or {}).get("percent"), precision)
-                             for x in lines], precision)
+    totals = precoro_totals([PrecoroLine(x["price"], x["quantity"], x["netSum"], x["taxSum"]) for x in lines],
+                            precision)
     _same("netSum", data.get("netSum"), totals.subtotal)
     _same("sum", data.get("sum"), totals.total)
     ident = f.integer("id", data["id"]) if data.get("id") is not None else state.next_id(kind, BASE_ID[kind])
@@ -155,9 +158,22 @@ def paid_sum(state: State, invoice_id: int) -> Decimal:
                 if p["_invoice"] == invoice_id and p["status"] == "paid"), Decimal("0"))
 
 
-def check_paid(state: State, invoice: dict[str, Any]) -> None:
+def payments_by_invoice(state: State) -> dict[int, list[dict[str, Any]]]:
+    """Every payment grouped by its invoice's id, by payment id (one pass, for bulk work)."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for _, payment in sorted(state.tables["payments"].items()):
+        out.setdefault(payment["_invoice"], []).append(payment)
+    return out
+
+
+def paid_by_invoice(state: State) -> dict[int, Decimal]:
+    """The paid (not cancelled) amount of every invoice that has payments."""
+    return {ident: sum((p["sumPaid"] for p in rows if p["status"] == "paid"), Decimal("0"))
+            for ident, rows in payments_by_invoice(state).items()}
+
+
+def check_paid(invoice: dict[str, Any], paid: Decimal) -> None:
     """A loaded invoice's ``sumPaid`` must be what its payments add up to."""
-    paid = paid_sum(state, invoice["id"])
     if paid != invoice["sumPaid"]:
         raise Invalid({"sumPaid": f"is {invoice['sumPaid']}, but its paid payments add up to {paid}."})
 
@@ -202,7 +218,7 @@ def new_payment(state: State, body: dict[str, Any], now: datetime) -> tuple[dict
         raise Invalid({"sumPaid": f"The amount must be greater than 0 and not exceed {fmt(due, precision.total)}"})
     payment = {"id": state.next_id("payments", 7001), "idn": state.next_id("payments.idn", 1), "sumPaid": amount,
                "payDate": pay_date, "status": "paid",
-               "externalId": f.text("externalId", body.get("externalId")),
+               "externalId": f.text("externalId", body.get("externalId")) or None,
                "currency": invoice["currency"], "updateDate": now, "_invoice": invoice_id}
     return payment, invoice
 
@@ -236,8 +252,9 @@ def _live_icf(state: State, entry: Any) -> Any:
     return out
 
 
-def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: bool) -> dict[str, Any]:
-    """The list row (summary) or the detail of a document."""
+def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: bool,
+                    payments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The list row (summary) or the detail of a document (``payments``: the invoice's, when known)."""
     out = {k: v for k, v in doc.items() if not k.startswith("_") and (detail or k not in DETAIL_ONLY)}
     out["supplier"] = _live(doc["supplier"], state.tables["suppliers"], ("name", "externalId", "xeroId"))
     precision = Precision.from_json(doc["precisionData"])
@@ -251,7 +268,7 @@ def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: boo
             "itemCustomFields": [_live_icf(state, e) for e in line["itemCustomFields"]],
         } for line in doc["items"]["data"]]}
         if kind == "invoices":
-            out["payments"] = {"data": [render_payment(state, p, with_invoice=False)
-                                        for _, p in sorted(state.tables["payments"].items())
-                                        if p["_invoice"] == doc["id"]]}
+            if payments is None:
+                payments = [p for _, p in sorted(state.tables["payments"].items()) if p["_invoice"] == doc["id"]]
+            out["payments"] = {"data": [render_payment(state, p, with_invoice=False) for p in payments]}
     return out

@@ -52,8 +52,16 @@ def _texts(name: str, v: Any) -> list[str]:
 def _passthrough(v: Any) -> Any:
     """An unmodelled value, with JSON floats made exact so it renders as it came."""
     if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise Invalid({"value": "This value is not a valid number."})
         return Decimal(repr(v))
+    if isinstance(v, Decimal) and not v.is_finite():
+        raise Invalid({"value": "This value is not a valid number."})
+    if isinstance(v, str) and "\x00" in v:
+        raise Invalid({"value": "This value contains a NUL character."})
     if isinstance(v, dict):
+        if any(not isinstance(k, str) or "\x00" in k for k in v):
+            raise Invalid({"value": "Keys should be text without NUL characters."})
         return {k: _passthrough(x) for k, x in v.items()}
     if isinstance(v, list):
         return [_passthrough(x) for x in v]
@@ -142,7 +150,7 @@ def _contacts(value: Any) -> dict[str, Any]:
             raise Invalid({f"contacts[{i}]": "This value should be a contact."})
         contact = {k: _passthrough(v) for k, v in row.items()}
         email = f.text(f"contacts[{i}][email]", row.get("email"))
-        if email is not None and ("@" not in email or " " in email.strip()):
+        if email and ("@" not in email or " " in email.strip()):
             raise Invalid({f"contacts[{i}][email]": "This value is not a valid email address."})
         if "id" in row and row["id"] is not None:
             contact["id"] = f.integer(f"contacts[{i}][id]", row["id"])
@@ -220,6 +228,21 @@ def check_unique(kind: Kind, record: dict[str, Any], state: State, table: str | 
         for other in rows.values():
             if other["id"] != record["id"] and other.get("enable") and other.get("sku") == record["sku"]:
                 raise Invalid({"sku": SKU_USED})
+
+
+def check_unique_all(kind: Kind, state: State) -> None:
+    """:func:`check_unique` over a whole table at once (loads of many records); names the second holder."""
+    seen: dict[Any, int] = {}
+    for ident, record in sorted(state.tables[kind.name].items()):
+        if kind is SUPPLIERS and record.get("uniqueCode"):
+            key, field_, message = record["uniqueCode"], "uniqueCode", UNIQUE_CODE_USED
+        elif kind is ITEMS and record.get("sku") and record.get("enable"):
+            key, field_, message = record["sku"], "sku", SKU_USED
+        else:
+            continue
+        if key in seen:
+            raise Invalid({field_: f"{message} (id {ident}; also id {seen[key]})"})
+        seen[key] = ident
 
 
 def apply_write(kind: Kind, state: State, body: dict[str, Any], existing: dict[str, Any] | None,
@@ -304,7 +327,7 @@ def set_external_id(record: dict[str, Any], body: dict[str, Any], now: datetime)
     """``PATCH``: the record with a new ``externalId`` (empty unlinks)."""
     if "externalId" not in body:
         raise Invalid({"externalId": "This value should not be blank."})
-    value = f.text("externalId", body["externalId"])
+    value = f.text("externalId", body["externalId"]) or None
     return {**record, "externalId": value, "updateDate": now}
 
 

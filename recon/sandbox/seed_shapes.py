@@ -7,7 +7,8 @@ timestamps as ISO UTC, which the Xero emulator turns into ``/Date()/``) and once
 (``docs/precoro-wire.md``). Keeping both renderings here means the two seeds cannot drift apart in shape.
 
 Xero records never contain ``None`` (the SDK turns a JSON ``null`` into ``"None"`` or fails); an absent value
-is an omitted key or an empty string. Precoro records use ``None`` where Precoro answers ``null``.
+is an omitted key or an empty string. Precoro records use ``None`` where Precoro answers ``null`` (an empty
+supplier field is ``null``, as the Precoro emulator stores it).
 Amounts are JSON numbers (``float``) exactly as a JSON parser would hand them over; every amount is first
 computed as a ``Decimal`` through :mod:`recon.money` and only then written out.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
@@ -33,6 +35,26 @@ PRECORO_DOC_STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "
 def guid(kind: str, key: str) -> str:
     """A fixed Xero GUID for a record: the same key always gives the same id."""
     return str(uuid.uuid5(NAMESPACE, f"{kind}/{key}"))
+
+
+@lru_cache(maxsize=65536)
+def _cached_guid(kind: str, key: str) -> str:
+    return guid(kind, key)
+
+
+# Line maths is memoised, with the JSON numbers: a large generated dataset repeats the same (quantity, price,
+# rate) many times.
+@lru_cache(maxsize=1 << 16)
+def _xero_line(quantity: Decimal, unit: Decimal, rate: Decimal) -> tuple[money.XeroLine, tuple[float, ...]]:
+    x = money.xero_line(quantity, unit, rate)
+    return x, (float(quantity), float(x.unit_amount), float(x.tax_amount), float(x.line_amount))
+
+
+@lru_cache(maxsize=1 << 16)
+def _precoro_line(quantity: Decimal, price: Decimal, rate: Decimal,
+                  precision: money.Precision) -> tuple[money.PrecoroLine, tuple[float, ...]]:
+    p = money.precoro_line(quantity, price, rate, precision)
+    return p, (float(p.quantity), float(p.price), float(p.net), float(p.tax), float(p.gross))
 
 
 def xero_ts(when: dt.datetime) -> str:
@@ -124,10 +146,10 @@ class Tracking:
     categories: tuple[tuple[str, tuple[str, ...]], ...]
 
     def category_id(self, category: str) -> str:
-        return guid("tracking-category", category)
+        return _cached_guid("tracking-category", category)
 
     def option_id(self, category: str, option: str) -> str:
-        return guid("tracking-option", f"{category}/{option}")
+        return _cached_guid("tracking-option", f"{category}/{option}")
 
 
 @dataclass
@@ -145,6 +167,25 @@ class Catalog:
     precoro_option_ids: dict[tuple[int, str], int] = field(default_factory=dict)
     #: ICF id of each tracking category (the accounts ICF is 1)
     precoro_icf_ids: dict[str, int] = field(default_factory=dict)
+    #: when set, nested reference objects of lines (tax, product, custom fields, tracking) are built once and
+    #: shared between lines: the large-data generator's way of keeping a million lines in memory
+    share: bool = False
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def line_guid(self, doc: "Doc", n: int) -> str:
+        """The ``LineItemID`` of line ``n`` of a document: a name-based GUID, or with :attr:`share` a numbered one."""
+        if self.share:  # uuid5 costs more than the rest of a line; the generator needs a million of them
+            return f"{1 if doc.kind == 'purchase_order' else 2:08x}-0000-5000-8000-{doc.idn * 1000 + n:012x}"
+        return guid("line", f"{doc.kind}/{doc.idn}/{n}")
+
+    def memo(self, key: tuple[Any, ...], build: Any) -> Any:
+        """``build()``, or with :attr:`share` the object built for ``key`` the first time."""
+        if not self.share:
+            return build()
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = build()
+        return hit
 
     def rate(self, tax_type: str) -> Decimal:
         return self.taxes[tax_type].rate
@@ -240,17 +281,17 @@ def xero_tracking(tr: Tracking) -> list[dict[str, Any]]:
     ]
 
 
-def xero_lines(lines: Sequence[Line], cat: Catalog, doc_key: str) -> tuple[list[dict[str, Any]], money.Totals]:
+def xero_lines(lines: Sequence[Line], cat: Catalog, doc: "Doc") -> tuple[list[dict[str, Any]], money.Totals]:
     """Xero line items (unit amounts at 2 dp, tax per line) and the document totals Xero computes."""
     out, pairs = [], []
     for n, ln in enumerate(lines, 1):
-        x = money.xero_line(ln.quantity, ln.unit_amount, cat.rate(ln.tax_type))
-        rec: dict[str, Any] = {"LineItemID": guid("line", f"{doc_key}/{n}")}
+        x, (qty_f, unit_f, tax_f, line_f) = _xero_line(ln.quantity, ln.unit_amount, cat.rate(ln.tax_type))
+        rec: dict[str, Any] = {"LineItemID": cat.line_guid(doc, n)}
         if ln.item_code:
             rec["ItemCode"] = ln.item_code
-        rec.update(Description=ln.description, Quantity=num(ln.quantity), UnitAmount=num(x.unit_amount),
-                   AccountCode=ln.account_code, TaxType=ln.tax_type, TaxAmount=num(x.tax_amount),
-                   LineAmount=num(x.line_amount), Tracking=_xero_line_tracking(ln, cat.tracking))
+        rec.update(Description=ln.description, Quantity=qty_f, UnitAmount=unit_f,
+                   AccountCode=ln.account_code, TaxType=ln.tax_type, TaxAmount=tax_f, LineAmount=line_f,
+                   Tracking=cat.memo(("xt", ln.region, ln.department), lambda: _xero_line_tracking(ln, cat.tracking)))
         out.append(rec)
         pairs.append((x.line_amount, x.tax_amount))
     return out, money.xero_totals(pairs)
@@ -269,9 +310,10 @@ def precoro_supplier(s: Supplier, pid: int, code: str, external_id: str | None, 
                      updated: dt.datetime) -> dict[str, Any]:
     return {
         "id": pid, "uniqueCode": code, "name": s.name, "enable": s.active, "status": 2,
-        "currency": s.currency, "currencies": [s.currency], "legalAddress": s.address_line1, "city": s.city,
-        "state": s.region, "country": s.country, "postalCode": s.postal_code, "phone": s.phone,
-        "businessRegistrationNumber": s.company_number, "taxPayerNumber": s.tax_number,
+        "currency": s.currency, "currencies": [s.currency], "legalAddress": s.address_line1 or None,
+        "city": s.city or None, "state": s.region or None, "country": s.country or None,
+        "postalCode": s.postal_code or None, "phone": s.phone or None,
+        "businessRegistrationNumber": s.company_number or None, "taxPayerNumber": s.tax_number or None,
         "contacts": {"data": [{"id": pid * 10 + 1, "name": "Accounts", "email": s.email}]},
         "externalId": external_id, "xeroId": None, "integrationStatus": None,
         "createDate": precoro_ts(created), "updateDate": precoro_ts(updated),
@@ -314,30 +356,37 @@ def precoro_lines(lines: Sequence[Line], cat: Catalog, first_id: int) -> tuple[l
     out, computed = [], []
     for n, ln in enumerate(lines, 1):
         tax = cat.taxes[ln.tax_type]
-        p = money.precoro_line(ln.quantity, ln.unit_amount, tax.rate, cat.precision)
+        p, (qty_f, price_f, net_f, tax_f, gross_f) = _precoro_line(ln.quantity, ln.unit_amount, tax.rate,
+                                                                   cat.precision)
         item = cat.items.get(ln.item_code) if ln.item_code else None
-        icfs = [{"itemCustomField": {"id": 1, "name": ACCOUNTS_ICF},
-                 "option": _account_option_ref(cat.accounts[ln.account_code], cat)}]
-        for (category, _), opt in zip(cat.tracking.categories, (ln.region, ln.department)):
-            if opt:
-                icf = cat.precoro_icf_ids[category]
-                icfs.append({"itemCustomField": {"id": icf, "name": category},
-                             "option": {"id": cat.precoro_option_ids[(icf, opt)], "code": None, "name": opt,
-                                        "externalId": cat.tracking.option_id(category, opt)}})
         out.append({
             "id": first_id + n - 1, "position": n,
             "name": item.name if item else ln.description, "sku": item.code if item else None,
             "description": item.description if item else ln.description,
-            "quantity": num(p.quantity), "price": num(p.price), "netSum": num(p.net), "taxSum": num(p.tax),
-            "sum": num(p.gross),
-            "tax": {"id": cat.precoro_tax_ids[tax.tax_type], "name": tax.name, "percent": num(tax.rate),
-                    "externalId": tax.tax_type, "xeroId": None},
-            "product": ({"id": cat.precoro_item_ids[item.code], "sku": item.code,
-                         "externalId": guid("item", item.code), "xeroId": None} if item else None),
-            "itemCustomFields": icfs,
+            "quantity": qty_f, "price": price_f, "netSum": net_f, "taxSum": tax_f, "sum": gross_f,
+            "tax": cat.memo(("pt", tax.tax_type), lambda: {
+                "id": cat.precoro_tax_ids[tax.tax_type], "name": tax.name, "percent": num(tax.rate),
+                "externalId": tax.tax_type, "xeroId": None}),
+            "product": cat.memo(("pp", ln.item_code), lambda: (
+                {"id": cat.precoro_item_ids[item.code], "sku": item.code, "externalId": guid("item", item.code),
+                 "xeroId": None} if item else None)),
+            "itemCustomFields": cat.memo(("pi", ln.account_code, ln.region, ln.department),
+                                         lambda: _precoro_line_icfs(ln, cat)),
         })
         computed.append(p)
     return out, money.precoro_totals(computed, cat.precision)
+
+
+def _precoro_line_icfs(ln: Line, cat: Catalog) -> list[dict[str, Any]]:
+    icfs = [{"itemCustomField": {"id": 1, "name": ACCOUNTS_ICF},
+             "option": _account_option_ref(cat.accounts[ln.account_code], cat)}]
+    for (category, _), opt in zip(cat.tracking.categories, (ln.region, ln.department)):
+        if opt:
+            icf = cat.precoro_icf_ids[category]
+            icfs.append({"itemCustomField": {"id": icf, "name": category},
+                         "option": {"id": cat.precoro_option_ids[(icf, opt)], "code": None, "name": opt,
+                                    "externalId": cat.tracking.option_id(category, opt)}})
+    return icfs
 
 
 def precoro_icfs(cat: Catalog, accounts: Iterable[Account], updated: dt.datetime) -> list[dict[str, Any]]:
@@ -412,8 +461,7 @@ class Paid:
 def xero_document(doc: Doc, lines: Sequence[Line], cat: Catalog, contact: dict[str, Any], updated: dt.datetime,
                   payments: Sequence[Paid] = ()) -> dict[str, Any]:
     """A PurchaseOrder or an ACCPAY Invoice as a GET by id returns it (with lines; bills with payments)."""
-    key = f"{doc.kind}/{doc.idn}"
-    items, totals = xero_lines(lines, cat, key)
+    items, totals = xero_lines(lines, cat, doc)
     common = {"Contact": contact, "Date": doc.date.isoformat(), "Status": doc.xero_status,
               "LineAmountTypes": "Exclusive", "LineItems": items, "SubTotal": num(totals.subtotal),
               "TotalTax": num(totals.total_tax), "Total": num(totals.total), "CurrencyCode": doc.currency,

@@ -93,6 +93,11 @@ def _bool(query: dict[str, str], name: str) -> bool:
         raise BadRequest(f"The query parameter {name} must be true or false, not {query[name]!r}") from None
 
 
+def _dp(kind: str, ctx: Context) -> int:
+    """Unit decimals of a reply: purchase orders keep 4 natively (they take no unitdp), others per request."""
+    return 4 if kind == "PurchaseOrders" else ctx.unitdp
+
+
 def context(req: Request) -> Context:
     unitdp = _int(req.query, "unitdp", 2)
     return Context(unitdp=4 if unitdp == 4 else 2, include_archived=_bool(req.query, "includearchived"),
@@ -131,7 +136,7 @@ def _get(store: Store, kind: str, key: str, req: Request, ctx: Context) -> Reply
     if record is None:
         return not_found()
     ctx.paged = True  # a GET by id always carries the lines
-    return Reply(200, envelope(store, kind, [render(handler.view(store, record, ctx), ctx.unitdp)]))
+    return Reply(200, envelope(store, kind, [render(handler.view(store, record, ctx), _dp(kind, ctx))]))
 
 
 def _list(store: Store, kind: str, req: Request, ctx: Context) -> Reply:
@@ -170,7 +175,7 @@ def _list(store: Store, kind: str, req: Request, ctx: Context) -> Reply:
             view.pop("LineItems", None)
             if ctx.summary_only:
                 view.pop("Payments", None)
-    return Reply(200, envelope(store, kind, [render(v, ctx.unitdp) for v in views], pagination))
+    return Reply(200, envelope(store, kind, [render(v, _dp(kind, ctx)) for v in views], pagination))
 
 
 def _csv(q: dict[str, str], name: str) -> list[str] | None:
@@ -252,6 +257,7 @@ def _write(store: Store, kind: str, key: str | None, req: Request, ctx: Context)
     elements = _elements(kind, req.body)
     if key is not None:
         elements = elements[:1]
+    ctx.paged = True  # a write answers with the lines
     mode = "update" if key is not None else ("create" if req.method == "PUT" else "upsert")
     results = store.write(kind, elements, mode, ctx, existing)
     return _results(store, kind, results, _bool_default(req.query, "summarizeerrors", True), ctx)
@@ -264,9 +270,9 @@ def _bool_default(q: dict[str, str], name: str, default: bool) -> bool:
 def _results(store: Store, kind: str, results: list[Any], summarize: bool, ctx: Context, key: str = "") -> Reply:
     if summarize and any(not r.ok for r in results):
         body = {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
-                "Elements": [render(r.record, ctx.unitdp) for r in results if not r.ok]}
+                "Elements": [render(r.record, _dp(kind, ctx)) for r in results if not r.ok]}
         return Reply(400, dumps(body))
-    return Reply(200, envelope(store, key or kind, [render(r.record, ctx.unitdp) for r in results]))
+    return Reply(200, envelope(store, key or kind, [render(r.record, _dp(kind, ctx)) for r in results]))
 
 
 def _delete(store: Store, kind: str, key: str) -> Reply:

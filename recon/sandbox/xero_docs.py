@@ -228,6 +228,8 @@ class Invoices(Document):
         rec["Status"] = data.get("Status") or old_status or "DRAFT"
         self.check_status(old_status, rec["Status"])
         paid = (existing or {}).get("AmountPaid", ZERO)
+        if old_status in ("VOIDED", "DELETED") and set(data) - {"InvoiceID", "Status"}:
+            raise Invalid("Invoice not of valid status for modification")
         if old_status == "PAID" and set(data) - PAID_EDITABLE:
             raise Invalid("This document cannot be edited as it has a payment or credit note allocated to it.")
         if old_status == "AUTHORISED" and paid and set(data) & {"LineItems", "LineAmountTypes", "CurrencyCode",

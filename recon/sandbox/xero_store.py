@@ -204,10 +204,13 @@ class Store:
             try:
                 if errors:
                     raise Invalid(*errors)
-                target = existing if mode == "update" else handler.match(self, data)
-                if mode == "create" and target is not None:
-                    raise Invalid(f"A {kind[:-1].lower()} with this {handler.id_field} already exists; "
-                                  f"use POST to update it")
+                if mode == "create":
+                    key = data.get(handler.id_field)
+                    if key and self.get(kind, key) is not None:
+                        raise Invalid(f"{handler.id_field} {key} already exists; use POST to update it")
+                    target = None
+                else:
+                    target = existing if mode == "update" else handler.match(self, data)
                 changes = handler.build(self, data, copy.deepcopy(target) if target else None, ctx)
                 for change in changes:
                     self.put(change)
