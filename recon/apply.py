@@ -18,6 +18,7 @@ A dry run reads, checks and asks each connector for the exact request it would s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,8 @@ from recon.reconcile.model import Action, ActionResult, Decision, Outcome, Plan,
 from recon.store import JournalEntry, Store
 
 from recon.connectors.base import Connector, WriteRequest, WriteResult
+
+log = logging.getLogger("recon.apply")
 
 #: Dependency rank per kind: lower ranks are applied first.
 RANK: dict[str, int] = {"supplier": 0, "account": 0, "tracking_option": 0, "tax_rate": 0, "item": 1,
@@ -109,6 +112,9 @@ class Applier:
             return self._failed(action, str(exc))
         except (ApiError, PlanError) as exc:
             return self._failed(action, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one record's unexpected error must not stop the others
+            log.exception("apply %s: unexpected error", action.id)
+            return self._failed(action, f"unexpected {type(exc).__name__} talking to {action.target}: {exc}")
 
     def _failed(self, action: Action, message: str, **detail: Any) -> ActionResult:
         if not self.dry_run:
@@ -129,10 +135,17 @@ class Applier:
         else:
             if not record_id:
                 raise PlanError(f"{action.op} of {action.kind} {action.label or action.id} has no {action.target}_id")
+            if not values:
+                raise PlanError(f"{action.op} of {action.kind} {action.label or record_id} has no values to write")
+            if action.op == "link" and action.target == "xero":
+                # Xero keeps no external id: the link lives in recon's store only
+                return self._done(action, None, record_id, values, "linked in recon's state store")
             current = conn.read(action.kind, record_id)
             if current is None:
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) no longer exists in {action.target}")
-            if not differing(current, values):
+            # read() returns header fields only: an update carrying lines is always sent (Xero updates are
+            # idempotent; the key makes a resent one a replay)
+            if not differing(current, values) and not any(isinstance(v, (list, dict)) for v in values.values()):
                 return self._done(action, None, record_id, values, f"{action.target} already holds the new values")
             stale = differing(current, action.old)
             if stale:
@@ -169,6 +182,8 @@ class Applier:
     def _resolve(self, action: Action) -> dict[str, Any]:
         """Fill in ids only known once earlier actions ran (a supplier created in Xero by this plan)."""
         values = dict(action.new)
+        if action.op == "link" and action.target == "precoro" and not values.get("xero_id"):
+            values["xero_id"] = action.keys.get("xero_id", "")  # what a link writes: Precoro's external id
         if action.target == "xero" and "supplier_xero_id" in values and not values["supplier_xero_id"]:
             supplier = str(values.get("supplier_id") or "")
             xid = self.store.xero_id_of("supplier", supplier) if supplier else None

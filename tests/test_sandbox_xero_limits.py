@@ -175,3 +175,12 @@ def test_demo_seed_is_loaded_lazily(emu) -> None:
         assert emu.dump()["Contacts"]
     with pytest.raises(ValueError, match="unknown seed"):
         emu.reset("lots")
+
+
+def test_huge_amounts_are_refused_not_crashed(served, sdk: Sdk, emu) -> None:
+    emu.load(chart())
+    headers = {"Authorization": f"Bearer {sdk.store['token']['access_token']}"}
+    body = {"Invoices": [{"Type": "ACCPAY", "Contact": {"ContactID": "33333333-0000-4000-8000-000000000001"},
+                          "LineItems": [{"Quantity": 999999999999999, "UnitAmount": 999999999999999, "AccountCode": "300"}]}]}
+    r = HTTP.put(f"{served.url}/api.xro/2.0/Invoices", json=body, headers=headers)
+    assert r.status_code == 400 and r.json()["Elements"][0]["ValidationErrors"][0]["Message"] == "The line amount is too large."

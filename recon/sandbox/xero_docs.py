@@ -8,7 +8,7 @@ reference/xero-api.md section 18; payment rules section 10.8.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from recon.money import quantize, round2, xero_line, xero_totals
@@ -91,7 +91,10 @@ def _line(store: Store, data: Record, old: Record | None, lat: str, unitdp: int,
         quantity = Decimal(1)
     if unit is None:
         unit = (amount / quantity) if quantity else Decimal(0)
-    computed = xero_line(quantize(quantity, 4), unit, rate, lat, unitdp)
+    try:
+        computed = xero_line(quantize(quantity, 4), unit, rate, lat, unitdp)
+    except InvalidOperation:
+        raise Invalid("The line amount is too large.") from None
     line["Quantity"], line["UnitAmount"], line["LineAmount"] = quantize(quantity, 4), computed.unit_amount, computed.line_amount
     line["TaxAmount"] = round2(data["TaxAmount"]) if "TaxAmount" in data else computed.tax_amount
     return line
