@@ -88,6 +88,8 @@ def lab_command(port: int = 0, open_browser: bool = True) -> list[str]:
         cmd.append(f"--ServerApp.port={port}")
     if not open_browser:
         cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers often run as root; JupyterLab refuses that otherwise
     return cmd + [f"notebooks/{n}" for n in ("reconcile.ipynb", "sync.ipynb", "audit_report.ipynb")]
 
 
