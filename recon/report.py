@@ -37,6 +37,10 @@ from recon.reconcile.model import DIFF_COLUMNS, NO_CHANGES, Decision, Outcome, P
 SECRET_KEY = re.compile(r"secret|token|password|passwd|api_?key|credential|authori[sz]ation", re.IGNORECASE)
 
 
+#: A folder with none of these is not a run folder.
+RUN_FILES = ("run.json", "snapshot.json", "differences.csv", "plan.json")
+
+
 @dataclass(frozen=True)
 class AuditData:
     """Everything the audit report shows, as plain frames and mappings (rendered by ``recon.report_html``)."""
@@ -172,6 +176,10 @@ def load_run(folder: Path | str) -> AuditData:
         from recon.errors import ConfigError
 
         raise ConfigError(f"no run folder at {folder}")
+    if not any((folder / name).is_file() for name in RUN_FILES):
+        from recon.errors import ConfigError
+
+        raise ConfigError(f"{folder} holds no run ({', '.join(RUN_FILES)} all missing): is the run id right?")
     missing: list[str] = []
     run = scrub(_read_json(folder / "run.json", missing) or {})
     meta = scrub(_read_json(folder / "snapshot.json", missing) or {})

@@ -124,32 +124,40 @@ def test_the_systemd_timer_starts_the_service_on_weekdays() -> None:
         assert proc.returncode == 0, proc.stderr
 
 
-def dag_operators() -> tuple[ast.Module, dict[str, ast.Call]]:
+def dag_tasks() -> tuple[ast.Module, dict[str, ast.Call]]:
+    """The compiled DAG file's tree, and its tasks by task id (operators, and ``notebook_task(name, ...)``)."""
     source = (EXAMPLES / "airflow" / "recon_sync_dag.py").read_text()
     compile(source, "recon_sync_dag.py", "exec")
     tree = ast.parse(source)
-    calls = {}
+    tasks = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.endswith("Operator"):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             kw = {k.arg: k.value for k in node.keywords}
-            calls[ast.literal_eval(kw["task_id"])] = node
-    return tree, calls
+            if node.func.id == "notebook_task":
+                tasks[ast.literal_eval(node.args[0])] = node
+            elif node.func.id.endswith("Operator") and isinstance(kw.get("task_id"), ast.Constant):
+                tasks[kw["task_id"].value] = node
+    return tree, tasks
 
 
 def test_the_airflow_dag_compiles_and_uses_the_papermill_operator() -> None:
-    _, calls = dag_operators()
-    assert list(calls) == ["prepare_run", "sync", "audit_report", "export_html"]
-    for task in ("sync", "audit_report"):
-        call = calls[task]
-        assert call.func.id == "PapermillOperator"
-        kw = {k.arg: k.value for k in call.keywords}
-        assert ast.literal_eval(kw["kernel_name"]) == runner.KERNEL_NAME
-        assert set(kw) <= {"task_id", "input_nb", "output_nb", "parameters", "kernel_name", "language_name",
-                           "log_output", "nbconvert", "nbconvert_args", "kernel_conn_id"}
+    tree, tasks = dag_tasks()
+    assert sorted(tasks) == ["audit_report", "export_html", "prepare_run", "sync"]
+    papermill = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "PapermillOperator"]
+    assert len(papermill) == 1
+    kw = {k.arg: k.value for k in papermill[0].keywords}
+    assert ast.literal_eval(kw["kernel_name"]) == runner.KERNEL_NAME
+    # only arguments the provider's operator accepts (BaseOperator refuses others)
+    assert set(kw) <= {"task_id", "input_nb", "output_nb", "parameters", "kernel_name", "language_name",
+                       "log_output", "nbconvert", "nbconvert_args", "kernel_conn_id"}
+    chain = [n for n in tree.body[-1].body if isinstance(n, ast.Expr)][-1].value  # check >> sync >> report >> export
+    assert ast.unparse(chain) == "check >> sync >> report >> export"
+    for name in ("sync", "audit_report"):
+        assert (ROOT / "notebooks" / f"{name}.ipynb").is_file()
 
 
 def test_the_dag_parameters_match_the_notebooks() -> None:
-    tree, _ = dag_operators()
+    tree, _ = dag_tasks()
     constants = {t.id: n.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
                  if isinstance(t, ast.Name)}
     for name, notebook in (("SYNC_PARAMETERS", "sync.ipynb"), ("REPORT_PARAMETERS", "audit_report.ipynb")):

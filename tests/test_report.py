@@ -120,3 +120,6 @@ def test_a_missing_run_folder_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="no run folder at"):
         report.load_run(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="holds no run"):
+        report.load_run(tmp_path / "empty")

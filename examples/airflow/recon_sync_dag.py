@@ -42,6 +42,18 @@ def export_report(run_id: str) -> str:
     return str(export_html(folder / "audit_report.ipynb", folder / "audit.html", no_input=True))
 
 
+def notebook_task(name: str, parameters: dict[str, str]) -> PapermillOperator:
+    """Run ``notebooks/<name>.ipynb`` with the ``recon`` kernel into the run folder."""
+    return PapermillOperator(
+        task_id=name,
+        input_nb=f"{RECON_HOME}/notebooks/{name}.ipynb",
+        output_nb=f"{REPORTS}/{RUN_ID}/{name}.ipynb",
+        parameters=parameters,
+        kernel_name="recon",
+        language_name="python",
+    )
+
+
 with DAG(
     dag_id="recon_sync",
     schedule="15 6 * * 1-5",
@@ -52,21 +64,7 @@ with DAG(
     tags=["recon"],
 ) as dag:
     check = PythonOperator(task_id="prepare_run", python_callable=prepare_run, op_args=[RUN_ID])
-    sync = PapermillOperator(
-        task_id="sync",
-        input_nb=f"{RECON_HOME}/notebooks/sync.ipynb",
-        output_nb=f"{REPORTS}/{RUN_ID}/sync.ipynb",
-        parameters=SYNC_PARAMETERS,
-        kernel_name="recon",
-        language_name="python",
-    )
-    report = PapermillOperator(
-        task_id="audit_report",
-        input_nb=f"{RECON_HOME}/notebooks/audit_report.ipynb",
-        output_nb=f"{REPORTS}/{RUN_ID}/audit_report.ipynb",
-        parameters=REPORT_PARAMETERS,
-        kernel_name="recon",
-        language_name="python",
-    )
+    sync = notebook_task("sync", SYNC_PARAMETERS)
+    report = notebook_task("audit_report", REPORT_PARAMETERS)
     export = PythonOperator(task_id="export_html", python_callable=export_report, op_args=[RUN_ID])
     check >> sync >> report >> export
