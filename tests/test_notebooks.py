@@ -102,3 +102,18 @@ def test_recon_demo_shows_every_planted_case(tmp_path: Path) -> None:
     assert "policy:demo" in html
     for name in ("sync.ipynb", "sync.html", "audit_report.ipynb", "outcome.json", "approvals.jsonl", "run.json"):
         assert (audit.parent / name).is_file(), name
+
+
+def test_with_nothing_configured_a_notebook_starts_its_own_sandbox(tmp_path: Path) -> None:
+    """No credentials and no running sandbox named: the kernel starts one, with a store in the run folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_XERO_", "RECON_PRECORO_", "RECON_SANDBOX_"))}
+    env.update({"PYTHONPATH": str(ROOT), "RECON_REPORTS_DIR": str(tmp_path / "reports")})
+    proc = subprocess.run([sys.executable, "-m", "recon.cli", "run", str(NOTEBOOKS / "reconcile.ipynb"),
+                           "-p", "objects", "supplier", "-p", "run_id", "solo"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    folder = tmp_path / "reports" / "solo"
+    html = (folder / "reconcile.html").read_text()
+    assert "built-in sandbox with demo data started in this kernel" in html
+    assert (folder / "state.sqlite").is_file() and (folder / "plan.json").is_file()
+    assert "conflict (Xero wins)" in html and "Integrated" in html
