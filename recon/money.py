@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -23,6 +24,7 @@ HUNDRED = Decimal("100")
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 
 
+@lru_cache(maxsize=64)
 def step(places: int) -> Decimal:
     """The quantum for ``places`` decimals: 2 → Decimal('0.01')."""
     return Decimal(1).scaleb(-places)

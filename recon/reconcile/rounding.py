@@ -66,17 +66,20 @@ def _exact_sum(cents: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def line_cents(lines: pd.DataFrame, lat: np.ndarray, unitdp: int) -> tuple[np.ndarray, np.ndarray]:
-    """Xero's line amount and tax of every line, in integer cents (integer path, Decimal when it cannot)."""
-    q4, u4, r4 = (money.scaled(lines[c].to_numpy(dtype=object), 4) for c in ("quantity", "unit_amount", "tax_rate"))
-    if q4 is not None and u4 is not None and r4 is not None:
-        out = money.xero_line_cents(q4, u4, r4, lat, unitdp)
-        if out is not None:
-            return out
-    amount, tax = money.xero_lines_array(lines["quantity"].to_numpy(dtype=object),
-                                         lines["unit_amount"].to_numpy(dtype=object),
-                                         lines["tax_rate"].to_numpy(dtype=object), lat, unitdp)
-    return money.to_cents(amount), money.to_cents(tax)
+def line_cents(lines: pd.DataFrame, lat: np.ndarray, unitdps: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Xero's line amount and tax of every line in integer cents, for each unit precision in ``unitdps``
+    (the integer path; the Decimal one when a value does not fit it)."""
+    cols = [lines[c].to_numpy(dtype=object) for c in ("quantity", "unit_amount", "tax_rate")]
+    q4, u4, r4 = (money.scaled(c, 4) for c in cols)
+    out = []
+    for unitdp in unitdps:
+        fast = money.xero_line_cents(q4, u4, r4, lat, unitdp) if not (q4 is None or u4 is None or r4 is None) \
+            else None
+        if fast is None:
+            amount, tax = money.xero_lines_array(*cols, lat, unitdp)
+            fast = (money.to_cents(amount), money.to_cents(tax))
+        out.append(fast)
+    return out
 
 
 def _cents(values: np.ndarray) -> np.ndarray:
@@ -107,9 +110,8 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
     lat = pd_docs["line_amount_types"].astype("string").fillna("Exclusive").replace("", "Exclusive")
     lat = lat.to_numpy(dtype=object)
     line_lat = lat[pos] if len(pos) else np.array([], dtype=object)
-    amount, tax = line_cents(lines, line_lat, unitdp)
+    (amount, tax), other = line_cents(lines, line_lat, (unitdp, 4 if unitdp == 2 else 2))
     expected = _doc_totals(amount, tax, pos, n, lat)
-    other = line_cents(lines, line_lat, 4 if unitdp == 2 else 2)
     expected_other = _doc_totals(*other, pos, n, lat)
     expected2, expected4 = (expected, expected_other) if unitdp == 2 else (expected_other, expected)
     ptot = pd_docs["total"].to_numpy(dtype=object)
