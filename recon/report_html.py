@@ -156,19 +156,22 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float]], 
         return ""
     names = list(series)
     bar, gap, label_w, width = 14, 10, 170, 640
-    top = 24 + 18  # title + legend
+    legend, x, ly = [], label_w, 26
+    for i, name in enumerate(names):
+        step = 22 + 7 * len(name)
+        if x + step > width and x > label_w:  # wrap the legend rather than run off the picture
+            x, ly = label_w, ly + 16
+        legend.append(f'<rect x="{x}" y="{ly}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                      f'<text x="{x + 14}" y="{ly + 9}">{esc(name)}</text>')
+        x += step
+    top = ly + 18
     height = top + len(categories) * (bar * len(names) + gap) + 10
     peak = max((v for vals in series.values() for v in vals), default=0) or 1
     scale = (width - label_w - 60) / peak
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-family="system-ui,sans-serif" font-size="12">',
              f"<title>{esc(title)}</title>",
-             f'<text x="0" y="16" font-weight="600" font-size="14">{esc(title)}</text>']
-    x = label_w
-    for i, name in enumerate(names):
-        parts.append(f'<rect x="{x}" y="26" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
-                     f'<text x="{x + 14}" y="35">{esc(name)}</text>')
-        x += 20 + 8 * len(name)
+             f'<text x="0" y="16" font-weight="600" font-size="14">{esc(title)}</text>', *legend]
     y = top
     for ci, cat in enumerate(categories):
         parts.append(f'<text x="{label_w - 6}" y="{y + bar * len(names) / 2 + 4:g}" text-anchor="end">{esc(cat)}</text>')

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -349,11 +348,3 @@ def parse_cli_parameters(pairs: list[list[str]] | list[tuple[str, str]]) -> dict
             raise ParameterError(f"parameter {name!r} given twice")
         out[name] = value
     return out
-
-
-def sandbox_env(xero_url: str, precoro_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for a kernel or JupyterLab that should talk to a running sandbox (no secret in it)."""
-    env = dict(os.environ if base is None else base)
-    env["RECON_SANDBOX_XERO_URL"] = xero_url
-    env["RECON_SANDBOX_PRECORO_URL"] = precoro_url
-    return env

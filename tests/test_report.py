@@ -123,3 +123,14 @@ def test_a_missing_run_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="holds no run"):
         report.load_run(tmp_path / "empty")
+
+
+def test_chart_legends_wrap_inside_the_picture() -> None:
+    from recon.report_html import bar_chart
+
+    names = ["only_in_precoro", "only_in_xero", "mismatch", "conflict", "blocked_edit", "rounding", "match_candidate"]
+    svg = bar_chart(["supplier", "bill"], {n: [1, 2] for n in names}, "Differences per kind")
+    width = int(re.search(r'<svg[^>]* width="(\d+)"', svg).group(1))
+    for x, name in re.findall(r'<text x="(\d+)" y="\d+">([a-z_]+)</text>', svg):
+        assert int(x) + 7 * len(name) <= width, name
+    assert all(f">{n}</text>" in svg for n in names)
