@@ -133,6 +133,7 @@ def _checker(context: str, name: str) -> Callable[[str], bool] | None:
     return check
 
 
+@lru_cache(maxsize=8192)
 def enum_ok(context: str, name: str, value: str) -> bool:
     """True when ``value`` is a value the SDK accepts for ``name`` in ``context`` (a kind or nested list)."""
     check = _checker(context, name)
@@ -216,10 +217,11 @@ def parse_http_date(value: str) -> datetime:
 
 def parse_decimal(value: Any) -> Decimal:
     """A finite number from a JSON number or numeric string, within Xero's range."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is bool:
         raise ValueError(f"expected a number, got {value!r}")
     try:
-        number = Decimal(value) if isinstance(value, (int, str, Decimal)) else Decimal(str(value))
+        number = Decimal(repr(value)) if kind is float else Decimal(value)
     except (InvalidOperation, ValueError, TypeError) as exc:
         raise ValueError(f"{value!r} is not a number") from exc
     if not number.is_finite() or abs(number) >= _MAX_AMOUNT:
@@ -262,15 +264,16 @@ def parse_record(context: str, data: Any, errors: list[str], *, read_only: bool 
         return {}
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if not isinstance(key, str) or value is None:
-            continue
-        if key in READ_ONLY and not read_only:
+        if value is None or (key in READ_ONLY and not read_only) or not isinstance(key, str):
             continue
         try:
-            out[key] = _parse_field(context, key, value, errors, read_only)
+            parsed = _parse_field(context, key, value, errors, read_only)
         except ValueError as exc:
             errors.append(f"Field {key}: {exc}")
-    return {k: v for k, v in out.items() if v is not _SKIP}
+            continue
+        if parsed is not _SKIP:
+            out[key] = parsed
+    return out
 
 
 _SKIP = object()
@@ -298,8 +301,7 @@ def _parse_field(context: str, key: str, value: Any, errors: list[str], read_onl
             return value
         return parse_decimal(value)
     if kind == "text" and type(value) is str:
-        check = _checker(context, key)
-        if check is not None and not check(value):
+        if (context, key) in _ENUMS and not enum_ok(context, key, value):
             raise ValueError(f"{value!r} is not a valid value")
         limit = MAX_LENGTHS.get((context, key))
         if limit is not None and len(value) > limit:
