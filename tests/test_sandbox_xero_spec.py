@@ -176,3 +176,16 @@ def test_connections_conform_to_the_identity_spec(served, emu) -> None:
                 "updatedDateUtc": c["updatedDateUtc"] + "Z"} for c in conns]
     identity.validate_response(_Req("GET", "/Connections", {}, host_url="https://api.xero.com"),
                                _Resp(200, json.dumps(patched).encode(), "application/json", Headers(dict(r.headers))))
+
+
+def test_the_demo_seed_conforms(openapi, call, emu) -> None:
+    pytest.importorskip("recon.sandbox.demo")
+    emu.reset("demo")
+    dump = emu.dump()
+    for kind in ("Contacts", "PurchaseOrders", "Invoices", "Payments"):
+        got = call(openapi, "GET", f"/{kind}?page=1&pageSize=1000&includeArchived=true&unitdp=4")
+        assert got["pagination"]["itemCount"] == len(dump[kind]) > 0
+    for path in ("/Items?unitdp=4", "/Accounts", "/TrackingCategories?includeArchived=true", "/TaxRates", "/Organisation"):
+        call(openapi, "GET", path)
+    for invoice in dump["Invoices"][:20]:
+        call(openapi, "GET", f"/Invoices/{invoice['InvoiceID']}")
