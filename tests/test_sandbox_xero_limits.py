@@ -223,3 +223,11 @@ def test_if_modified_since_on_every_kind_that_supports_it(served, emu, sdk: Sdk,
     stamp = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     got = HTTP.get(f"{served.url}/api.xro/2.0/{kind}", headers={**headers, "If-Modified-Since": stamp}).json()[kind]
     assert len(got) == 1 and all(got[0].get(k) == v for k, v in newer.items() if isinstance(v, str))
+
+
+def test_unknown_fields_are_ignored_not_stored(served, sdk: Sdk) -> None:
+    headers = {"Authorization": f"Bearer {sdk.store['token']['access_token']}"}
+    body = {"Contacts": [{"Name": "Quirky", "Favourite": "blue", "IsSupplier": True, "Nested": {"a": 1}}]}
+    made = HTTP.put(f"{served.url}/api.xro/2.0/Contacts", json=body, headers=headers).json()["Contacts"][0]
+    assert made["Name"] == "Quirky" and made["IsSupplier"] is False
+    assert "Favourite" not in made and "Nested" not in made

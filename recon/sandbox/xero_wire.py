@@ -109,6 +109,8 @@ MAX_LENGTHS = {
     ("Phones", "PhoneNumber"): 50, ("Items", "Description"): 4000, ("Items", "PurchaseDescription"): 4000,
 }
 _MAX_AMOUNT = Decimal("1e15")
+#: A nested reference is checked like the kind it refers to (an echoed ``Contact`` must still deserialize).
+_NESTED_KIND = {"Contact": "Contacts", "Invoice": "Invoices", "Account": "Accounts", "Item": "Items"}
 
 
 @lru_cache(maxsize=None)
@@ -131,6 +133,26 @@ def _checker(context: str, name: str) -> Callable[[str], bool] | None:
             return False
         return value != "None"
     return check
+
+
+_MODELS = {
+    "Contacts": "Contact", "Items": "Item", "Accounts": "Account", "TrackingCategories": "TrackingCategory",
+    "Options": "TrackingOption", "TaxRates": "TaxRate", "TaxComponents": "TaxComponent",
+    "PurchaseOrders": "PurchaseOrder", "Invoices": "Invoice", "Payments": "Payment", "LineItems": "LineItem",
+    "Tracking": "LineItemTracking", "Addresses": "Address", "Phones": "Phone", "ContactPersons": "ContactPerson",
+    "PurchaseDetails": "Purchase", "SalesDetails": "Purchase", "Organisations": "Organisation",
+}
+
+
+@lru_cache(maxsize=None)
+def known_fields(context: str) -> frozenset[str] | None:
+    """The JSON keys Xero has for ``context`` (from the SDK's models); None where the emulator keeps all."""
+    name = _MODELS.get(context)
+    if name is None:
+        return None
+    import xero_python.accounting.models as models
+
+    return frozenset(getattr(models, name).attribute_map.values())
 
 
 @lru_cache(maxsize=8192)
@@ -257,14 +279,15 @@ def parse_record(context: str, data: Any, errors: list[str], *, read_only: bool 
     """Typed copy of one JSON object. Bad fields are left out and reported in ``errors``.
 
     ``read_only=False`` (an API write) drops the fields a client may not set; ``True`` keeps them (load).
-    Unknown fields are kept as strings only when they are strings; the emulator ignores what it does not know.
+    Fields Xero does not have for ``context`` are ignored, as Xero ignores them.
     """
     if not isinstance(data, dict):
         errors.append(f"{context}: expected an object, got {type(data).__name__}")
         return {}
     out: dict[str, Any] = {}
+    known = known_fields(context)
     for key, value in data.items():
-        if value is None or (key in READ_ONLY and not read_only) or not isinstance(key, str):
+        if value is None or (key in READ_ONLY and not read_only) or (known is not None and key not in known):
             continue
         try:
             parsed = _parse_field(context, key, value, errors, read_only)
@@ -321,7 +344,7 @@ def _parse_field(context: str, key: str, value: Any, errors: list[str], read_onl
     if key in OBJECT_FIELDS:
         if not isinstance(value, dict):
             raise ValueError("expected an object")
-        return parse_record(key, value, errors, read_only=read_only)
+        return parse_record(_NESTED_KIND.get(key, key), value, errors, read_only=read_only)
     if key in DATE_FIELDS:
         return parse_date(value)
     if key in TIMESTAMP_FIELDS:
