@@ -8,6 +8,7 @@ Filters (``docs/precoro-wire.md``): ``modifiedSince`` (ISO; no offset means UTC;
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
@@ -116,14 +117,14 @@ def paging(query: dict[str, Any]) -> tuple[int, str | int]:
             per_page = int(raw)
         except ValueError:
             per_page = -1
-        if per_page not in PER_PAGE or not raw.strip().isdigit():
+        if per_page not in PER_PAGE or not re.fullmatch(r"[0-9]+", raw.strip()):
             raise Invalid({"per_page": f"The value must be one of {', '.join(map(str, PER_PAGE))}."})
     page_raw = _one(query, "page")
     if page_raw in (None, ""):
         return per_page, 1
     if page_raw == "last":
         return per_page, "last"
-    if not page_raw.isdigit() or len(page_raw) > 9 or int(page_raw) < 1:
+    if not re.fullmatch(r"[0-9]{1,9}", page_raw) or int(page_raw) < 1:
         raise Invalid({"page": "The page must be a positive integer or \"last\"."})
     return per_page, int(page_raw)
 
