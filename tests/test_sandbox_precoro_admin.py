@@ -7,7 +7,6 @@ import importlib.util
 import json
 import re
 
-import httpx
 import pytest
 
 from recon.errors import ConfigError

@@ -17,7 +17,7 @@ from typing import Any
 from recon.money import Precision, PrecoroLine, fmt, precoro_line, precoro_totals, quantize
 from recon.sandbox import precoro_forms as f
 from recon.sandbox.precoro_forms import Invalid
-from recon.sandbox.precoro_store import State, _passthrough
+from recon.sandbox.precoro_store import State, passthrough
 
 STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "Partly Paid", 5: "Paid",
           6: "Awaiting Confirmation", 7: "In Revision", 8: "Canceled", 9: "Pending Receipt",
@@ -36,7 +36,7 @@ def _ref(field: str, value: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict) or value.get("id") is None:
         raise Invalid({field: "This value should be an object with an id."})
-    return {**_passthrough(value), "id": f.integer(f"{field}.id", value["id"])}
+    return {**passthrough(value), "id": f.integer(f"{field}.id", value["id"])}
 
 
 def _same(field: str, given: Any, computed: Decimal) -> None:
@@ -77,9 +77,9 @@ def normalise_line(data: Any, precision: Precision, state: State, where: str, po
         "description": f.text(f"{where}.description", data.get("description"), max_len=2000),
         "quantity": line.quantity, "price": line.price, "netSum": line.net, "taxSum": line.tax, "sum": line.gross,
         "tax": tax, "product": _ref(f"{where}.product", data.get("product")),
-        "itemCustomFields": [_passthrough(x) for x in icfs],
+        "itemCustomFields": [passthrough(x) for x in icfs],
     }
-    record.update({k: _passthrough(v) for k, v in data.items() if k not in _LINE_KEYS})
+    record.update({k: passthrough(v) for k, v in data.items() if k not in _LINE_KEYS})
     return record
 
 
@@ -117,12 +117,12 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
                        "issueDate": f.timestamp("issueDate", data.get("issueDate")),
                        "sumPaid": f.number("sumPaid", data.get("sumPaid")) or Decimal("0"),
                        "logicType": f.integer("logicType", data.get("logicType", 0)),
-                       "purchaseOrder": _passthrough(data.get("purchaseOrder") or [])})
+                       "purchaseOrder": passthrough(data.get("purchaseOrder") or [])})
     record.update({"precisionData": precision.to_json(), "note": f.text("note", data.get("note"), max_len=2000),
-                   "exchangeRate": _passthrough(data.get("exchangeRate") or {"rate": Decimal("1.0")}),
+                   "exchangeRate": passthrough(data.get("exchangeRate") or {"rate": Decimal("1.0")}),
                    "items": {"data": lines}})
     known = set(record) | {"payments"}
-    record.update({k: _passthrough(v) for k, v in data.items() if k not in known and not k.startswith("_")})
+    record.update({k: passthrough(v) for k, v in data.items() if k not in known and not k.startswith("_")})
     return record
 
 
@@ -149,7 +149,7 @@ def normalise_payment(data: Any, state: State, invoice: dict[str, Any] | None) -
               "externalId": f.text("externalId", data.get("externalId")),
               "currency": f.currency("currency", data.get("currency") or invoice["currency"]),
               "updateDate": f.timestamp("updateDate", data.get("updateDate")), "_invoice": invoice["id"]}
-    record.update({k: _passthrough(v) for k, v in data.items() if k not in record and k != "invoice"})
+    record.update({k: passthrough(v) for k, v in data.items() if k not in record and k != "invoice"})
     return record
 
 
