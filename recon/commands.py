@@ -31,7 +31,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    return _todo("fetch")
+    """Fetch both systems into a run folder: one Parquet file per system and frame, a count per file."""
+    from recon.fetch import run_fetch
+
+    return run_fetch(kinds=tuple(args.objects), full=args.full, out=args.out)
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -51,7 +54,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    return _todo("connect")
+    """``recon connect xero``: authorisation-code consent in the browser; tokens saved in the token file."""
+    from recon import config
+    from recon.connectors.tokens import connect_xero
+
+    settings = config.load_settings()
+    if settings.xero.sandbox:
+        print("recon connect xero: no Xero app configured (set RECON_XERO_CLIENT_ID and RECON_XERO_CLIENT_SECRET); "
+              "the sandbox needs no connection", file=sys.stderr)
+        return 2
+    info = connect_xero(settings)
+    print(f"connected to Xero organisation {info['tenant_name'] or info['tenant_id']} "
+          f"(tenant {info['tenant_id']}); tokens saved in {settings.token_file}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

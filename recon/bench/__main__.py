@@ -1,0 +1,3 @@
+from recon.bench import main
+
+raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Pacing and retries shared by every call of a run.
+
+One :class:`Pacer` per system and account (Xero tenant, Precoro token), obtained with :func:`pacer_for`, so
+that every connector and thread of a process draws on the same budget:
+
+* Xero: at most 5 calls in flight, 60 per minute, 5000 per day per tenant; the ``X-MinLimit-Remaining`` and
+  ``X-DayLimit-Remaining`` headers of every reply tighten the budget when other clients share the tenant.
+* Precoro: 300 per minute, 1500 per hour, 3000 per day per token.
+
+:meth:`Pacer.call` runs one request inside the budget and applies the retry policy: a minute/hour 429 waits
+``retry_after`` and goes on; a day 429 raises :class:`DailyLimitError` at once; 5xx, timeouts and dropped
+connections are retried with exponential backoff for reads, and for writes only when the caller sends an
+idempotency key (the same key on every attempt). The clock and sleep are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, TypeVar
+
+from recon.errors import ApiError, DailyLimitError, RateLimitError, TransientError
+
+log = logging.getLogger("recon.connectors")
+T = TypeVar("T")
+
+#: The real services' limits: name -> (calls, seconds).
+XERO_LIMITS: dict[str, tuple[int, float]] = {"minute": (60, 60.0), "day": (5000, 86400.0)}
+PRECORO_LIMITS: dict[str, tuple[int, float]] = {"minute": (300, 60.0), "hour": (1500, 3600.0), "day": (3000, 86400.0)}
+XERO_CONCURRENCY = 5
+PRECORO_CONCURRENCY = 5
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to retry: ``attempts`` in all, backoff ``base * 2**n`` capped at ``cap``."""
+
+    attempts: int = 6
+    base: float = 0.5
+    cap: float = 30.0
+    #: a single minute/hour wait longer than this is treated as a stop (seconds)
+    max_wait: float = 3700.0
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.cap, self.base * (2 ** attempt)) * (0.5 + random.random() / 2)
+
+
+@dataclass
+class PacerStats:
+    """What the pacer did in this process: calls, retries, waits, and the last remaining counts seen."""
+
+    calls: int = 0
+    retries: int = 0
+    waited: float = 0.0
+    remaining: dict[str, int] = field(default_factory=dict)
+
+
+class Pacer:
+    """Rolling-window budget plus a concurrency cap for one system and account."""
+
+    def __init__(self, system: str, limits: Mapping[str, tuple[int, float]], concurrency: int, *,
+                 policy: RetryPolicy | None = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.system = system
+        self.limits = dict(limits)
+        self.policy = policy or RetryPolicy()
+        self.clock, self.sleep = clock, sleep
+        self.stats = PacerStats()
+        self._sem = threading.BoundedSemaphore(concurrency)
+        self._lock = threading.Lock()
+        self._sent: dict[str, deque[float]] = {name: deque() for name in self.limits}
+        self._blocked_until = 0.0
+
+    def set_limits(self, limits: Mapping[str, int]) -> None:
+        """Change call counts per window (e.g. ``{"minute": 10000}`` against a sandbox with raised limits)."""
+        with self._lock:
+            for name, calls in limits.items():
+                seconds = self.limits.get(name, (0, {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[name]))[1]
+                self.limits[name] = (int(calls), seconds)
+                self._sent.setdefault(name, deque())
+
+    def _wait_for_room(self) -> None:
+        while True:
+            with self._lock:
+                now = self.clock()
+                wait = max(0.0, self._blocked_until - now)
+                for name, (calls, seconds) in self.limits.items():
+                    sent = self._sent[name]
+                    while sent and sent[0] <= now - seconds:
+                        sent.popleft()
+                    if len(sent) >= calls:
+                        wait = max(wait, sent[0] + seconds - now)
+                if wait <= 0:
+                    for sent in self._sent.values():
+                        sent.append(now)
+                    self.stats.calls += 1
+                    return
+            if wait > self.policy.max_wait:
+                raise DailyLimitError(f"the local budget of {self.system} calls is spent for the day",
+                                      system=self.system, resume_at=None)
+            log.info("pacing: waiting %.1fs for %s budget", wait, self.system)
+            self.stats.waited += wait
+            self.sleep(wait)
+
+    def observe(self, headers: Mapping[str, str] | None, *, limited: bool = False) -> None:
+        """Read Xero's ``X-*-Remaining`` headers: when the minute budget is gone, hold calls until it renews.
+
+        On a 429 (``limited``) the counts are only recorded: its ``Retry-After`` says how long to wait."""
+        if not headers:
+            return
+        lower = {k.lower(): v for k, v in headers.items()}
+        for name, header in (("minute", "x-minlimit-remaining"), ("day", "x-daylimit-remaining"),
+                             ("appminute", "x-appminlimit-remaining")):
+            if header in lower:
+                try:
+                    self.stats.remaining[name] = int(lower[header])
+                except ValueError:
+                    continue
+        if not limited and (self.stats.remaining.get("minute") == 0 or self.stats.remaining.get("appminute") == 0):
+            with self._lock:
+                sent = self._sent.get("minute")
+                now = self.clock()
+                # the server's window started no later than our oldest call in it
+                until = (sent[0] + 60.0) if sent else now + 60.0
+                self._blocked_until = max(self._blocked_until, until)
+
+    def call(self, fn: Callable[[], T], *, operation: str, write: bool = False, idempotent: bool = False) -> T:
+        """Run ``fn`` (one HTTP call that raises recon :class:`ApiError` subclasses) within the budget,
+        retrying as the module docstring says. ``idempotent`` marks a write that carries an idempotency key."""
+        attempt = 0
+        while True:
+            self._wait_for_room()
+            self._sem.acquire()
+            try:
+                return fn()
+            except DailyLimitError:
+                raise
+            except RateLimitError as exc:
+                # a 429 was refused before any work: waiting and sending again is safe for writes too
+                if exc.retry_after > self.policy.max_wait or attempt + 1 >= self.policy.attempts * 2:
+                    raise
+                wait = max(exc.retry_after, 0.05)
+                log.warning("%s %s: %s limit hit, waiting %.1fs", self.system, operation, exc.scope, wait)
+                with self._lock:
+                    self._blocked_until = max(self._blocked_until, self.clock() + wait)
+            except TransientError:
+                if (write and not idempotent) or attempt + 1 >= self.policy.attempts:
+                    raise
+                wait = self.policy.backoff(attempt)
+                log.warning("%s %s: transient failure, retry %d in %.2fs", self.system, operation, attempt + 1, wait)
+                self.stats.waited += wait
+                self.sleep(wait)
+            finally:
+                self._sem.release()
+            attempt += 1
+            self.stats.retries += 1
+
+
+_PACERS: dict[tuple[str, str], Pacer] = {}
+_PACERS_LOCK = threading.Lock()
+
+
+def pacer_for(system: str, account: str) -> Pacer:
+    """The process-wide pacer of ``system`` for ``account`` (Xero tenant or Precoro token digest)."""
+    with _PACERS_LOCK:
+        key = (system, account)
+        if key not in _PACERS:
+            limits, conc = (XERO_LIMITS, XERO_CONCURRENCY) if system == "xero" else (PRECORO_LIMITS, PRECORO_CONCURRENCY)
+            _PACERS[key] = Pacer(system, limits, conc)
+        return _PACERS[key]
+
+
+def reset_pacers() -> None:
+    """Forget every pacer (tests and benchmarks that start a fresh sandbox)."""
+    with _PACERS_LOCK:
+        _PACERS.clear()
+
+
+def ensure_api_error(exc: BaseException, system: str, operation: str) -> ApiError:
+    """Wrap a stray transport exception as a retryable :class:`TransientError`."""
+    if isinstance(exc, ApiError):
+        return exc
+    return TransientError(f"{type(exc).__name__}: {exc}", system=system, operation=operation)

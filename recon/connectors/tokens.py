@@ -1,0 +1,273 @@
+"""Xero tokens: custom-connection (client credentials) and authorisation-code, plus the token file.
+
+* **Client credentials** (custom connections): the token is kept in memory and fetched again before its
+  lifetime (30 minutes) is up, or at once after a 401 (:meth:`XeroTokenSource.invalidate`). The SDK would
+  never renew it: Xero's reply has no ``expires_at``.
+* **Authorisation code** (``recon connect xero``): browser consent with a loopback redirect; the reply,
+  including the refresh token, is saved in the token file at once. Refresh tokens rotate, so every refresh
+  runs under an exclusive file lock and re-reads the file first: two processes never spend the same refresh
+  token.
+
+The token file (``Settings.token_file``) is JSON keyed by profile, created with mode 0600 and rewritten
+atomically; it never holds the client secret. Token requests use httpx with a timeout (the SDK's own token
+calls have none).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import httpx
+
+from recon.config import Settings
+from recon.errors import AuthError, ConfigError, DailyLimitError, RateLimitError, TransientError
+
+log = logging.getLogger("recon.connectors")
+
+#: Keys the SDK's ``OAuth2Token.update_token`` accepts; any other key makes every SDK call fail.
+SDK_TOKEN_KEYS = ("access_token", "scope", "expires_in", "token_type", "expires_at", "refresh_token", "id_token")
+DEFAULT_SCOPES = ("offline_access", "accounting.transactions", "accounting.contacts", "accounting.settings")
+REAL_IDENTITY = "https://identity.xero.com"
+REAL_LOGIN = "https://login.xero.com"
+
+
+class TokenFile:
+    """A JSON file of tokens per profile, readable by the user alone, with a cross-process lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path).expanduser()
+
+    def read(self, profile: str) -> dict[str, Any]:
+        """The saved entry of ``profile`` (``{}`` when none); refuses a file others can read."""
+        if not self.path.exists():
+            return {}
+        mode = self.path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise ConfigError(f"token file {self.path} is readable by others (mode {mode:o}); run chmod 600 {self.path}")
+        try:
+            data = json.loads(self.path.read_text() or "{}")
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read token file {self.path}: {exc}") from exc
+        return dict(data.get(profile, {}))
+
+    def write(self, profile: str, entry: dict[str, Any]) -> None:
+        """Replace the entry of ``profile`` atomically; the file is created with mode 0600."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data: dict[str, Any] = {}
+        if self.path.exists():
+            try:
+                data = json.loads(self.path.read_text() or "{}")
+            except ValueError:
+                data = {}
+        data[profile] = entry
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        os.chmod(self.path, 0o600)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive lock shared by every process using this token file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def sdk_token(token: dict[str, Any]) -> dict[str, Any]:
+    """Only the keys the SDK accepts, with ``expires_at`` cleared so the SDK never refreshes on its own."""
+    out = {k: token.get(k) for k in SDK_TOKEN_KEYS}
+    out["expires_at"] = None
+    out["token_type"] = out["token_type"] or "Bearer"
+    return out
+
+
+class XeroTokenSource:
+    """Hands out a valid Xero access token, renewing it before it expires."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time, margin: float = 120.0) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.margin = margin
+        self.file = TokenFile(settings.token_file)
+        self._lock = threading.Lock()
+        self._token: dict[str, Any] | None = None
+        self._http = httpx.Client(timeout=max(5.0, settings.timeout))
+        saved = self._saved()
+        self.mode = "authorization_code" if saved.get("refresh_token") else "client_credentials"
+        self.fetches = 0
+
+    def _saved(self) -> dict[str, Any]:
+        if self.settings.xero.sandbox and not self.file.path.exists():
+            return {}
+        entry = self.file.read(self.settings.profile).get("xero", {})
+        if entry and entry.get("client_id") not in (None, self.settings.xero.client_id):
+            return {}  # saved for another app
+        return entry
+
+    @property
+    def token_url(self) -> str:
+        return self.settings.xero.identity_url.rstrip("/") + "/connect/token"
+
+    def tenant_id(self) -> str:
+        """The tenant saved at connect time (authorisation-code mode), else ``""``."""
+        return str(self._saved().get("tenant_id") or "")
+
+    def _expired(self, token: dict[str, Any]) -> bool:
+        lifetime = float(token.get("expires_in") or 1800)
+        margin = min(self.margin, lifetime / 4)
+        return self.clock() >= float(token.get("obtained_at", 0)) + lifetime - margin
+
+    def token(self) -> dict[str, Any]:
+        """A token dict for the SDK getter (only the keys it accepts)."""
+        with self._lock:
+            if self._token is None or self._expired(self._token):
+                self._token = self._renew()
+            return sdk_token(self._token)
+
+    def invalidate(self) -> None:
+        """Forget the current access token (after a 401) so the next call renews it."""
+        with self._lock:
+            if self._token is not None:
+                self._token["obtained_at"] = 0
+
+    def _renew(self) -> dict[str, Any]:
+        if self.mode == "client_credentials":
+            return self._post({"grant_type": "client_credentials"})
+        with self.file.lock():
+            saved = self._saved()
+            if saved.get("access_token") and not self._expired(saved) and saved.get("access_token") != (self._token or {}).get("access_token"):
+                return saved  # another process refreshed it while we waited
+            if not saved.get("refresh_token"):
+                raise AuthError("no refresh token saved; run `recon connect xero`", system="xero", operation="refresh")
+            new = self._post({"grant_type": "refresh_token", "refresh_token": saved["refresh_token"]})
+            new.setdefault("refresh_token", saved["refresh_token"])
+            entry = {**saved, **new}
+            self.file.write(self.settings.profile, {**self.file.read(self.settings.profile), "xero": entry})
+            return entry
+
+    def _post(self, form: dict[str, str]) -> dict[str, Any]:
+        x = self.settings.xero
+        basic = base64.b64encode(f"{x.client_id}:{x.client_secret}".encode()).decode()
+        try:
+            r = self._http.post(self.token_url, data=form, headers={"Authorization": f"Basic {basic}",
+                                                                  "Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise TransientError(f"token request failed: {type(exc).__name__}", system="xero",
+                                 operation="POST /connect/token") from exc
+        if r.status_code == 429:
+            retry = float(r.headers.get("retry-after") or 60)
+            if r.headers.get("x-rate-limit-problem") == "day":
+                raise DailyLimitError("Xero's daily call limit is spent", system="xero", operation="POST /connect/token",
+                                      status=429, resume_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=retry))
+            raise RateLimitError("token endpoint rate limit", system="xero", operation="POST /connect/token",
+                                 status=429, retry_after=retry)
+        if r.status_code >= 500:
+            raise TransientError("token service failed", system="xero", operation="POST /connect/token", status=r.status_code)
+        if r.status_code != 200:
+            error = _json(r).get("error", r.text[:200])
+            raise AuthError(f"token refused: {error}", system="xero", operation="POST /connect/token", status=r.status_code)
+        self.fetches += 1
+        data = _json(r)
+        token = {k: data.get(k) for k in SDK_TOKEN_KEYS if data.get(k) is not None}
+        token["obtained_at"] = self.clock()
+        log.info("xero token obtained (%s, expires in %ss)", self.mode, token.get("expires_in"))
+        return token
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _json(r: httpx.Response) -> dict[str, Any]:
+    try:
+        data = r.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class _CallbackHandler(BaseHTTPRequestHandler):
+    result: dict[str, str] = {}
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        type(self).result.update(query)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(b"recon is connected to Xero. You can close this window.")
+
+    def log_message(self, *args: Any) -> None:  # keep codes out of logs
+        return
+
+
+def connect_xero(settings: Settings, *, opener: Callable[[str], Any] | None = None,
+                 scopes: tuple[str, ...] = DEFAULT_SCOPES, timeout: float = 300.0) -> dict[str, Any]:
+    """The authorisation-code flow: open the consent page, receive the code on a loopback redirect,
+    exchange it, pick the tenant, and save the tokens in the token file. Returns the saved entry
+    without its secrets (``tenant_id``, ``tenant_name``, ``scope``)."""
+    import webbrowser
+
+    x = settings.xero
+    if not x.client_id or not x.client_secret:
+        raise ConfigError("set RECON_XERO_CLIENT_ID and RECON_XERO_CLIENT_SECRET before `recon connect xero`")
+    handler = type("Handler", (_CallbackHandler,), {"result": {}})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    redirect = f"http://127.0.0.1:{server.server_address[1]}/callback"
+    state = secrets.token_urlsafe(16)
+    login = REAL_LOGIN if x.identity_url.rstrip("/") == REAL_IDENTITY else x.identity_url.rstrip("/")
+    url = f"{login}/identity/connect/authorize?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": x.client_id, "redirect_uri": redirect,
+        "scope": " ".join(scopes), "state": state})
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    server.timeout = timeout
+    thread.start()
+    try:
+        (opener or webbrowser.open)(url)
+        thread.join(timeout)
+    finally:
+        server.server_close()
+    result = handler.result
+    if result.get("state") != state:
+        raise AuthError("the consent reply did not come back (or its state did not match)", system="xero",
+                        operation="authorize")
+    if "code" not in result:
+        raise AuthError(f"consent refused: {result.get('error', 'no code')}", system="xero", operation="authorize")
+    source = XeroTokenSource(settings)
+    try:
+        token = source._post({"grant_type": "authorization_code", "code": result["code"], "redirect_uri": redirect})
+    finally:
+        source.close()
+    tenant_id, tenant_name = x.tenant_id, ""
+    with httpx.Client(timeout=max(5.0, settings.timeout)) as http:
+        r = http.get(x.api_url.rstrip("/") + "/connections", headers={"Authorization": f"Bearer {token['access_token']}"})
+        if r.status_code == 200 and isinstance(r.json(), list) and r.json():
+            conns = r.json()
+            chosen = next((c for c in conns if c.get("tenantId") == tenant_id), conns[0])
+            tenant_id, tenant_name = chosen.get("tenantId", ""), chosen.get("tenantName", "")
+    entry = {**token, "client_id": x.client_id, "tenant_id": tenant_id, "tenant_name": tenant_name}
+    tf = TokenFile(settings.token_file)
+    with tf.lock():
+        tf.write(settings.profile, {**tf.read(settings.profile), "xero": entry})
+    return {"tenant_id": tenant_id, "tenant_name": tenant_name, "scope": token.get("scope", "")}

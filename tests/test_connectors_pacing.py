@@ -1,0 +1,132 @@
+"""The shared pacer: windows, header-driven holds, and the retry policy for reads and writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from recon.connectors.pacing import Pacer, RetryPolicy, pacer_for, reset_pacers
+from recon.errors import AuthError, DailyLimitError, RateLimitError, TransientError
+
+
+class FakeTime:
+    """An injectable clock whose sleep advances it (no real waiting in tests)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _pacer(limits: dict[str, tuple[int, float]], t: FakeTime, **policy: float) -> Pacer:
+    return Pacer("xero", limits, 5, policy=RetryPolicy(**policy), clock=t.clock, sleep=t.sleep)
+
+
+def test_calls_beyond_the_minute_budget_wait_for_the_window_to_roll() -> None:
+    t = FakeTime()
+    p = _pacer({"minute": (3, 60.0)}, t)
+    for _ in range(4):
+        p.call(lambda: None, operation="GET /x")
+    assert t.sleeps == [60.0]
+    assert p.stats.calls == 4
+
+
+@pytest.mark.parametrize("limits,calls,slept", [
+    ({"minute": (60, 60.0), "day": (5000, 86400.0)}, 60, 0.0),
+    ({"minute": (60, 60.0), "day": (5000, 86400.0)}, 61, 60.0),
+    ({"minute": (300, 60.0), "hour": (1500, 3600.0)}, 301, 60.0),
+])
+def test_budget_table(limits: dict[str, tuple[int, float]], calls: int, slept: float) -> None:
+    t = FakeTime()
+    p = _pacer(limits, t)
+    for _ in range(calls):
+        p.call(lambda: None, operation="GET")
+    assert sum(t.sleeps) == slept
+
+
+def test_a_minute_remaining_of_zero_holds_the_next_call() -> None:
+    t = FakeTime()
+    p = _pacer({"minute": (60, 60.0)}, t)
+    p.call(lambda: None, operation="GET")
+    t.now += 10
+    p.observe({"X-MinLimit-Remaining": "0", "X-DayLimit-Remaining": "4000"})
+    p.call(lambda: None, operation="GET")
+    assert t.sleeps == [50.0]
+    assert p.stats.remaining == {"minute": 0, "day": 4000}
+
+
+def test_a_minute_429_waits_retry_after_and_goes_on_for_writes_too() -> None:
+    t = FakeTime()
+    p = _pacer({"minute": (60, 60.0)}, t)
+    replies = [RateLimitError("minute", system="xero", retry_after=7, scope="minute"), "done"]
+
+    def call() -> str:
+        r = replies.pop(0)
+        if isinstance(r, Exception):
+            raise r
+        return r
+    assert p.call(call, operation="PUT /Contacts", write=True) == "done"
+    assert t.sleeps == [7.0]
+
+
+def test_a_day_429_stops_at_once() -> None:
+    t = FakeTime()
+    p = _pacer({"minute": (60, 60.0)}, t)
+    calls = []
+
+    def call() -> None:
+        calls.append(1)
+        raise DailyLimitError("day", system="xero")
+    with pytest.raises(DailyLimitError):
+        p.call(call, operation="GET")
+    assert calls == [1] and t.sleeps == []
+
+
+@pytest.mark.parametrize("write,idempotent,attempts", [(False, False, 3), (True, True, 3), (True, False, 1)])
+def test_transient_failures_are_retried_for_reads_and_keyed_writes_only(write: bool, idempotent: bool, attempts: int) -> None:
+    t = FakeTime()
+    p = _pacer({"minute": (60, 60.0)}, t, attempts=3)
+    calls = []
+
+    def call() -> None:
+        calls.append(1)
+        raise TransientError("503", system="xero", status=503)
+    with pytest.raises(TransientError):
+        p.call(call, operation="X", write=write, idempotent=idempotent)
+    assert len(calls) == attempts
+    assert len(t.sleeps) == attempts - 1  # backoff between attempts
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = RetryPolicy(base=1.0, cap=8.0)
+    waits = [policy.backoff(n) for n in range(6)]
+    assert all(0.5 * min(8.0, 2 ** n) <= w <= min(8.0, 2 ** n) for n, w in enumerate(waits))
+
+
+def test_other_errors_are_not_retried() -> None:
+    t = FakeTime()
+    p = _pacer({"minute": (60, 60.0)}, t)
+    calls = []
+
+    def call() -> None:
+        calls.append(1)
+        raise AuthError("401", system="xero", status=401)
+    with pytest.raises(AuthError):
+        p.call(call, operation="GET")
+    assert calls == [1]
+
+
+def test_one_pacer_per_system_and_account_is_shared() -> None:
+    reset_pacers()
+    assert pacer_for("xero", "t1") is pacer_for("xero", "t1")
+    assert pacer_for("xero", "t1") is not pacer_for("xero", "t2")
+    assert pacer_for("precoro", "t1").limits["hour"] == (1500, 3600.0)
+    p = pacer_for("xero", "t1")
+    p.set_limits({"minute": 10_000})
+    assert p.limits["minute"] == (10_000, 60.0) and p.limits["day"] == (5000, 86400.0)
+    reset_pacers()
