@@ -208,8 +208,10 @@ class Api:
         return docs.render_payment(self.state, changed, with_invoice=True)
 
     def _store_payment(self, payment: dict[str, Any]) -> None:
+        previous = self.state.tables["payments"].get(payment["id"])
         self.state.tables["payments"][payment["id"]] = payment
         self.state.tables["payments.idn"][payment["idn"]] = payment["id"]
+        docs.link_payment(self.state, payment, previous)
 
     def company(self, request: Request, query: dict[str, Any], body: dict[str, Any]) -> Any:
         return self.state.company

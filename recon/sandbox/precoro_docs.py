@@ -153,23 +153,25 @@ def normalise_payment(data: Any, state: State, invoice: dict[str, Any] | None) -
     return record
 
 
+def link_payment(state: State, payment: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    """Keep ``payments.by_invoice`` (invoice id → payment ids, as tuples so a staged load shares nothing
+    mutable with the state it came from) in step with a stored payment."""
+    index = state.tables["payments.by_invoice"]
+    if previous is not None and previous["_invoice"] != payment["_invoice"]:
+        index[previous["_invoice"]] = tuple(i for i in index.get(previous["_invoice"], ()) if i != payment["id"])
+    ids = index.get(payment["_invoice"], ())
+    if payment["id"] not in ids:
+        index[payment["_invoice"]] = tuple(sorted((*ids, payment["id"])))
+
+
+def payments_of(state: State, invoice_id: int) -> list[dict[str, Any]]:
+    """The invoice's payments (paid and cancelled), by id."""
+    table = state.tables["payments"]
+    return [table[i] for i in state.tables["payments.by_invoice"].get(invoice_id, ())]
+
+
 def paid_sum(state: State, invoice_id: int) -> Decimal:
-    return sum((p["sumPaid"] for p in state.tables["payments"].values()
-                if p["_invoice"] == invoice_id and p["status"] == "paid"), Decimal("0"))
-
-
-def payments_by_invoice(state: State) -> dict[int, list[dict[str, Any]]]:
-    """Every payment grouped by its invoice's id, by payment id (one pass, for bulk work)."""
-    out: dict[int, list[dict[str, Any]]] = {}
-    for _, payment in sorted(state.tables["payments"].items()):
-        out.setdefault(payment["_invoice"], []).append(payment)
-    return out
-
-
-def paid_by_invoice(state: State) -> dict[int, Decimal]:
-    """The paid (not cancelled) amount of every invoice that has payments."""
-    return {ident: sum((p["sumPaid"] for p in rows if p["status"] == "paid"), Decimal("0"))
-            for ident, rows in payments_by_invoice(state).items()}
+    return sum((p["sumPaid"] for p in payments_of(state, invoice_id) if p["status"] == "paid"), Decimal("0"))
 
 
 def check_paid(invoice: dict[str, Any], paid: Decimal) -> None:
@@ -252,9 +254,8 @@ def _live_icf(state: State, entry: Any) -> Any:
     return out
 
 
-def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: bool,
-                    payments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The list row (summary) or the detail of a document (``payments``: the invoice's, when known)."""
+def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: bool) -> dict[str, Any]:
+    """The list row (summary) or the detail of a document."""
     out = {k: v for k, v in doc.items() if not k.startswith("_") and (detail or k not in DETAIL_ONLY)}
     out["supplier"] = _live(doc["supplier"], state.tables["suppliers"], ("name", "externalId", "xeroId"))
     precision = Precision.from_json(doc["precisionData"])
@@ -268,7 +269,6 @@ def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: boo
             "itemCustomFields": [_live_icf(state, e) for e in line["itemCustomFields"]],
         } for line in doc["items"]["data"]]}
         if kind == "invoices":
-            if payments is None:
-                payments = [p for _, p in sorted(state.tables["payments"].items()) if p["_invoice"] == doc["id"]]
-            out["payments"] = {"data": [render_payment(state, p, with_invoice=False) for p in payments]}
+            out["payments"] = {"data": [render_payment(state, p, with_invoice=False)
+                                        for p in payments_of(state, doc["id"])]}
     return out

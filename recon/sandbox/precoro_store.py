@@ -204,7 +204,8 @@ class State:
     def empty(cls) -> "State":
         company = {"id": 1, "name": "Sandbox Company", "currency": "NZD", "precisionData": Precision().to_json()}
         kinds = ("suppliers", "items", "taxes", "itemcustomfields", "options", "purchaseorders", "invoices",
-                 "payments", "lines", "contacts", "purchaseorders.idn", "invoices.idn", "payments.idn")
+                 "payments", "lines", "contacts", "purchaseorders.idn", "invoices.idn", "payments.idn",
+                 "payments.by_invoice")
         return cls(company, {k: {} for k in kinds}, {})
 
     def copy(self) -> "State":
