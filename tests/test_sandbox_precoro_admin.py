@@ -7,6 +7,7 @@ import importlib.util
 import json
 import re
 
+import httpx
 import pytest
 
 from recon.errors import ConfigError
@@ -82,6 +83,17 @@ def test_faults_are_configured_over_http_and_reported(api):
     assert client.get("/_sandbox/faults").json()["injected"] == 1
     bad = client.post("/_sandbox/faults", json={"rate_teapot": 1})
     assert bad.status_code == 400 and "faults" in bad.json()["errors"]["errors"]
+
+
+def test_a_reply_dropped_after_a_payment_leaves_the_payment_committed(api):
+    client, emu, clock = api
+    emu.load({"invoices": [{"id": 6001, "idn": 1, "status": 2, "items": {"data": [{"quantity": 1, "price": 10}]}}]})
+    client.post("/_sandbox/faults", json={"limits": DEFAULT_LIMITS, "rate_drop_after": 1.0, "methods": ["POST"], "max_faults": 1})
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post("/payments", data={"invoice[id]": "6001", "sumPaid": "4"})
+    assert client.get("/invoices/1").json()["sumPaid"] == "4.00"  # the client must look before it retries
+    r = client.post("/payments", data={"invoice[id]": "6001", "sumPaid": "7"})
+    assert r.json() == {"errors": {"errors": {"sumPaid": "The amount must be greater than 0 and not exceed 6.00"}}}
 
 
 def test_injected_429_uses_the_precoro_body(api):
