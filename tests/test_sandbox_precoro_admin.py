@@ -170,6 +170,8 @@ MALFORMED = [
     ("POST", "/suppliers", {"content": b"&".join(b"f%d=1" % i for i in range(3000)), "headers": FORM}),
     ("POST", "/suppliers", {"content": b"x" * 2_000_001, "headers": FORM}),
     ("POST", "/suppliers", {"content": b"<supplier/>", "headers": {"Content-Type": "application/xml"}}),
+    ("POST", "/suppliers", {"content": b"--xx\r\nbroken", "headers": {"Content-Type": "multipart/form-data; boundary=xx"}}),
+    ("POST", "/suppliers", {"content": b"garbage", "headers": {"Content-Type": "multipart/form-data"}}),
     ("POST", "/suppliers", {"json": {"name": ["a", "b"]}}),
     ("POST", "/suppliers", {"json": {"name": {"x": 1}}}),
     ("POST", "/suppliers", {"json": {"name": "A", "contacts": "nobody"}}),

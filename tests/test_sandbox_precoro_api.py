@@ -184,6 +184,14 @@ def test_create_supplier_from_a_bracket_form_or_json(api, kwargs):
     assert (fetched["enable"], fetched["externalId"], fetched["xeroId"]) == (True, None, None)
 
 
+def test_multipart_forms_are_read_like_urlencoded_ones(api):
+    client, emu, clock = api
+    r = client.post("/suppliers", data={"name": "Multi", "currencies[]": ["EUR", "NZD"]},
+                    files={"attachment": ("a.txt", b"ignored")})
+    assert r.status_code == 200, r.text
+    assert (r.json()["name"], r.json()["currencies"]) == ("Multi", ["EUR", "NZD"])
+
+
 def test_put_replaces_currencies_and_bumps_update_date(api):
     client, emu, clock = api
     client.post("/suppliers", content=SUPPLIER_FORM, headers={"Content-Type": "application/x-www-form-urlencoded"})
