@@ -307,6 +307,15 @@ def test_item_validation(api, data, field):
     assert r.status_code == 400 and list(r.json()["errors"]["errors"]) == [field]
 
 
+def test_the_account_option_must_belong_to_the_chart_of_accounts(api):
+    client, emu, clock = api
+    _accounts(client)
+    region = client.post("/itemcustomfields", data={"name": "Region"}).json()["id"]
+    north = client.post(f"/itemcustomfields/{region}/options", data={"name": "North"}).json()["id"]
+    r = client.post("/items", data={"name": "A", "sku": "A", "accountOption[id]": str(north)})
+    assert r.json() == {"errors": {"errors": {"accountOption": f"Option {north} is not an option of Xero Chart of Accounts."}}}
+
+
 def test_sku_is_unique_among_enabled_items_only(api):
     client, emu, clock = api
     client.post("/items", data={"name": "Paper", "sku": "PA4"})

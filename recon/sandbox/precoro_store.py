@@ -342,6 +342,8 @@ def _account_option(state: State, value: Any, item: dict[str, Any]) -> dict[str,
     cf = state.tables["itemcustomfields"].get(option["_field"]) if option else None
     if option is None or cf is None:
         raise Invalid({"accountOption": f"Option {option_id} does not exist."})
+    if cf.get("name") != ACCOUNTS_FIELD:
+        raise Invalid({"accountOption": f"Option {option_id} is not an option of {ACCOUNTS_FIELD}."})
     entry = {"itemCustomField": {"id": cf["id"], "name": cf["name"]},
              "option": {"id": option["id"], "code": option.get("code"), "name": option.get("name")}}
     rows = [r for r in (item.get("dataProductCustomFields") or {}).get("data", [])
