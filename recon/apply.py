@@ -74,7 +74,7 @@ class Applier:
 
     def __init__(self, plan: Plan, store: Store, connectors: Sequence[Connector], verdicts: Mapping[str, Decision],
                  *, run_id: str, clock: Callable[[], str], dry_run: bool,
-                 on_journal: Callable[[int], None] | None = None) -> None:
+                 on_journal: Callable[[int, str], None] | None = None) -> None:
         self.plan, self.store, self.verdicts = plan, store, verdicts
         self.systems = {c.system: c for c in connectors}
         self.run_id, self.clock, self.dry_run, self.on_journal = run_id, clock, dry_run, on_journal
@@ -83,11 +83,13 @@ class Applier:
 
     # -- journal -----------------------------------------------------------------------------------------
     def _journal(self, action: Action, phase: str, target_id: str = "", **detail: Any) -> None:
+        self.journal_writes += 1
+        if self.on_journal:  # the crash tests kill the process at these two points of every journal write
+            self.on_journal(self.journal_writes, "before")
         self.store.journal(self.run_id, self.plan.fingerprint, action.id, phase, self.clock(),
                            target_id=target_id, detail=detail)
-        self.journal_writes += 1
         if self.on_journal:
-            self.on_journal(self.journal_writes)  # the crash tests kill the process here
+            self.on_journal(self.journal_writes, "after")
 
     # -- one action --------------------------------------------------------------------------------------
     def run(self, action: Action, state: JournalEntry | None) -> ActionResult:
@@ -200,13 +202,14 @@ class Applier:
 def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisions: Iterable[Decision] | None = None,
                *, dry_run: bool = False, run_id: str | None = None, clock: Callable[[], str] | None = None,
                progress: bool = True, profile: str = "default", user: str = "", out_dir: str | Path | None = None,
-               on_journal: Callable[[int], None] | None = None) -> Outcome:
+               on_journal: Callable[[int, str], None] | None = None) -> Outcome:
     """Apply the approved actions of ``plan``; return (and, with ``out_dir``, write) the :class:`Outcome`.
 
     ``decisions`` default to those recorded in ``store`` for this plan. Refuses, before writing anything, a
     plan edited since it was made or a decision on another plan (:class:`~recon.errors.ApprovalError`), a
     broken approvals chain (:class:`~recon.errors.IntegrityError`), and a second apply of the same profile
-    (:class:`~recon.errors.LockError`). ``on_journal(n)`` is called after the n-th journal write.
+    (:class:`~recon.errors.LockError`). ``on_journal(n, "before"|"after")`` is called around the n-th journal write (a "before" of a ``done`` row
+    falls after the system committed the write: the crash tests kill the process there).
     """
     from contextlib import nullcontext
 

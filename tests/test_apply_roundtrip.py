@@ -79,14 +79,14 @@ def state(sb) -> str:
     return json.dumps({"xero": strip(sb.xero.dump()), "precoro": strip(sb.precoro.dump())}, sort_keys=True, default=str)
 
 
-def apply_in_child(sb, folder, plan, *, kill_at: int | None = None) -> int:
-    """Apply in a forked process that SIGKILLs itself after the ``kill_at``-th journal write."""
+def apply_in_child(sb, folder, plan, *, kill_at: tuple[int, str] | None = None) -> int:
+    """Apply in a forked process that SIGKILLs itself at ``kill_at`` = (n-th journal write, before/after)."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            def hook(n: int) -> None:
-                if n == kill_at:
+            def hook(n: int, when: str) -> None:
+                if (n, when) == kill_at:
                     os.kill(os.getpid(), signal.SIGKILL)
             s = settings(sb, folder)
             with Store(s.state_path) as store, connectors(s) as conns:
@@ -136,7 +136,9 @@ def test_reconcile_approve_apply_reconcile_says_nothing_to_do(sandbox, tmp_path)
 @pytest.mark.slow
 def test_sigkill_at_many_points_then_resume_equals_an_uninterrupted_run(sandbox, reference, tmp_path):
     plan, expected = reference
-    points = range(1, 2 * len(plan.actions) + 1, 3)  # every third journal write: starts and dones alike
+    # every third journal write; after a "started" row (before the call) or before a "done" row (after the
+    # system committed the write), the two windows where a crash can duplicate or lose a write
+    points = [(n, "after" if n % 2 else "before") for n in range(1, 2 * len(plan.actions) + 1, 3)]
     for point in points:
         folder = tmp_path / f"kill{point}"
         folder.mkdir()
@@ -149,14 +151,16 @@ def test_sigkill_at_many_points_then_resume_equals_an_uninterrupted_run(sandbox,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("faults", [
-    {"rate_5xx": 0.3, "max_faults": 8, "seed": 5},
-    {"rate_drop_after": 0.3, "max_faults": 8, "seed": 6, "methods": ["POST", "PUT", "PATCH"]},
+@pytest.mark.parametrize("faults, urls", [
+    ({"rate_5xx": 0.3, "max_faults": 8, "seed": 5}, ("xero_url", "precoro_url")),
+    ({"rate_drop_after": 0.3, "max_faults": 8, "seed": 6, "methods": ["POST", "PUT", "PATCH"]}, ("xero_url", "precoro_url")),
+    # a 429 from Xero holds every call for the rest of its minute (X-MinLimit-Remaining: 0): Precoro's only
+    ({"rate_429": 0.5, "max_faults": 3, "seed": 7, "retry_after": 0}, ("precoro_url",)),
 ])
-def test_injected_faults_reach_the_same_state(sandbox, reference, tmp_path, faults):
+def test_injected_faults_reach_the_same_state(sandbox, reference, tmp_path, faults, urls):
     plan, expected = reference
     fresh(sandbox, tmp_path)
-    for url in (sandbox.xero_url, sandbox.precoro_url):
+    for url in (getattr(sandbox, u) for u in urls):
         httpx.post(f"{url}/_sandbox/faults", json=faults).raise_for_status()
     s = settings(sandbox, tmp_path)
     try:
@@ -168,7 +172,7 @@ def test_injected_faults_reach_the_same_state(sandbox, reference, tmp_path, faul
         injected = sum(httpx.get(f"{u}/_sandbox/faults").json()["injected"] for u in (sandbox.xero_url, sandbox.precoro_url))
     finally:
         for url in (sandbox.xero_url, sandbox.precoro_url):
-            httpx.post(f"{url}/_sandbox/faults", json={"rate_5xx": 0, "rate_drop_after": 0, "methods": []})
+            httpx.post(f"{url}/_sandbox/faults", json={"rate_5xx": 0, "rate_drop_after": 0, "rate_429": 0, "methods": []})
     assert injected > 0 and out.counts()["failed"] == 0
     assert state(sandbox) == expected
     no_duplicates(sandbox)
