@@ -64,9 +64,13 @@ def differing(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[s
 
 
 def baseline_values(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The canonical fields of ``values`` (document lines and helper keys are not baseline fields)."""
+    """The canonical fields of ``values``, and a document's ``lines`` (the store keeps them per line)."""
     names = set(schema.columns(kind)) - {"id", "xero_id", "updated_at"}
-    return {k: v for k, v in values.items() if k in names}
+    out = {k: v for k, v in values.items() if k in names}
+    if kind in schema.LINE_FRAMES and isinstance(values.get("lines"), list):
+        line_names = set(schema.columns(schema.LINE_FRAMES[kind])) - {"doc_id", "line_id"}
+        out["lines"] = [{k: v for k, v in line.items() if k in line_names} for line in values["lines"]]
+    return out
 
 
 class Applier:
