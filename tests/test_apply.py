@@ -252,3 +252,17 @@ def test_injected_faults_then_resume_reach_the_same_state(tmp_path, reference, f
             if run(store, xero, precoro, run_id=f"resume-{attempt}").counts()["failed"] == 0:
                 break
     _assert_same_as_reference(tmp_path, reference)
+
+
+def test_day_limit_stops_the_run_and_a_later_run_finishes(world):
+    _, store, xero, precoro = world
+    approve_all(store)
+    xero.arm(daily=True)
+    outcome = run(store, xero, precoro)
+    st = statuses(outcome)
+    assert st["Nordic Timber"] == "failed" and "day limit" in {r.action_id: r.message for r in outcome.results}[ACT["Nordic Timber"].id]
+    assert all(v == "skipped" for k, v in st.items() if k != "Nordic Timber")
+    assert all(r.message.startswith("not attempted: ") for r in outcome.results if r.status == "skipped")
+    assert store.runs().iloc[-1]["status"] == "stopped" and precoro.writes() == 0
+    xero.arm(daily=False)
+    assert run(store, xero, precoro, run_id="tomorrow").counts()["applied"] == 8

@@ -13,6 +13,7 @@ No tests here; the module is shared by ``test_apply*.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from recon.apply import WriteRequest, WriteResult
+from recon.errors import DailyLimitError
 from recon.reconcile.model import Action, Plan
 
 #: Fields that identify a record of each kind when looking it up (after the external id).
@@ -47,7 +49,8 @@ class Ledger:
             self.db.execute("INSERT INTO records VALUES (?, ?, ?)", (kind, r["id"], json.dumps(dict(r), sort_keys=True)))
 
     def arm(self, **faults: Any) -> None:
-        """Arm faults: reject={"label": ["field", "message"]}, fail=N, drop=N, crash=N (counts of writes)."""
+        """Arm faults: reject={"label": ["field", "message"]}, fail=N, drop=N, crash=N (counts of writes),
+        daily=True (every write raises the day-limit error)."""
         current = self._meta("faults", {})
         current.update(faults)
         self._set_meta("faults", current)
@@ -95,6 +98,9 @@ class Ledger:
         if label in faults.get("reject", {}):
             fld, message = faults["reject"][label]
             return WriteResult(req.key, False, None, message, fld, False, request)
+        if faults.get("daily"):
+            raise DailyLimitError("day limit of 1000 calls reached", system=self.system, operation="POST",
+                                  resume_at=dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc))
         if faults.get("fail"):
             self.arm(fail=faults["fail"] - 1)
             return WriteResult(req.key, False, None, "HTTP 503 Service Unavailable", None, True, request)
