@@ -19,42 +19,29 @@ import pytest
 
 from recon.apply import apply_plan
 from recon.approve import ApprovalModel, Policy, apply_policy
-from recon.config import load_settings
-from recon.connectors import open_connectors
 from recon.fetch import FetchOptions, fetch
 from recon.reconcile import NO_CHANGES, reconcile
 from recon.reconcile.model import Plan
-from recon.sandbox import Sandbox, demo
+from recon.sandbox import demo
 from recon.schema import FRAME_NAMES, KINDS
 from recon.store import Store
+from test_apply_kit import SANDBOX_LIMITS, emulator_state, sandbox_connectors, sandbox_settings, start_sandbox
 
 CLOCK = lambda: "2026-11-23T10:00:00Z"  # noqa: E731
-SANDBOX_LIMITS = {"minute": 10**6, "hour": 10**6, "day": 10**7}
-PACER_LIMITS = {"xero": {"minute": 10**6, "day": 10**7}, "precoro": SANDBOX_LIMITS}
 ROOT = Path(__file__).resolve().parents[1]
-TIMESTAMPS = {"UpdatedDateUTC", "updateDate", "createDate", "createdAt", "updatedAt"}
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(seed="demo", xero_limits={"minute": 10**6, "day": 10**7}, precoro_limits=SANDBOX_LIMITS) as sb:
+    with start_sandbox() as sb:
         yield sb
 
 
-def settings(sb, folder):
-    return load_settings(env={"RECON_STATE": str(folder / "state.sqlite"), "USER": "ana"}).with_sandbox_urls(
-        sb.xero_url, sb.precoro_url)
-
-
-def connectors(s):
-    pair = open_connectors(s)
-    for conn in pair:
-        conn.pacer.set_limits(PACER_LIMITS[conn.system])
-    return pair
+settings, connectors, state = sandbox_settings, sandbox_connectors, emulator_state
 
 
 def reconciled(s, store, run_id):
-    snap = fetch(s, kinds=KINDS, full=True, progress=False, options=FetchOptions(limits=PACER_LIMITS))
+    snap = fetch(s, kinds=KINDS, full=True, progress=False, options=FetchOptions(limits=SANDBOX_LIMITS))
     return reconcile(snap, KINDS, store.links(), store.baselines(FRAME_NAMES), run_id=run_id)
 
 
@@ -67,16 +54,6 @@ def fresh(sb, folder) -> Plan:
         plan = reconciled(s, store, "before").plan
         apply_policy(ApprovalModel(plan, store, "ana", CLOCK), Policy.parse("demo"))
     return plan
-
-
-def state(sb) -> str:
-    def strip(v):
-        if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if k not in TIMESTAMPS}
-        if isinstance(v, list):
-            return [strip(x) for x in v]
-        return v
-    return json.dumps({"xero": strip(sb.xero.dump()), "precoro": strip(sb.precoro.dump())}, sort_keys=True, default=str)
 
 
 def apply_in_child(sb, folder, plan, *, kill_at: tuple[int, str] | None = None) -> int:

@@ -7,33 +7,26 @@ plan's back, and the exact requests of a dry run.
 
 from __future__ import annotations
 
-import json
-
-import httpx
 import pytest
 
 from recon.apply import apply_plan
 from recon.approve import ApprovalModel, Policy, apply_policy
-from recon.config import load_settings
-from recon.connectors import mapping, open_connectors
+from recon.connectors import mapping
 from recon.reconcile.model import Action, Plan
-from recon.sandbox import Sandbox, demo
+from recon.sandbox import demo
 from recon.store import Store
+from test_apply_kit import emulator_state, sandbox_connectors, sandbox_settings, start_sandbox
 
 CLOCK = lambda: "2026-11-23T10:00:00Z"  # noqa: E731
-LIMITS = {"minute": 100000, "day": 1000000}
-TIMESTAMPS = {"UpdatedDateUTC", "updateDate", "createDate", "createdAt", "updatedAt"}
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(seed="demo", xero_limits=LIMITS, precoro_limits={**LIMITS, "hour": 100000}) as sb:
+    with start_sandbox() as sb:
         yield sb
 
 
-def settings(sb, tmp_path):
-    env = {"RECON_STATE": str(tmp_path / "state.sqlite"), "USER": "ana"}
-    return load_settings(env=env).with_sandbox_urls(sb.xero_url, sb.precoro_url)
+settings, open_connectors, normalised = sandbox_settings, sandbox_connectors, emulator_state
 
 
 def suppliers(conn, system) -> dict[str, dict[str, str]]:
@@ -64,17 +57,6 @@ def build_plan(sb, tmp_path) -> Plan:
                "only in Precoro", "only_in_precoro", "Tui Electrical Contractors"),
     )
     return Plan("sandbox-run", ("supplier",), actions)
-
-
-def normalised(sb) -> str:
-    """Both emulators' state with the write timestamps taken out (they follow the wall clock)."""
-    def strip(v):
-        if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if k not in TIMESTAMPS}
-        if isinstance(v, list):
-            return [strip(x) for x in v]
-        return v
-    return json.dumps({"xero": strip(sb.xero.dump()), "precoro": strip(sb.precoro.dump())}, sort_keys=True, default=str)
 
 
 def fresh(sb, tmp_path) -> Plan:
