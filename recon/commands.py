@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -72,7 +73,28 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return _todo("run")
+    """``recon run NOTEBOOK -p NAME VALUE ...``: papermill run into ``reports/<run_id>/`` plus HTML export."""
+    from recon.config import load_settings
+    from recon.errors import ReconError
+    from recon.runner import CellError, parse_cli_parameters, run_notebook
+
+    try:
+        settings = load_settings(args.profile)
+        params = parse_cli_parameters(args.parameter)
+        if args.profile:
+            os.environ["RECON_PROFILE"] = args.profile  # the kernel inherits it; profiles hold no secret
+        result = run_notebook(args.notebook, params, reports_dir=settings.reports_dir,
+                              timeout=args.timeout, progress=sys.stderr.isatty())
+    except CellError as exc:
+        print(f"recon run: {exc}", file=sys.stderr)
+        return 1
+    except ReconError as exc:
+        print(f"recon run: {exc}", file=sys.stderr)
+        return 2
+    print(f"run {result.run_id}: executed notebook {result.executed}")
+    if result.html:
+        print(f"report: {result.html}")
+    return 0
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
@@ -92,8 +114,22 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return _todo("demo")
+    """``recon demo``: sandbox, sync under the demo policy, audit report; prints the report's path."""
+    from recon.config import load_settings
+    from recon.demo import run_demo
+    from recon.errors import ReconError
+
+    try:
+        run_demo(load_settings(args.profile).reports_dir)
+    except ReconError as exc:
+        print(f"recon demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    return _todo("lab")
+    """``recon lab``: JupyterLab on the notebooks with the sandbox running."""
+    from recon.config import load_settings
+    from recon.demo import run_lab
+
+    return run_lab(load_settings(args.profile).reports_dir, port=args.port, open_browser=not args.no_browser)

@@ -17,13 +17,8 @@ from recon.connectors.precoro import PrecoroConnector
 from recon.connectors.xero import XeroConnector
 from recon.sandbox import Sandbox
 
-HIGH = {"minute": 1_000_000, "hour": 1_000_000, "day": 1_000_000}
+from connector_sandbox import sandbox  # noqa: F401  (fixture)
 
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(seed="demo", xero_limits={"minute": 1_000_000, "day": 1_000_000}, precoro_limits=HIGH) as sb:
-        yield sb
 
 
 @pytest.fixture()
@@ -79,31 +74,26 @@ def _po_values(sb: Sandbox, number: str) -> dict[str, Any]:
                       {"description": "Freight", "quantity": "1", "unit_amount": "10.00", "account_code": "300", "tax_type": "INPUT2"}]}
 
 
-def test_xero_purchase_order_create_update_delete(conns) -> None:
+@pytest.mark.parametrize("kind,number,changed,archived", [
+    ("purchase_order", "PO-9001", {"delivery_date": "2026-12-01"}, "deleted"),
+    ("bill", "SUP-777", {"due_date": "2026-12-24"}, "voided"),
+])
+def test_xero_document_create_update_archive(conns, kind: str, number: str, changed: dict[str, str], archived: str) -> None:
     sb, xero, _ = conns
-    res = _one(xero, "purchase_order", "create", None, _po_values(sb, "PO-9001"))
+    values = _po_values(sb, number)
+    if kind == "bill":
+        values.pop("delivery_date")
+        values["due_date"] = "2026-12-02"
+    res = _one(xero, kind, "create", None, values)
     assert res.ok, res
-    got = xero.read("purchase_order", res.record_id)
-    assert (got["number"], got["status"], got["subtotal"]) == ("PO-9001", "approved", "110.00")
-    assert xero.find("purchase_order", {"number": "PO-9001"}) == res.record_id
-    assert _one(xero, "purchase_order", "update", res.record_id, {"delivery_date": "2026-12-01"}, "k2").ok
-    assert xero.read("purchase_order", res.record_id)["delivery_date"] == "2026-12-01"
-    assert _one(xero, "purchase_order", "archive", res.record_id, {}, "k3").ok
-    assert xero.read("purchase_order", res.record_id)["status"] == "deleted"
-
-
-def test_xero_bill_create_update_void(conns) -> None:
-    sb, xero, _ = conns
-    values = {**_po_values(sb, "SUP-777"), "due_date": "2026-12-02"}
-    values.pop("delivery_date")
-    res = _one(xero, "bill", "create", None, values)
-    assert res.ok, res
-    got = xero.read("bill", res.record_id)
-    assert (got["number"], got["status"], got["line_amount_types"]) == ("SUP-777", "approved", "Exclusive")
-    assert _one(xero, "bill", "update", res.record_id, {"due_date": "2026-12-24"}, "k2").ok
-    assert xero.read("bill", res.record_id)["due_date"] == "2026-12-24"
-    assert _one(xero, "bill", "archive", res.record_id, {}, "k3").ok
-    assert xero.read("bill", res.record_id)["status"] == "voided"
+    got = xero.read(kind, res.record_id)
+    assert (got["number"], got["status"], got["subtotal"], got["line_amount_types"]) == (number, "approved", "110.00", "Exclusive")
+    assert xero.find(kind, {"number": number, "supplier_xero_id": values["supplier_xero_id"]}) == res.record_id
+    assert _one(xero, kind, "update", res.record_id, changed, "k2").ok
+    column, value = next(iter(changed.items()))
+    assert xero.read(kind, res.record_id)[column] == value
+    assert _one(xero, kind, "archive", res.record_id, {}, "k3").ok
+    assert xero.read(kind, res.record_id)["status"] == archived
 
 
 def test_xero_batches_of_50_map_each_element_back(conns) -> None:
