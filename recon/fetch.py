@@ -68,7 +68,7 @@ def _utcnow(options: FetchOptions) -> dt.datetime:
 
 def _raw_id(system: str, kind: str, rec: Mapping[str, Any]) -> str:
     if system == "precoro":
-        key = "idn" if kind in ("purchase_order", "bill", "payment") else "id"
+        key = "idn" if kind in ("purchase_order", "bill") else "id"
         return str(rec.get(key))
     from recon.connectors.xero import ID_KEY
     return str(rec.get("TrackingOptionID") if kind == "tracking_option" else rec.get(ID_KEY[kind]))
@@ -160,11 +160,13 @@ class _SystemFetch:
             merged.update({_raw_id(self.system, kind, r): r for r in records})
             changed = {_raw_id(self.system, kind, r) for r in records}
             all_records = list(merged.values())
+            self._map(kind, records)
+            self._merge(kind, changed)
         else:
             changed = None
             all_records = records
+            self._map(kind, all_records)
         self.raw[kind] = all_records
-        self._map(kind, all_records)
         stamps = self.frames[kind]["updated_at"].dropna()
         if len(stamps):
             self.meta["watermarks"][kind] = stamps.max().isoformat()
@@ -177,6 +179,22 @@ class _SystemFetch:
                  extra={"system": self.system, "kind": kind, "records": len(all_records),
                         "changed": len(records) if changed is not None else len(all_records), "requests": requests,
                         "mode": "full" if full else "incremental"})
+
+    def _merge(self, kind: str, changed: set[str]) -> None:
+        """Put the freshly mapped changed records in place of their old rows (and a changed document's
+        lines in place of its old lines); only the changed records were mapped."""
+        assert self.previous is not None
+        for name, key in ((kind, "id"), (schema.LINE_FRAMES.get(kind), "doc_id")):
+            if name is None:
+                continue
+            old = self.previous.frames.get((self.system, name))
+            if old is None:
+                continue
+            kept = old[~old[key].isin(changed)]
+            new = self.frames[name]
+            merged = kept if new.empty else new if kept.empty else pd.concat([kept, new], ignore_index=True)
+            keys = ["doc_id", "line_no"] if key == "doc_id" else ["id"]
+            self.frames[name] = merged.sort_values(keys, kind="stable").reset_index(drop=True)
 
     def _map(self, kind: str, records: list[dict[str, Any]]) -> None:
         rows = [mapping.to_canonical(self.system, kind, r) for r in records]

@@ -75,7 +75,7 @@ def _precoro_expected(dump: dict[str, Any]) -> dict[str, set[str]]:
         "tax_rate": {str(t["id"]) for t in dump["taxes"]},
         "purchase_order": {str(d["idn"]) for d in dump["purchaseorders"]},
         "bill": {str(d["idn"]) for d in dump["invoices"]},
-        "payment": {str(p["idn"]) for p in dump["payments"]},
+        "payment": {str(p["id"]) for p in dump["payments"]},
     }
 
 
