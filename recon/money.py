@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -23,6 +24,7 @@ HUNDRED = Decimal("100")
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 
 
+@lru_cache(maxsize=64)
 def step(places: int) -> Decimal:
     """The quantum for ``places`` decimals: 2 → Decimal('0.01')."""
     return Decimal(1).scaleb(-places)
@@ -199,3 +201,51 @@ def to_cents(values: np.ndarray) -> np.ndarray:
 def from_cents(cents: np.ndarray) -> np.ndarray:
     """Decimal amounts with 2 places from integer cents."""
     return np.array([Decimal(int(c)).scaleb(-2) for c in cents], dtype=object)
+
+
+# --- exact integer arithmetic for whole columns ----------------------------------------------------------
+# Amounts scaled to integers (quantities, unit amounts and rates × 10^4, amounts in cents) make Xero's line
+# maths plain int64 numpy. Every helper returns None when a value does not fit exactly, and callers then use
+# the Decimal path above.
+
+_LIMIT = 2**62
+
+
+def scaled(values: np.ndarray, places: int) -> np.ndarray | None:
+    """Exact ``int64`` values × 10^places (missing → 0), or ``None`` when a value has more places or is too big."""
+    arr = _dec_array(values)
+    s = arr * (10 ** places)
+    try:
+        ints = s.astype(np.int64)
+    except (OverflowError, ValueError):
+        return None
+    if not bool(np.all(s == ints)):
+        return None
+    return ints
+
+
+def div_half_up(n: np.ndarray, d: np.ndarray | int) -> np.ndarray:
+    """``n / d`` rounded half away from zero, in integers (``d`` > 0)."""
+    q = (2 * np.abs(n) + d) // (2 * np.asarray(d))
+    return np.where(n < 0, -q, q)
+
+
+def xero_line_cents(q4: np.ndarray, u4: np.ndarray, r4: np.ndarray, line_amount_types: np.ndarray,
+                    unitdp: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`xero_lines_array` on scaled integers (quantity, unit amount, rate × 10^4): ``(line, tax)`` in cents.
+
+    ``None`` when the products could overflow int64."""
+    if not len(q4):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    mq, mu, mr = (int(np.abs(a).max()) for a in (q4, u4, r4))
+    if mq * mu >= _LIMIT or (mq * mu // 10**6 + 1) * max(mr, 1) >= _LIMIT:
+        return None
+    if unitdp == 4:
+        line = div_half_up(q4 * u4, 10**6)
+    else:
+        line = div_half_up(q4 * div_half_up(u4, 100), 10**4)
+    inclusive = line_amount_types == "Inclusive"
+    divisor = np.where(inclusive, 100 * 10**4 + r4, 100 * 10**4)
+    tax = div_half_up(line * r4, divisor)
+    tax = np.where((line_amount_types == "NoTax") | (r4 == 0), 0, tax)
+    return line, tax

@@ -306,7 +306,8 @@ def test_the_rounding_bill_reproduces_the_documented_example() -> None:
     assert d(pre["sum"]) - d(xero["Total"]) == Decimal("0.01")
     # explained by rounding: Precoro's unit prices rounded the way Xero rounds them give Xero's lines exactly
     for p, x in zip(pre["items"]["data"], xero["LineItems"]):
-        assert money.xero_line(d(p["quantity"]), d(p["price"]), d(p["tax"]["percent"])).line_amount == d(x["LineAmount"])
+        as_xero = money.xero_line(d(p["quantity"]), d(p["price"]), d(p["tax"]["percent"]))
+        assert as_xero.line_amount == d(x["LineAmount"])
 
 
 # ---------------------------------------------------------------------------- canonical reading (independent)
@@ -626,6 +627,15 @@ def test_both_emulators_load_a_generated_dataset_in_process() -> None:
 # ---------------------------------------------------------------------------- what reconcile finds
 
 
+def _assert_exactly_planted(differences: pd.DataFrame) -> None:
+    found = {tuple(r) for r in differences[["object", "label", "field", "kind", "direction", "action"]]
+             .astype(str).itertuples(index=False)}
+    missing = [c for c in demo.PLANTED
+               if (c.kind, c.label, c.field, c.difference, c.direction, c.action) not in found]
+    assert missing == []
+    assert {(r[0], r[1]) for r in found} == {(c.kind, c.label) for c in demo.PLANTED}
+
+
 def test_reconcile_finds_exactly_the_planted_cases() -> None:
     """The real reconcile over the demo (read by this file's mapping) reports every planted case, and nothing
     about records that are not planted."""
@@ -636,12 +646,30 @@ def test_reconcile_finds_exactly_the_planted_cases() -> None:
     meta = {"precoro": {"precision": PRE["company"]["precisionData"]},
             "xero": {"unitdp": 2, "rounding_account_code": demo.ROUNDING_ACCOUNT}}
     rec = reconcile(Snapshot(frames=frames, meta=meta), links=pd.DataFrame(LINKS), baselines=B_FRAMES, run_id="t")
-    found = {tuple(r) for r in rec.differences[["object", "label", "field", "kind", "direction", "action"]]
-             .astype(str).itertuples(index=False)}
-    for case in demo.PLANTED:
-        assert (case.kind, case.label, case.field, case.difference, case.direction, case.action) in found, case
-    planted_records = {(c.kind, c.label) for c in demo.PLANTED}
-    assert {(row[0], row[1]) for row in found} == planted_records
+    _assert_exactly_planted(rec.differences)
+
+
+def test_fetched_over_http_and_reconciled_the_demo_shows_exactly_the_planted_cases(tmp_path: Any) -> None:
+    """What ``recon demo`` does: both emulators on loopback, the real connectors fetch, reconcile with the
+    demo's links and baseline."""
+    from recon.config import load_settings
+    from recon.connectors.pacing import reset_pacers
+    from recon.fetch import FetchOptions, fetch
+    from recon.reconcile.core import reconcile
+    from recon.sandbox import Sandbox
+
+    high = {"minute": 1_000_000, "hour": 1_000_000, "day": 1_000_000}
+    options = FetchOptions(limits={"xero": {"minute": 100_000}, "precoro": {"minute": 100_000, "hour": 100_000}})
+    reset_pacers()
+    try:
+        with Sandbox(seed="demo", xero_limits={"minute": 1_000_000, "day": 1_000_000}, precoro_limits=high) as sb:
+            settings = load_settings(env={"RECON_TOKEN_FILE": str(tmp_path / "tokens.json")}).with_sandbox_urls(
+                sb.xero_url, sb.precoro_url)
+            snap = fetch(settings, full=True, progress=False, options=options)
+    finally:
+        reset_pacers()
+    rec = reconcile(snap, links=pd.DataFrame(LINKS), baselines=B_FRAMES, run_id="t")
+    _assert_exactly_planted(rec.differences)
 
 
 def test_docs_table_lists_exactly_the_planted_cases() -> None:

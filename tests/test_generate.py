@@ -10,7 +10,7 @@ import pytest
 from recon import money
 from recon.errors import ConfigError
 from recon.sandbox import demo
-from recon.sandbox.generate import MAX_LINES, MAX_SUPPLIERS, generate, sizes
+from recon.sandbox.generate import MAX_LINES, MAX_SUPPLIERS, generate, links_of, sizes
 from recon.schema import to_decimal
 
 SMALL = dict(suppliers=200, lines=2_000, seed=7, differences=0.05)
@@ -97,3 +97,15 @@ def test_paid_bills_are_paid_in_full_on_both_sides() -> None:
 def test_out_of_range_sizes_are_refused(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
         generate(**{"suppliers": 10, "lines": 10, **kwargs})
+
+
+def test_links_of_a_generated_payload_cover_every_record_once() -> None:
+    links = links_of(PRE)
+    got = sizes(XERO, PRE)
+    by_kind = {k: [l for l in links if l["kind"] == k] for k in ("supplier", "bill", "purchase_order", "payment")}
+    assert [len(by_kind[k]) for k in by_kind] == [got.suppliers, got.bills, got.purchase_orders, got.payments]
+    assert len({(l["kind"], l["xero_id"]) for l in links}) == len(links)
+
+
+def test_links_of_the_demo_are_the_demo_links() -> None:
+    assert sorted(map(str, links_of(demo.precoro_seed()))) == sorted(map(str, demo.links()))

@@ -44,3 +44,35 @@ def test_precoro_at_four_decimals_keeps_what_xero_rounds_away():
 def test_half_up_not_bankers():
     assert money.round2(D("2.165")) == D("2.17")
     assert money.round2(D("2.175")) == D("2.18")
+
+
+# --- whole-column helpers agree with the one-line functions ------------------------------------------------
+from decimal import Decimal as _D
+
+import numpy as _np
+from hypothesis import given as _given, settings as _settings, strategies as _st
+
+from recon import money as _money
+
+_amounts = _st.decimals(min_value=_D("-9999"), max_value=_D("9999"), places=4)
+_qty = _st.decimals(min_value=_D("0"), max_value=_D("999"), places=4)
+_rates = _st.sampled_from([_D("0"), _D("12.5"), _D("15"), _D("20"), _D("7.6543")])
+
+
+@_settings(max_examples=200, deadline=None)
+@_given(_st.lists(_st.tuples(_qty, _amounts, _rates, _st.sampled_from(_money.LINE_AMOUNT_TYPES)), min_size=1,
+                  max_size=8), _st.sampled_from([2, 4]))
+def test_column_and_integer_line_maths_match_xero_line(rows, unitdp):
+    q, u, r, lat = (_np.array(c, dtype=object) for c in zip(*rows))
+    expected = [_money.xero_line(a, b, c, d, unitdp) for a, b, c, d in rows]
+    amount, tax = _money.xero_lines_array(q, u, r, lat, unitdp)
+    assert list(amount) == [e.line_amount for e in expected] and list(tax) == [e.tax_amount for e in expected]
+    cents = _money.xero_line_cents(_money.scaled(q, 4), _money.scaled(u, 4), _money.scaled(r, 4), lat, unitdp)
+    assert cents is not None
+    assert list(cents[0]) == [int(e.line_amount * 100) for e in expected]
+    assert list(cents[1]) == [int(e.tax_amount * 100) for e in expected]
+
+
+def test_scaled_refuses_values_finer_than_the_scale():
+    assert _money.scaled(_np.array([_D("1.00001")], dtype=object), 4) is None
+    assert list(_money.scaled(_np.array([_D("-1.5"), None], dtype=object), 2)) == [-150, 0]

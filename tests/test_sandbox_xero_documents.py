@@ -84,9 +84,8 @@ def test_bad_line_references_are_validation_errors(org: Sdk, line, message) -> N
 
 def test_contact_must_exist_on_bills_by_id_and_a_new_name_creates_a_supplier(org: Sdk) -> None:
     with pytest.raises(AccountingBadRequestException):
-        org.acc.create_invoices(TENANT, Invoices(invoices=[_bill([_line("1")], contact=None) if False else
-                                Invoice(type="ACCPAY", contact=Contact(contact_id="9d4c1a1e-0000-4000-8000-000000000000"),
-                                        line_items=[_line("1")])]))
+        org.acc.create_invoices(TENANT, Invoices(invoices=[Invoice(
+            type="ACCPAY", contact=Contact(contact_id="9d4c1a1e-0000-4000-8000-000000000000"), line_items=[_line("1")])]))
     bill = org.acc.create_invoices(TENANT, Invoices(invoices=[Invoice(type="ACCPAY", contact=Contact(name="Brand New Ltd"),
                                                                       line_items=[_line("1")])])).invoices[0]
     made = org.acc.get_contact(TENANT, bill.contact.contact_id).contacts[0]

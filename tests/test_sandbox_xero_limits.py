@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import re
 
 import pytest
@@ -132,11 +133,12 @@ def test_load_dump_round_trip_and_admin_reset(served, emu, sdk: Sdk) -> None:
     emu.load(chart())
     bill = _create_bill(sdk, _line("100"), _line("25.06"))
     _pay(sdk, bill.invoice_id, "20.00")
-    first = HTTP.get(f"{served.url}/_sandbox/dump").json()
-    assert first == emu.dump() and first["Invoices"][0]["LineItems"][1]["UnitAmount"] == 25.06
+    raw = HTTP.get(f"{served.url}/_sandbox/dump").content
+    first = json.loads(raw, parse_float=Decimal)
+    assert first == emu.dump() and first["Invoices"][0]["LineItems"][1]["UnitAmount"] == Decimal("25.0600")
     assert HTTP.post(f"{served.url}/_sandbox/reset", json={"seed": "empty"}).status_code == 200
     assert emu.dump()["Invoices"] == []
-    r = HTTP.post(f"{served.url}/_sandbox/load", content=json.dumps(first))
+    r = HTTP.post(f"{served.url}/_sandbox/load", content=raw)
     assert r.status_code == 200 and r.json()["loaded"]["Payments"] == 1
     assert emu.dump() == first
 
@@ -184,3 +186,16 @@ def test_huge_amounts_are_refused_not_crashed(served, sdk: Sdk, emu) -> None:
                           "LineItems": [{"Quantity": 999999999999999, "UnitAmount": 999999999999999, "AccountCode": "300"}]}]}
     r = HTTP.put(f"{served.url}/api.xro/2.0/Invoices", json=body, headers=headers)
     assert r.status_code == 400 and r.json()["Elements"][0]["ValidationErrors"][0]["Message"] == "The line amount is too large."
+
+
+def test_load_accepts_iso_dates_and_computes_missing_totals(emu, sdk: Sdk) -> None:
+    emu.load(chart())
+    emu.load({"Invoices": [{"InvoiceID": "77777777-0000-4000-8000-000000000001", "Type": "ACCPAY", "Status": "AUTHORISED",
+                            "Contact": {"ContactID": "33333333-0000-4000-8000-000000000001"}, "Date": "2026-04-01",
+                            "DueDate": "2026-04-30T00:00:00", "LineItems": [
+                                {"Description": "x", "Quantity": 2, "UnitAmount": 10, "TaxAmount": 3, "AccountCode": "300"}]}]})
+    bill = sdk.acc.get_invoice(TENANT, "77777777-0000-4000-8000-000000000001").invoices[0]
+    assert (bill.date.isoformat(), bill.due_date.isoformat()) == ("2026-04-01", "2026-04-30")
+    assert (bill.sub_total, bill.total_tax, bill.total, bill.amount_due) == (
+        Decimal("20.00"), Decimal("3.00"), Decimal("23.00"), Decimal("23.00"))
+    assert sdk.acc.get_contact(TENANT, "33333333-0000-4000-8000-000000000001").contacts[0].is_supplier is True

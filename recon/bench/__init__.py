@@ -1,3 +1,5 @@
-"""Benchmarks (``make bench``): one module per area, each with ``run(args: list[str]) -> None`` that prints
-its results and updates its section of ``docs/benchmarks.md``. ``python -m recon.bench [NAME ...]`` runs the
-named modules (all when none is named)."""
+"""Benchmarks (``make bench`` = ``python -m recon.bench [NAME ...] [-- ARGS]``): one module per area.
+
+Each module has ``run(args: list[str])``; it prints its measurements and records them in its own section of
+``docs/benchmarks.md``. With no name every module runs.
+"""

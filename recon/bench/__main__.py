@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import json
 import pkgutil
 import sys
 
@@ -17,10 +19,11 @@ def main(argv: list[str]) -> int:
         print(f"unknown benchmark {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr)
         return 2
     for name in names or available:
-        module = importlib.import_module(f"recon.bench.{name}")
-        if hasattr(module, "run"):
-            print(f"== bench {name}", flush=True)
-            module.run(rest)
+        print(f"== bench {name}", flush=True)
+        run = importlib.import_module(f"recon.bench.{name}").run
+        result = run(rest) if inspect.signature(run).parameters.get("args") else run()
+        if result is not None:
+            print(json.dumps(result, indent=2, sort_keys=True), flush=True)
     return 0
 
 

@@ -70,12 +70,12 @@ def _finish_rows(rows: list[pd.DataFrame], run_id: str) -> pd.DataFrame:
     return df.drop(columns="_o").reset_index(drop=True)[list(DIFF_COLUMNS)]
 
 
-def _rows(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, p_pos: np.ndarray, x_pos: np.ndarray,
-          **cols: Any) -> pd.DataFrame:
+def _rows(sides: plan.Sides, p_pos: np.ndarray, x_pos: np.ndarray, **cols: Any) -> pd.DataFrame:
     """Difference rows for positions in ``p``/``x`` (-1: no record on that side)."""
+    rule = sides.rule
     n = len(p_pos)
-    pid, xid = fields.text(p["id"]), fields.text(x["id"])
-    plab, xlab = plan.labels(rule, p, x)
+    pid, xid = (sides.pid if (p_pos >= 0).any() else np.array([])), (sides.xid if (x_pos >= 0).any() else np.array([]))
+    plab, xlab = (sides.plab if len(pid) else np.array([])), (sides.xlab if len(xid) else np.array([]))
     has_p, has_x = p_pos >= 0, x_pos >= 0
     pi, xi = np.where(has_p, p_pos, 0), np.where(has_x, x_pos, 0)
     out = {
@@ -97,9 +97,9 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     p = snap.frame("precoro", rule.kind).reset_index(drop=True)
     x = snap.frame("xero", rule.kind).reset_index(drop=True)
     linkage = link(rule, p, x, links)
+    sides = plan.Sides(rule, p, x)
     pairs = linkage.pairs
-    p_active = fields.key(p["active"], fields.column(rule.kind, "active")) == "true"
-    x_active = fields.key(x["active"], fields.column(rule.kind, "active")) == "true"
+    p_active, x_active = fields.active(p, rule.kind), fields.active(x, rule.kind)
     is_doc = rule.lines is not None
     p_status = fields.text(p["status"]) if is_doc else None
 
@@ -116,20 +116,20 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
     if is_doc:
         diffs, line_values, res.rounding = _documents(rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs)
-    actions, action_col = plan.field_actions(rule, diffs, p, x, line_values)
+    actions, action_col = plan.field_actions(sides, diffs, line_values)
     res.actions += actions
     if len(diffs):
         diffs = diffs.assign(action=action_col)
-        res.rows.append(_rows(rule, p, x, diffs["p"].to_numpy(), diffs["x"].to_numpy(),
+        res.rows.append(_rows(sides, diffs["p"].to_numpy(), diffs["x"].to_numpy(),
                               **{c: diffs[c].to_numpy(dtype=object) for c in
                                  ("field", "precoro_value", "xero_value", "baseline_value", "kind", "direction",
                                   "action", "reason")}))
 
     # --- links proposed and candidates ---------------------------------------------------------------------
-    _links_and_candidates(rule, p, x, linkage, res)
+    _links_and_candidates(sides, linkage, res)
 
     # --- one side only -------------------------------------------------------------------------------------
-    _one_sided(rule, snap, p, x, linkage, p_active, x_active, res)
+    _one_sided(sides, snap, linkage, p_active, x_active, res)
 
     counts = pd.concat(res.rows, ignore_index=True)["kind"].value_counts() if res.rows else pd.Series(dtype=int)
     differing = set(diffs["p"].tolist()) if len(diffs) else set()
@@ -146,8 +146,7 @@ def _documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame]
     assert rule.lines is not None
     lp, lx = snap.frame("precoro", rule.lines), snap.frame("xero", rule.lines)
     unitdp = int(((meta or {}).get("xero") or {}).get("unitdp", 2) or 2)
-    active_both = (fields.key(pc["active"], fields.column(rule.kind, "active")) == "true") & (
-        fields.key(xc["active"], fields.column(rule.kind, "active")) == "true")
+    active_both = fields.active(pc, rule.kind) & fields.active(xc, rule.kind)
     pids, xids = fields.text(pc["id"]), fields.text(xc["id"])
     line_diffs = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
                              cx[active_both], baselines.get(rule.lines), unitdp)
@@ -157,7 +156,7 @@ def _documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame]
         totals = diffs["field"].isin(list(DOC_TOTALS)).to_numpy()
         if totals.any():
             by_id = analysis.set_index("precoro_id")
-            ids = fields.text(p["id"])[diffs["p"].to_numpy()]
+            ids = fields.text(p["id"].iloc[diffs["p"].to_numpy()])
             cls = by_id["classification"].reindex(ids).fillna("").to_numpy(dtype=object)
             remedy = by_id["remedy"].reindex(ids).fillna("").to_numpy(dtype=object)
             is_round = totals & (cls == "rounding")
@@ -169,8 +168,8 @@ def _documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame]
             diffs.loc[material, "reason"] = "Xero computes totals from the lines; " + remedy[material]
     diffs = pd.concat([d for d in (diffs, line_diffs) if len(d)] or [diffs], ignore_index=True)
     changed = diffs["field"].str.startswith("lines[").to_numpy() if len(diffs) else np.zeros(0, dtype=bool)
-    docs_p = np.unique(fields.text(p["id"])[diffs["p"].to_numpy()[changed]]) if changed.any() else np.array([])
-    docs_x = np.unique(fields.text(x["id"])[diffs["x"].to_numpy()[changed]]) if changed.any() else np.array([])
+    docs_p = np.unique(fields.text(p["id"].iloc[diffs["p"].to_numpy()[changed]])) if changed.any() else np.array([])
+    docs_x = np.unique(fields.text(x["id"].iloc[diffs["x"].to_numpy()[changed]])) if changed.any() else np.array([])
     values = {"precoro": plan.lines_by_doc(lp, docs_p, rule.line_fields),
               "xero": plan.lines_by_doc(lx, docs_x, rule.line_fields)}
     return diffs, values, analysis
@@ -201,8 +200,8 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         pl = m[names].copy()
         xl = m[[f"{n}__x" for n in names]].set_axis(names, axis=1)
         # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
-        pl["unit_amount"] = _rounded(pl["unit_amount"], 4 if unitdp == 4 else 2)
-        pl["quantity"] = _rounded(pl["quantity"], 4)
+        pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
+        pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
         wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
@@ -224,24 +223,31 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
     return pd.concat(out, ignore_index=True) if out else diff.empty_diffs()
 
 
-def _rounded(series: pd.Series, places: int) -> pd.Series:
-    values = series.to_numpy(dtype=object)
+def _rounded(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
+    """``series`` with the values that differ from ``other`` rounded to ``places`` (what Xero would keep)."""
+    values = series.to_numpy(dtype=object).copy()
+    theirs = other.to_numpy(dtype=object)
     known = ~pd.isna(values)
-    out = values.copy()
-    out[known] = money.quantize_array(values[known], places)
-    return pd.Series(out, index=series.index, dtype=object)
+    differ = known.copy()
+    both = known & ~pd.isna(theirs)
+    differ[both] = np.asarray(values[both] != theirs[both], dtype=bool)
+    if differ.any():
+        values[differ] = money.quantize_array(values[differ], places)
+    return pd.Series(values, index=series.index, dtype=object)
 
 
-def _links_and_candidates(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, linkage: Linkage, res: _KindResult) -> None:
-    pid, xid = fields.text(p["id"]), fields.text(x["id"])
-    plab, xlab = plan.labels(rule, p, x)
+def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult) -> None:
+    rule, p = sides.rule, sides.p
+    if not (len(linkage.candidates) or len(linkage.dangling) or (linkage.pairs["how"] == "match").any()):
+        return
+    pid, xid, plab, xlab = sides.pid, sides.xid, sides.plab, sides.xlab
     matched = linkage.pairs[linkage.pairs["how"] == "match"]
     if len(matched):
         mp, mx = matched["p"].to_numpy(), matched["x"].to_numpy()
         reason = np.array([f"unique match on {on}" + ("; the Precoro supplier takes the Xero data"
                                                      if rule.kind == "supplier" else "")
                            for on in matched["on"]], dtype=object)
-        res.rows.append(_rows(rule, p, x, mp, mx, field=matched["on"].to_numpy(dtype=object),
+        res.rows.append(_rows(sides, mp, mx, field=matched["on"].to_numpy(dtype=object),
                               precoro_value=plab[mp], xero_value=xlab[mx], kind="match_candidate",
                               direction="none", action="link", reason=reason))
         res.actions += [Action(rule.kind, "precoro", "link", plan.keys(pid[a], xid[b]), {}, {}, str(r),
@@ -253,26 +259,28 @@ def _links_and_candidates(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, linkage:
         n_x = c.groupby("x")["p"].transform("size").to_numpy()
         reason = np.array([f"ambiguous: {a} Xero and {b} Precoro candidates; a person must decide"
                            for a, b in zip(n_p, n_x)], dtype=object)
-        res.rows.append(_rows(rule, p, x, cp, cx, field=c["on"].to_numpy(dtype=object), precoro_value=plab[cp],
+        res.rows.append(_rows(sides, cp, cx, field=c["on"].to_numpy(dtype=object), precoro_value=plab[cp],
                               xero_value=xlab[cx], kind="match_candidate", direction="none", action="none",
                               reason=reason))
     if len(linkage.dangling):
         d = linkage.dangling
         stored = fields.text(p["xero_id"])[d]
-        res.rows.append(_rows(rule, p, x, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
+        res.rows.append(_rows(sides, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
                               kind="only_in_precoro", direction="none", action="none",
                               reason="the linked Xero record is not in Xero (deleted there?)"))
 
 
-def _one_sided(rule: Rule, snap: Snapshot, p: pd.DataFrame, x: pd.DataFrame, linkage: Linkage,
-               p_active: np.ndarray, x_active: np.ndarray, res: _KindResult) -> None:
+def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np.ndarray, x_active: np.ndarray,
+               res: _KindResult) -> None:
     """Records on one side only: created where the rule allows it, otherwise shown. Inactive ones are skipped."""
+    rule, p, x = sides.rule, sides.p, sides.x
     only_p = linkage.only_p[p_active[linkage.only_p]] if len(linkage.only_p) else linkage.only_p
     only_x = linkage.only_x[x_active[linkage.only_x]] if len(linkage.only_x) else linkage.only_x
     is_doc = rule.lines is not None
     if is_doc and len(only_p):
-        only_p = only_p[np.isin(fields.text(p["status"])[only_p], list(SENDABLE_STATUSES))]
-    pid, xid = fields.text(p["id"]), fields.text(x["id"])
+        only_p = only_p[np.isin(fields.text(p["status"].iloc[only_p]), list(SENDABLE_STATUSES))]
+    pid = sides.pid if len(only_p) else np.array([], dtype=object)
+    xid = sides.xid if len(only_x) else np.array([], dtype=object)
     for side, pos, frame, ids in (("precoro", only_p, p, pid), ("xero", only_x, x, xid)):
         if not len(pos):
             continue
@@ -300,20 +308,21 @@ def _one_sided(rule: Rule, snap: Snapshot, p: pd.DataFrame, x: pd.DataFrame, lin
             names += ["line_amount_types", "supplier_id"]
         values = plan.record_values(sub, [n for n in names if n != "xero_id"])
         lines = plan.lines_by_doc(snap.frame(side, rule.lines), ids[pos][create], rule.line_fields) if is_doc else {}
-        labels = plan.labels(rule, sub, sub)[0]
+        labels = plan.labels(rule, sub)
+        ids_here = ids[pos]
         for i in np.flatnonzero(create):
             new: dict[str, Any] = dict(values[i])
             if target == "precoro":
-                new["xero_id"] = str(ids[pos][i])
+                new["xero_id"] = str(ids_here[i])
             for k, v in extra.items():
                 new[k] = str(v[i])
             if is_doc:
-                new["lines"] = lines.get(str(ids[pos][i]), [])
-            k = plan.keys(precoro_id=str(ids[pos][i])) if side == "precoro" else plan.keys(xero_id=str(ids[pos][i]))
+                new["lines"] = lines.get(str(ids_here[i]), [])
+            k = plan.keys(precoro_id=str(ids_here[i])) if side == "precoro" else plan.keys(xero_id=str(ids_here[i]))
             res.actions.append(Action(rule.kind, target, "create", k, new, {}, str(reason[i]),
                                       f"only_in_{side}", str(labels[i])))
         p_pos = pos if side == "precoro" else np.full(len(pos), -1)
         x_pos = pos if side == "xero" else np.full(len(pos), -1)
-        res.rows.append(_rows(rule, p, x, p_pos, x_pos, kind=f"only_in_{side}",
+        res.rows.append(_rows(sides, p_pos, x_pos, kind=f"only_in_{side}",
                               direction=np.where(create, f"to_{target}", "none").astype(object),
                               action=np.where(create, "create", "none").astype(object), reason=reason))

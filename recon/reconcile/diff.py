@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from recon.reconcile import fields
+from recon.schema import DECIMAL_TYPES
 from recon.rules import TWO_WAY, Rule
 
 DIFF_FRAME_COLUMNS = ("p", "x", "field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "reason")
@@ -36,16 +37,19 @@ def empty_diffs() -> pd.DataFrame:
 def align_baseline(baseline: pd.DataFrame | None, wanted: np.ndarray,
                    on: tuple[str, ...] = ("xero_id",)) -> tuple[pd.DataFrame | None, np.ndarray]:
     """Baseline rows aligned with the keys ``wanted`` (the ``on`` columns' text joined by ``\\x1f``), and a
-    mask of the rows that have one. Without a baseline frame: ``(None, all False)``."""
+    mask of the rows that have one (rows without one hold filler values that callers never read)."""
     if baseline is None or baseline.empty:
         return None, np.zeros(len(wanted), dtype=bool)
-    k = pd.Series(fields.text(baseline[on[0]]), index=baseline.index)
+    k = fields.text(baseline[on[0]])
     for c in on[1:]:
         k = k + "\x1f" + fields.text(baseline[c])
-    base = baseline.set_axis(pd.Index(k.to_numpy(dtype=object)), axis=0)
-    base = base[~base.index.duplicated(keep="last")]
-    aligned = base.reindex(pd.Index(wanted, dtype=object))
-    return aligned.reset_index(drop=True), pd.Index(wanted, dtype=object).isin(base.index)
+    index = pd.Index(k)
+    keep = ~index.duplicated(keep="last")
+    index, rows = index[keep], np.flatnonzero(keep)
+    where = index.get_indexer(pd.Index(wanted, dtype=object))
+    has = where >= 0
+    aligned = baseline.iloc[rows[np.where(has, where, 0)]].reset_index(drop=True)
+    return aligned, has
 
 
 def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,
@@ -60,12 +64,18 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
     for name in field_names:
         col = fields.column(frame, name)
         fold = name in rule.casefold
-        pk, xk = fields.key(p[name], col, fold), fields.key(x[name], col, fold)
-        eq, near = fields.equal(pk, xk, col)
-        rows = np.flatnonzero(~eq)
+        if col.type in DECIMAL_TYPES:
+            rows = np.arange(len(p))
+        else:
+            # equal raw values are equal after any normalisation: normalise only the rest (usually few)
+            rows = np.flatnonzero(~fields.same(p[name], x[name]))
         if not len(rows):
             continue
-        pk, xk, near = pk[rows], xk[rows], near[rows]
+        pk, xk = fields.key(p[name].iloc[rows], col, fold), fields.key(x[name].iloc[rows], col, fold)
+        eq, near = fields.equal(pk, xk, col)
+        rows, pk, xk, near = rows[~eq], pk[~eq], xk[~eq], near[~eq]
+        if not len(rows):
+            continue
         hb = has_b[rows]
         if b is not None:
             bk = fields.key(b[name].iloc[rows], col, fold)
@@ -107,10 +117,10 @@ def _classify(rule: Rule, name: str, pk: np.ndarray, xk: np.ndarray, hb: np.ndar
         if name == "active":
             nob = ~hb
             # without a baseline an inactivation on either side wins
-            p_off = nob & (pk == "false")
+            p_off = nob & fields.mask(pk == "false")
             direction[p_off] = "to_xero"
             reason[p_off] = "inactive in Precoro"
-            x_off = nob & (xk == "false")
+            x_off = nob & fields.mask(xk == "false")
             direction[x_off] = "to_precoro"
             reason[x_off] = "archived in Xero"
     else:

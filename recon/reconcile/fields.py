@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,29 +47,56 @@ def text(series: pd.Series) -> np.ndarray:
     return np.array([_one_text(v) for v in series.tolist()], dtype=object)
 
 
-def key(series: pd.Series, col: schema.Column, casefold: bool = False) -> np.ndarray:
-    """Values ready for equality: normalised strings, or ``Decimal``/``None`` for amounts."""
+def key(series: pd.Series, col: schema.Column, casefold: bool = False) -> Any:
+    """Values ready for equality: an Arrow string array of normalised text (never missing), or a numpy
+    object array of ``Decimal``/``None`` for amounts. Both support ``[positions]`` and ``== other``."""
     if col.type in schema.DECIMAL_TYPES:
         return series.to_numpy(dtype=object)
     if col.type in ("text", "id"):
         s = series.astype("string").fillna("").str.strip()
         if col.type == "text":
-            s = s.str.replace(r"\s+", " ", regex=True)
+            # runs of whitespace and any non-space whitespace become one space (leftmost run first)
+            s = s.str.replace(r"\s{2,}|[^\S ]", " ", regex=True)
         if casefold:
-            s = s.str.casefold()
-        return s.to_numpy(dtype=object)
+            # lower() runs in Arrow; casefold() would fall back to Python per value
+            s = s.str.lower()
+        return s.array
     if col.type == "bool":
         # an unknown flag reads as active: records are active unless a system says otherwise
         filled = series.astype("boolean").fillna(col.name == "active")
-        return np.where(filled.to_numpy(dtype=bool), "true", "false").astype(object)
-    return text(series)
+        return pd.array(np.where(filled.to_numpy(dtype=bool), "true", "false"), dtype="string")
+    return pd.array(text(series), dtype="string")
 
 
-def equal(a: np.ndarray, b: np.ndarray, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:
+def same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Row-aligned raw equality of two columns (both missing counts as equal); cheap, no normalisation."""
+    av, bv = a.array, b.array
+    eq = mask(av == bv)
+    return eq | (_isna(av) & _isna(bv))
+
+
+def _isna(values: Any) -> np.ndarray:
+    return np.asarray(values.isna() if hasattr(values, "isna") else pd.isna(values), dtype=bool)
+
+
+def mask(values: Any) -> np.ndarray:
+    """A plain numpy boolean array (from a pandas BooleanArray, missing as False)."""
+    if isinstance(values, np.ndarray) and values.dtype == bool:
+        return values
+    if hasattr(values, "to_numpy"):
+        return values.to_numpy(dtype=bool, na_value=False)
+    return np.asarray(pd.array(values, dtype="boolean").fillna(False), dtype=bool)
+
+
+def active(df: pd.DataFrame, frame: str) -> np.ndarray:
+    """Whether each record is active (unknown reads as active)."""
+    return mask(key(df["active"], column(frame, "active")) == "true")
+
+
+def equal(a: Any, b: Any, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:
     """``(equal, within_tolerance)``: exact equality, and unequal amounts no further apart than the tolerance."""
     if col.type not in schema.DECIMAL_TYPES:
-        eq = a == b
-        return np.asarray(eq, dtype=bool), np.zeros(len(a), dtype=bool)
+        return mask(a == b), np.zeros(len(a), dtype=bool)
     a_null, b_null = pd.isna(a), pd.isna(b)
     both = ~a_null & ~b_null
     eq = a_null & b_null

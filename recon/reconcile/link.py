@@ -40,7 +40,7 @@ def _ids(series: pd.Series) -> np.ndarray:
 
 
 def _match_key(df: pd.DataFrame, frame: str, cols: tuple[str, ...]) -> np.ndarray:
-    parts = [fields.key(df[c], fields.column(frame, c), casefold=True) for c in cols]
+    parts = [np.asarray(fields.key(df[c], fields.column(frame, c), casefold=True), dtype=object) for c in cols]
     out = parts[0].astype(object)
     empty = out == ""
     for part in parts[1:]:
@@ -65,18 +65,25 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         stored = np.where(use, from_table, stored)
         how = np.where(use, "table", how)
     xid = _ids(x["id"])
-    left = pd.DataFrame({"p": np.arange(len(p)), "key": stored, "how": how, "pid": _ids(p["id"])})
-    left = left[left["key"] != ""]
-    right = pd.DataFrame({"x": np.arange(len(x)), "key": xid}).drop_duplicates("key")
-    pairs = left.merge(right, on="key", how="left")
-    dangling = pairs.loc[pairs["x"].isna(), "p"].to_numpy(dtype=np.int64)
-    pairs = pairs.dropna(subset=["x"]).astype({"x": np.int64})
-    # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
-    pairs = pairs.sort_values(["x", "pid"], kind="stable").drop_duplicates("x")
-    pairs = pairs[["p", "x", "how"]].assign(on="")
+    # positions in x of the stored ids (ids are unique per system; a repeated id keeps its first row)
+    first = ~pd.Index(xid).duplicated()
+    x_index, x_rows = pd.Index(xid[first]), np.flatnonzero(first)
+    has = np.flatnonzero(stored != "")
+    found = np.full(len(p), -1, dtype=np.int64)
+    if len(has) and len(x_index):
+        hit = x_index.get_indexer(pd.Index(stored[has], dtype=object))
+        found[has] = np.where(hit >= 0, x_rows[np.maximum(hit, 0)], -1)
+    dangling = has[found[has] < 0]
+    ok = has[found[has] >= 0]
+    pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": how[ok]})
+    if pairs["x"].duplicated().any():
+        # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
+        pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
+        pairs = pairs.drop_duplicates("x")[["p", "x", "how"]]
+    pairs = pairs.assign(on="")
 
-    free_p = np.setdiff1d(np.arange(len(p)), np.concatenate([pairs["p"].to_numpy(), dangling]))
-    free_x = np.setdiff1d(np.arange(len(x)), pairs["x"].to_numpy())
+    free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
+    free_x = _rest(len(x), pairs["x"].to_numpy())
     cands = _candidates(rule, frame, p, x, free_p, free_x)
     if len(cands):
         n_p = cands.groupby("p")["x"].transform("size")
@@ -85,10 +92,18 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         matched = cands[unique].assign(how="match")[["p", "x", "how", "on"]]
         pairs = pd.concat([pairs, matched], ignore_index=True)
         cands = cands[~unique]
-    only_p = np.setdiff1d(free_p, np.concatenate([pairs["p"].to_numpy(), cands["p"].to_numpy()]))
-    only_x = np.setdiff1d(free_x, np.concatenate([pairs["x"].to_numpy(), cands["x"].to_numpy()]))
+    only_p = _rest(len(p), pairs["p"].to_numpy(), cands["p"].to_numpy(), dangling)
+    only_x = _rest(len(x), pairs["x"].to_numpy(), cands["x"].to_numpy())
     pairs = pairs.sort_values("p", kind="stable").reset_index(drop=True).astype({"p": np.int64, "x": np.int64})
     return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
+
+
+def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
+    """Positions 0..n-1 not in any of ``taken`` (ascending)."""
+    free = np.ones(n, dtype=bool)
+    for t in taken:
+        free[np.asarray(t, dtype=np.int64)] = False
+    return np.flatnonzero(free)
 
 
 def _candidates(rule: Rule, frame: str, p: pd.DataFrame, x: pd.DataFrame,

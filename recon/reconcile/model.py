@@ -35,6 +35,11 @@ def digest(value: Any, length: int = 16) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
 
 
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of action values: document lines (a list of dicts) copied one level deeper."""
+    return {k: [dict(v) for v in val] if isinstance(val, list) else val for k, val in values.items()}
+
+
 @dataclass(frozen=True)
 class Action:
     """One change recon proposes to make in one system.
@@ -66,9 +71,10 @@ class Action:
         return f"{self.kind}-{self.op}-{digest(body, 12)}"
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["keys"], d["new"], d["old"] = dict(self.keys), dict(self.new), dict(self.old)
-        return d
+        # built field by field: dataclasses.asdict deep-copies every value and dominated large plans
+        return {"kind": self.kind, "target": self.target, "op": self.op, "keys": dict(self.keys),
+                "new": _plain(self.new), "old": _plain(self.old), "reason": self.reason,
+                "difference": self.difference, "label": self.label, "id": self.id}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Action":

@@ -6,6 +6,7 @@ Values in ``Action.new``/``old`` are canonical strings keyed by canonical column
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -45,81 +46,109 @@ def lines_by_doc(lines: pd.DataFrame, doc_ids: np.ndarray, names: tuple[str, ...
     return out
 
 
-def field_actions(rule: Rule, diffs: pd.DataFrame, p: pd.DataFrame, x: pd.DataFrame,
+def field_actions(sides: "Sides", diffs: pd.DataFrame,
                   line_values: dict[str, dict[str, list[dict[str, str]]]]) -> tuple[list[Action], np.ndarray]:
     """Actions for the field differences of linked pairs, and the ``action`` column for each diff row.
 
-    ``line_values`` holds, for documents, ``{"precoro": {doc id: lines}, "xero": {doc id: lines}}``.
+    One ``update`` per record and target with every changed field; ``active`` turning false is an ``archive``
+    of its own. ``line_values`` holds, for documents, ``{"precoro": {doc id: lines}, "xero": {doc id: lines}}``.
     """
+    rule, x = sides.rule, sides.x
     action_col = np.full(len(diffs), "none", dtype=object)
     actions: list[Action] = []
     if diffs.empty:
         return actions, action_col
-    movable = diffs["direction"].isin(list(TARGET)).to_numpy()
-    targets = diffs["direction"].map(TARGET).to_numpy(dtype=object)
-    allowed = np.array([t in rule.update_on if isinstance(t, str) else False for t in targets]) & movable
-    work = diffs[allowed]
-    if work.empty:
+    direction = diffs["direction"].to_numpy(dtype=object)
+    allowed = np.array([TARGET.get(d) in rule.update_on for d in direction], dtype=bool)
+    rows = np.flatnonzero(allowed)
+    if not len(rows):
         return actions, action_col
-    pid = fields.text(p["id"])
-    xid = fields.text(x["id"])
-    plab, xlab = labels(rule, p, x)
+    pp, xx = diffs["p"].to_numpy()[rows], diffs["x"].to_numpy()[rows]
+    rows = rows[np.lexsort((direction[rows].astype(str), xx, pp))]
+    col = {c: diffs[c].to_numpy(dtype=object) for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
+    p_all, x_all = diffs["p"].to_numpy(), diffs["x"].to_numpy()
+    pid, xid, plab, xlab = sides.pid, sides.xid, sides.plab, sides.xlab
     is_doc = rule.lines is not None
     xstatus = fields.text(x["status"]) if is_doc else None
-    for (pi, xi, direction), group in work.groupby(["p", "x", "direction"], sort=True):
-        target = TARGET[direction]
-        src_col, tgt_col = ("precoro_value", "xero_value") if target == "xero" else ("xero_value", "precoro_value")
+    start = 0
+    while start < len(rows):
+        r0 = rows[start]
+        end = start + 1
+        while end < len(rows) and (p_all[rows[end]], x_all[rows[end]], direction[rows[end]]) == (
+                p_all[r0], x_all[r0], direction[r0]):
+            end += 1
+        group = rows[start:end]
+        start = end
+        pi, xi, target = p_all[r0], x_all[r0], TARGET[direction[r0]]
+        src, tgt = ("precoro_value", "xero_value") if target == "xero" else ("xero_value", "precoro_value")
         k = keys(pid[pi], xid[xi])
-        label = plab[pi] or xlab[xi]
-        reason = "; ".join(sorted(set(group["reason"])))
-        idx = group.index.to_numpy()
-        names = group["field"].to_numpy(dtype=object)
-        is_active = names == "active"
-        for row in idx[is_active]:
-            turn_off = diffs.at[row, src_col] == "false"
-            if turn_off:
-                new = {"status": rule.cancel_status} if is_doc else {"active": "false"}
-                old = {"status": str(xstatus[xi])} if xstatus is not None else {"active": "true"}
-                actions.append(Action(rule.kind, target, "archive", k, new, old, reason,
-                                      str(diffs.at[row, "kind"]), label))
-                action_col[diffs.index.get_loc(row)] = "archive"
-            elif not is_doc:
-                actions.append(Action(rule.kind, target, "update", k, {"active": "true"}, {"active": "false"},
-                                      reason, str(diffs.at[row, "kind"]), label))
-                action_col[diffs.index.get_loc(row)] = "update"
-        rest = idx[~is_active & ~np.isin(names, DOC_TOTALS)]
-        if not len(rest):
-            continue
+        label = str(plab[pi] or xlab[xi])
+        reason = "; ".join(sorted({str(col["reason"][r]) for r in group}))
         new: dict[str, Any] = {}
         old: dict[str, Any] = {}
-        for row in rest:
-            name = str(diffs.at[row, "field"])
-            if name.startswith("lines["):
-                continue
-            new[name] = str(diffs.at[row, src_col])
-            old[name] = str(diffs.at[row, tgt_col])
-        if any(str(diffs.at[r, "field"]).startswith("lines[") for r in rest):
-            new["lines"] = line_values["precoro"].get(pid[pi], [])
-            old["lines"] = line_values["xero"].get(xid[xi], [])
-        kinds = set(group.loc[rest, "kind"])
+        updated, totals, kinds = [], [], set()
+        for r in group:
+            name = str(col["field"][r])
+            if name == "active":
+                if col[src][r] == "false":
+                    archive_new = {"status": rule.cancel_status} if is_doc else {"active": "false"}
+                    archive_old = {"status": str(xstatus[xi])} if xstatus is not None else {"active": "true"}
+                    actions.append(Action(rule.kind, target, "archive", k, archive_new, archive_old, reason,
+                                          str(col["kind"][r]), label))
+                    action_col[r] = "archive"
+                elif not is_doc:
+                    # a deleted Xero document cannot be restored; other records are reactivated
+                    actions.append(Action(rule.kind, target, "update", k, {"active": "true"}, {"active": "false"},
+                                          reason, str(col["kind"][r]), label))
+                    action_col[r] = "update"
+            elif name in DOC_TOTALS:
+                if col["kind"][r] != "rounding":
+                    totals.append(r)
+            elif name.startswith("lines["):
+                new["lines"] = line_values["precoro"].get(pid[pi], [])
+                old["lines"] = line_values["xero"].get(xid[xi], [])
+                updated.append(r)
+                kinds.add(col["kind"][r])
+            else:
+                new[name], old[name] = str(col[src][r]), str(col[tgt][r])
+                updated.append(r)
+                kinds.add(col["kind"][r])
+        if not updated:
+            continue
         difference = next((d for d in ("conflict", "blocked_edit", "mismatch") if d in kinds), "mismatch")
         actions.append(Action(rule.kind, target, "update", k, new, old, reason, difference, label))
-        positions = diffs.index.get_indexer(rest)
-        action_col[positions] = "update"
-        if is_doc:
-            # totals follow from the lines Xero recomputes: they travel with the update, not as fields
-            totals = group.index[np.isin(names, DOC_TOTALS) & (group["kind"] != "rounding").to_numpy()]
-            action_col[diffs.index.get_indexer(totals)] = "update"
+        # totals follow from the lines Xero recomputes: they travel with the update, not as fields
+        action_col[updated + totals] = "update"
     return actions, action_col
 
 
-def labels(rule: Rule, p: pd.DataFrame, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def labels(rule: Rule, df: pd.DataFrame) -> np.ndarray:
     """What people see for each record: the rule's label column, else the id."""
-    def one(df: pd.DataFrame) -> np.ndarray:
-        lab = fields.text(df[rule.label])
-        ids = fields.text(df["id"])
-        return np.where(lab == "", ids, lab).astype(object)
-    return one(p), one(x)
+    lab = df[rule.label].astype("string").fillna("")
+    return lab.where(lab != "", df["id"].astype("string").fillna("")).to_numpy(dtype=object)
+
+
+class Sides:
+    """The two frames of one kind with their ids and labels as arrays, computed once and shared."""
+
+    def __init__(self, rule: Rule, p: pd.DataFrame, x: pd.DataFrame) -> None:
+        self.rule, self.p, self.x = rule, p, x
+
+    @cached_property
+    def pid(self) -> np.ndarray:
+        return fields.text(self.p["id"])
+
+    @cached_property
+    def xid(self) -> np.ndarray:
+        return fields.text(self.x["id"])
+
+    @cached_property
+    def plab(self) -> np.ndarray:
+        return labels(self.rule, self.p)
+
+    @cached_property
+    def xlab(self) -> np.ndarray:
+        return labels(self.rule, self.x)
 
 
 def sort_actions(actions: list[Action]) -> tuple[Action, ...]:

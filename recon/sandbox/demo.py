@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from recon import money
+from recon.schema import LINE_FRAMES
 from recon.sandbox import seed_shapes as ss
 from recon.sandbox.demo_company import ACCOUNTS, CUSTOMERS, ITEMS, SUPPLIERS, TAX_RATES, TRACKING
 from recon.sandbox.seed_shapes import Doc, Line, Paid, guid
@@ -186,9 +187,11 @@ BILLS: tuple[Doc, ...] = (
     replace(PURCHASE_ORDERS[10], kind="bill", idn=7, number="CASC-3390", date=dt.date(2026, 10, 28),
             second_date=dt.date(2026, 11, 27), purchase_order_idn=11),
     Doc("bill", 8, "SPK-771204", "sparkline", dt.date(2026, 10, 20), dt.date(2026, 11, 20), "NZD", (
-        L("", "Fibre broadband and phones, October 2026", D("1"), D("189.00"), "489", region="Auckland", department="Admin"),)),
+        L("", "Fibre broadband and phones, October 2026", D("1"), D("189.00"), "489", region="Auckland",
+          department="Admin"),)),
     Doc("bill", 9, "FH-NOV26", "fernhill", dt.date(2026, 10, 25), dt.date(2026, 11, 1), "NZD", (
-        L("", "Rent, 44 Great South Rd, November 2026", D("1"), D("4500.00"), "469", region="Auckland", department="Admin"),)),
+        L("", "Rent, 44 Great South Rd, November 2026", D("1"), D("4500.00"), "469", region="Auckland",
+          department="Admin"),)),
     Doc("bill", 10, "BC-0932", "beancounter", dt.date(2026, 10, 31), dt.date(2026, 11, 20), "NZD", (
         L("", "Monthly bookkeeping, October 2026", D("1"), D("850.00"), "412", region="Auckland", department="Admin"),
         L("", "GST return, Sep-Oct period", D("1"), D("180.00"), "412", region="Auckland", department="Admin"))),
@@ -206,8 +209,8 @@ _DOC_CHANGED = {("precoro", "purchase_order", 7): "2026-11-10", ("xero", "bill",
                 ("precoro", "purchase_order", 9): "2026-11-18", ("precoro", "bill", 11): "2026-11-17"}
 
 PAYMENTS: tuple[Paid, ...] = (
-    Paid("inv-4471", 1, dt.date(2026, 10, 20), D("0"), "Alpine INV-4471"),  # amount: the bill total (below)
-    Paid("tt-20931", 2, dt.date(2026, 10, 30), D("0"), "Tasman TT-20931"),
+    Paid("inv-4471", 1, dt.date(2026, 10, 20), None, "Alpine INV-4471"),  # None: the bill's total
+    Paid("tt-20931", 2, dt.date(2026, 10, 30), None, "Tasman TT-20931"),
     Paid("88123-1", 3, dt.date(2026, 10, 25), D("1000.00"), "Ruapehu 88123 part 1"),
     Paid("88123-2", 3, dt.date(2026, 11, 12), D("500.00"), "Ruapehu 88123 part 2"),
 )
@@ -228,7 +231,7 @@ def _payments() -> tuple[Paid, ...]:
     """Payments with full-payment amounts filled in from the bills' totals (the same on both sides)."""
     out = []
     for p in PAYMENTS:
-        if p.amount == 0:
+        if p.amount is None:
             _, totals = ss.precoro_lines(_bill(p.bill_idn).lines, CATALOG, 0)
             p = replace(p, amount=totals.total)
         out.append(p)
@@ -242,7 +245,8 @@ def _doc_updated(side: str, doc: Doc) -> dt.datetime:
     return _t(_DOC_CHANGED.get((side, doc.kind, doc.idn), (doc.date + dt.timedelta(days=1)).isoformat()), 11)
 
 
-def _doc_id(side: str, doc: Doc) -> str:
+def _doc_id(doc: Doc) -> str:
+    """The Xero id of a document (the PurchaseOrderID or InvoiceID)."""
     return guid("purchase-order" if doc.kind == "purchase_order" else "bill", str(doc.idn))
 
 
@@ -330,7 +334,7 @@ def _world() -> tuple[dict[str, Any], dict[str, Any], dict[str, list[dict[str, A
         in_xero = (doc.kind, doc.idn) not in _NOT_IN_XERO
         sup = _supplier(doc.supplier, "precoro")
         spid = _PRECORO_SUPPLIER_IDS[doc.supplier]
-        xid = _doc_id("xero", doc) if in_xero else None
+        xid = _doc_id(doc) if in_xero else None
         paid = [p for p in payments if doc.kind == "bill" and p.bill_idn == doc.idn]
         first_line = (100000 if doc.kind == "purchase_order" else 200000) + doc.idn * 100
         if in_xero:
@@ -353,7 +357,7 @@ def _world() -> tuple[dict[str, Any], dict[str, Any], dict[str, list[dict[str, A
         if in_xero:
             link(doc.kind, doc.idn, xid)
             base[doc.kind].append(_canon_doc(doc, pre_doc, xid, paid))
-            base[ss_lines(doc.kind)].extend(_canon_lines(doc, pre_doc))
+            base[LINE_FRAMES[doc.kind]].extend(_canon_lines(doc))
     bills_by_idn = {b["InvoiceNumber"]: b for b in xero["Invoices"]}
     bank = CATALOG.accounts[BANK_ACCOUNT]
     for n, p in enumerate(payments):
@@ -362,14 +366,10 @@ def _world() -> tuple[dict[str, Any], dict[str, Any], dict[str, list[dict[str, A
         if p.key not in _PAYMENTS_XERO_ONLY:
             link("payment", 7001 + n, guid("payment", p.key))
             base["payment"].append({"id": str(7001 + n), "xero_id": guid("payment", p.key), "bill_id": str(doc.idn),
-                                    "bill_xero_id": _doc_id("xero", doc), "date": p.date.isoformat(),
+                                    "bill_xero_id": _doc_id(doc), "date": p.date.isoformat(),
                                     "amount": money.fmt(p.amount, 2), "currency": doc.currency, "active": True,
                                     "updated_at": LAST_SYNC.isoformat()})
     return xero, pre, base, links
-
-
-def ss_lines(kind: str) -> str:
-    return "purchase_order_lines" if kind == "purchase_order" else "bill_lines"
 
 
 def _canon(s: ss.Supplier) -> dict[str, Any]:
@@ -401,16 +401,17 @@ def _canon_doc(doc: Doc, pre_doc: dict[str, Any], xid: str, paid: list[Paid]) ->
     return rec
 
 
-def _canon_lines(doc: Doc, pre_doc: dict[str, Any]) -> list[dict[str, Any]]:
-    rows, _ = ss.precoro_lines(doc.lines, CATALOG, 0)
+def _canon_lines(doc: Doc) -> list[dict[str, Any]]:
+    """The agreed lines: Precoro's, as sent (keyed by the Xero document id and the line number)."""
     out = []
-    for n, (ln, row) in enumerate(zip(doc.lines, rows), 1):
+    for n, ln in enumerate(doc.lines, 1):
+        amounts = money.precoro_line(ln.quantity, ln.unit_amount, CATALOG.rate(ln.tax_type), PRECISION)
         out.append({
-            "doc_id": _doc_id("xero", doc), "line_no": n, "line_id": CATALOG.line_guid(doc, n),
+            "doc_id": _doc_id(doc), "line_no": n, "line_id": CATALOG.line_guid(doc, n),
             "item_code": ln.item_code or None, "description": ln.description, "quantity": money.fmt(ln.quantity),
             "unit_amount": money.fmt(ln.unit_amount), "account_code": ln.account_code, "tax_type": ln.tax_type,
-            "tax_rate": money.fmt(CATALOG.rate(ln.tax_type)), "tax_amount": format(row["taxSum"], ".2f"),
-            "line_amount": format(row["netSum"], ".2f"),
+            "tax_rate": money.fmt(CATALOG.rate(ln.tax_type)), "tax_amount": money.fmt(amounts.tax),
+            "line_amount": money.fmt(amounts.net),
             "tracking1_category": "Region" if ln.region else None, "tracking1_option": ln.region or None,
             "tracking2_category": "Department" if ln.department else None, "tracking2_option": ln.department or None,
         })

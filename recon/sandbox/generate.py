@@ -162,6 +162,21 @@ def sizes(xero: dict[str, Any], precoro: dict[str, Any]) -> Sizes:
                  diff_sup, diff_bills)
 
 
+def links_of(precoro: dict[str, Any]) -> list[dict[str, str]]:
+    """The linked pairs of a generated (or any fully integrated) Precoro payload, from its ``externalId``s:
+    ``{"kind", "precoro_id", "xero_id"}`` as :func:`recon.sandbox.demo.links` gives them (documents by ``idn``)."""
+    icf = precoro["itemcustomfields"]
+    pairs = [("supplier", s["id"], s["externalId"]) for s in precoro["suppliers"]]
+    pairs += [("item", i["id"], i["externalId"]) for i in precoro["items"]]
+    pairs += [("tax_rate", t["id"], t["externalId"]) for t in precoro["taxes"]]
+    pairs += [("account", o["id"], o["externalId"]) for o in icf[0]["options"]]
+    pairs += [("tracking_option", o["id"], o["externalId"]) for f in icf[1:] for o in f["options"]]
+    pairs += [("purchase_order", d["idn"], d["externalId"]) for d in precoro["purchaseorders"]]
+    pairs += [("bill", d["idn"], d["externalId"]) for d in precoro["invoices"]]
+    pairs += [("payment", p["id"], p["externalId"]) for p in precoro["payments"]]
+    return [{"kind": k, "precoro_id": str(pid), "xero_id": xid} for k, pid, xid in pairs if xid]
+
+
 def _contact_id(n: int) -> str:
     return guid("generated-contact", str(n))
 

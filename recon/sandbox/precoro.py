@@ -110,7 +110,7 @@ class PrecoroEmulator:
         unknown = set(payload) - set(PAYLOAD_KEYS)
         if unknown:
             raise DataError(f"unknown kinds {sorted(unknown)}; known: {', '.join(PAYLOAD_KEYS)}", system="precoro")
-        with self.lock:
+        with self.lock, store.shared_conversions():
             staged = self.state.copy()
             counts = _load_into(staged, payload)
             self.state = staged

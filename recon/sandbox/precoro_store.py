@@ -10,10 +10,12 @@ the same coercions serve ``/_sandbox/load`` and the API's ``POST``/``PUT``, so b
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from recon.money import Precision
 from recon.sandbox import precoro_forms as f
@@ -49,8 +51,37 @@ def _texts(name: str, v: Any) -> list[str]:
     return [f.currency(name, x) for x in v]
 
 
+#: id(input) → (input, output) while a load runs: generated payloads share nested reference objects between
+#: thousands of lines, and converting each once keeps a million-line load linear. Per thread (a ContextVar).
+_MEMO: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar("precoro_passthrough_memo", default=None)
+
+
+@contextmanager
+def shared_conversions() -> Iterator[None]:
+    """Within the block, :func:`_passthrough` converts each nested input object once (loads only)."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
 def _passthrough(v: Any) -> Any:
     """An unmodelled value, with JSON floats made exact so it renders as it came."""
+    if isinstance(v, (dict, list)):
+        memo = _MEMO.get()
+        if memo is not None:
+            hit = memo.get(id(v))
+            if hit is not None:
+                return hit[1]
+        out = _convert(v)
+        if memo is not None:
+            memo[id(v)] = (v, out)  # keeping ``v`` alive keeps its id unique during the load
+        return out
+    return _convert(v)
+
+
+def _convert(v: Any) -> Any:
     if isinstance(v, float):
         if v != v or v in (float("inf"), float("-inf")):
             raise Invalid({"value": "This value is not a valid number."})

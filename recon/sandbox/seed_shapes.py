@@ -109,6 +109,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Account:
+    """An account of the chart (Xero) = an option of the "Xero Chart of Accounts" ICF (Precoro)."""
+
     code: str
     name: str
     type: str
@@ -119,6 +121,8 @@ class Account:
 
 @dataclass(frozen=True)
 class TaxRate:
+    """A Xero tax rate = a Precoro tax (``externalId`` = ``tax_type``); ``rate`` in percent."""
+
     tax_type: str
     name: str
     rate: Decimal
@@ -239,7 +243,8 @@ def xero_item(it: Item, updated: dt.datetime) -> dict[str, Any]:
         "Name": it.name,
         "Description": it.name,
         "PurchaseDescription": it.description,
-        "PurchaseDetails": {"UnitPrice": num(it.purchase_price), "AccountCode": it.account_code, "TaxType": it.tax_type},
+        "PurchaseDetails": {"UnitPrice": num(it.purchase_price), "AccountCode": it.account_code,
+                            "TaxType": it.tax_type},
         "SalesDetails": {},
         "IsSold": False,
         "IsPurchased": True,
@@ -449,12 +454,12 @@ class Doc:
 
 @dataclass(frozen=True)
 class Paid:
-    """A payment on a bill: amount in the bill's currency."""
+    """A payment on a bill: amount in the bill's currency (``None`` in a table: the bill's total)."""
 
     key: str
     bill_idn: int
     date: dt.date
-    amount: Decimal
+    amount: Decimal | None
     reference: str
 
 

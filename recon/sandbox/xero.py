@@ -39,7 +39,7 @@ from recon.sandbox.xero_api import JSON, BadRequest, Reply, Request, error_reply
 from recon.sandbox.xero_auth import Identity, TokenError
 from recon.sandbox.xero_rules import DEFAULT_ORGANISATION
 from recon.sandbox.xero_store import Store
-from recon.sandbox.xero_wire import dumps
+from recon.sandbox.xero_wire import dumps, loads
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,10 @@ class XeroEmulator:
             return self.store.load(payload)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
-        """Everything (archived and deleted included, documents with lines, unit amounts at 4 dp), JSON-ready."""
+        """Everything (archived and deleted included, documents with lines, unit amounts at 4 dp) as GETs
+        render it: dates as ``/Date()/`` text, amounts as ``Decimal``. ``load(dump())`` gives the same state."""
         with self.store.lock:
-            return json.loads(_json(self.store.dump()))
+            return self.store.dump()
 
     # ------------------------------------------------------------ middleware hooks
     def _key_of(self, scope: dict[str, Any]) -> str | None:
@@ -232,8 +233,8 @@ class XeroEmulator:
             if name == "reset" and method == "POST":
                 self.reset((data or {}).get("seed", "empty"))
                 return Response(json.dumps({"seed": (data or {}).get("seed", "empty")}), media_type=JSON)
-            if name == "load" and method == "POST":
-                return Response(json.dumps({"loaded": self.load(data)}), media_type=JSON)
+            if name == "load" and method == "POST":  # amounts exactly as sent: parsed as Decimal
+                return Response(json.dumps({"loaded": self.load(loads(body))}), media_type=JSON)
             if name == "dump" and method == "GET":
                 with self.store.lock:
                     return Response(_json(self.store.dump()), media_type=JSON)

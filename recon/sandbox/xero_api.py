@@ -6,6 +6,7 @@ JSON, GUIDs, dates, numbers, query parameters are 400s in Xero's shapes, unknown
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,8 @@ from recon.sandbox.xero_rules import TrackingOptions
 from recon.sandbox.xero_store import HANDLERS, ID_FIELD, Context, Invalid, Record, Result, Store
 from recon.sandbox.xero_where import WhereError, order_terms, sort_records, where
 from recon.sandbox.xero_wire import (
-    dumps, is_guid, loads, parse_bool, parse_date, parse_http_date, parse_record, render, render_timestamp,
+    ZERO_GUID, dumps, is_guid, loads, norm_guid, parse_bool, parse_date, parse_http_date, parse_record, render,
+    render_timestamp,
 )
 import recon.sandbox.xero_docs  # noqa: F401  (registers the document handlers)
 
@@ -28,6 +30,8 @@ NO_MODIFIED_SINCE = {"TrackingCategories", "TaxRates", "Organisations"}
 DEFAULT_ORDER = {"Contacts": "Name", "Items": "Code", "Accounts": "Code", "TrackingCategories": "Name",
                  "TaxRates": "Name", "PurchaseOrders": "UpdatedDateUTC", "Invoices": "UpdatedDateUTC",
                  "Payments": "UpdatedDateUTC", "Organisations": "Name"}
+#: A dotted path in where/order other than an id of a referenced record (or a string method).
+_NESTED = re.compile(r"\.(?!(?:\w*ID|Contains|StartsWith|EndsWith)\b)[A-Za-z_]")
 NOT_FOUND = b"The resource you're looking for cannot be found"
 JSON = "application/json; charset=utf-8"
 
@@ -132,7 +136,7 @@ def handle(store: Store, req: Request) -> Reply:
 
 def _get(store: Store, kind: str, key: str, req: Request, ctx: Context) -> Reply:
     handler = HANDLERS[kind]
-    record = handler.lookup(store, key.lower() if is_guid(key) else key)
+    record = handler.lookup(store, norm_guid(key) if is_guid(key) else key)
     if record is None:
         return not_found()
     ctx.paged = True  # a GET by id always carries the lines
@@ -149,10 +153,15 @@ def _list(store: Store, kind: str, req: Request, ctx: Context) -> Reply:
             raise BadRequest(str(exc)) from None
         records = [r for r in records if r.get("UpdatedDateUTC") and r["UpdatedDateUTC"] > since]
     records = _filters(kind, records, q)
-    views = [handler.view(store, r, Context(ctx.unitdp, ctx.include_archived, True)) for r in records]
+    clause = q.get("where", "") if kind != "PurchaseOrders" else ""
+    full = Context(ctx.unitdp, ctx.include_archived, True)
+    # Filter and sort the stored records unless the query reaches into what only the view has (e.g.
+    # Contact.Name on an invoice); then build views of just the page being returned.
+    views = records if not _NESTED.search(clause + " " + q.get("order", "")) else [
+        {**handler.view(store, r, full), "_view": True} for r in records]
     try:
-        if q.get("where") and kind != "PurchaseOrders":
-            predicate = where(q["where"])
+        if clause:
+            predicate = where(clause)
             views = [v for v in views if predicate(v)]
         terms = order_terms(q["order"]) if q.get("order") else order_terms(DEFAULT_ORDER[kind])
         views = sort_records(views, terms + [([ID_FIELD[kind]], False)])
@@ -170,6 +179,7 @@ def _list(store: Store, kind: str, req: Request, ctx: Context) -> Reply:
             pagination = {"page": page, "pageSize": size, "pageCount": -(-total // size), "itemCount": total}
         else:
             pagination = {"page": 1, "pageSize": total, "pageCount": 1 if total else 0, "itemCount": total}
+    views = [v if v.get("_view") else handler.view(store, v, full) for v in views]
     if kind in ("Invoices", "Contacts") and (not ctx.paged or ctx.summary_only):
         for view in views:
             view.pop("LineItems", None)
@@ -251,7 +261,7 @@ def _write(store: Store, kind: str, key: str | None, req: Request, ctx: Context)
     handler = HANDLERS[kind]
     existing = None
     if key is not None:
-        existing = handler.lookup(store, key.lower() if is_guid(key) else key)
+        existing = handler.lookup(store, norm_guid(key) if is_guid(key) else key)
         if existing is None:
             return not_found()
     elements = _elements(kind, req.body)
@@ -277,7 +287,7 @@ def _results(store: Store, kind: str, results: list[Any], summarize: bool, ctx: 
 
 def _delete(store: Store, kind: str, key: str) -> Reply:
     handler = HANDLERS[kind]
-    record = handler.lookup(store, key.lower() if is_guid(key) else key)
+    record = handler.lookup(store, norm_guid(key) if is_guid(key) else key)
     if record is None:
         return not_found()
     if kind == "Items":
@@ -323,7 +333,7 @@ def _options(store: Store, req: Request, rest: list[str], ctx: Context) -> Reply
                 option = TrackingOptions.upsert(store, category, data, option_id)
                 results.append(Result(True, {**option, "StatusAttributeString": "OK"}))
             except Invalid as exc:
-                results.append(Result(False, {**data, "TrackingOptionID": option_id or "00000000-0000-0000-0000-000000000000",
+                results.append(Result(False, {**data, "TrackingOptionID": option_id or ZERO_GUID,
                                                "ValidationErrors": [{"Message": m} for m in exc.messages],
                                                "StatusAttributeString": "ERROR"}))
         return _results(store, "TrackingCategories", results, _bool_default(req.query, "summarizeerrors", True), ctx,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
 from recon.money import quantize, round2, xero_line, xero_totals
 from recon.sandbox.xero_rules import active_account, active_tax_rate, merged, organisation, text
 from recon.sandbox.xero_store import Change, Context, Handler, Invalid, Record, Store, register
@@ -95,7 +93,8 @@ def _line(store: Store, data: Record, old: Record | None, lat: str, unitdp: int,
         computed = xero_line(quantize(quantity, 4), unit, rate, lat, unitdp)
     except InvalidOperation:
         raise Invalid("The line amount is too large.") from None
-    line["Quantity"], line["UnitAmount"], line["LineAmount"] = quantize(quantity, 4), computed.unit_amount, computed.line_amount
+    line["Quantity"] = quantize(quantity, 4)
+    line["UnitAmount"], line["LineAmount"] = computed.unit_amount, computed.line_amount
     line["TaxAmount"] = round2(data["TaxAmount"]) if "TaxAmount" in data else computed.tax_amount
     return line
 
@@ -105,7 +104,8 @@ def _tracking(store: Store, data: Record) -> Record:
     category = next((c for c in categories if c["TrackingCategoryID"] == data.get("TrackingCategoryID")
                      or (data.get("Name") and c["Name"].lower() == text(data, "Name").lower())), None)
     if category is None or category.get("Status") != "ACTIVE":
-        raise Invalid(f"Tracking category {data.get('Name') or data.get('TrackingCategoryID')} does not exist or is not active.")
+        name = data.get("Name") or data.get("TrackingCategoryID")
+        raise Invalid(f"Tracking category {name} does not exist or is not active.")
     option = next((o for o in category.get("Options", []) if o["TrackingOptionID"] == data.get("TrackingOptionID")
                    or (data.get("Option") and o["Name"].lower() == text(data, "Option").lower())), None)
     if option is None or option.get("Status", "ACTIVE") != "ACTIVE":
@@ -295,8 +295,7 @@ class Invoices(Document):
             out["Payments"] = [
                 {k: p[k] for k in ("PaymentID", "Date", "Amount", "Reference", "CurrencyRate") if k in p}
                 | {"HasAccount": False, "HasValidationErrors": False}
-                for p in store.all("Payments")
-                if p.get("Status") == "AUTHORISED" and (p.get("Invoice") or {}).get("InvoiceID") == record["InvoiceID"]
+                for p in store.payments_of(record["InvoiceID"]) if p.get("Status") == "AUTHORISED"
             ]
         return out
 
@@ -421,8 +420,8 @@ class Payments(Handler):
 
 def settle(store: Store, invoice: Record, extra: Record | None = None, removed: str | None = None) -> Record:
     """Recompute paid and due amounts and the PAID status from the invoice's live payments."""
-    payments = [p for p in store.all("Payments") if p.get("Status") == "AUTHORISED"
-                and p["Invoice"]["InvoiceID"] == invoice["InvoiceID"] and p["PaymentID"] != removed]
+    payments = [p for p in store.payments_of(invoice["InvoiceID"])
+                if p.get("Status") == "AUTHORISED" and p["PaymentID"] != removed]
     if extra is not None:
         payments.append(extra)
     paid = sum((p["Amount"] for p in payments), ZERO)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import random
 import threading
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable
@@ -142,6 +141,8 @@ class Store:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self.version = 0
+        self._by_invoice: tuple[int, dict[str, list[Record]]] = (-1, {})
 
     def now(self) -> datetime:
         moment = datetime.fromtimestamp(self.clock(), timezone.utc)
@@ -152,11 +153,22 @@ class Store:
 
     def new_id(self) -> str:
         """A random-looking but reproducible GUID (seeded per reset, so demo runs are deterministic)."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        h = "%032x" % (self._rng.getrandbits(128) & ~(0xF << 76) & ~(0x3 << 62) | (0x4 << 76) | (0x2 << 62))
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def clear(self, seed: int = 0) -> None:
         self.records = {k: {} for k in KINDS}
         self._rng = random.Random(seed)
+        self.version += 1
+
+    def payments_of(self, invoice_id: str) -> list[Record]:
+        """The payments (any status) on an invoice, from an index rebuilt only after writes."""
+        if self._by_invoice[0] != self.version:
+            index: dict[str, list[Record]] = {}
+            for payment in self.records["Payments"].values():
+                index.setdefault(payment["Invoice"]["InvoiceID"], []).append(payment)
+            self._by_invoice = (self.version, index)
+        return self._by_invoice[1].get(invoice_id, [])
 
     # ------------------------------------------------------------ access
     def get(self, kind: str, key: Any) -> Record | None:
@@ -184,10 +196,12 @@ class Store:
             record["UpdatedDateUTC"] = self.now()
         key = record[ID_FIELD[change.kind]]
         self.records[change.kind][key] = record
+        self.version += 1
         return record
 
     def remove(self, kind: str, key: str) -> None:
         self.records[kind].pop(key, None)
+        self.version += 1
 
     # ------------------------------------------------------------ writes
     def write(self, kind: str, elements: Iterable[Any], mode: str, ctx: Context,
@@ -233,6 +247,7 @@ class Store:
         shadow = Store(self.clock)
         shadow.records = {k: dict(v) for k, v in self.records.items()}
         shadow._rng = self._rng
+        self.version += 1
         for kind in KINDS:
             items = payload.get(kind) or (payload.get("Organisation") if kind == "Organisations" else None) or []
             if not isinstance(items, list):

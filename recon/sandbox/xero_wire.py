@@ -235,14 +235,18 @@ def parse_bool(value: Any) -> bool:
     raise ValueError(f"{value!r} is not a boolean")
 
 
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
 def is_guid(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return len(value) in (32, 36)
+    return isinstance(value, str) and _GUID.match(value) is not None
+
+
+def norm_guid(value: str) -> str:
+    """The canonical (lower-case, dashed) text of a GUID already checked with :func:`is_guid`."""
+    if len(value) == 36:
+        return value.lower()
+    return str(uuid.UUID(value))
 
 
 # ---------------------------------------------------------------- records
@@ -272,7 +276,39 @@ def parse_record(context: str, data: Any, errors: list[str], *, read_only: bool 
 _SKIP = object()
 
 
+@lru_cache(maxsize=4096)
+def _type_of(key: str) -> str:
+    if key in LIST_FIELDS:
+        return "list"
+    if key in OBJECT_FIELDS:
+        return "object"
+    if key.endswith("ID") and key != "APIKey":
+        return "guid"
+    for name, names in (("date", DATE_FIELDS), ("timestamp", TIMESTAMP_FIELDS), ("number", NUMBER_FIELDS),
+                        ("int", INT_FIELDS), ("bool", BOOL_FIELDS)):
+        if key in names:
+            return name
+    return "text"
+
+
 def _parse_field(context: str, key: str, value: Any, errors: list[str], read_only: bool) -> Any:
+    kind = _type_of(key)
+    if kind == "number":
+        if type(value) is Decimal and value.is_finite() and abs(value) < _MAX_AMOUNT:
+            return value
+        return parse_decimal(value)
+    if kind == "text" and type(value) is str:
+        check = _checker(context, key)
+        if check is not None and not check(value):
+            raise ValueError(f"{value!r} is not a valid value")
+        limit = MAX_LENGTHS.get((context, key))
+        if limit is not None and len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters long")
+        return value
+    if kind == "guid":
+        if not is_guid(value):
+            raise ValueError(f"{value!r} is not a valid GUID")
+        return norm_guid(value)
     if key in LIST_FIELDS:
         if not isinstance(value, list):
             raise ValueError("expected a list")
@@ -284,10 +320,6 @@ def _parse_field(context: str, key: str, value: Any, errors: list[str], read_onl
         if not isinstance(value, dict):
             raise ValueError("expected an object")
         return parse_record(key, value, errors, read_only=read_only)
-    if key.endswith("ID") and key != "APIKey":
-        if not is_guid(value):
-            raise ValueError(f"{value!r} is not a valid GUID")
-        return str(uuid.UUID(value))
     if key in DATE_FIELDS:
         return parse_date(value)
     if key in TIMESTAMP_FIELDS:
@@ -337,19 +369,21 @@ def render(value: Any, unitdp: int = 2, key: str = "") -> Any:
     return value
 
 
-def _encode(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k)}:{_encode(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
+# A Decimal goes through the C encoder as a bracketed marker string, then the brackets and quotes are cut.
+_OPEN, _CLOSE = "\x00\x01", "\x01\x00"
+_OPEN_JSON, _CLOSE_JSON = '"\\u0000\\u0001', '\\u0001\\u0000"'
+
+
+def _mark(value: Any) -> str:
     if isinstance(value, Decimal):
-        return format(value, "f")
-    return json.dumps(value)
+        return f"{_OPEN}{value:f}{_CLOSE}"
+    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def dumps(value: Any) -> bytes:
     """JSON bytes of an already rendered value, printing ``Decimal`` exactly (``55.00`` stays ``55.00``)."""
-    return _encode(value).encode()
+    text = json.dumps(value, default=_mark, separators=(",", ":"))
+    return text.replace(_OPEN_JSON, "").replace(_CLOSE_JSON, "").encode()
 
 
 def loads(body: bytes) -> Any:

@@ -1,0 +1,227 @@
+"""Reconcile benchmark: 100,000 suppliers and 1,000,000 PO and bill lines, time and peak memory, and the
+supplier comparison against datacompy on the same frames and keys, in the same process.
+
+The data is generated here, deterministically (numpy ``default_rng`` with a fixed seed), directly in the
+canonical schema: amounts are shared ``Decimal`` objects taken from small value tables, so a million lines do
+not need a million constructions, and the systems' own arithmetic (``money``) gives the line amounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import resource
+import time
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recon import money, schema
+from recon.reconcile import diff, reconcile
+from recon.reconcile.link import link
+from recon.rules import rule as get_rule
+from recon.snapshot import Snapshot
+
+SEED = 20261123
+SUPPLIER_FIELDS = ("name", "email", "phone", "tax_number", "company_number", "currency", "address_line1", "city",
+                   "region", "postal_code", "country")
+
+
+def _s(values: Any) -> pd.Series:
+    return pd.Series(values, dtype="string")
+
+
+def _table(n: int, places: int) -> np.ndarray:
+    return np.array([Decimal(i).scaleb(-places) for i in range(n)], dtype=object)
+
+
+def _frame(frame: str, data: dict[str, Any], n: int) -> pd.DataFrame:
+    out = {}
+    empty = schema.empty(frame)
+    for name in schema.columns(frame):
+        if name in data:
+            value = data[name]
+        else:
+            value = pd.Series([None] * n, dtype=empty[name].dtype) if str(empty[name].dtype) != "object" else \
+                np.full(n, None, dtype=object)
+        out[name] = pd.Series(value, dtype=empty[name].dtype) if not isinstance(value, pd.Series) else \
+            value.reset_index(drop=True).astype(empty[name].dtype)
+    return pd.DataFrame(out)
+
+
+def suppliers(n: int, seed: int = SEED) -> tuple[Snapshot, dict[str, pd.DataFrame]]:
+    """``n`` suppliers per side: 96 % linked (5 % of them with one edited field, 1 % inactivated), 2 % only in
+    Precoro, 2 % only in Xero; with a baseline for every linked pair."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(n)
+    xid = _s(pd.Series(i).map("{:08x}-0000-4000-8000-000000000000".format))
+    base = {
+        "name": _s("Supplier " + pd.Series(i).astype(str)),
+        "email": _s("ap" + pd.Series(i).astype(str) + "@supplier.test"),
+        "phone": _s("+44 20 " + pd.Series(rng.integers(1000000, 9999999, n)).astype(str)),
+        "tax_number": _s("GB" + pd.Series(i + 100000000).astype(str)),
+        "company_number": _s(pd.Series(i + 1000000).astype(str)),
+        "currency": _s(np.where(rng.random(n) < 0.8, "GBP", "EUR")),
+        "address_line1": _s(pd.Series(rng.integers(1, 300, n)).astype(str) + " High Street"),
+        "city": _s(np.array(["London", "Leeds", "Bath", "York", "Derby"])[rng.integers(0, 5, n)]),
+        "region": _s(np.full(n, "England")), "postal_code": _s(np.full(n, "AB1 2CD")), "country": _s(np.full(n, "GB")),
+        "active": pd.Series(np.ones(n, dtype=bool), dtype="boolean"),
+    }
+    shape = rng.random(n)
+    linked, only_p, only_x = shape < 0.96, (shape >= 0.96) & (shape < 0.98), shape >= 0.98
+    p = {k: v.copy() for k, v in base.items()}
+    x = {k: v.copy() for k, v in base.items()}
+    edit = linked & (rng.random(n) < 0.05)
+    which = rng.integers(0, 3, n)
+    x["name"] = x["name"].where(~(edit & (which == 0)), x["name"] + " Ltd")
+    p["email"] = p["email"].where(~(edit & (which == 1)), "billing@changed.test")
+    x["city"] = x["city"].where(~(edit & (which == 2)), "Bristol")
+    x["active"] = x["active"].where(~(linked & (rng.random(n) < 0.01)), False)
+    p_rows, x_rows = ~only_x, ~only_p
+    pf = _frame("supplier", {**{k: v[p_rows] for k, v in p.items()}, "id": _s("P" + pd.Series(i).astype(str))[p_rows],
+                             "xero_id": xid.where(linked, None)[p_rows]}, int(p_rows.sum()))
+    # only-in-Precoro suppliers have names of their own (no match candidates)
+    pf.loc[~linked[p_rows], "name"] = pf.loc[~linked[p_rows], "name"] + " (new)"
+    pf.loc[~linked[p_rows], "email"] = None
+    pf.loc[~linked[p_rows], "tax_number"] = None
+    xf = _frame("supplier", {**{k: v[x_rows] for k, v in x.items()}, "id": xid[x_rows], "xero_id": xid[x_rows]},
+                int(x_rows.sum()))
+    bf = _frame("supplier", {**{k: v[linked] for k, v in base.items()}, "id": _s("P" + pd.Series(i).astype(str))[linked],
+                             "xero_id": xid[linked]}, int(linked.sum()))
+    snap = Snapshot(frames={("precoro", "supplier"): pf, ("xero", "supplier"): xf}, meta=META)
+    return snap, {"supplier": bf}
+
+
+META = {"precoro": {"precision": {"price": 4, "quantity": 2, "total": 2}},
+        "xero": {"name": "Bench Org", "base_currency": "GBP", "unitdp": 2, "rounding_account_code": "860"}}
+
+
+def documents(n_lines: int, seed: int = SEED, per_doc: int = 5) -> Snapshot:
+    """``n_lines`` lines per side, half purchase orders and half bills, ``per_doc`` lines a document: 97 % of
+    documents linked (1 % of them with a quantity edited in Xero), 1 % approved and not yet sent, 1 % cancelled
+    in Precoro, 1 % still draft. 10 % of unit prices have 4 decimals (rounding differences at unitdp=2)."""
+    rng = np.random.default_rng(seed + 1)
+    prices2, prices4 = _table(100000, 2), _table(100000, 4)
+    qtys, rates = _table(21, 0), np.array([Decimal("0"), Decimal("15"), Decimal("20")], dtype=object)
+    days = np.array([dt.date(2026, 1, 1) + dt.timedelta(days=d) for d in range(365)], dtype=object)
+    frames: dict[tuple[str, str], pd.DataFrame] = {}
+    for k, kind in enumerate(("purchase_order", "bill")):
+        n_docs = n_lines // 2 // per_doc
+        nl = n_docs * per_doc
+        d = np.arange(n_docs)
+        pid = _s(pd.Series(d + 1 + k * 10**7).astype(str))
+        xid = _s(pd.Series(d + k * 10**7).map("{:08x}-1111-4000-8000-000000000000".format))
+        shape = rng.random(n_docs)
+        sent, new, cancelled = shape < 0.97, (shape >= 0.97) & (shape < 0.98), (shape >= 0.98) & (shape < 0.99)
+        status = np.where(cancelled, "cancelled", np.where(shape >= 0.99, "draft", "approved"))
+        doc_of_line = np.repeat(d, per_doc)
+        four = rng.random(nl) < 0.10
+        price = np.where(four, prices4[rng.integers(1, 100000, nl)], prices2[rng.integers(1, 100000, nl)])
+        qty = qtys[rng.integers(1, 21, nl)]
+        rate = rates[rng.integers(0, 3, nl)]
+        net, tax = money.precoro_lines_array(qty, price, rate, money.Precision(4, 2, 2))
+        xq = qty.copy()
+        edited = np.zeros(nl, dtype=bool)
+        edited[(np.flatnonzero(sent & (rng.random(n_docs) < 0.01)) * per_doc)] = True
+        xq[edited] = qtys[20]
+        xamt, xtax = money.xero_lines_array(xq, price, rate, "Exclusive", 2)
+        line_no = np.tile(np.arange(1, per_doc + 1), n_docs)
+        common = {"line_no": pd.array(line_no, dtype="Int64"), "item_code": _s(np.where(rng.random(nl) < 0.5, "BOLT", "")),
+                  "description": _s(np.full(nl, "Bolts, zinc plated")), "account_code": _s(np.full(nl, "300")),
+                  "tax_type": _s(np.where(rate == 0, "NONE", "INPUT2")), "tax_rate": rate}
+        frames[("precoro", f"{kind}_lines")] = _frame(f"{kind}_lines", {
+            **common, "doc_id": pid.iloc[doc_of_line].reset_index(drop=True), "quantity": qty, "unit_amount": price,
+            "line_amount": net, "tax_amount": tax}, nl)
+        x_keep = sent[doc_of_line]
+        frames[("xero", f"{kind}_lines")] = _frame(f"{kind}_lines", {
+            **{c: (v[x_keep] if isinstance(v, np.ndarray) else v[x_keep]) for c, v in common.items()},
+            "doc_id": xid.iloc[doc_of_line[x_keep]].reset_index(drop=True), "quantity": xq[x_keep],
+            "unit_amount": money.quantize_array(price[x_keep], 2), "line_amount": xamt[x_keep],
+            "tax_amount": xtax[x_keep]}, int(x_keep.sum()))
+
+        def sums(values: np.ndarray) -> np.ndarray:
+            return money.from_cents(np.bincount(doc_of_line, weights=money.to_cents(values), minlength=n_docs).astype(np.int64))
+        p_sub, p_tax, x_sub, x_tax = sums(net), sums(tax), sums(xamt), sums(xtax)
+        supplier = rng.integers(0, 96000, n_docs)
+        head = {"number": _s("PO-" + pd.Series(d + k * 10**7).astype(str)), "supplier_id": _s("P" + pd.Series(supplier).astype(str)),
+                "supplier_xero_id": _s(pd.Series(supplier).map("{:08x}-0000-4000-8000-000000000000".format)),
+                "date": days[rng.integers(0, 365, n_docs)], "currency": _s(np.full(n_docs, "GBP")),
+                "line_amount_types": _s(np.full(n_docs, "Exclusive"))}
+        if kind == "purchase_order":
+            head["delivery_date"] = head["date"]
+        else:
+            head["due_date"] = head["date"]
+        frames[("precoro", kind)] = _frame(kind, {
+            **head, "id": pid, "xero_id": xid.where(sent, None), "status": _s(status),
+            "active": pd.array(~cancelled, dtype="boolean"), "subtotal": p_sub, "total_tax": p_tax,
+            "total": p_sub + p_tax}, n_docs)
+        frames[("xero", kind)] = _frame(kind, {
+            **{c: (v[sent] if isinstance(v, np.ndarray) else v[sent]) for c, v in head.items()}, "id": xid[sent],
+            "xero_id": xid[sent], "status": _s(np.full(int(sent.sum()), "approved")),
+            "active": pd.array(np.ones(int(sent.sum()), dtype=bool), dtype="boolean"),
+            "subtotal": x_sub[sent], "total_tax": x_tax[sent], "total": (x_sub + x_tax)[sent]}, int(sent.sum()))
+        del new
+    return Snapshot(frames=frames, meta=META)
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(fn: Any) -> tuple[Any, float]:
+    gc.collect()
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def compare_with_datacompy(snap: Snapshot) -> dict[str, Any]:
+    """The supplier comparison: recon's reconcile against datacompy's PandasCompare, same frames and key."""
+    import datacompy
+
+    cols = ["xero_id", *SUPPLIER_FIELDS, "active"]
+    p = snap.frame("precoro", "supplier")[cols]
+    x = snap.frame("xero", "supplier")[cols]
+    rule = get_rule("supplier")
+
+    def comparison() -> pd.DataFrame:
+        # the part datacompy does: pair the records on the key and find the differing fields
+        linkage = link(rule, snap.frame("precoro", "supplier"), snap.frame("xero", "supplier"), None)
+        pp, xx = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
+        pc = snap.frame("precoro", "supplier").iloc[pp].reset_index(drop=True)
+        xc = snap.frame("xero", "supplier").iloc[xx].reset_index(drop=True)
+        return diff.compare(rule, "supplier", rule.fields, pc, xc, None, np.zeros(len(pp), dtype=bool), pp, xx)
+
+    found, t_cmp = _timed(comparison)
+    rec, t_recon = _timed(lambda: reconcile(snap, kinds=["supplier"], run_id="bench"))
+    cmp, t_dc = _timed(lambda: datacompy.PandasCompare(p, x, join_columns=["xero_id"], ignore_spaces=True))
+    return {"recon_comparison_seconds": round(t_cmp, 3), "recon_reconcile_seconds": round(t_recon, 3),
+            "datacompy_seconds": round(t_dc, 3), "speedup_comparison": round(t_dc / t_cmp, 2),
+            "speedup_full_reconcile": round(t_dc / t_recon, 2), "recon_field_differences": int(len(found)),
+            "recon_differences": int(len(rec.differences)),
+            "datacompy_mismatched_rows": int(len(cmp.all_mismatch()))}
+
+
+def run(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, Any]:
+    """Generate, reconcile, measure; returns the figures recorded in docs/benchmarks.md."""
+    out: dict[str, Any] = {"suppliers": n_suppliers, "lines": n_lines}
+    (sup, base), t_gen_s = _timed(lambda: suppliers(n_suppliers))
+    docs, t_gen_d = _timed(lambda: documents(n_lines))
+    out["generate_seconds"] = round(t_gen_s + t_gen_d, 1)
+    out["datacompy"] = compare_with_datacompy(sup)
+    rec_s, t_s = _timed(lambda: reconcile(sup, kinds=["supplier"], baselines=base, run_id="bench"))
+    out["suppliers_seconds"] = round(t_s, 3)
+    out["supplier_differences"] = int(len(rec_s.differences))
+    both = Snapshot(frames={**sup.frames, **docs.frames}, meta=META)
+    rec, t_all = _timed(lambda: reconcile(both, kinds=["supplier", "purchase_order", "bill"], baselines=base,
+                                          run_id="bench"))
+    out["full_seconds"] = round(t_all, 3)
+    out["documents_seconds"] = round(t_all - t_s, 3)
+    out["differences"] = int(len(rec.differences))
+    out["actions"] = len(rec.plan.actions)
+    out["differences_by_kind"] = {str(k): int(v) for k, v in rec.differences["kind"].value_counts().sort_index().items()}
+    out["rounding_classes"] = {str(k): int(v) for k, v in rec.rounding["classification"].value_counts().sort_index().items()}
+    out["peak_rss_mib"] = round(_peak_mib(), 1)
+    return out
