@@ -409,3 +409,13 @@ def run_fetch(kinds: Iterable[str] = KINDS, full: bool = False, out: str | Path 
         for warning in snap.meta.get(system, {}).get("warnings", []):
             echo(f"  warning: {warning}")
     return 0
+
+
+def load_run(run_id: str, reports_dir: Path) -> Snapshot:
+    """The snapshot saved by run ``run_id`` under ``reports_dir`` (for rebuilding its report)."""
+    from recon.errors import ConfigError
+
+    folder = Path(reports_dir) / run_id
+    if not (folder / "snapshot.json").is_file():
+        raise ConfigError(f"no snapshot for run {run_id!r} in {reports_dir}")
+    return Snapshot.load(folder)

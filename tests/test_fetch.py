@@ -234,3 +234,8 @@ def test_the_latest_snapshot_is_the_newest_saved_run(tmp_path: Path) -> None:
         snap.save(tmp_path / name)
         os.utime(tmp_path / name / "snapshot.json", (1_000_000 + n, 1_000_000 + n))
     assert latest_snapshot(tmp_path).meta["xero"]["run"] == "aaa-new"
+    from recon.errors import ConfigError
+    from recon.fetch import load_run
+    assert load_run("zzz-old", tmp_path).meta["xero"]["run"] == "zzz-old"
+    with pytest.raises(ConfigError, match="no snapshot"):
+        load_run("missing", tmp_path)
