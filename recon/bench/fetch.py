@@ -264,8 +264,7 @@ def run(args: list[str]) -> None:
         print(f"fetch benchmark at N={n:,} ...", flush=True)
         r = measure(n)
         results.append(r)
-        print(json.dumps({k: v for k, v in r.items() if k not in ("records", "bounds", "rows")}, default=str), flush=True)
-    text = render(results)
-    print(text)
-    if not opts.no_write:
-        write_section(text)
+        print(json.dumps(r, default=str), flush=True)
+        if not opts.no_write:
+            write_section(render(results))  # after each size: a long run that is stopped keeps what it measured
+    print(render(results))
