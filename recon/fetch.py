@@ -114,6 +114,7 @@ class _SystemFetch:
                                      "requests_by_kind": {}}
         self.warnings: list[str] = []
         self.requests = 0
+        self.partial_raw: dict[str, list[dict[str, Any]]] = {}
 
     def _mode(self, kind: str, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """``(full, since)`` for one kind."""
@@ -146,12 +147,19 @@ class _SystemFetch:
         if self.system == "precoro" and kind in ("purchase_order", "bill"):
             kwargs["previous"] = prev_raw
         seen = calls0
-        for page in self.conn.fetch_kind(kind, **kwargs):
-            records.extend(page.records)
-            self.warnings.extend(page.warnings)
-            now_calls = self.conn.pacer.stats.calls
-            self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
-            seen = now_calls
+        try:
+            for page in self.conn.fetch_kind(kind, **kwargs):
+                records.extend(page.records)
+                self.warnings.extend(page.warnings)
+                now_calls = self.conn.pacer.stats.calls
+                self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
+                seen = now_calls
+        except DailyLimitError as exc:
+            # keep the raw records read so far (not a frame: the kind is incomplete); the next run reuses
+            # their document details instead of spending the day's budget on them again
+            partial = {_raw_id(self.system, kind, r): r for r in [*prev_raw.values(), *records, *getattr(exc, "partial", [])]}
+            self.partial_raw[kind] = list(partial.values())
+            raise
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
         self.meta.setdefault("requests_by_kind", {})[kind] = requests
@@ -322,8 +330,10 @@ def _assemble(fetches: dict[str, _SystemFetch], previous: Snapshot | None, kinds
                 snap.raw[(system, kind)] = sf.raw[kind]
                 if kind in schema.LINE_FRAMES:
                     snap.frames[(system, schema.LINE_FRAMES[kind])] = sf.frames[schema.LINE_FRAMES[kind]]
+        for kind, records in sf.partial_raw.items():
+            snap.raw[(system, kind)] = records
         meta = {**sf.prev_meta, **sf.meta, "requests": sf.requests, "warnings": sf.warnings,
-                "fetched_kinds": [k for k in kinds if k in sf.frames]}
+                "fetched_kinds": [k for k in kinds if k in sf.frames], "partial_kinds": sorted(sf.partial_raw)}
         reuse = {"xero": "organisation", "precoro": "company"}[system]
         if reuse in sf.prev_meta and "incremental" in sf.meta["modes"].values():
             pass  # an incremental run: the organisation facts of the last snapshot stand

@@ -203,7 +203,15 @@ class PrecoroConnector:
             return
         for records, more in self.pages(LISTS[kind], params):
             if kind in DOCUMENTS:
-                records = [self._detail(kind, row, previous) for row in records]
+                details: list[dict[str, Any]] = []
+                try:
+                    for row in records:
+                        details.append(self._detail(kind, row, previous))
+                except DailyLimitError as exc:
+                    # the details read so far are kept, so the next run need not read them again
+                    exc.partial = details  # type: ignore[attr-defined]
+                    raise
+                records = details
             yield Page(records, more)
 
     def _detail(self, kind: str, row: Mapping[str, Any], previous: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
