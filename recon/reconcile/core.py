@@ -191,7 +191,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
     both = left.merge(right, on=["_doc", "_n"], how="outer", suffixes=("", "__x"), indicator=True)
     both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
     doc = both["_doc"].to_numpy(dtype=np.int64)
-    prefix = np.array([f"lines[{n}]." for n in both["_n"].tolist()], dtype=object)
+    line_no = both["_n"].to_numpy(dtype=np.int64)
     out = []
     matched = (both["_merge"] == "both").to_numpy()
     if matched.any():
@@ -205,7 +205,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
-                         cx[m["_doc"].to_numpy()], prefix[matched])
+                         cx[m["_doc"].to_numpy()], line_no[matched])
         out.append(d)
     only = ~matched
     if only.any():
@@ -214,7 +214,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         desc_x = fields.text(both["description__x"])[only]
         in_p = side == "left_only"
         out.append(pd.DataFrame({
-            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([s[:-1] for s in prefix[only]], dtype=object),
+            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([f"lines[{n}]" for n in line_no[only].tolist()], dtype=object),
             "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
             "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
             "direction": "to_xero",
