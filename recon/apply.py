@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from tqdm.auto import tqdm
+
 from recon import schema
 from recon.approve import check_plan, latest
+from recon.connectors.base import Connector, WriteRequest, WriteResult
 from recon.errors import ApiError, DailyLimitError, PlanError, StaleActionError
 from recon.reconcile.model import Action, ActionResult, Decision, Outcome, Plan, canonical_json
 from recon.store import JournalEntry, Store
 
-from recon.connectors.base import Connector, WriteRequest, WriteResult
 
 log = logging.getLogger("recon.apply")
 
@@ -215,10 +218,6 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
     (:class:`~recon.errors.LockError`). ``on_journal(n, "before"|"after")`` is called around the n-th journal write (a "before" of a ``done`` row
     falls after the system committed the write: the crash tests kill the process there).
     """
-    from contextlib import nullcontext
-
-    from tqdm.auto import tqdm
-
     clock = clock or utc_now
     run_id = run_id or f"apply-{plan.run_id}"
     check_plan(plan)
