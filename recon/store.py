@@ -316,7 +316,8 @@ class Store:
                                     f"approvals rows {len(rows) + 1}..{seq} were deleted (the chain ended at {seq})")
         if head and not rows:
             return VerifyReport(False, 0, 1, f"all approvals rows were deleted (the chain ended at {head[0].split(':')[0]})")
-        return VerifyReport(True, len(rows), None, f"approvals chain verified: {len(rows)} rows intact")
+        head_hash = rows[-1][-1][:16] if rows else GENESIS[:16]
+        return VerifyReport(True, len(rows), None, f"approvals chain verified: {len(rows)} rows intact (head {head_hash})")
 
     def check(self) -> VerifyReport:
         """:meth:`verify`, raising :class:`IntegrityError` when the chain is broken."""
