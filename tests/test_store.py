@@ -97,6 +97,8 @@ def test_decisions_come_back_in_order_per_plan(store):
     assert store.decisions("fp1") == _decisions(3)
     assert [d.by for d in store.decisions("fp2")] == ["bo"]
     assert store.verify().ok and store.verify().rows == 4
+    head = store._db.execute("SELECT hash FROM approvals ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    assert store.verify().message == f"approvals chain verified: 4 rows intact (head {head[:16]})"
 
 
 def _tamper(db: sqlite3.Connection, sql: str) -> None:
