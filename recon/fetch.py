@@ -68,7 +68,7 @@ def _utcnow(options: FetchOptions) -> dt.datetime:
 
 def _raw_id(system: str, kind: str, rec: Mapping[str, Any]) -> str:
     if system == "precoro":
-        key = "idn" if kind in ("purchase_order", "bill", "payment") else "id"
+        key = "idn" if kind in ("purchase_order", "bill") else "id"
         return str(rec.get(key))
     from recon.connectors.xero import ID_KEY
     return str(rec.get("TrackingOptionID") if kind == "tracking_option" else rec.get(ID_KEY[kind]))
@@ -114,6 +114,7 @@ class _SystemFetch:
                                      "requests_by_kind": {}}
         self.warnings: list[str] = []
         self.requests = 0
+        self.partial_raw: dict[str, list[dict[str, Any]]] = {}
 
     def _mode(self, kind: str, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """``(full, since)`` for one kind."""
@@ -146,12 +147,19 @@ class _SystemFetch:
         if self.system == "precoro" and kind in ("purchase_order", "bill"):
             kwargs["previous"] = prev_raw
         seen = calls0
-        for page in self.conn.fetch_kind(kind, **kwargs):
-            records.extend(page.records)
-            self.warnings.extend(page.warnings)
-            now_calls = self.conn.pacer.stats.calls
-            self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
-            seen = now_calls
+        try:
+            for page in self.conn.fetch_kind(kind, **kwargs):
+                records.extend(page.records)
+                self.warnings.extend(page.warnings)
+                now_calls = self.conn.pacer.stats.calls
+                self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
+                seen = now_calls
+        except DailyLimitError as exc:
+            # keep the raw records read so far (not a frame: the kind is incomplete); the next run reuses
+            # their document details instead of spending the day's budget on them again
+            partial = {_raw_id(self.system, kind, r): r for r in [*prev_raw.values(), *records, *getattr(exc, "partial", [])]}
+            self.partial_raw[kind] = list(partial.values())
+            raise
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
         self.meta.setdefault("requests_by_kind", {})[kind] = requests
@@ -160,11 +168,13 @@ class _SystemFetch:
             merged.update({_raw_id(self.system, kind, r): r for r in records})
             changed = {_raw_id(self.system, kind, r) for r in records}
             all_records = list(merged.values())
+            self._map(kind, records)
+            self._merge(kind, changed)
         else:
             changed = None
             all_records = records
+            self._map(kind, all_records)
         self.raw[kind] = all_records
-        self._map(kind, all_records)
         stamps = self.frames[kind]["updated_at"].dropna()
         if len(stamps):
             self.meta["watermarks"][kind] = stamps.max().isoformat()
@@ -177,6 +187,22 @@ class _SystemFetch:
                  extra={"system": self.system, "kind": kind, "records": len(all_records),
                         "changed": len(records) if changed is not None else len(all_records), "requests": requests,
                         "mode": "full" if full else "incremental"})
+
+    def _merge(self, kind: str, changed: set[str]) -> None:
+        """Put the freshly mapped changed records in place of their old rows (and a changed document's
+        lines in place of its old lines); only the changed records were mapped."""
+        assert self.previous is not None
+        for name, key in ((kind, "id"), (schema.LINE_FRAMES.get(kind), "doc_id")):
+            if name is None:
+                continue
+            old = self.previous.frames.get((self.system, name))
+            if old is None:
+                continue
+            kept = old[~old[key].isin(changed)]
+            new = self.frames[name]
+            merged = kept if new.empty else new if kept.empty else pd.concat([kept, new], ignore_index=True)
+            keys = ["doc_id", "line_no"] if key == "doc_id" else ["id"]
+            self.frames[name] = merged.sort_values(keys, kind="stable").reset_index(drop=True)
 
     def _map(self, kind: str, records: list[dict[str, Any]]) -> None:
         rows = [mapping.to_canonical(self.system, kind, r) for r in records]
@@ -304,8 +330,10 @@ def _assemble(fetches: dict[str, _SystemFetch], previous: Snapshot | None, kinds
                 snap.raw[(system, kind)] = sf.raw[kind]
                 if kind in schema.LINE_FRAMES:
                     snap.frames[(system, schema.LINE_FRAMES[kind])] = sf.frames[schema.LINE_FRAMES[kind]]
+        for kind, records in sf.partial_raw.items():
+            snap.raw[(system, kind)] = records
         meta = {**sf.prev_meta, **sf.meta, "requests": sf.requests, "warnings": sf.warnings,
-                "fetched_kinds": [k for k in kinds if k in sf.frames]}
+                "fetched_kinds": [k for k in kinds if k in sf.frames], "partial_kinds": sorted(sf.partial_raw)}
         reuse = {"xero": "organisation", "precoro": "company"}[system]
         if reuse in sf.prev_meta and "incremental" in sf.meta["modes"].values():
             pass  # an incremental run: the organisation facts of the last snapshot stand
@@ -391,3 +419,13 @@ def run_fetch(kinds: Iterable[str] = KINDS, full: bool = False, out: str | Path 
         for warning in snap.meta.get(system, {}).get("warnings", []):
             echo(f"  warning: {warning}")
     return 0
+
+
+def load_run(run_id: str, reports_dir: Path) -> Snapshot:
+    """The snapshot saved by run ``run_id`` under ``reports_dir`` (for rebuilding its report)."""
+    from recon.errors import ConfigError
+
+    folder = Path(reports_dir) / run_id
+    if not (folder / "snapshot.json").is_file():
+        raise ConfigError(f"no snapshot for run {run_id!r} in {reports_dir}")
+    return Snapshot.load(folder)

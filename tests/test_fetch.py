@@ -75,7 +75,7 @@ def _precoro_expected(dump: dict[str, Any]) -> dict[str, set[str]]:
         "tax_rate": {str(t["id"]) for t in dump["taxes"]},
         "purchase_order": {str(d["idn"]) for d in dump["purchaseorders"]},
         "bill": {str(d["idn"]) for d in dump["invoices"]},
-        "payment": {str(p["idn"]) for p in dump["payments"]},
+        "payment": {str(p["id"]) for p in dump["payments"]},
     }
 
 
@@ -234,3 +234,27 @@ def test_the_latest_snapshot_is_the_newest_saved_run(tmp_path: Path) -> None:
         snap.save(tmp_path / name)
         os.utime(tmp_path / name / "snapshot.json", (1_000_000 + n, 1_000_000 + n))
     assert latest_snapshot(tmp_path).meta["xero"]["run"] == "aaa-new"
+    from recon.errors import ConfigError
+    from recon.fetch import load_run
+    assert load_run("zzz-old", tmp_path).meta["xero"]["run"] == "zzz-old"
+    with pytest.raises(ConfigError, match="no snapshot"):
+        load_run("missing", tmp_path)
+
+
+def test_after_a_day_limit_in_document_details_the_next_run_reuses_the_details_read(sb: Sandbox) -> None:
+    docs = len(sb.precoro.dump()["purchaseorders"])
+    # enough for the lists before documents and a few purchase-order details, not for all of them
+    _faults(sb.precoro_url, limits={"day": 14})
+    with pytest.raises(DailyLimitError) as err:
+        fetch(sb.settings, progress=False, options=FAST)
+    kept = err.value.snapshot  # type: ignore[attr-defined]
+    assert "purchase_order" in kept.meta["precoro"]["partial_kinds"]
+    read = len(kept.raw[("precoro", "purchase_order")])
+    assert 0 < read < docs and ("precoro", "purchase_order") not in kept.frames
+    _faults(sb.precoro_url, limits={"day": 1_000_000})
+    before = _stats(sb.precoro_url)["by_route"]
+    snap = fetch(sb.settings, previous=kept, progress=False, options=FAST)
+    after = _stats(sb.precoro_url)["by_route"]
+    details = sum(n - before.get(r, 0) for r, n in after.items() if r.startswith("GET /purchaseorders/"))
+    assert details == docs - read
+    assert len(snap.frame("precoro", "purchase_order")) == docs

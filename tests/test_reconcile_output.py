@@ -79,3 +79,17 @@ def test_summary_reports_the_settings_check_and_counts():
     assert s["settings_check"]["agree"] is True
     assert s["kinds"]["purchase_order"]["only_in_precoro"] == 1
     assert s["actions"] == len(rec.plan.actions) and s["differences"] == len(rec.differences)
+
+
+def test_a_frame_without_canonical_columns_is_a_clear_error():
+    import pytest
+
+    from recon.errors import DataError, PlanError
+    s = snap({"supplier": [supplier("1", "X1")]}, {"supplier": [supplier("X1", "X1")]})
+    s.frames[("xero", "supplier")] = s.frames[("xero", "supplier")].drop(columns=["email"])
+    with pytest.raises(DataError, match=r"xero/supplier: missing canonical columns \['email'\]"):
+        reconcile(s, kinds=["supplier"], run_id="r1")
+    with pytest.raises(DataError, match="state/links"):
+        reconcile(busy_snapshot(), kinds=["supplier"], links=pd.DataFrame({"kind": ["supplier"]}), run_id="r1")
+    with pytest.raises(PlanError, match="unknown object kind"):
+        reconcile(busy_snapshot(), kinds=["vendors"], run_id="r1")

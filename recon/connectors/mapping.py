@@ -14,8 +14,9 @@ Notes on choices (see also ``docs/connectors.md``):
   left out; a new contact with neither flag counts as a supplier.
 * Xero line ``tax_rate`` is not in the line JSON: the fetch fills it from the tax-rate frame by ``TaxType``.
 * Precoro ``xero_id`` is ``externalId`` first, then ``xeroId`` (what Precoro's own connector sets).
-* Precoro documents use the ``idn`` as their id; payment ``bill_xero_id`` is filled by the fetch from the
-  bill frame (a payment row names only the invoice's ``id``/``idn``).
+* Precoro documents (POs, invoices) use the ``idn`` as their id, payments their ``id``; payment
+  ``bill_xero_id`` is filled by the fetch from the bill frame (a payment row names only the invoice's
+  ``id``/``idn``). A rejected Precoro document counts as inactive.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "precoro_xero_id": _precoro_xero_id,
     "precoro_supplier_xero_id": lambda r: _precoro_xero_id(r.get("supplier")),
     "precoro_status": _precoro_status,
-    "precoro_doc_active": lambda r: _precoro_status(r) not in _INACTIVE_DOC,
+    "precoro_doc_active": lambda r: _precoro_status(r) not in _INACTIVE_DOC | {"rejected"},
     "precoro_po_number": lambda r: _precoro_doc_number(r, bill=False),
     "precoro_bill_number": lambda r: _precoro_doc_number(r, bill=True),
     "precoro_total_tax": _minus("sum", "netSum"),
@@ -262,7 +263,9 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "precoro_item_account": lambda r: _precoro_account_code(r, "dataProductCustomFields"),
     "precoro_line_account": lambda r: _precoro_account_code(r, "itemCustomFields"),
     "precoro_line_item_code": _precoro_line_item_code,
-    "precoro_line_description": lambda r: _text(r.get("name")) or _text(r.get("description")),
+    # a catalogue line shows the item's name; an empty row has only its description
+    "precoro_line_description": lambda r: (_text(r.get("name")) or _text(r.get("description"))) if r.get("product")
+    else (_text(r.get("description")) or _text(r.get("name"))),
     "precoro_line_tax_type": lambda r: _precoro_xero_id(r.get("tax")),
     "precoro_tracking1_category": lambda r: _precoro_tracking(r, 0, "category"),
     "precoro_tracking1_option": lambda r: _precoro_tracking(r, 0, "option"),
@@ -413,7 +416,7 @@ FIELD_MAP: tuple[FieldMap, ...] = tuple(
         ("amount_due", (R, "precoro_amount_due"), "decimal"),
     ])
     + _rows("precoro", "payment", [
-        ("id", "idn"), ("xero_id", (R, "precoro_xero_id")), ("bill_id", ("invoice", "idn")),
+        ("id", "id"), ("xero_id", (R, "precoro_xero_id")), ("bill_id", ("invoice", "idn")),
         ("date", "payDate", "pdate"), ("amount", "sumPaid", "decimal"), ("currency", "currency"),
         ("active", (R, "precoro_payment_active"), "bool"), ("updated_at", "updateDate", "ptimestamp"),
     ])

@@ -203,7 +203,15 @@ class PrecoroConnector:
             return
         for records, more in self.pages(LISTS[kind], params):
             if kind in DOCUMENTS:
-                records = [self._detail(kind, row, previous) for row in records]
+                details: list[dict[str, Any]] = []
+                try:
+                    for row in records:
+                        details.append(self._detail(kind, row, previous))
+                except DailyLimitError as exc:
+                    # the details read so far are kept, so the next run need not read them again
+                    exc.partial = details  # type: ignore[attr-defined]
+                    raise
+                records = details
             yield Page(records, more)
 
     def _detail(self, kind: str, row: Mapping[str, Any], previous: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
@@ -235,7 +243,8 @@ class PrecoroConnector:
                         if str(rec.get("id")) == str(record_id):
                             return mapping.canonical_strings(mapping.to_canonical("precoro", kind, rec), kind)
                 return None
-            rec = self.call("GET", f"{LISTS[kind]}/{record_id}")
+            path = f"/payments/{self._payment_idn(record_id)}" if kind == "payment" else f"{LISTS[kind]}/{record_id}"
+            rec = self.call("GET", path)
         except NotFoundError:
             return None
         if isinstance(rec, dict) and isinstance(rec.get("data"), dict):
@@ -256,7 +265,7 @@ class PrecoroConnector:
         body = self.call("GET", LISTS[kind], params={"external_id[]": [xero_id], "per_page": PAGE_SIZE})
         for rec in (body or {}).get("data") or []:
             if xero_id in (rec.get("externalId"), rec.get("xeroId")):
-                return str(rec.get("idn") if kind in DOCUMENTS or kind == "payment" else rec.get("id"))
+                return str(rec.get("idn") if kind in DOCUMENTS else rec.get("id"))
         return None
 
     # --- writes ------------------------------------------------------------------------------------------
@@ -294,8 +303,7 @@ class PrecoroConnector:
                                    retryable=exc.retryable, request=request)
             if n == 0 and req.op == "create" and isinstance(body, dict):
                 data = body.get("data", body) if isinstance(body.get("data"), dict) else body
-                key = "idn" if req.kind == "payment" else "id"
-                record_id = str(data.get(key) if data.get(key) is not None else data.get("id"))
+                record_id = str(data.get("id"))
         return WriteResult(req.key, True, record_id, request=request)
 
     def _plan_calls(self, req: WriteRequest) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -316,7 +324,7 @@ class PrecoroConnector:
         if kind == "payment":
             if op != "create":
                 if op == "archive" and rid:
-                    return [("PATCH", f"/payments/{rid}", [("status", "canceled")])]
+                    return [("PATCH", f"/payments/{self._payment_idn(rid)}", [("status", "canceled")])]
                 raise ValueError("Precoro payments can only be created or cancelled")
             return [("POST", "/payments", self._payment_form(v))]
         if op == "archive":
@@ -397,6 +405,15 @@ class PrecoroConnector:
             exc.field = "name"  # type: ignore[attr-defined]
             raise exc
         return form
+
+    def _payment_idn(self, payment_id: str) -> Any:
+        """Payments are recon records by ``id`` but cancelled by ``idn``: find the idn in the payment list."""
+        for records, _ in self.pages("/payments"):
+            for rec in records:
+                if str(rec.get("id")) == str(payment_id):
+                    return rec.get("idn")
+        raise NotFoundError(f"payment {payment_id} not found", system="precoro", operation="GET /payments",
+                            record=str(payment_id))
 
     def _payment_form(self, v: Mapping[str, Any]) -> list[tuple[str, str]]:
         invoice_id = self._invoice_numeric_id(v)

@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 
 from recon import money, schema
+from recon.errors import DataError
 from recon.reconcile import diff, fields, plan, rounding
 from recon.reconcile.link import Linkage, link
 from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Plan, Reconciliation
+from recon.schema import LINE_FRAMES
 from recon.rules import DOC_TOTALS, ORDER, SENDABLE_STATUSES, Rule, rule as get_rule
 from recon.snapshot import Snapshot
 
@@ -43,6 +45,7 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     for k in kinds:
         get_rule(k)  # unknown kinds fail loudly
     baselines = dict(baselines or {})
+    _check_inputs(snapshot, chosen, links, baselines)
     results = {k: _reconcile_kind(get_rule(k), snapshot, links, baselines, snapshot.meta or {}) for k in chosen}
     rows = [r for res in results.values() for r in res.rows]
     differences = _finish_rows(rows, run_id)
@@ -55,6 +58,28 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     return Reconciliation(differences=differences, plan=Plan(run_id=run_id, kinds=tuple(chosen), actions=actions),
                           summary=summary, rounding=rounding_frame,
                           settings_check=rounding.settings_check(snapshot.meta or {}))
+
+
+def _check_inputs(snapshot: Snapshot, kinds: list[str], links: pd.DataFrame | None,
+                  baselines: Mapping[str, pd.DataFrame]) -> None:
+    """Frames must carry the canonical columns: say which system, frame and columns when they do not."""
+    for kind in kinds:
+        frames = [kind, *([LINE_FRAMES[kind]] if kind in LINE_FRAMES else []), *(["bill"] if kind == "payment" else [])]
+        for system in ("precoro", "xero"):
+            for frame in frames:
+                _require(snapshot.frame(system, frame), schema.columns(frame), system, frame)
+    for name, frame in baselines.items():
+        if name not in schema.FRAMES:
+            raise DataError(f"baseline for unknown frame {name!r}", kind=name)
+        _require(frame, schema.columns(name), "baseline", name)
+    if links is not None and len(links):
+        _require(links, ["kind", "precoro_id", "xero_id"], "state", "links")
+
+
+def _require(df: pd.DataFrame, names: list[str], system: str, frame: str) -> None:
+    missing = [c for c in names if c not in df.columns]
+    if missing:
+        raise DataError(f"missing canonical columns {missing}", system=system, kind=frame)
 
 
 def _finish_rows(rows: list[pd.DataFrame], run_id: str) -> pd.DataFrame:
@@ -191,7 +216,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
     both = left.merge(right, on=["_doc", "_n"], how="outer", suffixes=("", "__x"), indicator=True)
     both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
     doc = both["_doc"].to_numpy(dtype=np.int64)
-    prefix = np.array([f"lines[{n}]." for n in both["_n"].tolist()], dtype=object)
+    line_no = both["_n"].to_numpy(dtype=np.int64)
     out = []
     matched = (both["_merge"] == "both").to_numpy()
     if matched.any():
@@ -205,7 +230,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
-                         cx[m["_doc"].to_numpy()], prefix[matched])
+                         cx[m["_doc"].to_numpy()], line_no[matched])
         out.append(d)
     only = ~matched
     if only.any():
@@ -214,7 +239,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         desc_x = fields.text(both["description__x"])[only]
         in_p = side == "left_only"
         out.append(pd.DataFrame({
-            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([s[:-1] for s in prefix[only]], dtype=object),
+            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([f"lines[{n}]" for n in line_no[only].tolist()], dtype=object),
             "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
             "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
             "direction": "to_xero",

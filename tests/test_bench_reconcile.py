@@ -1,0 +1,31 @@
+"""The reconcile benchmark at a small scale: its generated data is canonical and deterministic, and a run reports
+every figure docs/benchmarks.md records (no timing is asserted)."""
+
+import pandas as pd
+
+from recon import schema
+from recon.bench import BENCHMARKS
+from recon.bench import reconcile as bench
+
+
+def test_generated_frames_are_canonical_and_deterministic():
+    sup, base = bench.suppliers(300)
+    docs = bench.documents(2000)
+    for (system, frame), df in {**sup.frames, **docs.frames, ("baseline", "supplier"): base["supplier"]}.items():
+        assert list(df.columns) == schema.columns(frame), (system, frame)
+        pd.testing.assert_frame_equal(df, schema.conform(df, frame), check_dtype=True)
+    again, _ = bench.suppliers(300)
+    pd.testing.assert_frame_equal(sup.frame("xero", "supplier"), again.frame("xero", "supplier"))
+
+
+def test_a_small_run_reports_every_figure():
+    out = bench.run(n_suppliers=400, n_lines=4000)
+    assert out["suppliers"] == 400 and out["lines"] == 4000
+    assert {"only_in_precoro", "only_in_xero", "mismatch", "rounding"} <= set(out["differences_by_kind"])
+    assert {"equal", "rounding"} <= set(out["rounding_classes"])
+    assert out["datacompy"]["recon_field_differences"] > 0 and out["datacompy"]["datacompy_mismatched_rows"] > 0
+    assert out["peak_rss_mib"] > 0 and out["actions"] > 0
+
+
+def test_the_dispatcher_knows_the_reconcile_benchmark():
+    assert BENCHMARKS["reconcile"] == "recon.bench.reconcile"
