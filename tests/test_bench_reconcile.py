@@ -4,7 +4,6 @@ every figure docs/benchmarks.md records (no timing is asserted)."""
 import pandas as pd
 
 from recon import schema
-from recon.bench import BENCHMARKS
 from recon.bench import reconcile as bench
 
 
@@ -27,5 +26,8 @@ def test_a_small_run_reports_every_figure():
     assert out["peak_rss_mib"] > 0 and out["actions"] > 0
 
 
-def test_the_dispatcher_knows_the_reconcile_benchmark():
-    assert BENCHMARKS["reconcile"] == "recon.bench.reconcile"
+def test_the_dispatcher_lists_every_benchmark_module_and_refuses_unknown_names(capsys):
+    from recon.bench.__main__ import main
+
+    assert main(["nope"]) == 2
+    assert "available: fetch, reconcile" in capsys.readouterr().err
