@@ -268,6 +268,7 @@ def run_notebook(
         papermill.execute_notebook(
             str(notebook), str(executed), parameters=values, kernel_name=kernel, language="python", execution_timeout=timeout,
             progress_bar=progress, cwd=str(cwd or Path.cwd()), request_save_on_cell_execute=True,
+            kernel_manager_class=_local_kernel_manager(),
         )
     except PapermillExecutionError as exc:
         _fail(notebook, executed, html, _error_cell(executed, exc.cell_index), exc.ename, exc.evalue)
@@ -277,6 +278,19 @@ def run_notebook(
     if html:
         export_html(executed, html, no_input=no_input)
     return RunResult(run_id=run_id, folder=folder, executed=executed, html=html, parameters=values)
+
+
+def _local_kernel_manager() -> type:
+    """A kernel manager whose kernels talk to papermill over Unix sockets (IPC) instead of plain-text TCP on
+    loopback: local processes only, and no "running over TCP without encryption" warning on every run."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return LocalKernelManager
 
 
 def _error_cell(executed: Path, fallback: int) -> int:
