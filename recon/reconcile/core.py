@@ -138,6 +138,10 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     pc, xc = p.iloc[cp].reset_index(drop=True), x.iloc[cx].reset_index(drop=True)
     b, has_b = diff.align_baseline(baselines.get(rule.kind), fields.text(xc["id"]))
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx)
+    if is_doc and len(diffs):
+        # a document cancelled in Precoro or deleted in Xero is not edited any more: only its state is shown
+        either_off = ~(p_active[diffs["p"].to_numpy()] & x_active[diffs["x"].to_numpy()])
+        diffs = diffs[~either_off | (diffs["field"] == "active").to_numpy()].reset_index(drop=True)
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
     if is_doc:
         diffs, line_values, res.rounding = documents.compare_documents(rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs)
