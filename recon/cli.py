@@ -49,12 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run a notebook with papermill into reports/<run_id>/")
     s.add_argument("notebook")
     s.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    s.add_argument("--timeout", type=float, default=900.0, help="per-cell execution timeout in seconds")
 
     s = sub.add_parser("connect", help="connect a real account (authorisation-code flow)")
     s.add_argument("system", choices=["xero"])
 
     sub.add_parser("demo", help="the whole loop on the sandbox; prints the audit report's path")
-    sub.add_parser("lab", help="JupyterLab with the sandbox running and the notebooks open")
+    s = sub.add_parser("lab", help="JupyterLab with the sandbox running and the notebooks open")
+    s.add_argument("--port", type=int, default=0, help="JupyterLab's port (default: its own choice)")
+    s.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return p
 
 

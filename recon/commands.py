@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-
-
-def _todo(name: str) -> int:
-    print(f"recon {name}: not built yet", file=sys.stderr)
-    return 2
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -38,19 +34,90 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    return _todo("reconcile")
+    """``recon reconcile``: fetch and diff into a run folder (differences.csv, plan.json, summary.json)."""
+    from pathlib import Path
+
+    from recon.errors import ReconError
+    from recon.workbench import Session
+
+    kinds = tuple(args.objects)
+    out = Path(args.out) if args.out else None
+    try:
+        session = Session.open(run_id=out.name if out else "", notebook="recon reconcile", profile=args.profile or "",
+                               reports_dir=out.parent if out else "",
+                               parameters={"objects": list(kinds), "full": args.full})
+    except ReconError as exc:
+        print(f"recon reconcile: {exc}", file=sys.stderr)
+        return 2
+    try:
+        rec = session.reconcile(session.fetch(kinds, full=args.full), kinds)
+        session.finish()
+    except ReconError as exc:
+        print(f"recon reconcile: {exc}", file=sys.stderr)
+        return 3 if getattr(exc, "scope", "") == "day" else 1
+    finally:
+        session.close()
+    print(rec.summary.to_string(index=False))
+    print(rec.settings_check.get("message", ""))
+    print(rec.message)
+    for name in ("differences.csv", "plan.json", "summary.json"):
+        print(f"  {session.folder / name}")
+    return 0
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    return _todo("apply")
+    """``recon apply PLAN [--approve all|ID,...] [--dry-run]``: exit 0 when nothing failed or was refused."""
+    from recon.apply import run_apply
+    from recon.config import load_settings
+    from recon.errors import ReconError
+
+    try:
+        return run_apply(load_settings(args.profile), args.plan, approve=args.approve, dry_run=args.dry_run)
+    except ReconError as exc:
+        print(f"recon apply: {exc}", file=sys.stderr)
+        return 2
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    return _todo("verify")
+    """``recon verify``: check the approvals hash chain of the profile's state store."""
+    from recon.config import load_settings
+    from recon.errors import ReconError
+    from recon.store import Store
+
+    try:
+        settings = load_settings(args.profile)
+        with Store(settings.state_path) as store:
+            report = store.verify()
+    except ReconError as exc:
+        print(f"recon verify: {exc}", file=sys.stderr)
+        return 2
+    print(f"{settings.state_path}: {report.message}", file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return _todo("run")
+    """``recon run NOTEBOOK -p NAME VALUE ...``: papermill run into ``reports/<run_id>/`` plus HTML export."""
+    from recon.config import load_settings
+    from recon.errors import ReconError
+    from recon.runner import CellError, parse_cli_parameters, run_notebook
+
+    try:
+        settings = load_settings(args.profile)
+        params = parse_cli_parameters(args.parameter)
+        if args.profile:
+            os.environ["RECON_PROFILE"] = args.profile  # the kernel inherits it; profiles hold no secret
+        result = run_notebook(args.notebook, params, reports_dir=settings.reports_dir,
+                              timeout=args.timeout, progress=sys.stderr.isatty())
+    except CellError as exc:
+        print(f"recon run: {exc}", file=sys.stderr)
+        return 1
+    except ReconError as exc:
+        print(f"recon run: {exc}", file=sys.stderr)
+        return 2
+    print(f"run {result.run_id}: executed notebook {result.executed}")
+    if result.html:
+        print(f"report: {result.html}")
+    return 0
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
@@ -70,8 +137,22 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return _todo("demo")
+    """``recon demo``: sandbox, sync under the demo policy, audit report; prints the report's path."""
+    from recon.config import load_settings
+    from recon.demo import run_demo
+    from recon.errors import ReconError
+
+    try:
+        run_demo(load_settings(args.profile).reports_dir)
+    except ReconError as exc:
+        print(f"recon demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    return _todo("lab")
+    """``recon lab``: JupyterLab on the notebooks with the sandbox running."""
+    from recon.config import load_settings
+    from recon.demo import run_lab
+
+    return run_lab(load_settings(args.profile).reports_dir, port=args.port, open_browser=not args.no_browser)

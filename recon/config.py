@@ -7,7 +7,8 @@ caller starts the sandbox and fills in its URLs with :meth:`Settings.with_sandbo
 Sources, later ones winning: built-in defaults, the ``[profile.NAME]`` table of ``recon.toml`` (looked up
 in ``RECON_CONFIG``, the working directory, then ``~/.config/recon/recon.toml``), then ``RECON_*``
 environment variables. Keys in ``recon.toml`` are the variable names without ``RECON_``, lower-cased
-(``xero_client_id = "..."``).
+(``xero_client_id = "..."``). ``RECON_SANDBOX_XERO_URL`` / ``RECON_SANDBOX_PRECORO_URL`` (environment only)
+point the sandboxed systems at an already running sandbox.
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ class Settings:
     def uses_sandbox(self) -> bool:
         """True when either system is served by the built-in sandbox."""
         return self.xero.sandbox or self.precoro.sandbox
+
+    @property
+    def needs_sandbox(self) -> bool:
+        """True when a sandboxed system has no running sandbox to talk to, so the caller must start one."""
+        return (self.xero.sandbox and not self.xero.api_url) or (self.precoro.sandbox and not self.precoro.base_url)
 
     def with_sandbox_urls(self, xero_url: str | None, precoro_url: str | None) -> "Settings":
         """Point the sandboxed systems at running emulators (one base URL serves Xero's API and identity)."""
@@ -167,7 +173,7 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         raise ConfigError(f"RECON_TIMEOUT must be a number of seconds, not {values['TIMEOUT']!r}") from exc
 
     defaults = Settings()
-    return Settings(
+    settings = Settings(
         profile=profile,
         xero=xero,
         precoro=precoro,
@@ -177,3 +183,6 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         timeout=timeout,
         user=values.get("USER") or env.get("USER") or env.get("USERNAME") or "unknown",
     )
+    # A running sandbox (``recon lab``, ``recon demo``) tells kernels where it listens; only the sandboxed
+    # systems follow it, and these variables carry URLs, never credentials.
+    return settings.with_sandbox_urls(env.get("RECON_SANDBOX_XERO_URL"), env.get("RECON_SANDBOX_PRECORO_URL"))

@@ -6,7 +6,8 @@
   200 a page, documents listed and then read by ``idn`` for their lines, reusing the previous snapshot's
   detail of a document whose ``updateDate`` did not change).
 * **Incremental** fetch (a previous snapshot and ``full=False``): only records changed since each kind's
-  watermark minus an overlap window (Xero ``If-Modified-Since`` as an aware UTC datetime, Precoro
+  watermark (the newer of its newest ``updated_at`` and the start of the fetch that last read it) minus an
+  overlap window (Xero ``If-Modified-Since`` as an aware UTC datetime, Precoro
   ``modifiedSince``), merged into the previous frames and de-duplicated by id (a changed document's lines
   replace its old lines). Neither API reports deletions, so a kind falls back to a full fetch when its last
   full fetch is older than :attr:`FetchOptions.full_after` (and whenever ``full=True``).
@@ -108,7 +109,9 @@ class _SystemFetch:
         self.frames: dict[str, pd.DataFrame] = {}
         self.raw: dict[str, list[dict[str, Any]]] = {}
         self.meta: dict[str, Any] = {"watermarks": dict(self.prev_meta.get("watermarks", {})),
-                                     "last_full": dict(self.prev_meta.get("last_full", {})), "modes": {}}
+                                     "last_full": dict(self.prev_meta.get("last_full", {})),
+                                     "seen_at": dict(self.prev_meta.get("seen_at", {})), "modes": {},
+                                     "requests_by_kind": {}}
         self.warnings: list[str] = []
         self.requests = 0
 
@@ -122,7 +125,11 @@ class _SystemFetch:
             return True, None
         if not mark:
             return True, None
-        return False, dt.datetime.fromisoformat(mark) - self.options.overlap
+        # The last fetch of this kind saw every change made before it started (up to clock skew, which the
+        # overlap covers), so there is no need to re-read records stamped between the watermark and then.
+        seen = self.meta["seen_at"].get(kind)
+        since = max(dt.datetime.fromisoformat(mark), dt.datetime.fromisoformat(seen)) if seen else dt.datetime.fromisoformat(mark)
+        return False, since - self.options.overlap
 
     def run(self) -> None:
         now = _utcnow(self.options)
@@ -147,6 +154,7 @@ class _SystemFetch:
             seen = now_calls
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
+        self.meta.setdefault("requests_by_kind", {})[kind] = requests
         if not full:
             merged = dict(prev_raw)
             merged.update({_raw_id(self.system, kind, r): r for r in records})
@@ -162,6 +170,7 @@ class _SystemFetch:
             self.meta["watermarks"][kind] = stamps.max().isoformat()
         if full:
             self.meta["last_full"][kind] = now.isoformat()
+        self.meta["seen_at"][kind] = now.isoformat()
         self.meta["modes"][kind] = "full" if full else "incremental"
         log.info("fetched %s %s: %d records (%d new or changed) in %d requests", self.system, kind,
                  len(all_records), len(records), requests,
@@ -328,11 +337,11 @@ def _system_meta(system: str, sf: _SystemFetch, conn: Any) -> dict[str, Any]:
 
 
 def latest_snapshot(reports_dir: Path) -> Snapshot | None:
-    """The most recent snapshot saved under ``reports_dir`` (run folders sorted by name), or ``None``."""
+    """The most recent snapshot saved under ``reports_dir`` (by the time its metadata was written), or ``None``."""
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
         return None
-    runs = sorted((p.parent for p in reports_dir.glob("*/snapshot.json")), key=lambda p: p.name)
+    runs = sorted((p.parent for p in reports_dir.glob("*/snapshot.json")), key=lambda p: ((p / "snapshot.json").stat().st_mtime, p.name))
     return Snapshot.load(runs[-1]) if runs else None
 
 
@@ -355,7 +364,7 @@ def run_fetch(kinds: Iterable[str] = KINDS, full: bool = False, out: str | Path 
     folder = Path(out) if out else Path(settings.reports_dir) / run_id
     with contextlib.ExitStack() as stack:
         previous = None
-        if settings.uses_sandbox:
+        if settings.needs_sandbox:
             from recon.sandbox import Sandbox
             sb = stack.enter_context(Sandbox(seed="demo"))
             settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)

@@ -19,15 +19,10 @@ from recon.fetch import FetchOptions, fetch
 from recon.sandbox import Sandbox
 from recon.snapshot import Snapshot
 
-HIGH = {"minute": 1_000_000, "hour": 1_000_000, "day": 1_000_000}
+from connector_sandbox import sandbox  # noqa: F401  (fixture)
+
 FAST = FetchOptions(limits={"xero": {"minute": 100_000}, "precoro": {"minute": 100_000, "hour": 100_000}},
                     retry=RetryPolicy(attempts=8, base=0.01, cap=0.1))
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(seed="demo", xero_limits={"minute": 1_000_000, "day": 1_000_000}, precoro_limits=HIGH) as sb:
-        yield sb
 
 
 @pytest.fixture()
@@ -216,3 +211,26 @@ def test_a_day_limit_stops_with_the_resume_time_and_keeps_what_was_fetched(sb: S
     assert len(kept.meta[other]["fetched_kinds"]) == len(schema.KINDS)
     saved = Snapshot.load(tmp_path / "run")
     assert sorted(saved.frames) == sorted(kept.frames)
+
+
+def test_a_kind_whose_last_full_fetch_is_too_old_is_fetched_in_full_again(sb: Sandbox) -> None:
+    first = fetch(sb.settings, kinds=("supplier",), progress=False, options=FAST)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=8)
+    options = FetchOptions(limits=FAST.limits, retry=FAST.retry, now=lambda: later)
+    again = fetch(sb.settings, kinds=("supplier",), previous=first, progress=False, options=options)
+    assert again.meta["xero"]["modes"]["supplier"] == "full" and again.meta["precoro"]["modes"]["supplier"] == "full"
+    soon = FetchOptions(limits=FAST.limits, retry=FAST.retry, now=lambda: later - dt.timedelta(days=7))
+    third = fetch(sb.settings, kinds=("supplier",), previous=first, progress=False, options=soon)
+    assert third.meta["xero"]["modes"]["supplier"] == "incremental"
+    assert again.meta["xero"]["last_full"]["supplier"] == later.isoformat()
+
+
+def test_the_latest_snapshot_is_the_newest_saved_run(tmp_path: Path) -> None:
+    import os
+    from recon.fetch import latest_snapshot
+    assert latest_snapshot(tmp_path / "none") is None
+    for n, name in enumerate(["zzz-old", "aaa-new"]):
+        snap = Snapshot(meta={"xero": {"run": name}})
+        snap.save(tmp_path / name)
+        os.utime(tmp_path / name / "snapshot.json", (1_000_000 + n, 1_000_000 + n))
+    assert latest_snapshot(tmp_path).meta["xero"]["run"] == "aaa-new"

@@ -131,12 +131,13 @@ def get_path(record: Mapping[str, Any], path: tuple[Any, ...]) -> Any:
     """Follow ``path`` (keys, list indexes) into ``record``; ``None`` as soon as a step is missing."""
     cur: Any = record
     for step in path:
-        if isinstance(step, int):
-            if not isinstance(cur, list) or len(cur) <= step:
+        # concrete types, not typing.Mapping: this runs for every field of every record
+        if type(step) is int:
+            if type(cur) is not list or len(cur) <= step:
                 return None
             cur = cur[step]
         else:
-            if not isinstance(cur, Mapping):
+            if not isinstance(cur, dict):
                 return None
             cur = cur.get(step)
         if cur is None:
@@ -191,7 +192,7 @@ def _precoro_status(rec: Mapping[str, Any]) -> str | None:
 
 def _icf_option(fields: Any, *, accounts: bool) -> list[Mapping[str, Any]]:
     """ICF entries of a Precoro item or line: the accounts one, or the tracking ones in order."""
-    if isinstance(fields, Mapping):
+    if isinstance(fields, dict):
         fields = fields.get("data") or []
     out = []
     for entry in fields or []:
@@ -475,3 +476,12 @@ def canonical_string(value: Any) -> str:
 def canonical_strings(record: Mapping[str, Any], frame: str) -> dict[str, str]:
     """A mapped record as ``{column: canonical string}`` over the frame's columns."""
     return {col: canonical_string(record.get(col)) for col in schema.columns(frame)}
+
+
+def markdown() -> str:
+    """The field map as a Markdown table (for ``docs/connectors.md``)."""
+    out = ["| system | frame | column | source | converter |", "|---|---|---|---|---|"]
+    for row in FIELD_MAP:
+        src = f"rule `{row.source[1]}`" if row.source[0] == R else "`" + ".".join(str(s) for s in row.source) + "`"
+        out.append(f"| {row.system} | {row.frame} | {row.column} | {src} | {row.conv} |")
+    return "\n".join(out)

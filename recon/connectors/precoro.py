@@ -302,11 +302,15 @@ class PrecoroConnector:
         """The HTTP calls of one write: ``(method, path, form)``; ``{id}`` stands for the created id."""
         v, kind, op = req.values, req.kind, req.op
         rid = req.record_id
-        link = [("PATCH", f"{self._path(kind, rid or '{id}')}", [("externalId", text(v, "xero_id"))])] if text(v, "xero_id") else []
+        def link() -> list[tuple[str, str, list[tuple[str, str]]]]:
+            if not text(v, "xero_id"):
+                return []
+            path = self._path(kind, rid) if rid else f"{LISTS[kind]}/{{id}}"
+            return [("PATCH", path, [("externalId", text(v, "xero_id"))])]
         if op == "link":
             if not rid:
                 raise ValueError("a link needs the Precoro record id")
-            return link
+            return link()
         if kind in ("purchase_order", "bill"):
             raise ValueError(f"recon only links {kind}s in Precoro (they flow Precoro -> Xero)")
         if kind == "payment":
@@ -321,15 +325,15 @@ class PrecoroConnector:
             return [("PUT", self._path(kind, rid), [("enable", "0")])]
         form = self._record_form(kind, v, op)
         if op == "create":
-            base = "/itemcustomfields/{cf}/options" if kind in ("account", "tracking_option") else LISTS[kind]
             if kind in ("account", "tracking_option"):
+                # an option takes its externalId on create
                 base = f"/itemcustomfields/{self._field_for(kind, v)['id']}/options"
-            if kind in ("account", "tracking_option") and text(v, "xero_id"):
-                return [("POST", base, form + [("externalId", text(v, "xero_id"))])]
-            return [("POST", base, form)] + link
+                return [("POST", base, form + ([("externalId", text(v, "xero_id"))] if text(v, "xero_id") else []))]
+            base = LISTS[kind]
+            return [("POST", base, form)] + link()
         if not rid:
             raise ValueError("update needs the Precoro record id")
-        return [("PUT", self._path(kind, rid), form)] + (link if "xero_id" in v else [])
+        return [("PUT", self._path(kind, rid), form)] + (link() if "xero_id" in v else [])
 
     def _path(self, kind: str, rid: str) -> str:
         if kind in ("account", "tracking_option"):
@@ -338,8 +342,6 @@ class PrecoroConnector:
         return f"{LISTS[kind]}/{rid}"
 
     def _option_field(self, kind: str, option_id: str) -> Any:
-        if option_id == "{id}":
-            raise ValueError("internal: option path needs its field")
         for page in self.fetch_kind(kind):
             for rec in page.records:
                 if str(rec.get("id")) == str(option_id):

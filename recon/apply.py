@@ -1,0 +1,301 @@
+"""Carry out the approved actions of a plan, exactly once, surviving a crash at any point.
+
+For every approved action, in dependency order (reference data, then items, then documents, then payments):
+
+1. if the journal says the action is ``done`` for this plan, skip it (it was applied by an earlier run);
+2. re-read the target record; when it already holds the new values the action counts as applied (a run
+   killed after its write lands here); when it differs from the values the plan saw (``action.old``) the
+   action is refused as stale and nothing is written;
+3. before a create in Precoro (no idempotency keys there), or a create that an earlier run journaled as
+   started, look the record up (``find``) and adopt it instead of creating it again;
+4. journal ``started`` (committed), write with the action id as the idempotency key, record the link and
+   the new baseline, journal ``done`` (or ``failed`` with the system's message and go on).
+
+So a run killed at any instant and started again finishes the remaining actions and repeats none.
+A dry run reads, checks and asks each connector for the exact request it would send, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from recon import schema
+from recon.approve import check_plan, latest
+from recon.errors import ApiError, DailyLimitError, PlanError, StaleActionError
+from recon.reconcile.model import Action, ActionResult, Decision, Outcome, Plan, canonical_json
+from recon.store import JournalEntry, Store
+
+from recon.connectors.base import Connector, WriteRequest, WriteResult
+
+log = logging.getLogger("recon.apply")
+
+#: Dependency rank per kind: lower ranks are applied first.
+RANK: dict[str, int] = {"supplier": 0, "account": 0, "tracking_option": 0, "tax_rate": 0, "item": 1,
+                        "purchase_order": 2, "bill": 2, "payment": 3}
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def ordered(actions: Iterable[Action]) -> list[Action]:
+    """Actions in dependency order, keeping the plan's order within a rank."""
+    return sorted(actions, key=lambda a: RANK.get(a.kind, 9))
+
+
+def _norm(value: Any) -> Any:
+    if value is None:
+        return ""
+    text = str(value).strip()
+    try:
+        return Decimal(text) if text and text[0] in "+-.0123456789" else text
+    except InvalidOperation:
+        return text
+
+
+def differing(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
+    """Fields of ``expected`` (scalars only) whose value ``current`` does not hold (numbers compared exactly)."""
+    return [f for f, v in expected.items()
+            if not isinstance(v, (list, dict)) and _norm(current.get(f)) != _norm(v)]
+
+
+def baseline_values(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical fields of ``values`` (document lines and helper keys are not baseline fields)."""
+    names = set(schema.columns(kind)) - {"id", "xero_id", "updated_at"}
+    return {k: v for k, v in values.items() if k in names}
+
+
+class Applier:
+    """One apply of one plan. Use :func:`apply_plan`; this class holds the per-run state."""
+
+    def __init__(self, plan: Plan, store: Store, connectors: Sequence[Connector], verdicts: Mapping[str, Decision],
+                 *, run_id: str, clock: Callable[[], str], dry_run: bool,
+                 on_journal: Callable[[int], None] | None = None) -> None:
+        self.plan, self.store, self.verdicts = plan, store, verdicts
+        self.systems = {c.system: c for c in connectors}
+        self.run_id, self.clock, self.dry_run, self.on_journal = run_id, clock, dry_run, on_journal
+        self.journal_writes = 0
+        self.stopped = ""  # set when the run cannot go on (daily limit): the rest is skipped with this reason
+
+    # -- journal -----------------------------------------------------------------------------------------
+    def _journal(self, action: Action, phase: str, target_id: str = "", **detail: Any) -> None:
+        self.store.journal(self.run_id, self.plan.fingerprint, action.id, phase, self.clock(),
+                           target_id=target_id, detail=detail)
+        self.journal_writes += 1
+        if self.on_journal:
+            self.on_journal(self.journal_writes)  # the crash tests kill the process here
+
+    # -- one action --------------------------------------------------------------------------------------
+    def run(self, action: Action, state: JournalEntry | None) -> ActionResult:
+        if state and state.phase == "done":
+            return ActionResult(action.id, "skipped", f"already applied in run {state.run_id}", state.target_id)
+        decision = self.verdicts.get(action.id)
+        if decision is None:
+            return ActionResult(action.id, "skipped", "not approved")
+        if decision.verdict != "approve":
+            return ActionResult(action.id, "skipped", f"rejected by {decision.by}" +
+                                (f": {decision.comment}" if decision.comment else ""))
+        if self.stopped:
+            return ActionResult(action.id, "skipped", self.stopped)
+        try:
+            return self._carry_out(action, state)
+        except StaleActionError as exc:
+            if not self.dry_run:
+                self._journal(action, "refused", message=str(exc))
+            return ActionResult(action.id, "refused", str(exc))
+        except DailyLimitError as exc:
+            self.stopped = f"not attempted: {exc}"
+            return self._failed(action, str(exc))
+        except (ApiError, PlanError) as exc:
+            return self._failed(action, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one record's unexpected error must not stop the others
+            log.exception("apply %s: unexpected error", action.id)
+            return self._failed(action, f"unexpected {type(exc).__name__} talking to {action.target}: {exc}")
+
+    def _failed(self, action: Action, message: str, **detail: Any) -> ActionResult:
+        if not self.dry_run:
+            self._journal(action, "failed", message=message, **detail)
+        return ActionResult(action.id, "failed", message, request=detail.get("request", {}))
+
+    def _carry_out(self, action: Action, state: JournalEntry | None) -> ActionResult:
+        conn = self.systems.get(action.target)
+        if conn is None:
+            raise PlanError(f"action {action.id} writes into {action.target!r}, but no connector for it was given")
+        values = self._resolve(action)
+        record_id = action.keys.get(f"{action.target}_id") or None
+        if action.op == "create":
+            if action.target == "precoro" or state is not None:
+                found = conn.find(action.kind, values)
+                if found:
+                    return self._done(action, None, found, values, f"found existing {action.kind} {found}; not created again")
+        else:
+            if not record_id:
+                raise PlanError(f"{action.op} of {action.kind} {action.label or action.id} has no {action.target}_id")
+            if not values:
+                raise PlanError(f"{action.op} of {action.kind} {action.label or record_id} has no values to write")
+            if action.op == "link" and action.target == "xero":
+                # Xero keeps no external id: the link lives in recon's store only
+                return self._done(action, None, record_id, values, "linked in recon's state store")
+            current = conn.read(action.kind, record_id)
+            if current is None:
+                raise StaleActionError(f"{action.kind} {record_id} ({action.label}) no longer exists in {action.target}")
+            # read() returns header fields only: an update carrying lines is always sent (Xero updates are
+            # idempotent; the key makes a resent one a replay)
+            if not differing(current, values) and not any(isinstance(v, (list, dict)) for v in values.values()):
+                return self._done(action, None, record_id, values, f"{action.target} already holds the new values")
+            stale = differing(current, action.old)
+            if stale:
+                changes = "; ".join(f"{f}: plan saw {action.old.get(f)!r}, now {current.get(f)!r}" for f in stale)
+                raise StaleActionError(f"{action.kind} {record_id} ({action.label}) changed in {action.target} "
+                                       f"since the plan was made ({changes}); reconcile again")
+
+        request = WriteRequest(key=action.id, kind=action.kind, op=action.op, record_id=record_id, values=values)
+        if self.dry_run:
+            [res] = conn.write([request], dry_run=True)
+            return ActionResult(action.id, "dry_run", "would send", record_id or "", dict(res.request))
+        self._journal(action, "started", record_id or "", values=dict(values))
+        [res] = conn.write([request])
+        if not res.ok:
+            where = f" (field {res.field})" if res.field else ""
+            return self._failed(action, f"{action.target} refused {action.op} of {action.kind} "
+                                        f"{action.label or record_id or ''}{where}: {res.error}", request=dict(res.request))
+        return self._done(action, res, res.record_id or record_id or "", values, "applied")
+
+    def _done(self, action: Action, res: WriteResult | None, target_id: str, values: Mapping[str, Any],
+              message: str) -> ActionResult:
+        if self.dry_run:
+            return ActionResult(action.id, "dry_run", f"would write nothing: {message}", target_id)
+        if not target_id:
+            raise PlanError(f"{action.target} did not return an id for the new {action.kind} {action.label}")
+        precoro_id = target_id if action.target == "precoro" else action.keys.get("precoro_id", "")
+        xero_id = target_id if action.target == "xero" else action.keys.get("xero_id", "")
+        self.store.record_applied(action.kind, precoro_id=precoro_id, xero_id=xero_id,
+                                  values=baseline_values(action.kind, values), at=self.clock())
+        self._journal(action, "done", target_id, message=message)
+        return ActionResult(action.id, "applied", message, target_id, dict(res.request) if res else {},
+                            dict(action.old), dict(values))
+
+    def _resolve(self, action: Action) -> dict[str, Any]:
+        """Fill in ids only known once earlier actions ran (a supplier created in Xero by this plan)."""
+        values = dict(action.new)
+        if action.op == "link" and action.target == "precoro" and not values.get("xero_id"):
+            values["xero_id"] = action.keys.get("xero_id", "")  # what a link writes: Precoro's external id
+        if action.target == "xero" and "supplier_xero_id" in values and not values["supplier_xero_id"]:
+            supplier = str(values.get("supplier_id") or "")
+            xid = self.store.xero_id_of("supplier", supplier) if supplier else None
+            if not xid and self.dry_run and any(a.kind == "supplier" and a.op == "create" and a.target == "xero"
+                                                and a.keys.get("precoro_id") == supplier for a in self.plan.actions):
+                xid = f"<ContactID of supplier {supplier}, created earlier in this apply>"
+            if not xid:
+                raise PlanError(f"{action.kind} {action.label or action.id}: supplier {supplier or '?'} has no Xero "
+                                "contact yet (its own action was not applied)")
+            values["supplier_xero_id"] = xid
+        return values
+
+
+def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisions: Iterable[Decision] | None = None,
+               *, dry_run: bool = False, run_id: str | None = None, clock: Callable[[], str] | None = None,
+               progress: bool = True, profile: str = "default", user: str = "", out_dir: str | Path | None = None,
+               on_journal: Callable[[int], None] | None = None) -> Outcome:
+    """Apply the approved actions of ``plan``; return (and, with ``out_dir``, write) the :class:`Outcome`.
+
+    ``decisions`` default to those recorded in ``store`` for this plan. Refuses, before writing anything, a
+    plan edited since it was made or a decision on another plan (:class:`~recon.errors.ApprovalError`), a
+    broken approvals chain (:class:`~recon.errors.IntegrityError`), and a second apply of the same profile
+    (:class:`~recon.errors.LockError`). ``on_journal(n)`` is called after the n-th journal write.
+    """
+    from contextlib import nullcontext
+
+    from tqdm.auto import tqdm
+
+    clock = clock or utc_now
+    run_id = run_id or f"apply-{plan.run_id}"
+    check_plan(plan)
+    store.check()
+    verdicts = latest(plan, store.decisions(plan.fingerprint) if decisions is None else decisions)
+    actions = ordered(plan.actions)
+    results: list[ActionResult] = []
+    with nullcontext() if dry_run else store.apply_lock(profile, at=clock()):
+        if not dry_run:
+            store.begin_run(run_id, {"plan": plan.fingerprint, "plan_run": plan.run_id}, user or "unknown", clock(),
+                            kind="apply")
+        state = store.journal_state(plan.fingerprint)
+        applier = Applier(plan, store, connectors, verdicts, run_id=run_id, clock=clock, dry_run=dry_run,
+                          on_journal=on_journal)
+        status = "failed"
+        try:
+            for action in tqdm(actions, desc="apply", unit="action", disable=not progress):
+                results.append(applier.run(action, state.get(action.id)))
+            status = "done"
+        finally:
+            if not dry_run:
+                outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run)
+                store.end_run(run_id, clock(), status if not applier.stopped else "stopped", outcome.counts())
+    outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run)
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "outcome.json").write_text(outcome.to_json())
+    return outcome
+
+
+def run_apply(settings: Any, plan_path: str | Path, *, approve: str | None = None, dry_run: bool = False,
+              connectors: Sequence[Connector] | None = None, clock: Callable[[], str] | None = None,
+              out: Callable[[str], None] = print) -> int:
+    """What ``recon apply`` does: read the plan, record ``--approve`` decisions, apply, write the run files.
+
+    ``approve`` is ``"all"`` (every pending action) or comma-separated action ids. Writes ``outcome.json``
+    and ``approvals.jsonl`` beside the plan. Returns the exit status: 0 when nothing failed or was refused.
+    """
+    from recon.approve import ApprovalModel
+    from recon.errors import ConfigError
+
+    clock = clock or utc_now
+    path = Path(plan_path)
+    try:
+        plan = Plan.from_json(path.read_text())
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PlanError(f"cannot read plan {path}: {exc}") from exc
+    if connectors is None:
+        if settings.uses_sandbox:
+            raise ConfigError("recon apply writes to Xero and Precoro, and none is configured: start `recon sandbox` "
+                              "and set RECON_XERO_* / RECON_PRECORO_* to its URLs and public credentials, or run "
+                              "`recon demo` for the whole loop in one process")
+        from recon.connectors import open_connectors
+        connectors = open_connectors(settings)
+    with Store(settings.state_path) as store:
+        if approve:
+            model = ApprovalModel(plan, store, settings.user, clock)
+            ids = [a.id for a in model.pending()] if approve == "all" else [i.strip() for i in approve.split(",") if i.strip()]
+            model.decide_many(ids, "approve", "approved on the command line (--approve)")
+            out(f"approved {len(ids)} actions as {settings.user}")
+        outcome = apply_plan(plan, store, connectors, dry_run=dry_run, clock=clock, profile=settings.profile,
+                             user=settings.user, out_dir=path.parent)
+        with open(path.parent / "approvals.jsonl", "w") as fh:
+            for d in store.decisions(plan.fingerprint):
+                fh.write(canonical_json(d.to_dict()) + "\n")
+    actions = plan.by_id()
+    for r in outcome.results:
+        a = actions[r.action_id]
+        line = f"{r.status:8} {a.op} {a.kind} {a.label or a.id} → {a.target}"
+        if r.status == "dry_run":
+            line += f": {canonical_json(dict(r.request))}"
+        elif r.message and r.status != "applied":
+            line += f": {r.message}"
+        out(line)
+    out(summary(outcome) + f"; outcome in {path.parent / 'outcome.json'}")
+    counts = outcome.counts()
+    return 1 if counts["failed"] or counts["refused"] else 0
+
+
+def summary(outcome: Outcome) -> str:
+    """One line for the terminal: counts per status."""
+    counts = outcome.counts()
+    shown = [f"{n} {s}" for s, n in counts.items() if n]
+    return ("dry run: " if outcome.dry_run else "") + (", ".join(shown) or "nothing to do")
+
+
+__all__ = ["apply_plan", "run_apply", "ordered", "differing", "summary", "RANK"]

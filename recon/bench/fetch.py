@@ -1,0 +1,271 @@
+"""Fetch benchmark: requests, time and memory of a full and an incremental fetch on generated data.
+
+For each size N (suppliers; documents follow from the line count, see :func:`sizes_for`), each emulator runs in
+its own process with raised limits and the generated data loaded in-process. This process then measures:
+
+* requests per kind of a full fetch, against the lower bound ``ceil(records / page size)`` of each list (plus,
+  for Precoro documents, one detail call per document: the only way to read their lines);
+* requests per kind of an incremental refresh with nothing changed (goal: one per kind and system);
+* the full fetch's wall time against the same pages fetched with bare ``httpx`` calls (JSON parsed, nothing
+  mapped), both systems in parallel as recon does (goal: at most 1.5x);
+* the fetch's peak memory (resident set sampled every 20 ms, above the level before the fetch).
+
+``python -m recon.bench fetch -- --sizes 10000,100000`` (default) writes the "Fetch" section of
+``docs/benchmarks.md``; ``--no-write`` only prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+BIG = {"minute": 10_000_000, "hour": 10_000_000, "day": 10_000_000}
+PACER = {"xero": {"minute": 10_000_000, "day": 10_000_000},
+         "precoro": {"minute": 10_000_000, "hour": 10_000_000, "day": 10_000_000}}
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+XERO_PAGED = {"supplier": "Contacts", "purchase_order": "PurchaseOrders", "bill": "Invoices", "payment": "Payments"}
+PRECORO_LISTS = {"supplier": "suppliers", "item": "items", "tax_rate": "taxes", "purchase_order": "purchaseorders",
+                 "bill": "invoices", "payment": "payments"}
+
+
+def sizes_for(n: int) -> tuple[int, int]:
+    """``(suppliers, lines)`` for size ``n``: n suppliers, and lines for about n/10 POs and n/10 bills."""
+    return n, max(1000, n * 2)
+
+
+def _serve(system: str, n: int, queue: Any, stop: Any) -> None:
+    from recon.sandbox.generate import generate
+    from recon.sandbox.server import ThreadedServer
+
+    suppliers, lines = sizes_for(n)
+    xero, precoro = generate(suppliers, lines, seed=0, differences=0.01)
+    if system == "xero":
+        from recon.sandbox.xero import XeroEmulator
+        emu: Any = XeroEmulator(seed="empty", limits={"minute": BIG["minute"], "day": BIG["day"]})
+        xero.pop("Organisations", None)
+        emu.load(xero)
+        counts = {k: len(v) for k, v in xero.items()}
+        counts["TrackingOptions"] = sum(len(c.get("Options", [])) for c in xero["TrackingCategories"])
+    else:
+        from recon.sandbox.precoro import PrecoroEmulator
+        emu = PrecoroEmulator(seed="empty", limits=BIG)
+        emu.load(precoro)
+        counts = {k: len(v) for k, v in precoro.items() if isinstance(v, list)}
+        counts["options"] = sum(len(f.get("options", [])) for f in precoro["itemcustomfields"])
+    del xero, precoro
+    server = ThreadedServer(emu.app).start()
+    queue.put((system, server.url, counts))
+    stop.wait()
+    server.stop()
+
+
+class _Peak:
+    """Samples this process's resident set size until stopped; ``peak`` is the most seen above the start."""
+
+    def __init__(self) -> None:
+        self.proc = psutil.Process(os.getpid())
+        self.base = self.proc.memory_info().rss
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss - self.base)
+            time.sleep(0.02)
+
+    def __enter__(self) -> "_Peak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss - self.base)
+
+
+def _bare_xero(url: str) -> int:
+    with httpx.Client(base_url=url, timeout=120) as c:
+        tok = c.post("/connect/token", data={"grant_type": "client_credentials", "client_id": "sandbox-client",
+                                             "client_secret": "sandbox-secret"}).json()["access_token"]
+        c.headers.update({"Authorization": f"Bearer {tok}", "xero-tenant-id": "sandbox-tenant", "Accept": "application/json"})
+        n = 1
+        for path, params in (("Items", {"unitdp": 4}), ("Accounts", {}), ("TrackingCategories", {"includeArchived": "True"}),
+                             ("TaxRates", {}), ("Organisation", {})):
+            json.loads(c.get(f"/api.xro/2.0/{path}", params=params).content)
+            n += 1
+        for kind, path in XERO_PAGED.items():
+            extra = {"includeArchived": "True"} if kind == "supplier" else {"where": 'Type=="ACCPAY"', "unitdp": 4} if kind == "bill" else {}
+            page = 1
+            while True:
+                body = json.loads(c.get(f"/api.xro/2.0/{path}", params={**extra, "page": page, "pageSize": 1000}).content)
+                n += 1
+                if len(body.get(path) or []) < 1000:
+                    break
+                page += 1
+        return n
+
+
+def _bare_precoro(url: str) -> int:
+    headers = {"X-AUTH-TOKEN": "sandbox-token", "email": "sandbox@example.com", "Accept": "application/json"}
+    with httpx.Client(base_url=url, headers=headers, timeout=120) as c:
+        n = 0
+
+        def pages(path: str) -> list[dict[str, Any]]:
+            nonlocal n
+            out, page = [], 1
+            while True:
+                body = json.loads(c.get(path, params={"per_page": 200, "page": page}).content)
+                n += 1
+                out.extend(body["data"])
+                if not body["meta"]["pagination"].get("has_next_page"):
+                    return out
+                page += 1
+        for kind, path in PRECORO_LISTS.items():
+            rows = pages(f"/{path}")
+            if kind in ("purchase_order", "bill"):
+                for row in rows:
+                    json.loads(c.get(f"/{path}/{row['idn']}").content)
+                    n += 1
+        for field in pages("/itemcustomfields"):
+            pages(f"/itemcustomfields/{field['id']}/options")
+        json.loads(c.get("/company").content)
+        return n + 1
+
+
+def _bare(xero_url: str, precoro_url: str) -> tuple[float, dict[str, int]]:
+    out: dict[str, int] = {}
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=lambda: out.__setitem__("xero", _bare_xero(xero_url))),
+               threading.Thread(target=lambda: out.__setitem__("precoro", _bare_precoro(precoro_url)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0, out
+
+
+def measure(n: int) -> dict[str, Any]:
+    """Start both emulators on generated data of size ``n`` and measure recon's fetch against bare httpx."""
+    from recon.config import load_settings
+    from recon.connectors.pacing import reset_pacers
+    from recon.fetch import FetchOptions, fetch
+
+    ctx = mp.get_context("spawn")
+    queue, stop = ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_serve, args=(s, n, queue, stop), daemon=True) for s in ("xero", "precoro")]
+    for p in procs:
+        p.start()
+    try:
+        served = {}
+        for _ in procs:
+            system, url, counts = queue.get(timeout=1800)
+            served[system] = (url, counts)
+        settings = load_settings(env={"RECON_TOKEN_FILE": "/nonexistent/recon-bench-tokens.json"}).with_sandbox_urls(
+            served["xero"][0], served["precoro"][0])
+        options = FetchOptions(limits=PACER)
+        bare_time, bare_requests = _bare(served["xero"][0], served["precoro"][0])
+        reset_pacers()
+        with _Peak() as peak:
+            t0 = time.perf_counter()
+            snap = fetch(settings, full=True, progress=False, options=options)
+            full_time = time.perf_counter() - t0
+        reset_pacers()
+        t0 = time.perf_counter()
+        again = fetch(settings, previous=snap, progress=False, options=options)
+        incr_time = time.perf_counter() - t0
+        xc, pc = served["xero"][1], served["precoro"][1]
+        records = {"xero": {"supplier": xc["Contacts"], "purchase_order": xc["PurchaseOrders"], "bill": xc["Invoices"],
+                            "payment": xc["Payments"]},
+                   "precoro": {k: pc[v] for k, v in PRECORO_LISTS.items()}}
+        bounds = {"xero": {k: max(1, math.ceil(v / 1000)) for k, v in records["xero"].items()},
+                  "precoro": {k: max(1, math.ceil(v / 200)) for k, v in records["precoro"].items()}}
+        return {
+            "n": n, "records": records, "rows": {f"{s}_{f}": len(df) for (s, f), df in snap.frames.items()},
+            "full": {s: snap.meta[s]["requests_by_kind"] for s in ("xero", "precoro")},
+            "full_total": {s: snap.meta[s]["requests"] for s in ("xero", "precoro")},
+            "incremental": {s: again.meta[s]["requests_by_kind"] for s in ("xero", "precoro")},
+            "incremental_total": {s: again.meta[s]["requests"] for s in ("xero", "precoro")},
+            "bounds": bounds, "full_time": full_time, "incremental_time": incr_time, "bare_time": bare_time,
+            "bare_requests": bare_requests, "peak_mib": peak.peak / 2**20,
+        }
+    finally:
+        stop.set()
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+
+
+def _machine() -> str:
+    mem = psutil.virtual_memory().total / 2**30
+    return f"{os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+
+
+def render(results: list[dict[str, Any]]) -> str:
+    """The "Fetch" section of docs/benchmarks.md."""
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    out = ["## Fetch", "",
+           f"Measured {today} on {_machine()} with `python -m recon.bench fetch`. Each emulator runs in its own process",
+           "on data from `recon.sandbox.generate.generate(suppliers=N, lines=2N)` (about N/20 purchase orders and N/20 bills)",
+           "with the rate limits raised; recon's pacer limits are raised to match. Times are wall-clock on loopback.", ""]
+    for r in results:
+        out += [f"### N = {r['n']:,} suppliers", "",
+                "| system | kind | records | full fetch requests | lower bound ceil(N/page) | incremental, nothing changed |",
+                "|---|---|---:|---:|---:|---:|"]
+        for system in ("xero", "precoro"):
+            for kind, used in r["full"][system].items():
+                recs = r["records"][system].get(kind, "")
+                bound = r["bounds"][system].get(kind, 1)
+                note = " (+1 detail per document)" if system == "precoro" and kind in ("purchase_order", "bill") else ""
+                out.append(f"| {system} | {kind} | {recs} | {used} | {bound}{note} | {r['incremental'][system].get(kind, '')} |")
+        out += ["",
+                f"- requests in all: full {r['full_total']['xero']} Xero + {r['full_total']['precoro']} Precoro "
+                f"(bare httpx: {r['bare_requests'].get('xero')} + {r['bare_requests'].get('precoro')}); incremental with nothing "
+                f"changed {r['incremental_total']['xero']} + {r['incremental_total']['precoro']}",
+                f"- full fetch {r['full_time']:.1f} s against {r['bare_time']:.1f} s for the same pages with bare httpx: "
+                f"**{r['full_time'] / r['bare_time']:.2f}x** (goal <= 1.5x); incremental {r['incremental_time']:.1f} s",
+                f"- peak memory of the fetch (resident set above the start): {r['peak_mib']:.0f} MiB", ""]
+    return "\n".join(out) + "\n"
+
+
+def write_section(text: str, path: Path = DOCS) -> None:
+    """Replace (or add) the ``## Fetch`` section of docs/benchmarks.md, leaving other sections alone."""
+    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    lines = old.splitlines(keepends=True)
+    start = next((i for i, l in enumerate(lines) if l.strip() == "## Fetch"), None)
+    if start is None:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        new = "".join(lines[:start]) + text + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
+    path.write_text(new)
+
+
+def run(args: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m recon.bench fetch")
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--no-write", action="store_true")
+    opts = parser.parse_args(args)
+    results = []
+    for n in (int(s) for s in opts.sizes.split(",")):
+        print(f"fetch benchmark at N={n:,} ...", flush=True)
+        r = measure(n)
+        results.append(r)
+        print(json.dumps({k: v for k, v in r.items() if k not in ("records", "bounds", "rows")}, default=str), flush=True)
+    text = render(results)
+    print(text)
+    if not opts.no_write:
+        write_section(text)

@@ -1,0 +1,244 @@
+"""The audit report of one run, built from the run folder's files alone (so it can be rebuilt at any time).
+
+>>> data = load_run(Path("reports/20260301-090507-beef"))
+>>> html = render(data)            # a whole self-contained HTML document (recon.report_html)
+>>> show(data)                     # the same report inside a notebook (audit_report.ipynb)
+
+Files read (each optional; a missing one is reported as missing, never guessed):
+
+================  =====================================================================================
+``run.json``      who ran it, when, the notebook parameters and the settings line (written by
+                  :func:`recon.workbench.record_run`; never a secret)
+``snapshot.json`` what the fetch saw of each system (organisation, company, precision, watermarks)
+``*.parquet``     the snapshot frames; only their row counts are read
+``differences.csv``  every difference (``DIFF_COLUMNS``)
+``plan.json``     the plan (:class:`~recon.reconcile.model.Plan`)
+``summary.json``  reconcile's summary per kind, rounding-settings check and rounding analysis
+``rounding.csv``  the rounding analysis of POs and bills, when reconcile writes it apart
+``approvals.jsonl``  the decisions on this plan, one JSON object per line
+``outcome.json``  the apply outcome (:class:`~recon.reconcile.model.Outcome`)
+``integrity.json``  the approvals-chain check of the state store at the end of the run
+================  =====================================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from recon.reconcile.model import DIFF_COLUMNS, NO_CHANGES, Decision, Outcome, Plan
+
+#: Keys never copied into a report, whatever file they come from.
+SECRET_KEY = re.compile(r"secret|token|password|passwd|api_?key|credential|authori[sz]ation", re.IGNORECASE)
+
+
+#: A folder with none of these is not a run folder.
+RUN_FILES = ("run.json", "snapshot.json", "differences.csv", "plan.json")
+
+
+@dataclass(frozen=True)
+class AuditData:
+    """Everything the audit report shows, as plain frames and mappings (rendered by ``recon.report_html``)."""
+
+    run_id: str
+    run: Mapping[str, Any]
+    systems: Mapping[str, Mapping[str, Any]]
+    counts: pd.DataFrame  # system, frame, rows
+    settings_check: Mapping[str, Any]
+    summary: pd.DataFrame
+    differences: pd.DataFrame
+    plan: Plan | None
+    decisions: pd.DataFrame  # action_id, label, kind, target, op, verdict, by, at, comment, policy, bound
+    applied: pd.DataFrame  # action_id, label, kind, target, op, status, field, before, after
+    not_applied: pd.DataFrame  # action_id, label, kind, target, op, status, why
+    rounding: pd.DataFrame
+    integrity: Mapping[str, Any]
+    outcome: Outcome | None
+    missing: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def message(self) -> str:
+        """The run's one-line result, in the words reconcile uses."""
+        if self.plan is not None and not self.plan.actions and self.differences.empty:
+            return NO_CHANGES
+        parts = [f"{len(self.differences)} differences", f"{len(self.plan.actions) if self.plan else 0} proposed actions"]
+        if self.outcome is not None:
+            counts = self.outcome.counts()
+            parts.append(", ".join(f"{n} {status}" for status, n in counts.items() if n) or "nothing applied")
+        return "; ".join(parts) + "."
+
+
+def scrub(value: Any) -> Any:
+    """Drop every secret-looking key from nested mappings (defence in depth: writers already leave them out)."""
+    if isinstance(value, Mapping):
+        return {k: scrub(v) for k, v in value.items() if not SECRET_KEY.search(str(k))}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value
+
+
+def _read_json(path: Path, missing: list[str]) -> Any:
+    if not path.is_file():
+        missing.append(path.name)
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _counts(folder: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    rows = []
+    for path in sorted(folder.glob("*_*.parquet")):
+        system, frame = path.stem.split("_", 1)
+        rows.append({"system": system, "frame": frame, "rows": pq.ParquetFile(path).metadata.num_rows})
+    return pd.DataFrame(rows, columns=["system", "frame", "rows"])
+
+
+def _frame(value: Any) -> pd.DataFrame:
+    """A JSON list of records, or a mapping of name → record, as a frame (strings kept as they are)."""
+    if value is None:
+        return pd.DataFrame()
+    if isinstance(value, Mapping):
+        value = [{"kind": k, **(v if isinstance(v, Mapping) else {"value": v})} for k, v in value.items()]
+    return pd.DataFrame(list(value))
+
+
+def _summary_parts(summary: Any) -> tuple[pd.DataFrame, Mapping[str, Any], pd.DataFrame]:
+    """Per-kind summary, settings check and rounding analysis out of ``summary.json`` (a list of per-kind
+    records, or a mapping holding them under ``summary``/``kinds`` beside ``settings_check`` and ``rounding``)."""
+    if isinstance(summary, Mapping):
+        per_kind = summary.get("summary", summary.get("kinds", summary.get("per_kind")))
+        return _frame(per_kind), summary.get("settings_check") or {}, _frame(summary.get("rounding"))
+    return _frame(summary), {}, pd.DataFrame()
+
+
+def _decisions(lines: list[dict[str, Any]], plan: Plan | None) -> pd.DataFrame:
+    actions = plan.by_id() if plan else {}
+    rows = []
+    for d in lines:
+        dec = Decision(**{k: d.get(k, "") for k in Decision.__dataclass_fields__})
+        a = actions.get(dec.action_id)
+        rows.append({
+            "action_id": dec.action_id, "label": a.label if a else "", "kind": a.kind if a else "",
+            "target": a.target if a else "", "op": a.op if a else "", "verdict": dec.verdict, "by": dec.by,
+            "at": dec.at, "comment": dec.comment, "policy": dec.policy,
+            # A decision counts only on the plan it was made on, and only for an action of that plan.
+            "bound": bool(plan and dec.plan_fingerprint == plan.fingerprint and a is not None),
+        })
+    cols = ["action_id", "label", "kind", "target", "op", "verdict", "by", "at", "comment", "policy", "bound"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["at", "action_id"], kind="stable").reset_index(drop=True)
+
+
+def _results(outcome: Outcome | None, plan: Plan | None, decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    actions = plan.by_id() if plan else {}
+    applied, other = [], []
+
+    def info(action_id: str) -> dict[str, str]:
+        a = actions.get(action_id)
+        return {"action_id": action_id, "label": a.label if a else "", "kind": a.kind if a else "",
+                "target": a.target if a else "", "op": a.op if a else ""}
+
+    seen = set()
+    for r in outcome.results if outcome else ():
+        seen.add(r.action_id)
+        if r.status == "applied":
+            a = actions.get(r.action_id)
+            before = dict(r.before) or (dict(a.old) if a else {})
+            after = dict(r.after) or (dict(a.new) if a else {})
+            for name in sorted(set(before) | set(after)):
+                applied.append({**info(r.action_id), "status": r.status, "target_id": r.target_id, "field": name,
+                                "before": before.get(name, ""), "after": after.get(name, "")})
+        else:
+            other.append({**info(r.action_id), "status": r.status, "why": r.message})
+    # Actions of the plan that never reached apply: rejected, or left undecided.
+    verdicts = {} if decisions.empty else dict(zip(decisions.loc[decisions["bound"], "action_id"],
+                                                   decisions.loc[decisions["bound"], "verdict"]))
+    for action_id in sorted(set(actions) - seen):
+        verdict = verdicts.get(action_id)
+        why = "rejected" if verdict == "reject" else ("approved, not applied in this run" if verdict == "approve"
+                                                      else "no decision")
+        other.append({**info(action_id), "status": "not applied", "why": why})
+    applied_df = pd.DataFrame(applied, columns=["action_id", "label", "kind", "target", "op", "status", "target_id",
+                                                "field", "before", "after"])
+    other_df = pd.DataFrame(other, columns=["action_id", "label", "kind", "target", "op", "status", "why"])
+    return applied_df, other_df.sort_values(["status", "action_id"], kind="stable").reset_index(drop=True)
+
+
+def load_run(folder: Path | str) -> AuditData:
+    """Read a run folder into :class:`AuditData`. Missing files are listed in ``missing``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        from recon.errors import ConfigError
+
+        raise ConfigError(f"no run folder at {folder}")
+    if not any((folder / name).is_file() for name in RUN_FILES):
+        from recon.errors import ConfigError
+
+        raise ConfigError(f"{folder} holds no run ({', '.join(RUN_FILES)} all missing): is the run id right?")
+    missing: list[str] = []
+    run = scrub(_read_json(folder / "run.json", missing) or {})
+    meta = scrub(_read_json(folder / "snapshot.json", missing) or {})
+    summary_json = _read_json(folder / "summary.json", missing)
+    summary, settings_check, rounding = _summary_parts(summary_json)
+    if (folder / "rounding.csv").is_file() and (folder / "rounding.csv").stat().st_size:
+        rounding = pd.read_csv(folder / "rounding.csv", dtype=str, keep_default_na=False)
+
+    diff_path = folder / "differences.csv"
+    if diff_path.is_file():
+        differences = pd.read_csv(diff_path, dtype=str, keep_default_na=False)
+    else:
+        missing.append(diff_path.name)
+        differences = pd.DataFrame(columns=list(DIFF_COLUMNS))
+    plan_path = folder / "plan.json"
+    plan = Plan.from_json(plan_path.read_text(encoding="utf-8")) if plan_path.is_file() else None
+    if plan is None:
+        missing.append(plan_path.name)
+
+    approvals_path = folder / "approvals.jsonl"
+    lines = [json.loads(line) for line in approvals_path.read_text(encoding="utf-8").splitlines() if line.strip()] \
+        if approvals_path.is_file() else []
+    if not approvals_path.is_file():
+        missing.append(approvals_path.name)
+    decisions = _decisions(lines, plan)
+
+    outcome_path = folder / "outcome.json"
+    outcome = Outcome.from_json(outcome_path.read_text(encoding="utf-8")) if outcome_path.is_file() else None
+    if outcome is None:
+        missing.append(outcome_path.name)
+    applied, not_applied = _results(outcome, plan, decisions)
+    integrity = scrub(_read_json(folder / "integrity.json", missing) or {})
+
+    systems = {k: v for k, v in meta.items() if isinstance(v, Mapping)}
+    return AuditData(
+        run_id=str(run.get("run_id") or (plan.run_id if plan else "") or folder.name), run=run, systems=systems,
+        counts=_counts(folder), settings_check=scrub(settings_check or meta.get("settings_check") or {}),
+        summary=summary, differences=differences, plan=plan, decisions=decisions, applied=applied,
+        not_applied=not_applied, rounding=rounding, integrity=integrity, outcome=outcome, missing=tuple(missing),
+    )
+
+
+def render(data: AuditData) -> str:
+    """The whole report as one self-contained HTML document."""
+    from recon.report_html import document
+
+    return document(data)
+
+
+def show(data: AuditData) -> None:
+    """Display the report in a notebook (what ``audit_report.ipynb`` calls; the export keeps only this)."""
+    from IPython.display import HTML, display
+
+    from recon.report_html import body
+
+    display(HTML(body(data)))
+
+
+def write(data: AuditData, path: Path | str) -> Path:
+    """Write :func:`render`'s document to ``path`` (UTF-8)."""
+    Path(path).write_text(render(data), encoding="utf-8")
+    return Path(path)

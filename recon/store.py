@@ -1,0 +1,390 @@
+"""The durable state of recon: one SQLite file (WAL mode) per profile.
+
+It holds what must outlive a run:
+
+* **links**: which Precoro record is integrated with which Xero record, per kind;
+* **baselines**: for every linked pair, the field values both sides agreed on at the last successful sync
+  (canonical strings, one row per record and field), the third leg of the three-way diff;
+* **runs**: one row per reconcile or apply run, with its parameters, user and times;
+* **approvals**: every decision ever made, append-only and tamper-evident (each row carries a SHA-256 over
+  its content and the previous row's hash; :meth:`Store.verify` names the first row that does not verify);
+* **journal**: the apply journal, one row before and one after every write (see :mod:`recon.apply`).
+
+The apply lock is an OS file lock (``fcntl.flock``) on a file beside the database, one per profile, so it is
+released by the kernel however the holder dies (even ``SIGKILL``); the holder writes its pid, host and start
+time into the file, and a refused caller gets those in the :class:`~recon.errors.LockError` message.
+
+>>> with Store("recon-state.sqlite") as store:
+...     store.set_link("supplier", "17", "b3f1...")
+...     report = store.verify()
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import pandas as pd
+
+from recon import schema
+from recon.errors import IntegrityError, LockError, StoreError
+from recon.reconcile.model import Decision, canonical_json
+
+#: Each migration brings the database from version ``i`` to ``i + 1`` (``PRAGMA user_version``).
+MIGRATIONS: tuple[str, ...] = (
+    # 1: links, baselines, runs
+    """
+    CREATE TABLE links (
+        kind TEXT NOT NULL, precoro_id TEXT NOT NULL, xero_id TEXT NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, precoro_id), UNIQUE (kind, xero_id));
+    CREATE TABLE baselines (
+        kind TEXT NOT NULL, xero_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT,
+        PRIMARY KEY (kind, xero_id, field));
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, user TEXT NOT NULL,
+        started_at TEXT NOT NULL, ended_at TEXT, status TEXT NOT NULL DEFAULT 'running', summary TEXT);
+    """,
+    # 2: the approvals chain and the apply journal
+    """
+    CREATE TABLE approvals (
+        seq INTEGER PRIMARY KEY, plan_fingerprint TEXT NOT NULL, action_id TEXT NOT NULL,
+        verdict TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, comment TEXT NOT NULL,
+        policy TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+    CREATE INDEX approvals_plan ON approvals (plan_fingerprint, seq);
+    CREATE TABLE journal (
+        seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, plan_fingerprint TEXT NOT NULL,
+        action_id TEXT NOT NULL, phase TEXT NOT NULL, target_id TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}', at TEXT NOT NULL);
+    CREATE INDEX journal_action ON journal (plan_fingerprint, action_id, seq);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    # 3: approvals are append-only in the database too (verify() still catches edits that bypass this)
+    """
+    CREATE TRIGGER approvals_no_update BEFORE UPDATE ON approvals
+        BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;
+    CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals
+        BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+GENESIS = "0" * 64
+JOURNAL_PHASES = ("started", "done", "failed", "refused")
+_DECISION_FIELDS = ("plan_fingerprint", "action_id", "verdict", "by", "at", "comment", "policy")
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Result of checking the approvals chain: ``first_broken`` is the ``seq`` of the first bad row."""
+
+    ok: bool
+    rows: int
+    first_broken: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """The latest journal row of one action of one plan."""
+
+    action_id: str
+    phase: str
+    run_id: str
+    target_id: str
+    detail: Mapping[str, Any]
+
+
+def row_hash(seq: int, prev_hash: str, decision: Mapping[str, Any]) -> str:
+    """SHA-256 over a row's position, its content and the previous row's hash."""
+    body = {"seq": seq, "prev": prev_hash, **{k: decision[k] for k in _DECISION_FIELDS}}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def _key(kind: str, record: Mapping[str, Any]) -> str:
+    """Baseline key: the Xero id, plus the line number for lines frames."""
+    xid = str(record.get("xero_id") or "")
+    if kind in schema.LINE_FRAMES.values():
+        return f"{record.get('doc_id') or ''}#{record.get('line_no') or ''}"
+    return xid
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class Store:
+    """The SQLite state store. Creates and migrates the file on open; use it as a context manager."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a journal row committed before a call must survive a crash
+            self._db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open state store {self.path}: {exc}") from exc
+        self.migrate()
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed (durably) on leaving the block, rolled back on error."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @property
+    def version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self, to: int = SCHEMA_VERSION) -> int:
+        """Apply the missing migrations up to ``to`` (each in its own transaction); return the version."""
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise StoreError(f"state store {self.path} has schema version {current}, newer than this recon "
+                             f"knows ({SCHEMA_VERSION}); upgrade recon")
+        for version in range(current, to):
+            # executescript commits whatever is pending first, so the transaction is part of the script
+            try:
+                self._db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\n"
+                                       f"PRAGMA user_version = {version + 1};\nCOMMIT;")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"migrating {self.path} to version {version + 1} failed: {exc}") from exc
+        return self.version
+
+    # -- links -------------------------------------------------------------------------------------------
+    def links(self, kind: str | None = None) -> pd.DataFrame:
+        """Links as a frame ``kind, precoro_id, xero_id`` (sorted), optionally of one kind."""
+        sql = "SELECT kind, precoro_id, xero_id FROM links"
+        rows = self._db.execute(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY kind, precoro_id",
+                                (kind,) if kind else ()).fetchall()
+        return pd.DataFrame(rows, columns=["kind", "precoro_id", "xero_id"]).astype("string")
+
+    def set_link(self, kind: str, precoro_id: str, xero_id: str, *, at: str = "") -> None:
+        """Link two records (replacing any earlier link of either of them)."""
+        with self._tx():
+            self._set_link(kind, precoro_id, xero_id, at)
+
+    def _set_link(self, kind: str, precoro_id: str, xero_id: str, at: str) -> None:
+        if not precoro_id or not xero_id:
+            raise StoreError(f"{kind} link needs both ids (precoro {precoro_id!r}, xero {xero_id!r})")
+        self._db.execute("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)", (kind, str(precoro_id), str(xero_id), at))
+
+    def xero_id_of(self, kind: str, precoro_id: str) -> str | None:
+        row = self._db.execute("SELECT xero_id FROM links WHERE kind = ? AND precoro_id = ?", (kind, precoro_id)).fetchone()
+        return row[0] if row else None
+
+    # -- baselines ---------------------------------------------------------------------------------------
+    def set_baseline(self, kind: str, record: Mapping[str, Any]) -> None:
+        """Record the agreed values of one linked record (only the canonical fields given are changed).
+
+        ``record`` has ``xero_id`` and canonical columns of ``kind``; ``id`` is the Precoro id.
+        """
+        with self._tx():
+            self._set_baseline(kind, record)
+
+    def _set_baseline(self, kind: str, record: Mapping[str, Any]) -> None:
+        if kind not in schema.FRAMES:
+            raise StoreError(f"unknown kind {kind!r} for a baseline")
+        key = _key(kind, record)
+        if not key or key == "#":
+            raise StoreError(f"{kind} baseline needs a xero_id (record {dict(record)!r})")
+        names = set(schema.columns(kind))
+        rows = [(kind, key, f, _text(v)) for f, v in record.items() if f in names]
+        self._db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?)", rows)
+
+    def baselines(self, kinds: Iterable[str]) -> dict[str, pd.DataFrame]:
+        """Baselines per kind as canonical frames (``xero_id`` the key, ``id`` the Precoro id)."""
+        out = {}
+        for kind in kinds:
+            rows = self._db.execute("SELECT xero_id, field, value FROM baselines WHERE kind = ? ORDER BY xero_id",
+                                    (kind,)).fetchall()
+            records: dict[str, dict[str, Any]] = {}
+            types = {c.name: c.type for c in schema.FRAMES[kind]}
+            for key, fld, value in rows:
+                rec = records.setdefault(key, {} if kind in schema.LINE_FRAMES.values() else {"xero_id": key})
+                if types.get(fld) == "bool" and value is not None:
+                    rec[fld] = value == "true"
+                else:
+                    rec[fld] = value
+            out[kind] = schema.conform(list(records.values()), kind) if records else schema.empty(kind)
+        return out
+
+    def seed(self, links: Sequence[Mapping[str, str]] = (), baselines: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> None:
+        """Bulk load links (``kind, precoro_id, xero_id``) and baselines, in one transaction."""
+        with self._tx():
+            for link in links:
+                self._set_link(link["kind"], link["precoro_id"], link["xero_id"], "")
+            for kind, records in (baselines or {}).items():
+                for record in records:
+                    self._set_baseline(kind, record)
+
+    # -- runs --------------------------------------------------------------------------------------------
+    def begin_run(self, run_id: str, params: Mapping[str, Any], user: str, at: str, *, kind: str = "reconcile") -> None:
+        """Record the start of a run (starting the same run id again, e.g. a resumed apply, reopens it)."""
+        with self._tx() as db:
+            db.execute("INSERT INTO runs (run_id, kind, params, user, started_at) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (run_id) DO UPDATE SET status = 'running', ended_at = NULL",
+                       (run_id, kind, canonical_json(dict(params)), user, at))
+
+    def end_run(self, run_id: str, at: str, status: str = "done", summary: Mapping[str, Any] | None = None) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET ended_at = ?, status = ?, summary = ? WHERE run_id = ?",
+                       (at, status, canonical_json(dict(summary or {})), run_id))
+
+    def runs(self) -> pd.DataFrame:
+        rows = self._db.execute("SELECT run_id, kind, params, user, started_at, ended_at, status, summary "
+                                "FROM runs ORDER BY started_at, run_id").fetchall()
+        return pd.DataFrame(rows, columns=["run_id", "kind", "params", "user", "started_at", "ended_at", "status", "summary"])
+
+    # -- approvals ---------------------------------------------------------------------------------------
+    def record_decision(self, decision: Decision) -> int:
+        """Append a decision to the chain; return its ``seq``."""
+        d = decision.to_dict()
+        with self._tx() as db:
+            last = db.execute("SELECT seq, hash FROM approvals ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            db.execute("INSERT INTO approvals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (seq, *(d[k] for k in _DECISION_FIELDS), prev, row_hash(seq, prev, d)))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('approvals_head', ?)", (f"{seq}:{row_hash(seq, prev, d)}",))
+        return seq
+
+    def decisions(self, fingerprint: str) -> list[Decision]:
+        """Every decision on the plan with this fingerprint, oldest first (a later one overrides)."""
+        rows = self._db.execute(f"SELECT {', '.join(_DECISION_FIELDS)} FROM approvals WHERE plan_fingerprint = ? "
+                                "ORDER BY seq", (fingerprint,)).fetchall()
+        return [Decision(**dict(zip(_DECISION_FIELDS, r))) for r in rows]
+
+    def verify(self) -> VerifyReport:
+        """Check the approvals chain; name the first row whose hash or link does not verify."""
+        rows = self._db.execute(f"SELECT seq, {', '.join(_DECISION_FIELDS)}, prev_hash, hash FROM approvals "
+                                "ORDER BY seq").fetchall()
+        prev, expected_seq = GENESIS, 1
+        for row in rows:
+            seq, content, prev_hash, stored = row[0], dict(zip(_DECISION_FIELDS, row[1:8])), row[8], row[9]
+            problem = ""
+            if seq != expected_seq:
+                problem = f"row {expected_seq} is missing (next row is {seq})"
+                seq = expected_seq
+            elif prev_hash != prev:
+                problem = f"approvals row {seq} does not follow row {seq - 1} (previous hash differs)"
+            elif row_hash(seq, prev_hash, content) != stored:
+                problem = (f"approvals row {seq} (action {content['action_id']}, {content['verdict']} by "
+                           f"{content['by']}) was altered: its content no longer matches its hash")
+            if problem:
+                return VerifyReport(False, len(rows), seq, problem)
+            prev, expected_seq = stored, expected_seq + 1
+        head = self._db.execute("SELECT value FROM meta WHERE key = 'approvals_head'").fetchone()
+        if head and rows and head[0] != f"{rows[-1][0]}:{rows[-1][-1]}":
+            seq = int(head[0].split(":")[0])
+            if seq > len(rows):
+                return VerifyReport(False, len(rows), len(rows) + 1,
+                                    f"approvals rows {len(rows) + 1}..{seq} were deleted (the chain ended at {seq})")
+        if head and not rows:
+            return VerifyReport(False, 0, 1, f"all approvals rows were deleted (the chain ended at {head[0].split(':')[0]})")
+        return VerifyReport(True, len(rows), None, f"approvals chain verified: {len(rows)} rows intact")
+
+    def check(self) -> VerifyReport:
+        """:meth:`verify`, raising :class:`IntegrityError` when the chain is broken."""
+        report = self.verify()
+        if not report.ok:
+            raise IntegrityError(f"{self.path}: {report.message}")
+        return report
+
+    # -- apply journal -----------------------------------------------------------------------------------
+    def journal(self, run_id: str, fingerprint: str, action_id: str, phase: str, at: str, *,
+                target_id: str = "", detail: Mapping[str, Any] | None = None) -> None:
+        """Append one journal row and commit it (durably) before returning."""
+        if phase not in JOURNAL_PHASES:
+            raise StoreError(f"unknown journal phase {phase!r}")
+        with self._tx() as db:
+            db.execute("INSERT INTO journal (run_id, plan_fingerprint, action_id, phase, target_id, detail, at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, fingerprint, action_id, phase, target_id or "", canonical_json(dict(detail or {})), at))
+
+    def journal_state(self, fingerprint: str) -> dict[str, JournalEntry]:
+        """The latest journal row of every action of the plan, by action id (a ``done`` row is final)."""
+        rows = self._db.execute("SELECT action_id, phase, run_id, target_id, detail FROM journal "
+                                "WHERE plan_fingerprint = ? ORDER BY seq", (fingerprint,)).fetchall()
+        state: dict[str, JournalEntry] = {}
+        for action_id, phase, run_id, target_id, detail in rows:
+            if action_id in state and state[action_id].phase == "done":
+                continue
+            state[action_id] = JournalEntry(action_id, phase, run_id, target_id, json.loads(detail))
+        return state
+
+    def journal_rows(self, fingerprint: str | None = None) -> pd.DataFrame:
+        sql = "SELECT seq, run_id, plan_fingerprint, action_id, phase, target_id, detail, at FROM journal"
+        rows = self._db.execute(sql + (" WHERE plan_fingerprint = ?" if fingerprint else "") + " ORDER BY seq",
+                                (fingerprint,) if fingerprint else ()).fetchall()
+        return pd.DataFrame(rows, columns=["seq", "run_id", "plan_fingerprint", "action_id", "phase", "target_id", "detail", "at"])
+
+    def record_applied(self, kind: str, *, precoro_id: str, xero_id: str, values: Mapping[str, Any], at: str) -> None:
+        """After a write: link the pair and make the written values their baseline, in one transaction."""
+        with self._tx():
+            if precoro_id and xero_id:
+                self._set_link(kind, precoro_id, xero_id, at)
+            if xero_id:
+                self._set_baseline(kind, {**values, "xero_id": xero_id, **({"id": precoro_id} if precoro_id else {})})
+
+    # -- apply lock --------------------------------------------------------------------------------------
+    @contextmanager
+    def apply_lock(self, profile: str, *, at: str = "") -> Iterator[None]:
+        """Hold the apply lock of ``profile`` for the block, or raise :class:`LockError` naming the holder."""
+        lock_path = self.path.with_name(f"{self.path.name}.apply-{profile}.lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LockError(f"another apply is running for profile {profile!r}: {self._holder(fd)} "
+                                f"(lock file {lock_path})") from None
+            holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": at}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder).encode(), 0)
+            os.fsync(fd)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        try:
+            h = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+        except ValueError:
+            h = {}
+        if not h:
+            return "holder unknown (it is starting up)"
+        return f"held by pid {h.get('pid')} on host {h.get('host')} since {h.get('since') or 'unknown'}"

@@ -1,0 +1,253 @@
+"""The apply engine on two SQLite-backed systems of record (tests/test_apply_kit.py) and a real state store."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from recon.apply import apply_plan, ordered
+from recon.approve import ApprovalModel, Policy, apply_policy
+from recon.errors import ApprovalError, IntegrityError, LockError
+from recon.reconcile.model import Decision
+from recon.store import Store
+from test_apply_kit import demo_plan, open_ledgers, seed
+
+PLAN = demo_plan()
+ACT = {a.label: a for a in PLAN.actions}
+CLOCK = lambda: "2026-11-23T10:00:00Z"  # noqa: E731
+
+
+@pytest.fixture()
+def world(tmp_path):
+    seed(tmp_path)
+    xero, precoro = open_ledgers(tmp_path)
+    with Store(tmp_path / "state.sqlite") as store:
+        yield tmp_path, store, xero, precoro
+
+
+def approve_all(store: Store, plan=PLAN) -> None:
+    apply_policy(ApprovalModel(plan, store, "ana", CLOCK), Policy.parse("demo"))
+
+
+def run(store, xero, precoro, plan=PLAN, **kw):
+    return apply_plan(plan, store, (xero, precoro), clock=CLOCK, progress=False, **kw)
+
+
+def statuses(outcome) -> dict[str, str]:
+    by_id = {a.id: a.label for a in PLAN.actions}
+    return {by_id[r.action_id]: r.status for r in outcome.results}
+
+
+def test_dependency_order():
+    assert [a.kind for a in ordered(PLAN.actions)] == [
+        "supplier", "supplier", "tax_rate", "account", "item", "purchase_order", "bill", "payment"]
+
+
+def test_approved_plan_is_applied_once_with_links_and_baselines(world):
+    folder, store, xero, precoro = world
+    approve_all(store)
+    outcome = run(store, xero, precoro, out_dir=folder / "run")
+    assert outcome.counts()["applied"] == 8 and [r.action_id for r in outcome.results] == [a.id for a in ordered(PLAN.actions)]
+    new_supplier = store.xero_id_of("supplier", "P1")
+    assert new_supplier == "X-supplier-2"
+    [po] = [r for r in xero.dump()["purchase_order"]]
+    assert po["supplier_xero_id"] == new_supplier  # resolved from the link the supplier action recorded
+    assert precoro.read("item", "PI1")["name"] == "Bolt M8" and precoro.read("supplier", "P2")["phone"] == "555"
+    links = store.links()
+    assert ["tax_rate", "P-tax_rate-1", "INPUT2"] in links.values.tolist()
+    assert ["purchase_order", "PO-1", "X-purchase_order-1"] in links.values.tolist()
+    base = store.baselines(["item", "supplier"])
+    assert base["item"].set_index("xero_id").loc["XI1", "name"] == "Bolt M8"
+    assert base["supplier"].set_index("xero_id").loc[new_supplier, "email"] == "ap@nordic.test"
+    assert json.loads((folder / "run" / "outcome.json").read_text())["counts"]["applied"] == 8
+
+    writes = (xero.writes(), precoro.writes())
+    again = run(store, xero, precoro, run_id="second")
+    assert set(statuses(again).values()) == {"skipped"} and (xero.writes(), precoro.writes()) == writes
+    assert all(r.message.startswith("already applied in run apply-run-demo") for r in again.results)
+
+
+def test_dry_run_shows_every_request_and_writes_nothing(world):
+    _, store, xero, precoro = world
+    approve_all(store)
+    outcome = run(store, xero, precoro, dry_run=True)
+    assert set(statuses(outcome).values()) == {"dry_run"}
+    by_label = {a.label: r for a, r in zip(ordered(PLAN.actions), outcome.results)}
+    assert by_label["BOLT"].request == {"method": "PUT", "path": "/item/PI1", "body": {"name": "Bolt M8"}}
+    assert by_label["Nordic Timber"].request["idempotency_key"] == ACT["Nordic Timber"].id
+    assert (xero.writes(), precoro.writes()) == (0, 0) and store.journal_rows().empty and store.runs().empty
+
+
+def test_only_approved_actions_are_applied(world):
+    _, store, xero, precoro = world
+    model = ApprovalModel(PLAN, store, "ana", CLOCK)
+    model.decide(ACT["BOLT"].id, "approve")
+    model.decide(ACT["Bolt Co"].id, "reject", "phone is right in Precoro")
+    assert statuses(run(store, xero, precoro)) == {
+        "Nordic Timber": "skipped", "Bolt Co": "skipped", "GST on expenses": "skipped", "400": "skipped",
+        "BOLT": "applied", "PO-1": "skipped", "INV-7": "skipped", "payment 120.50": "skipped"}
+    assert precoro.read("supplier", "P2")["phone"] == "554" and precoro.writes() == 1 and xero.writes() == 0
+
+
+def test_stale_target_is_refused_and_the_rest_goes_on(world):
+    _, store, xero, precoro = world
+    approve_all(store)
+    precoro.db.execute("""UPDATE records SET body = json_set(body, '$.name', 'Bolt (steel)') WHERE id = 'PI1'""")
+    outcome = run(store, xero, precoro)
+    result = {r.action_id: r for r in outcome.results}[ACT["BOLT"].id]
+    assert result.status == "refused"
+    assert "changed in precoro since the plan was made (name: plan saw 'Bolt', now 'Bolt (steel)')" in result.message
+    assert precoro.read("item", "PI1")["name"] == "Bolt (steel)" and outcome.counts()["applied"] == 7
+
+
+def test_failing_record_is_recorded_with_the_system_message(world):
+    _, store, xero, precoro = world
+    approve_all(store)
+    xero.arm(reject={"Nordic Timber": ["email", "Email address must be valid."]})
+    outcome = run(store, xero, precoro)
+    st = statuses(outcome)
+    assert st["Nordic Timber"] == st["PO-1"] == "failed" and outcome.counts() == {
+        "applied": 6, "skipped": 0, "refused": 0, "failed": 2, "dry_run": 0}
+    msg = {r.action_id: r.message for r in outcome.results}
+    assert msg[ACT["Nordic Timber"].id] == ("xero refused create of supplier Nordic Timber (field email): "
+                                            "Email address must be valid.")
+    assert "supplier P1 has no Xero contact yet" in msg[ACT["PO-1"].id]
+    xero.arm(reject={})  # fixed in Xero: the next run finishes the two
+    assert statuses(run(store, xero, precoro, run_id="retry"))["PO-1"] == "applied"
+
+
+HOLD_LOCK = textwrap.dedent("""
+    import sys
+    from recon.store import Store
+    with Store(sys.argv[1]) as s, s.apply_lock("default", at="2026-11-23T09:59:00Z"):
+        print("locked", flush=True)
+        sys.stdin.readline()
+""")
+
+
+def _tamper(store):
+    store._db.executescript("DROP TRIGGER approvals_no_update; UPDATE approvals SET comment = 'fine by me' WHERE seq = 2;")
+
+
+@pytest.mark.parametrize("case", ["tampered", "changed_plan", "foreign_decision", "concurrent"])
+def test_refusals_write_nothing(world, case):
+    folder, store, xero, precoro = world
+    approve_all(store)
+    plan, decisions, holder = PLAN, None, None
+    if case == "tampered":
+        _tamper(store)
+        error, words = IntegrityError, "approvals row 2 .* was altered"
+    elif case == "changed_plan":
+        edited = dataclasses.replace(PLAN.actions[2], new={"name": "Bolt M10"}, id=PLAN.actions[2].id)
+        plan = dataclasses.replace(PLAN, actions=(*PLAN.actions[:2], edited, *PLAN.actions[3:]))
+        error, words = ApprovalError, "has changed since it was made"
+    elif case == "foreign_decision":
+        decisions = [Decision("another-plan", PLAN.actions[0].id, "approve", "ana", "t")]
+        error, words = ApprovalError, "was made on plan another-plan"
+    else:
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(store.path)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "locked"
+        error, words = LockError, f"another apply is running for profile 'default': held by pid {holder.pid} on host"
+    try:
+        with pytest.raises(error, match=words):
+            run(store, xero, precoro, plan=plan, decisions=decisions)
+    finally:
+        if holder:
+            holder.kill()
+            holder.wait()
+    assert (xero.writes(), precoro.writes()) == (0, 0) and store.journal_rows().empty
+
+
+# -- crash safety -----------------------------------------------------------------------------------------
+def _apply_in_child(folder, *, kill_at_journal: int | None = None) -> int:
+    """Apply in a forked process (optionally SIGKILLing itself after the n-th journal write); its wait status."""
+    pid = os.fork()
+    if pid == 0:  # child: fresh connections only
+        code = 1
+        try:
+            def hook(n: int) -> None:
+                if n == kill_at_journal:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            with Store(folder / "state.sqlite") as store:
+                xero, precoro = open_ledgers(folder)
+                apply_plan(PLAN, store, (xero, precoro), clock=CLOCK, progress=False, on_journal=hook)
+            code = 0
+        finally:
+            os._exit(code)
+    return os.waitpid(pid, 0)[1]
+
+
+def _final(folder):
+    xero, precoro = open_ledgers(folder)
+    with Store(folder / "state.sqlite") as store:
+        done = store.journal_rows().query("phase == 'done'")["action_id"].tolist()
+        return xero.dump(), precoro.dump(), store.links().values.tolist(), sorted(done)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reference")
+    seed(folder)
+    with Store(folder / "state.sqlite") as store:
+        approve_all(store)
+    assert _apply_in_child(folder) == 0
+    return _final(folder)
+
+
+def _assert_same_as_reference(folder, reference):
+    final = _final(folder)
+    assert final == reference
+    assert len(final[3]) == len(set(final[3])) == 8  # every action done exactly once
+    for system in final[:2]:
+        for kind, records in system.items():
+            names = [json.dumps({k: v for k, v in r.items() if k not in ("id",)}, sort_keys=True) for r in records]
+            assert len(names) == len(set(names)), f"duplicate {kind}"
+
+
+@pytest.mark.parametrize("point", range(1, 17))  # 8 actions, a journal row before and after each write
+def test_killed_after_any_journal_write_then_resumed(tmp_path, reference, point):
+    seed(tmp_path)
+    with Store(tmp_path / "state.sqlite") as store:
+        approve_all(store)
+    status = _apply_in_child(tmp_path, kill_at_journal=point)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert _apply_in_child(tmp_path) == 0
+    _assert_same_as_reference(tmp_path, reference)
+
+
+@pytest.mark.parametrize("system, nth", [("xero", 1), ("xero", 2), ("xero", 3),
+                                         ("precoro", 1), ("precoro", 2), ("precoro", 3), ("precoro", 5)])
+def test_killed_between_a_committed_write_and_its_journal_row(tmp_path, reference, system, nth):
+    seed(tmp_path)
+    with Store(tmp_path / "state.sqlite") as store:
+        approve_all(store)
+    dict(zip(("xero", "precoro"), open_ledgers(tmp_path)))[system].arm(crash=nth)
+    status = _apply_in_child(tmp_path)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    dict(zip(("xero", "precoro"), open_ledgers(tmp_path)))[system].arm(crash=0)
+    assert _apply_in_child(tmp_path) == 0
+    _assert_same_as_reference(tmp_path, reference)
+
+
+@pytest.mark.parametrize("faults", [{"fail": 3}, {"drop": 3}, {"fail": 2, "drop": 2}])
+def test_injected_faults_then_resume_reach_the_same_state(tmp_path, reference, faults):
+    seed(tmp_path)
+    xero, precoro = open_ledgers(tmp_path)
+    xero.arm(**faults)
+    precoro.arm(**faults)
+    with Store(tmp_path / "state.sqlite") as store:
+        approve_all(store)
+        first = run(store, xero, precoro)
+        assert first.counts()["failed"] > 0
+        for attempt in range(4):
+            if run(store, xero, precoro, run_id=f"resume-{attempt}").counts()["failed"] == 0:
+                break
+    _assert_same_as_reference(tmp_path, reference)

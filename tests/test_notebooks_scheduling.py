@@ -1,0 +1,165 @@
+"""The scheduling examples: the cron line run exactly as cron would against the sandbox, the systemd units
+parsed and checked, the Airflow DAG compiled and its papermill parameters checked against the notebooks."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recon import runner
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+CRON_FIELDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
+
+
+def crontab() -> tuple[dict[str, str], list[tuple[list[str], str]]]:
+    """Variables and jobs (five schedule fields, command) of the example crontab."""
+    env, jobs = {}, []
+    for line in (EXAMPLES / "cron" / "recon.crontab").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
+        if m:
+            env[m.group(1)] = m.group(2)
+            continue
+        fields = line.split(None, 5)
+        jobs.append((fields[:5], fields[5]))
+    return env, jobs
+
+
+def valid_field(field: str, low: int, high: int) -> bool:
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if step and not step.isdigit():
+            return False
+        if base == "*":
+            continue
+        lo, _, hi = base.partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            return False
+        if not (low <= int(lo) <= high and (not hi or low <= int(hi) <= high)):
+            return False
+    return True
+
+
+def test_the_crontab_has_one_valid_weekday_job() -> None:
+    env, jobs = crontab()
+    assert env["SHELL"] == "/bin/bash" and env["RECON_HOME"].startswith("/")
+    assert len(jobs) == 1
+    schedule, command = jobs[0]
+    assert all(valid_field(f, lo, hi) for f, (lo, hi) in zip(schedule, CRON_FIELDS)), schedule
+    assert "%" not in command.replace("\\%", ""), "an unescaped % ends a cron command"
+    assert "examples/scheduled-run.sh" in command
+
+
+@pytest.mark.slow
+def test_the_cron_command_runs_against_the_sandbox(tmp_path: Path) -> None:
+    """The job's command, as cron runs it (SHELL -c, its variables), in a recon home pointing at the sandbox."""
+    from recon.demo import demo_sandbox
+
+    home = tmp_path / "recon-home"
+    (home / "reports").mkdir(parents=True)
+    (home / "notebooks").symlink_to(ROOT / "notebooks")
+    (home / "examples").symlink_to(EXAMPLES)
+    env_vars, jobs = crontab()
+    command = jobs[0][1].replace("\\%", "%")  # cron's own unescaping
+    with demo_sandbox(home / "state.sqlite", home / "reports") as env:
+        env.update({k: v for k, v in env_vars.items() if k not in ("PATH", "RECON_HOME")})
+        env.update({"RECON_HOME": str(home), "PYTHONPATH": str(ROOT),
+                    # the venv's bin (where `recon` is installed) in place of /srv/recon/.venv/bin
+                    "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])})
+        env.pop("RECON_REPORTS_DIR")  # the job uses recon's own default: reports/ in its home
+        proc = subprocess.run([env_vars["SHELL"], "-c", command], env=env, cwd="/", capture_output=True, text=True,
+                              timeout=600)
+    log = (home / "reports" / "cron.log").read_text()
+    assert proc.returncode == 0, log
+    runs = [p for p in (home / "reports").iterdir() if p.is_dir()]
+    assert len(runs) == 1 and runs[0].name.endswith("-sched")
+    for name in ("sync.ipynb", "sync.html", "audit_report.ipynb", "audit.html", "outcome.json"):
+        assert (runs[0] / name).is_file(), name
+    assert f"report: reports/{runs[0].name}/audit.html" in log
+    assert "approved by policy xero_to_precoro_reference" in (runs[0] / "approvals.jsonl").read_text()
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, strict=False, comment_prefixes=("#", ";"))
+    parser.optionxform = str  # systemd keys are case-sensitive
+    parser.read_string((EXAMPLES / "systemd" / name).read_text())
+    return parser
+
+
+def test_the_systemd_service_runs_the_scheduled_script_once() -> None:
+    service = unit("recon-sync.service")
+    assert service.sections() == ["Unit", "Service"]
+    s = service["Service"]
+    assert s["Type"] == "oneshot"
+    home = Path(s["WorkingDirectory"])
+    executable, *args = s["ExecStart"].split()
+    assert Path(executable).is_relative_to(home)
+    assert (ROOT / Path(executable).relative_to(home)).is_file() and os.access(ROOT / Path(executable).relative_to(home), os.X_OK)
+    assert args == ["xero_to_precoro_reference"]
+    assert s["EnvironmentFile"].startswith("-/etc/"), "credentials come from a root-readable file, not the unit"
+    assert not runner.SECRET_NAME.search("\n".join(f"{k}={v}" for k, v in s.items() if k != "EnvironmentFile"))
+
+
+def test_the_systemd_timer_starts_the_service_on_weekdays() -> None:
+    timer = unit("recon-sync.timer")
+    t = timer["Timer"]
+    assert t["Unit"] == "recon-sync.service" and (EXAMPLES / "systemd" / t["Unit"]).is_file()
+    assert t["OnCalendar"].startswith("Mon..Fri ") and t["Persistent"] == "true"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    analyze = shutil.which("systemd-analyze")
+    if analyze:  # check the calendar expression with systemd itself when it is here
+        proc = subprocess.run([analyze, "calendar", t["OnCalendar"]], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+def dag_tasks() -> tuple[ast.Module, dict[str, ast.Call]]:
+    """The compiled DAG file's tree, and its tasks by task id (operators, and ``notebook_task(name, ...)``)."""
+    source = (EXAMPLES / "airflow" / "recon_sync_dag.py").read_text()
+    compile(source, "recon_sync_dag.py", "exec")
+    tree = ast.parse(source)
+    tasks = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            kw = {k.arg: k.value for k in node.keywords}
+            if node.func.id == "notebook_task":
+                tasks[ast.literal_eval(node.args[0])] = node
+            elif node.func.id.endswith("Operator") and isinstance(kw.get("task_id"), ast.Constant):
+                tasks[kw["task_id"].value] = node
+    return tree, tasks
+
+
+def test_the_airflow_dag_compiles_and_uses_the_papermill_operator() -> None:
+    tree, tasks = dag_tasks()
+    assert sorted(tasks) == ["audit_report", "export_html", "prepare_run", "sync"]
+    papermill = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "PapermillOperator"]
+    assert len(papermill) == 1
+    kw = {k.arg: k.value for k in papermill[0].keywords}
+    assert ast.literal_eval(kw["kernel_name"]) == runner.KERNEL_NAME
+    # only arguments the provider's operator accepts (BaseOperator refuses others)
+    assert set(kw) <= {"task_id", "input_nb", "output_nb", "parameters", "kernel_name", "language_name",
+                       "log_output", "nbconvert", "nbconvert_args", "kernel_conn_id"}
+    chain = [n for n in tree.body[-1].body if isinstance(n, ast.Expr)][-1].value  # check >> sync >> report >> export
+    assert ast.unparse(chain) == "check >> sync >> report >> export"
+    for name in ("sync", "audit_report"):
+        assert (ROOT / "notebooks" / f"{name}.ipynb").is_file()
+
+
+def test_the_dag_parameters_match_the_notebooks() -> None:
+    tree, _ = dag_tasks()
+    constants = {t.id: n.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+                 if isinstance(t, ast.Name)}
+    for name, notebook in (("SYNC_PARAMETERS", "sync.ipynb"), ("REPORT_PARAMETERS", "audit_report.ipynb")):
+        keys = [ast.literal_eval(k) for k in constants[name].keys]
+        runner.check_parameters(ROOT / "notebooks" / notebook, {k: "x" for k in keys})

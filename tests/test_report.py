@@ -1,0 +1,125 @@
+"""The audit report: built from run-folder files alone, everything escaped, no secret, deterministic."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import run_folder
+from recon import report
+from recon.reconcile.model import NO_CHANGES, Plan
+from recon.report_html import esc, table
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_folder.build(tmp_path_factory.mktemp("report") / "run")
+
+
+@pytest.fixture(scope="module")
+def html(folder: Path) -> str:
+    return report.render(report.load_run(folder))
+
+
+def rows(html: str, table_id: str) -> list[str]:
+    """The body rows of one report table, as raw HTML."""
+    m = re.search(rf'<table class="recon-table" id="{table_id}">.*?<tbody>(.*?)</tbody>', html, re.S)
+    assert m, f"table {table_id} missing"
+    return re.findall(r"<tr.*?</tr>", m.group(1), re.S)
+
+
+@pytest.mark.parametrize("table_id, expected", [
+    ("t-parameters", 4), ("t-fetched", 2), ("t-settings-check", 4), ("t-summary", 2), ("t-differences", 6),
+    ("t-decisions", 6), ("t-applied", 2), ("t-not-applied", 3), ("t-rounding", 1), ("t-integrity", 3),
+])
+def test_every_section_shows_all_its_rows(html: str, table_id: str, expected: int) -> None:
+    assert len(rows(html, table_id)) == expected
+
+
+@pytest.mark.parametrize("needle", [
+    "Run by</dt><dd>alice", "Started</dt><dd>2026-03-01T09:05:07Z", "Finished</dt><dd>2026-03-01T09:06:00Z",
+    "xero organisation</dt><dd>Demo Org Ltd", "precoro company</dt><dd>Demo Company",
+    "profile default: Xero https://api.xero.com, Precoro https://api.precoro.com",
+    "6 differences; 5 proposed actions; 2 applied, 1 refused, 1 failed.",
+    "The rounding settings of both systems agree.", "The approvals chain is intact.",
+    "1 decision(s) are not bound to this plan",
+    "Xero refused: Name is required &lt;ValidationException&gt;", "target changed since the plan was made",
+    "<td>rejected</td>", "new supplier &lt;ok&gt;", "send unit amounts at 4 decimals",
+    '<td class="changed">Acme Ltd</td>', "Records fetched per kind and system", "Outcome of the apply",
+])
+def test_the_report_tells_who_what_when_and_why(html: str, needle: str) -> None:
+    assert needle in html
+
+
+def test_a_hostile_supplier_name_is_shown_as_text(html: str) -> None:
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
+    assert html.count("<script>") == 1  # the report's own sorting/filtering script, nothing else
+
+
+def test_no_secret_reaches_the_report(folder: Path, html: str) -> None:
+    for secret in ("xero-secret-value-9f3a", "precoro-token-value-77c1", "tok-leak-1", "sandbox-secret"):
+        assert secret not in html
+        # snapshot.json is the planted input (a token in the fetch metadata); what recon writes stays clean
+        for name in ("run.json", "approvals.jsonl", "outcome.json", "integrity.json"):
+            assert secret not in (folder / name).read_text(), name
+
+
+def test_the_report_is_deterministic(tmp_path: Path) -> None:
+    a = report.render(report.load_run(run_folder.build(tmp_path / "a")))
+    b = report.render(report.load_run(run_folder.build(tmp_path / "b")))
+    assert a == b
+
+
+def test_it_loads_nothing_from_anywhere(html: str) -> None:
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', html)
+    assert "<link" not in html
+
+
+def test_a_broken_chain_and_missing_outcome_are_said_plainly(tmp_path: Path) -> None:
+    data = report.load_run(run_folder.build(tmp_path / "r", with_outcome=False, integrity_ok=False))
+    html = report.render(data)
+    assert data.missing == ("outcome.json",)
+    assert "The approvals chain is BROKEN. row 4: hash does not match its content" in html
+    assert "Not in this run folder: outcome.json." in html
+    not_applied = rows(html, "t-not-applied")
+    assert len(not_applied) == 5 and sum("approved, not applied in this run" in r for r in not_applied) == 4
+
+
+def test_nothing_to_do_uses_reconciles_sentence(tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "plan.json").write_text(Plan(run_id="r0", kinds=("supplier",), actions=()).to_json())
+    data = report.load_run(folder)
+    assert data.message == NO_CHANGES
+    html = report.render(data)
+    assert f'id="message">{NO_CHANGES}' in html and "The approvals chain was not checked" in html
+
+
+@pytest.mark.parametrize("value, shown", [
+    (None, ""), (float("nan"), ""), (True, "yes"), ({"b": 1, "a": "<x>"}, '{&quot;a&quot;: &quot;&lt;x&gt;&quot;, &quot;b&quot;: 1}'),
+    ("a\"b'c&d", "a&quot;b&#x27;c&amp;d"),
+])
+def test_values_are_escaped_text(value: object, shown: str) -> None:
+    assert esc(value) == shown
+
+
+def test_numeric_columns_sort_as_numbers() -> None:
+    import pandas as pd
+    from decimal import Decimal
+
+    out = table(pd.DataFrame({"n": [Decimal("10.50"), Decimal("9")], "t": ["a", "b"]}), "t-x")
+    assert '<th scope="col" data-type="num">' in out and '<th scope="col" data-type="text">' in out
+    assert '<td class="num">10.50</td>' in out
+
+
+def test_a_missing_run_folder_is_a_clear_error(tmp_path: Path) -> None:
+    from recon.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no run folder at"):
+        report.load_run(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="holds no run"):
+        report.load_run(tmp_path / "empty")

@@ -1,0 +1,159 @@
+"""The SQLite state store: migrations, WAL, links and baselines, the approvals hash chain, the apply lock."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+import pytest
+
+from recon.errors import IntegrityError, LockError, StoreError
+from recon.reconcile.model import Decision
+from recon.store import SCHEMA_VERSION, Store
+
+
+def _decisions(n: int) -> list[Decision]:
+    return [Decision("fp1", f"supplier-update-{i}", "approve" if i % 2 else "reject", "ana", f"2026-11-23T10:0{i}:00Z",
+                     comment=f"note {i}") for i in range(1, n + 1)]
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with Store(tmp_path / "state.sqlite") as s:
+        yield s
+
+
+def test_new_store_is_wal_and_at_latest_version(store):
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.version == SCHEMA_VERSION
+
+
+def test_old_store_is_migrated_keeping_its_data(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old = Store.__new__(Store)  # open without migrating, then bring it to version 1 only
+    old.path, old._db = path, sqlite3.connect(path, isolation_level=None)
+    old.migrate(to=1)
+    old.set_link("supplier", "17", "X-17")
+    assert old.version == 1
+    old.close()
+    with Store(path) as s:
+        assert s.version == SCHEMA_VERSION
+        assert s.links().values.tolist() == [["supplier", "17", "X-17"]]
+        s.record_decision(_decisions(1)[0])
+        assert s.verify().ok
+
+
+def test_store_from_a_newer_recon_is_refused(tmp_path):
+    path = tmp_path / "new.sqlite"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer than this recon knows"):
+        Store(path)
+
+
+def test_links_replace_earlier_links_of_either_side(store):
+    store.seed(links=[{"kind": "supplier", "precoro_id": "1", "xero_id": "A"},
+                      {"kind": "supplier", "precoro_id": "2", "xero_id": "B"},
+                      {"kind": "item", "precoro_id": "1", "xero_id": "A"}])
+    store.set_link("supplier", "3", "B")  # Xero contact B now belongs to Precoro supplier 3
+    assert store.links("supplier").values.tolist() == [["supplier", "1", "A"], ["supplier", "3", "B"]]
+    assert len(store.links()) == 3
+    with pytest.raises(StoreError, match="needs both ids"):
+        store.set_link("supplier", "", "C")
+
+
+def test_baselines_round_trip_as_canonical_frames(store):
+    store.seed(baselines={"supplier": [{"xero_id": "A", "id": "1", "name": "Acme", "active": True}],
+                          "item": [{"xero_id": "I1", "id": "9", "code": "BOLT", "purchase_price": "1.2500"}]})
+    store.set_baseline("supplier", {"xero_id": "A", "email": "ap@acme.test"})  # partial: other fields kept
+    frames = store.baselines(["supplier", "item", "bill"])
+    sup = frames["supplier"].iloc[0]
+    assert (sup["id"], sup["name"], sup["email"], bool(sup["active"])) == ("1", "Acme", "ap@acme.test", True)
+    assert frames["item"].iloc[0]["purchase_price"] == Decimal("1.2500")
+    assert frames["bill"].empty and list(frames["bill"].columns)[:2] == ["id", "xero_id"]
+
+
+def test_baseline_without_xero_id_or_of_unknown_kind_is_refused(store):
+    with pytest.raises(StoreError, match="needs a xero_id"):
+        store.set_baseline("supplier", {"id": "1", "name": "Acme"})
+    with pytest.raises(StoreError, match="unknown kind"):
+        store.set_baseline("widget", {"xero_id": "A"})
+
+
+def test_runs_are_recorded(store):
+    store.begin_run("r1", {"objects": ["supplier"]}, "ana", "2026-11-23T10:00:00Z")
+    store.end_run("r1", "2026-11-23T10:01:00Z", "done", {"applied": 2})
+    run = store.runs().iloc[0]
+    assert (run["run_id"], run["status"], run["ended_at"]) == ("r1", "done", "2026-11-23T10:01:00Z")
+
+
+def test_decisions_come_back_in_order_per_plan(store):
+    for d in _decisions(3):
+        store.record_decision(d)
+    store.record_decision(Decision("fp2", "x", "approve", "bo", "2026-11-23T11:00:00Z"))
+    assert store.decisions("fp1") == _decisions(3)
+    assert [d.by for d in store.decisions("fp2")] == ["bo"]
+    assert store.verify().ok and store.verify().rows == 4
+
+
+def _tamper(db: sqlite3.Connection, sql: str) -> None:
+    # bypass the append-only triggers the way an attacker with the file would
+    db.executescript("DROP TRIGGER approvals_no_update; DROP TRIGGER approvals_no_delete;" + sql)
+
+
+@pytest.mark.parametrize("sql, broken, words", [
+    ("UPDATE approvals SET verdict = 'approve' WHERE seq = 2", 2, "was altered"),
+    ("UPDATE approvals SET comment = 'fine' WHERE seq = 4", 4, "was altered"),
+    ("UPDATE approvals SET by = 'mallory' WHERE seq = 1", 1, "was altered"),
+    ("DELETE FROM approvals WHERE seq = 3", 3, "row 3 is missing"),
+    ("DELETE FROM approvals WHERE seq = 5", 5, "were deleted"),
+    ("UPDATE approvals SET hash = 'f' || substr(hash, 2) WHERE seq = 3", 3, "was altered"),
+    ("UPDATE approvals SET prev_hash = 'f' || substr(prev_hash, 2) WHERE seq = 2", 2, "does not follow row 1"),
+])
+def test_tampered_approvals_row_is_named(store, sql, broken, words):
+    for d in _decisions(5):
+        store.record_decision(d)
+    _tamper(store._db, sql)
+    report = store.verify()
+    assert not report.ok and report.first_broken == broken
+    assert words in report.message
+    with pytest.raises(IntegrityError, match=words):
+        store.check()
+
+
+def test_approvals_are_append_only_in_sql(store):
+    store.record_decision(_decisions(1)[0])
+    for sql in ("UPDATE approvals SET verdict = 'reject'", "DELETE FROM approvals"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store._db.execute(sql)
+
+
+HOLD_LOCK = textwrap.dedent("""
+    import sys, time
+    from recon.store import Store
+    with Store(sys.argv[1]) as s, s.apply_lock("default", at="2026-11-23T10:00:00Z"):
+        print("locked", flush=True)
+        sys.stdin.readline()
+""")
+
+
+def test_second_apply_lock_is_refused_naming_the_holder(store):
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(store.path)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with pytest.raises(LockError) as err:
+            with store.apply_lock("default"):
+                pass
+        msg = str(err.value)
+        assert f"pid {proc.pid}" in msg and socket.gethostname() in msg and "2026-11-23T10:00:00Z" in msg
+        with store.apply_lock("other-profile"):  # profiles lock independently
+            pass
+    finally:
+        proc.kill()  # SIGKILL: the kernel releases the lock with the process
+        proc.wait()
+    with store.apply_lock("default"):
+        pass
