@@ -158,7 +158,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     _links_and_candidates(sides, linkage, res)
 
     # --- one side only -------------------------------------------------------------------------------------
-    _one_sided(sides, snap, linkage, p_active, x_active, res)
+    _one_sided(sides, snap, linkage, p_active, x_active, res, links)
 
     counts = pd.concat(res.rows, ignore_index=True)["kind"].value_counts() if res.rows else pd.Series(dtype=int)
     differing = set(diffs["p"].tolist()) if len(diffs) else set()
@@ -202,8 +202,18 @@ def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult)
                               reason="the linked Xero record is not in Xero (deleted there?)"))
 
 
+def _bill_ids(bills: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
+    """Precoro bill id by Xero InvoiceID: the id Precoro stores, else the link table."""
+    pairs = [pd.Series(fields.text(bills["id"]), index=pd.Index(fields.text(bills["xero_id"]), dtype=object))]
+    if links is not None and len(links):
+        table = links[links["kind"].astype("string") == "bill"]
+        pairs.append(pd.Series(fields.text(table["precoro_id"]), index=pd.Index(fields.text(table["xero_id"]), dtype=object)))
+    lookup = pd.concat(pairs)
+    return lookup[(lookup.index != "") & ~lookup.index.duplicated()]
+
+
 def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np.ndarray, x_active: np.ndarray,
-               res: _KindResult) -> None:
+               res: _KindResult, links: pd.DataFrame | None = None) -> None:
     """Records on one side only: created where the rule allows it, otherwise shown. Inactive ones are skipped."""
     rule, p, x = sides.rule, sides.p, sides.x
     only_p = linkage.only_p[p_active[linkage.only_p]] if len(linkage.only_p) else linkage.only_p
@@ -224,9 +234,7 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
         reason = np.full(len(pos), f"not in {_NAMES[target]}", dtype=object)
         if rule.kind == "payment" and side == "xero":
             # a payment is created in Precoro only on a bill that is integrated there
-            bills = snap.frame("precoro", "bill")
-            lookup = pd.Series(fields.text(bills["id"]), index=pd.Index(fields.text(bills["xero_id"]), dtype=object))
-            lookup = lookup[(lookup.index != "") & ~lookup.index.duplicated()]
+            lookup = _bill_ids(snap.frame("precoro", "bill"), links)
             bill_id = pd.Series(fields.text(sub["bill_xero_id"])).map(lookup).fillna("").to_numpy(dtype=object)
             create &= bill_id != ""
             reason[bill_id == ""] = "the paid bill is not integrated with Precoro"
