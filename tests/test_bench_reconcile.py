@@ -18,7 +18,7 @@ def test_generated_frames_are_canonical_and_deterministic():
 
 
 def test_a_small_run_reports_every_figure():
-    out = bench.run(n_suppliers=400, n_lines=4000)
+    out = bench.measure(n_suppliers=400, n_lines=4000)
     assert out["suppliers"] == 400 and out["lines"] == 4000
     assert {"only_in_precoro", "only_in_xero", "mismatch", "rounding"} <= set(out["differences_by_kind"])
     assert {"equal", "rounding"} <= set(out["rounding_classes"])
@@ -31,3 +31,12 @@ def test_the_dispatcher_lists_every_benchmark_module_and_refuses_unknown_names(c
 
     assert main(["nope"]) == 2
     assert "available: fetch, reconcile" in capsys.readouterr().err
+
+
+def test_the_reconcile_benchmark_runs_from_the_dispatcher_with_sizes(capsys):
+    from recon.bench.__main__ import main
+
+    assert main(["reconcile", "--", "--suppliers", "200", "--lines", "1000"]) == 0
+    out = capsys.readouterr().out
+    figures = __import__("json").loads(out[out.index("{"):])
+    assert (figures["suppliers"], figures["lines"]) == (200, 1000)

@@ -143,3 +143,18 @@ def test_equal_documents_are_classified_equal():
 def test_rounding_settings_check(meta, agree, phrase):
     check = settings_check(meta)
     assert check["agree"] is agree and phrase in check["message"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_cancelled_document_is_archived_not_edited(kind):
+    rec = run(kind, [doc("118", "XP1", status="cancelled", active=False, date="2026-11-05")],
+              [doc("XP1", "XP1")], [line("118", 1, quantity="3")], [line("XP1", 1)])
+    assert rows(rec) == [("active", "mismatch", "to_xero", "archive")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_document_deleted_in_xero_is_shown_not_edited(kind):
+    rec = run(kind, [doc("118", "XP1", date="2026-11-05")], [doc("XP1", "XP1", status="deleted", active=False)],
+              [line("118", 1)], [line("XP1", 1)])
+    assert rows(rec) == [("active", "mismatch", "to_xero", "none")]
+    assert not rec.plan.actions
