@@ -3,6 +3,7 @@ rounding analysis (explained by rounding, or material)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Mapping
 
 import numpy as np
@@ -85,7 +86,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
                          cx[m["_doc"].to_numpy()], line_no[matched])
-        out.append(d)
+        out.append(_unit_rounding(d))
     only = ~matched
     if only.any():
         side = both["_merge"].to_numpy(dtype=object)[only]
@@ -100,6 +101,28 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
             "reason": np.where(in_p, "line only in Precoro", "line only in Xero: put back from Precoro"),
         }))
     return pd.concat(out, ignore_index=True) if out else diff.empty_diffs()
+
+
+def _unit_rounding(d: pd.DataFrame) -> pd.DataFrame:
+    """Unit amounts Xero holds at 2 dp where Precoro has 4 are rounding, not edits: nobody changed them, the
+    document went to Xero without ``unitdp=4``. They stay in the plan (sending them again at 4 dp is the
+    remedy) but are labelled ``rounding`` with that reason."""
+    if not len(d):
+        return d
+    rows = np.flatnonzero(d["field"].str.endswith(".unit_amount").to_numpy())
+    if not len(rows):
+        return d
+    pv = d["precoro_value"].to_numpy(dtype=object)[rows]
+    xv = d["xero_value"].to_numpy(dtype=object)[rows]
+    explained = np.array([bool(a) and bool(b) and money.quantize(Decimal(a), 2) == Decimal(b)
+                          for a, b in zip(pv, xv)], dtype=bool)
+    if not explained.any():
+        return d
+    d = d.copy()
+    hit = d.index[rows[explained]]
+    d.loc[hit, "kind"] = "rounding"
+    d.loc[hit, "reason"] = "Xero kept the unit amount to 2 decimals: send it again with unitdp=4"
+    return d
 
 
 def _rounded(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
