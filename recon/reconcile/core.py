@@ -44,7 +44,9 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     chosen = [k for k in ORDER if k in set(kinds)]
     for k in kinds:
         get_rule(k)  # unknown kinds fail loudly
-    baselines = dict(baselines or {})
+    # a baseline of plain strings would compare "12.50" with Decimal("12.5000") as different values
+    baselines = {k: df if df is None or schema.is_conformed(df, k) else schema.conform(df, k)
+                 for k, df in (baselines or {}).items()}
     _check_inputs(snapshot, chosen, links, baselines)
     results = {k: _reconcile_kind(get_rule(k), snapshot, links, baselines, snapshot.meta or {}) for k in chosen}
     rows = [r for res in results.values() for r in res.rows]
