@@ -138,8 +138,11 @@ class Applier:
         record_id = action.keys.get(f"{action.target}_id") or None
         if action.op == "create":
             if action.target == "precoro" or state is not None:
-                found = conn.find(action.kind, values)
+                # an earlier attempt that started may have committed before its reply was lost
+                found = conn.find(action.kind, values, unlinked=state is not None)
                 if found:
+                    if action.target == "precoro" and values.get("xero_id") and not self.dry_run:
+                        self._link(conn, action, found, values)
                     return self._done(action, None, found, values, f"found existing {action.kind} {found}; not created again")
         else:
             if not record_id:
@@ -173,6 +176,14 @@ class Applier:
             return self._failed(action, f"{action.target} refused {action.op} of {action.kind} "
                                         f"{action.label or record_id or ''}{where}: {res.error}", request=dict(res.request))
         return self._done(action, res, res.record_id or record_id or "", values, "applied")
+
+    def _link(self, conn: Connector, action: Action, record_id: str, values: Mapping[str, Any]) -> None:
+        """Make sure a Precoro record found again carries its Xero id (setting the same id twice is harmless)."""
+        [res] = conn.write([WriteRequest(key=action.id, kind=action.kind, op="link", record_id=record_id,
+                                         values={"xero_id": values["xero_id"]})])
+        if not res.ok:
+            raise ApiError(f"could not link the existing {action.kind} {record_id}: {res.error}", system=action.target,
+                           operation="link", record=record_id, field=res.field)
 
     def _done(self, action: Action, res: WriteResult | None, target_id: str, values: Mapping[str, Any],
               message: str) -> ActionResult:

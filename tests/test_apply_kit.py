@@ -76,7 +76,7 @@ class Ledger:
         row = self.db.execute("SELECT body FROM records WHERE kind = ? AND id = ?", (kind, record_id)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def find(self, kind: str, values: Mapping[str, Any]) -> str | None:
+    def find(self, kind: str, values: Mapping[str, Any], *, unlinked: bool = False) -> str | None:
         for body in (json.loads(b) for (b,) in self.db.execute("SELECT body FROM records WHERE kind = ?", (kind,))):
             if values.get("xero_id") and body.get("xero_id") == values["xero_id"]:
                 return body["id"]
