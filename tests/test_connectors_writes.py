@@ -14,6 +14,7 @@ from recon.config import load_settings
 from recon.connectors.base import WriteRequest
 from recon.connectors.pacing import RetryPolicy, reset_pacers
 from recon.connectors.precoro import PrecoroConnector
+from recon.errors import ApiError
 from recon.connectors.xero import XeroConnector
 from recon.sandbox import Sandbox
 
@@ -239,4 +240,5 @@ def test_precoro_find_unlinked_refuses_to_guess_between_two_lookalikes(conns) ->
     headers = {"X-AUTH-TOKEN": "sandbox-token", "email": "sandbox@example.com"}
     for _ in range(2):
         assert httpx.post(f"{sb.precoro_url}/suppliers", data={"name": "Twin Traders"}, headers=headers).status_code == 200
-    assert precoro.find("supplier", {"name": "Twin Traders", "xero_id": "guid-t"}, unlinked=True) is None
+    with pytest.raises(ApiError, match=r"2 unlinked supplier records .* match name 'twin traders'"):
+        precoro.find("supplier", {"name": "Twin Traders", "xero_id": "guid-t"}, unlinked=True)

@@ -275,8 +275,12 @@ class PrecoroConnector:
             if not all(want):
                 continue
             hits = {c["id"] for c in candidates if tuple(norm(c.get(k, "")) for k in keys) == want}
+            if len(hits) > 1:  # never guess between look-alikes: a person decides
+                raise ApiError(f"{len(hits)} unlinked {kind} records ({', '.join(sorted(hits))}) match "
+                               f"{', '.join(keys)} {'/'.join(want)!r}; link the right one by hand",
+                               system="precoro", operation=f"find {kind}", field=keys[0])
             if hits:
-                return hits.pop() if len(hits) == 1 else None  # two lookalikes: never guess
+                return hits.pop()
         return None
 
     def _find_linked(self, kind: str, values: Mapping[str, Any]) -> str | None:
