@@ -114,7 +114,7 @@ def test_with_nothing_configured_a_notebook_starts_its_own_sandbox(tmp_path: Pat
     assert proc.returncode == 0, proc.stderr[-3000:]
     folder = tmp_path / "reports" / "solo"
     html = (folder / "reconcile.html").read_text()
-    assert "built-in sandbox with demo data started in this kernel" in html
+    assert "built-in sandbox with demo data started in this process" in html
     assert (folder / "state.sqlite").is_file() and (folder / "plan.json").is_file()
     assert "conflict (Xero wins)" in html and "Integrated" in html
 
