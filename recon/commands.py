@@ -7,11 +7,6 @@ import os
 import sys
 
 
-def _todo(name: str) -> int:
-    print(f"recon {name}: not built yet", file=sys.stderr)
-    return 2
-
-
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Serve both emulators until interrupted, printing their base URLs."""
     import time
@@ -39,7 +34,35 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    return _todo("reconcile")
+    """``recon reconcile``: fetch and diff into a run folder (differences.csv, plan.json, summary.json)."""
+    from pathlib import Path
+
+    from recon.errors import ReconError
+    from recon.workbench import Session
+
+    kinds = tuple(args.objects)
+    out = Path(args.out) if args.out else None
+    try:
+        session = Session.open(run_id=out.name if out else "", notebook="recon reconcile", profile=args.profile or "",
+                               reports_dir=out.parent if out else "",
+                               parameters={"objects": list(kinds), "full": args.full})
+    except ReconError as exc:
+        print(f"recon reconcile: {exc}", file=sys.stderr)
+        return 2
+    try:
+        rec = session.reconcile(session.fetch(kinds, full=args.full), kinds)
+        session.finish()
+    except ReconError as exc:
+        print(f"recon reconcile: {exc}", file=sys.stderr)
+        return 3 if getattr(exc, "scope", "") == "day" else 1
+    finally:
+        session.close()
+    print(rec.summary.to_string(index=False))
+    print(rec.settings_check.get("message", ""))
+    print(rec.message)
+    for name in ("differences.csv", "plan.json", "summary.json"):
+        print(f"  {session.folder / name}")
+    return 0
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

@@ -74,6 +74,11 @@ class Settings:
         """True when either system is served by the built-in sandbox."""
         return self.xero.sandbox or self.precoro.sandbox
 
+    @property
+    def needs_sandbox(self) -> bool:
+        """True when a sandboxed system has no running sandbox to talk to, so the caller must start one."""
+        return (self.xero.sandbox and not self.xero.api_url) or (self.precoro.sandbox and not self.precoro.base_url)
+
     def with_sandbox_urls(self, xero_url: str | None, precoro_url: str | None) -> "Settings":
         """Point the sandboxed systems at running emulators (one base URL serves Xero's API and identity)."""
         xero, precoro = self.xero, self.precoro

@@ -392,7 +392,7 @@ def run_fetch(kinds: Iterable[str] = KINDS, full: bool = False, out: str | Path 
     folder = Path(out) if out else Path(settings.reports_dir) / run_id
     with contextlib.ExitStack() as stack:
         previous = None
-        if settings.uses_sandbox:
+        if settings.needs_sandbox:
             from recon.sandbox import Sandbox
             sb = stack.enter_context(Sandbox(seed="demo"))
             settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)

@@ -144,8 +144,7 @@ class Session:
 
         stack = contextlib.ExitStack()
         settings = load_settings(profile or None)
-        own_sandbox = (settings.xero.sandbox and not settings.xero.api_url) or \
-                      (settings.precoro.sandbox and not settings.precoro.base_url)
+        own_sandbox = settings.needs_sandbox
         if own_sandbox:
             from recon.sandbox import Sandbox
 
@@ -161,7 +160,7 @@ class Session:
 
             store.seed(links=demo.links(), baselines=demo.baseline())
         record_run(folder, run_id=run_id, settings=settings, parameters=parameters, notebook=notebook, clock=clock)
-        where = " (built-in sandbox with demo data started in this kernel)" if own_sandbox else ""
+        where = " (built-in sandbox with demo data started in this process)" if own_sandbox else ""
         print(f"run {run_id}: {settings.describe()}{where}\nrun folder: {folder}")
         return cls(settings, folder, run_id, store, clock, stack)
 
