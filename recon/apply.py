@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from tqdm.auto import tqdm
+
 from recon import schema
 from recon.approve import check_plan, latest
+from recon.connectors.base import Connector, WriteRequest, WriteResult
 from recon.errors import ApiError, DailyLimitError, PlanError, StaleActionError
 from recon.reconcile.model import Action, ActionResult, Decision, Outcome, Plan, canonical_json
 from recon.store import JournalEntry, Store
 
-from recon.connectors.base import Connector, WriteRequest, WriteResult
 
 log = logging.getLogger("recon.apply")
 
@@ -64,9 +67,13 @@ def differing(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[s
 
 
 def baseline_values(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The canonical fields of ``values`` (document lines and helper keys are not baseline fields)."""
+    """The canonical fields of ``values``, and a document's ``lines`` (the store keeps them per line)."""
     names = set(schema.columns(kind)) - {"id", "xero_id", "updated_at"}
-    return {k: v for k, v in values.items() if k in names}
+    out = {k: v for k, v in values.items() if k in names}
+    if kind in schema.LINE_FRAMES and isinstance(values.get("lines"), list):
+        line_names = set(schema.columns(schema.LINE_FRAMES[kind])) - {"doc_id", "line_id"}
+        out["lines"] = [{k: v for k, v in line.items() if k in line_names} for line in values["lines"]]
+    return out
 
 
 class Applier:
@@ -74,7 +81,7 @@ class Applier:
 
     def __init__(self, plan: Plan, store: Store, connectors: Sequence[Connector], verdicts: Mapping[str, Decision],
                  *, run_id: str, clock: Callable[[], str], dry_run: bool,
-                 on_journal: Callable[[int], None] | None = None) -> None:
+                 on_journal: Callable[[int, str], None] | None = None) -> None:
         self.plan, self.store, self.verdicts = plan, store, verdicts
         self.systems = {c.system: c for c in connectors}
         self.run_id, self.clock, self.dry_run, self.on_journal = run_id, clock, dry_run, on_journal
@@ -83,11 +90,13 @@ class Applier:
 
     # -- journal -----------------------------------------------------------------------------------------
     def _journal(self, action: Action, phase: str, target_id: str = "", **detail: Any) -> None:
+        self.journal_writes += 1
+        if self.on_journal:  # the crash tests kill the process at these two points of every journal write
+            self.on_journal(self.journal_writes, "before")
         self.store.journal(self.run_id, self.plan.fingerprint, action.id, phase, self.clock(),
                            target_id=target_id, detail=detail)
-        self.journal_writes += 1
         if self.on_journal:
-            self.on_journal(self.journal_writes)  # the crash tests kill the process here
+            self.on_journal(self.journal_writes, "after")
 
     # -- one action --------------------------------------------------------------------------------------
     def run(self, action: Action, state: JournalEntry | None) -> ActionResult:
@@ -129,8 +138,11 @@ class Applier:
         record_id = action.keys.get(f"{action.target}_id") or None
         if action.op == "create":
             if action.target == "precoro" or state is not None:
-                found = conn.find(action.kind, values)
+                # an earlier attempt that started may have committed before its reply was lost
+                found = conn.find(action.kind, values, unlinked=state is not None)
                 if found:
+                    if action.target == "precoro" and values.get("xero_id") and not self.dry_run:
+                        self._link(conn, action, found, values)
                     return self._done(action, None, found, values, f"found existing {action.kind} {found}; not created again")
         else:
             if not record_id:
@@ -164,6 +176,14 @@ class Applier:
             return self._failed(action, f"{action.target} refused {action.op} of {action.kind} "
                                         f"{action.label or record_id or ''}{where}: {res.error}", request=dict(res.request))
         return self._done(action, res, res.record_id or record_id or "", values, "applied")
+
+    def _link(self, conn: Connector, action: Action, record_id: str, values: Mapping[str, Any]) -> None:
+        """Make sure a Precoro record found again carries its Xero id (setting the same id twice is harmless)."""
+        [res] = conn.write([WriteRequest(key=action.id, kind=action.kind, op="link", record_id=record_id,
+                                         values={"xero_id": values["xero_id"]})])
+        if not res.ok:
+            raise ApiError(f"could not link the existing {action.kind} {record_id}: {res.error}", system=action.target,
+                           operation="link", record=record_id, field=res.field)
 
     def _done(self, action: Action, res: WriteResult | None, target_id: str, values: Mapping[str, Any],
               message: str) -> ActionResult:
@@ -200,18 +220,15 @@ class Applier:
 def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisions: Iterable[Decision] | None = None,
                *, dry_run: bool = False, run_id: str | None = None, clock: Callable[[], str] | None = None,
                progress: bool = True, profile: str = "default", user: str = "", out_dir: str | Path | None = None,
-               on_journal: Callable[[int], None] | None = None) -> Outcome:
+               on_journal: Callable[[int, str], None] | None = None) -> Outcome:
     """Apply the approved actions of ``plan``; return (and, with ``out_dir``, write) the :class:`Outcome`.
 
     ``decisions`` default to those recorded in ``store`` for this plan. Refuses, before writing anything, a
     plan edited since it was made or a decision on another plan (:class:`~recon.errors.ApprovalError`), a
     broken approvals chain (:class:`~recon.errors.IntegrityError`), and a second apply of the same profile
-    (:class:`~recon.errors.LockError`). ``on_journal(n)`` is called after the n-th journal write.
+    (:class:`~recon.errors.LockError`). ``on_journal(n, "before"|"after")`` is called around the n-th journal write (a "before" of a ``done`` row
+    falls after the system committed the write: the crash tests kill the process there).
     """
-    from contextlib import nullcontext
-
-    from tqdm.auto import tqdm
-
     clock = clock or utc_now
     run_id = run_id or f"apply-{plan.run_id}"
     check_plan(plan)

@@ -212,16 +212,27 @@ _LIMIT = 2**62
 
 
 def scaled(values: np.ndarray, places: int) -> np.ndarray | None:
-    """Exact ``int64`` values × 10^places (missing → 0), or ``None`` when a value has more places or is too big."""
-    arr = _dec_array(values)
-    s = arr * (10 ** places)
+    """Exact ``int64`` values × 10^places (missing → 0), or ``None`` when a value has more places or is too big.
+
+    Each distinct value is converted once (columns repeat prices, quantities and rates a lot)."""
+    codes, uniques = pd.factorize(_dec_array(values))
+    s = np.asarray(uniques, dtype=object) * (10 ** places)
     try:
         ints = s.astype(np.int64)
     except (OverflowError, ValueError):
         return None
     if not bool(np.all(s == ints)):
         return None
-    return ints
+    return ints[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+
+
+def cents_text(cents: np.ndarray) -> np.ndarray:
+    """Canonical 2-decimal text of integer cents (``-1234`` → ``"-12.34"``), for whole columns."""
+    c = np.asarray(cents, dtype=np.int64)
+    whole = pd.Series(np.abs(c) // 100).astype(str)
+    frac = pd.Series(np.abs(c) % 100).astype(str).str.zfill(2)
+    sign = np.where(c < 0, "-", "")
+    return (sign + (whole + "." + frac).to_numpy(dtype=object)).astype(object)
 
 
 def div_half_up(n: np.ndarray, d: np.ndarray | int) -> np.ndarray:

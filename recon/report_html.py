@@ -150,28 +150,48 @@ def table(df: pd.DataFrame, tid: str, *, columns: Sequence[str] | None = None,
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float]], title: str) -> str:
-    """Horizontal grouped bars as inline SVG (one group per category, one bar per series)."""
+def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float]], title: str, *,
+              stacked: bool = False) -> str:
+    """Horizontal bars as inline SVG: grouped (one bar per series) or ``stacked`` (one bar per category,
+    a segment per series, zero segments left out)."""
     if not categories or not series:
         return ""
     names = list(series)
     bar, gap, label_w, width = 14, 10, 170, 640
-    top = 24 + 18  # title + legend
-    height = top + len(categories) * (bar * len(names) + gap) + 10
-    peak = max((v for vals in series.values() for v in vals), default=0) or 1
+    legend, x, ly = [], label_w, 26
+    for i, name in enumerate(names):
+        step = 22 + 7 * len(name)
+        if x + step > width and x > label_w:  # wrap the legend rather than run off the picture
+            x, ly = label_w, ly + 16
+        legend.append(f'<rect x="{x}" y="{ly}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                      f'<text x="{x + 14}" y="{ly + 9}">{esc(name)}</text>')
+        x += step
+    top = ly + 18
+    per_category = 1 if stacked else len(names)
+    height = top + len(categories) * (bar * per_category + gap) + 10
+    if stacked:
+        peak = max((sum(series[n][ci] for n in names) for ci in range(len(categories))), default=0) or 1
+    else:
+        peak = max((v for vals in series.values() for v in vals), default=0) or 1
     scale = (width - label_w - 60) / peak
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-family="system-ui,sans-serif" font-size="12">',
              f"<title>{esc(title)}</title>",
-             f'<text x="0" y="16" font-weight="600" font-size="14">{esc(title)}</text>']
-    x = label_w
-    for i, name in enumerate(names):
-        parts.append(f'<rect x="{x}" y="26" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
-                     f'<text x="{x + 14}" y="35">{esc(name)}</text>')
-        x += 20 + 8 * len(name)
+             f'<text x="0" y="16" font-weight="600" font-size="14">{esc(title)}</text>', *legend]
     y = top
     for ci, cat in enumerate(categories):
-        parts.append(f'<text x="{label_w - 6}" y="{y + bar * len(names) / 2 + 4:g}" text-anchor="end">{esc(cat)}</text>')
+        parts.append(f'<text x="{label_w - 6}" y="{y + bar * per_category / 2 + 4:g}" text-anchor="end">{esc(cat)}</text>')
+        if stacked:
+            x0 = float(label_w)
+            for si, name in enumerate(names):
+                v = series[name][ci]
+                if v:
+                    parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{v * scale:.1f}" height="{bar - 2}" '
+                                 f'fill="{PALETTE[si % len(PALETTE)]}"><title>{esc(cat)} / {esc(name)}: {esc(v)}</title></rect>')
+                    x0 += v * scale
+            parts.append(f'<text x="{x0 + 4:.1f}" y="{y + bar - 4}">{esc(sum(series[n][ci] for n in names))}</text>')
+            y += bar + gap
+            continue
         for si, name in enumerate(names):
             v = series[name][ci]
             parts.append(f'<rect x="{label_w}" y="{y}" width="{max(v * scale, 0):.1f}" height="{bar - 2}" '
@@ -245,7 +265,7 @@ def _differences(d: "AuditData") -> str:
         counts = diffs.groupby(["object", "kind"]).size().unstack(fill_value=0) if "object" in diffs else None
         if counts is not None:
             out.append(bar_chart(list(counts.index), {k: [int(v) for v in counts[k]] for k in counts.columns},
-                                 "Differences per object and kind"))
+                                 "Differences per object and kind", stacked=True))
     if not d.summary.empty:
         out.append("<h3>Summary per kind</h3>" + table(d.summary, "t-summary"))
     out.append(table(diffs, "t-differences", row_class=lambda r: f"k-{r.get('kind', '')}",

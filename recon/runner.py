@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -269,6 +268,7 @@ def run_notebook(
         papermill.execute_notebook(
             str(notebook), str(executed), parameters=values, kernel_name=kernel, language="python", execution_timeout=timeout,
             progress_bar=progress, cwd=str(cwd or Path.cwd()), request_save_on_cell_execute=True,
+            kernel_manager_class=_local_kernel_manager(),
         )
     except PapermillExecutionError as exc:
         _fail(notebook, executed, html, _error_cell(executed, exc.cell_index), exc.ename, exc.evalue)
@@ -278,6 +278,19 @@ def run_notebook(
     if html:
         export_html(executed, html, no_input=no_input)
     return RunResult(run_id=run_id, folder=folder, executed=executed, html=html, parameters=values)
+
+
+def _local_kernel_manager() -> type:
+    """A kernel manager whose kernels talk to papermill over Unix sockets (IPC) instead of plain-text TCP on
+    loopback: local processes only, and no "running over TCP without encryption" warning on every run."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return LocalKernelManager
 
 
 def _error_cell(executed: Path, fallback: int) -> int:
@@ -349,11 +362,3 @@ def parse_cli_parameters(pairs: list[list[str]] | list[tuple[str, str]]) -> dict
             raise ParameterError(f"parameter {name!r} given twice")
         out[name] = value
     return out
-
-
-def sandbox_env(xero_url: str, precoro_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for a kernel or JupyterLab that should talk to a running sandbox (no secret in it)."""
-    env = dict(os.environ if base is None else base)
-    env["RECON_SANDBOX_XERO_URL"] = xero_url
-    env["RECON_SANDBOX_PRECORO_URL"] = precoro_url
-    return env

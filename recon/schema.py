@@ -262,6 +262,21 @@ def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | Non
     raise AssertionError(f"unknown column type {kind}")
 
 
+def is_conformed(df: pd.DataFrame, frame: str) -> bool:
+    """Cheap check that ``df`` already has the canonical columns of ``frame``, with exact decimals and dates
+    where the schema wants them (the first value of each such column is looked at, not every value)."""
+    if list(df.columns) != columns(frame):
+        return False
+    for col in FRAMES[frame]:
+        if col.type in DECIMAL_TYPES or col.type == "date":
+            values = df[col.name].dropna()
+            if len(values) and not isinstance(values.iloc[0], Decimal if col.type in DECIMAL_TYPES else dt.date):
+                return False
+        elif str(df[col.name].dtype) != _DTYPES[col.type] and not (col.type == "timestamp" and "UTC" in str(df[col.name].dtype)):
+            return False
+    return True
+
+
 def conform(df: pd.DataFrame | Iterable[Mapping[str, Any]], frame: str, *, system: str | None = None) -> pd.DataFrame:
     """Return ``df`` (or records) with exactly the canonical columns of ``frame``, in order and typed.
 

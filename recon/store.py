@@ -222,9 +222,15 @@ class Store:
         self._db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?)", rows)
 
     def baselines(self, kinds: Iterable[str]) -> dict[str, pd.DataFrame]:
-        """Baselines per kind as canonical frames (``xero_id`` the key, ``id`` the Precoro id)."""
+        """Baselines per kind as canonical frames (``xero_id`` the key, ``id`` the Precoro id).
+
+        Asking for ``purchase_order`` or ``bill`` also returns its lines frame (keyed by ``doc_id``, the Xero
+        document id, and ``line_no``).
+        """
+        wanted = list(dict.fromkeys(kinds))
+        wanted += [schema.LINE_FRAMES[k] for k in wanted if k in schema.LINE_FRAMES and schema.LINE_FRAMES[k] not in wanted]
         out = {}
-        for kind in kinds:
+        for kind in wanted:
             rows = self._db.execute("SELECT xero_id, field, value FROM baselines WHERE kind = ? ORDER BY xero_id",
                                     (kind,)).fetchall()
             records: dict[str, dict[str, Any]] = {}
@@ -310,7 +316,8 @@ class Store:
                                     f"approvals rows {len(rows) + 1}..{seq} were deleted (the chain ended at {seq})")
         if head and not rows:
             return VerifyReport(False, 0, 1, f"all approvals rows were deleted (the chain ended at {head[0].split(':')[0]})")
-        return VerifyReport(True, len(rows), None, f"approvals chain verified: {len(rows)} rows intact")
+        head_hash = rows[-1][-1][:16] if rows else GENESIS[:16]
+        return VerifyReport(True, len(rows), None, f"approvals chain verified: {len(rows)} rows intact (head {head_hash})")
 
     def check(self) -> VerifyReport:
         """:meth:`verify`, raising :class:`IntegrityError` when the chain is broken."""
@@ -354,6 +361,12 @@ class Store:
                 self._set_link(kind, precoro_id, xero_id, at)
             if xero_id:
                 self._set_baseline(kind, {**values, "xero_id": xero_id, **({"id": precoro_id} if precoro_id else {})})
+                lines = values.get("lines")
+                if kind in schema.LINE_FRAMES and isinstance(lines, list):
+                    frame = schema.LINE_FRAMES[kind]
+                    self._db.execute("DELETE FROM baselines WHERE kind = ? AND xero_id LIKE ?", (frame, f"{xero_id}#%"))
+                    for n, line in enumerate(lines, start=1):
+                        self._set_baseline(frame, {"line_no": str(n), **line, "doc_id": xero_id})
 
     # -- apply lock --------------------------------------------------------------------------------------
     @contextmanager

@@ -37,13 +37,36 @@ def _cell(value: Any) -> str:
     return html.escape("" if value is None else str(value)) or "<i style='color:#9ca3af'>empty</i>"
 
 
+def field_rows(action: Action) -> list[tuple[str, Any, Any, bool]]:
+    """``(field, before, after, changed)`` per field; document lines expand to ``lines[n].field`` rows
+    (only the fields that differ, unless the action creates the document)."""
+    rows: list[tuple[str, Any, Any, bool]] = []
+    for name in dict.fromkeys([*action.new, *action.old]):
+        before, after = action.old.get(name), action.new.get(name)
+        if isinstance(before, list) or isinstance(after, list):
+            rows.append((name, before, after, action.op == "create" or before != after))
+            if action.op != "create":
+                rows += _line_rows(name, before or [], after or [])
+            continue
+        rows.append((name, before, after, action.op == "create" or before != after))
+    return rows
+
+
+def _line_rows(name: str, before: list[Any], after: list[Any]) -> list[tuple[str, Any, Any, bool]]:
+    out = []
+    for n in range(max(len(before), len(after))):
+        old = before[n] if n < len(before) else {}
+        new = after[n] if n < len(after) else {}
+        for f in dict.fromkeys([*new, *old]):
+            if f != "line_no" and old.get(f) != new.get(f):
+                out.append((f"{name}[{n + 1}].{f}", old.get(f), new.get(f), True))
+    return out
+
+
 def fields_table(action: Action) -> str:
     """HTML table of the action's fields: before (``old``) and after (``new``), changed rows highlighted."""
-    names = list(dict.fromkeys([*action.new, *action.old]))
     rows = []
-    for name in names:
-        before, after = action.old.get(name), action.new.get(name)
-        changed = action.op == "create" or before != after
+    for name, before, after, changed in field_rows(action):
         style = f" style='{CHANGED_STYLE}'" if changed else ""
         rows.append(f"<tr{style}><td>{html.escape(name)}</td><td>{_cell(before)}</td><td>{_cell(after)}</td></tr>")
     return ("<table class='recon-fields' style='border-collapse:collapse;font-size:12px'>"

@@ -167,14 +167,14 @@ def test_refusals_write_nothing(world, case):
 
 
 # -- crash safety -----------------------------------------------------------------------------------------
-def _apply_in_child(folder, *, kill_at_journal: int | None = None) -> int:
-    """Apply in a forked process (optionally SIGKILLing itself after the n-th journal write); its wait status."""
+def _apply_in_child(folder, *, kill_at_journal: tuple[int, str] | None = None) -> int:
+    """Apply in a forked process (optionally SIGKILLing itself before/after the n-th journal write)."""
     pid = os.fork()
     if pid == 0:  # child: fresh connections only
         code = 1
         try:
-            def hook(n: int) -> None:
-                if n == kill_at_journal:
+            def hook(n: int, when: str) -> None:
+                if (n, when) == kill_at_journal:
                     os.kill(os.getpid(), signal.SIGKILL)
             with Store(folder / "state.sqlite") as store:
                 xero, precoro = open_ledgers(folder)
@@ -212,8 +212,9 @@ def _assert_same_as_reference(folder, reference):
             assert len(names) == len(set(names)), f"duplicate {kind}"
 
 
-@pytest.mark.parametrize("point", range(1, 17))  # 8 actions, a journal row before and after each write
-def test_killed_after_any_journal_write_then_resumed(tmp_path, reference, point):
+# 8 actions, a journal row before and after each write; killed just before or just after each row
+@pytest.mark.parametrize("point", [(n, when) for n in range(1, 17) for when in ("before", "after")])
+def test_killed_around_any_journal_write_then_resumed(tmp_path, reference, point):
     seed(tmp_path)
     with Store(tmp_path / "state.sqlite") as store:
         approve_all(store)
@@ -251,3 +252,17 @@ def test_injected_faults_then_resume_reach_the_same_state(tmp_path, reference, f
             if run(store, xero, precoro, run_id=f"resume-{attempt}").counts()["failed"] == 0:
                 break
     _assert_same_as_reference(tmp_path, reference)
+
+
+def test_day_limit_stops_the_run_and_a_later_run_finishes(world):
+    _, store, xero, precoro = world
+    approve_all(store)
+    xero.arm(daily=True)
+    outcome = run(store, xero, precoro)
+    st = statuses(outcome)
+    assert st["Nordic Timber"] == "failed" and "day limit" in {r.action_id: r.message for r in outcome.results}[ACT["Nordic Timber"].id]
+    assert all(v == "skipped" for k, v in st.items() if k != "Nordic Timber")
+    assert all(r.message.startswith("not attempted: ") for r in outcome.results if r.status == "skipped")
+    assert store.runs().iloc[-1]["status"] == "stopped" and precoro.writes() == 0
+    xero.arm(daily=False)
+    assert run(store, xero, precoro, run_id="tomorrow").counts()["applied"] == 8

@@ -13,6 +13,7 @@ No tests here; the module is shared by ``test_apply*.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from recon.apply import WriteRequest, WriteResult
+from recon.errors import DailyLimitError
 from recon.reconcile.model import Action, Plan
 
 #: Fields that identify a record of each kind when looking it up (after the external id).
@@ -47,7 +49,8 @@ class Ledger:
             self.db.execute("INSERT INTO records VALUES (?, ?, ?)", (kind, r["id"], json.dumps(dict(r), sort_keys=True)))
 
     def arm(self, **faults: Any) -> None:
-        """Arm faults: reject={"label": ["field", "message"]}, fail=N, drop=N, crash=N (counts of writes)."""
+        """Arm faults: reject={"label": ["field", "message"]}, fail=N, drop=N, crash=N (counts of writes),
+        daily=True (every write raises the day-limit error)."""
         current = self._meta("faults", {})
         current.update(faults)
         self._set_meta("faults", current)
@@ -73,7 +76,7 @@ class Ledger:
         row = self.db.execute("SELECT body FROM records WHERE kind = ? AND id = ?", (kind, record_id)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def find(self, kind: str, values: Mapping[str, Any]) -> str | None:
+    def find(self, kind: str, values: Mapping[str, Any], *, unlinked: bool = False) -> str | None:
         for body in (json.loads(b) for (b,) in self.db.execute("SELECT body FROM records WHERE kind = ?", (kind,))):
             if values.get("xero_id") and body.get("xero_id") == values["xero_id"]:
                 return body["id"]
@@ -95,6 +98,9 @@ class Ledger:
         if label in faults.get("reject", {}):
             fld, message = faults["reject"][label]
             return WriteResult(req.key, False, None, message, fld, False, request)
+        if faults.get("daily"):
+            raise DailyLimitError("day limit of 1000 calls reached", system=self.system, operation="POST",
+                                  resume_at=dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc))
         if faults.get("fail"):
             self.arm(fail=faults["fail"] - 1)
             return WriteResult(req.key, False, None, "HTTP 503 Service Unavailable", None, True, request)
@@ -174,3 +180,43 @@ def demo_plan() -> Plan:
                "approved invoice only in Precoro", "only_in_precoro", "INV-7"),
     )
     return Plan("run-demo", ("supplier", "item", "account", "tax_rate", "purchase_order", "bill", "payment"), actions)
+
+
+# -- the emulators (for test_apply_roundtrip.py and test_apply_sandbox.py) -----------------------------------
+SANDBOX_LIMITS = {"xero": {"minute": 10**6, "day": 10**7}, "precoro": {"minute": 10**6, "hour": 10**6, "day": 10**7}}
+_TIMESTAMPS = {"UpdatedDateUTC", "updateDate", "createDate", "createdAt", "updatedAt"}
+
+
+def start_sandbox() -> Any:
+    """Both emulators with the demo seed and limits raised out of the way of the tests."""
+    from recon.sandbox import Sandbox
+
+    return Sandbox(seed="demo", xero_limits=SANDBOX_LIMITS["xero"], precoro_limits=SANDBOX_LIMITS["precoro"])
+
+
+def sandbox_settings(sb: Any, folder: Path) -> Any:
+    from recon.config import load_settings
+
+    env = {"RECON_STATE": str(folder / "state.sqlite"), "USER": "ana"}
+    return load_settings(env=env).with_sandbox_urls(sb.xero_url, sb.precoro_url)
+
+
+def sandbox_connectors(settings: Any) -> Any:
+    """The real connectors, their pacers raised to the sandbox's limits."""
+    from recon.connectors import open_connectors
+
+    pair = open_connectors(settings)
+    for conn in pair:
+        conn.pacer.set_limits(SANDBOX_LIMITS[conn.system])
+    return pair
+
+
+def emulator_state(sb: Any) -> str:
+    """Both emulators' records as JSON, without the write timestamps (they follow the wall clock)."""
+    def strip(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if k not in _TIMESTAMPS}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+    return json.dumps({"xero": strip(sb.xero.dump()), "precoro": strip(sb.precoro.dump())}, sort_keys=True, default=str)

@@ -19,42 +19,29 @@ import pytest
 
 from recon.apply import apply_plan
 from recon.approve import ApprovalModel, Policy, apply_policy
-from recon.config import load_settings
-from recon.connectors import open_connectors
 from recon.fetch import FetchOptions, fetch
 from recon.reconcile import NO_CHANGES, reconcile
 from recon.reconcile.model import Plan
-from recon.sandbox import Sandbox, demo
+from recon.sandbox import demo
 from recon.schema import FRAME_NAMES, KINDS
 from recon.store import Store
+from test_apply_kit import SANDBOX_LIMITS, emulator_state, sandbox_connectors, sandbox_settings, start_sandbox
 
 CLOCK = lambda: "2026-11-23T10:00:00Z"  # noqa: E731
-SANDBOX_LIMITS = {"minute": 10**6, "hour": 10**6, "day": 10**7}
-PACER_LIMITS = {"xero": {"minute": 10**6, "day": 10**7}, "precoro": SANDBOX_LIMITS}
 ROOT = Path(__file__).resolve().parents[1]
-TIMESTAMPS = {"UpdatedDateUTC", "updateDate", "createDate", "createdAt", "updatedAt"}
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(seed="demo", xero_limits={"minute": 10**6, "day": 10**7}, precoro_limits=SANDBOX_LIMITS) as sb:
+    with start_sandbox() as sb:
         yield sb
 
 
-def settings(sb, folder):
-    return load_settings(env={"RECON_STATE": str(folder / "state.sqlite"), "USER": "ana"}).with_sandbox_urls(
-        sb.xero_url, sb.precoro_url)
-
-
-def connectors(s):
-    pair = open_connectors(s)
-    for conn in pair:
-        conn.pacer.set_limits(PACER_LIMITS[conn.system])
-    return pair
+settings, connectors, state = sandbox_settings, sandbox_connectors, emulator_state
 
 
 def reconciled(s, store, run_id):
-    snap = fetch(s, kinds=KINDS, full=True, progress=False, options=FetchOptions(limits=PACER_LIMITS))
+    snap = fetch(s, kinds=KINDS, full=True, progress=False, options=FetchOptions(limits=SANDBOX_LIMITS))
     return reconcile(snap, KINDS, store.links(), store.baselines(FRAME_NAMES), run_id=run_id)
 
 
@@ -69,24 +56,14 @@ def fresh(sb, folder) -> Plan:
     return plan
 
 
-def state(sb) -> str:
-    def strip(v):
-        if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if k not in TIMESTAMPS}
-        if isinstance(v, list):
-            return [strip(x) for x in v]
-        return v
-    return json.dumps({"xero": strip(sb.xero.dump()), "precoro": strip(sb.precoro.dump())}, sort_keys=True, default=str)
-
-
-def apply_in_child(sb, folder, plan, *, kill_at: int | None = None) -> int:
-    """Apply in a forked process that SIGKILLs itself after the ``kill_at``-th journal write."""
+def apply_in_child(sb, folder, plan, *, kill_at: tuple[int, str] | None = None) -> int:
+    """Apply in a forked process that SIGKILLs itself at ``kill_at`` = (n-th journal write, before/after)."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            def hook(n: int) -> None:
-                if n == kill_at:
+            def hook(n: int, when: str) -> None:
+                if (n, when) == kill_at:
                     os.kill(os.getpid(), signal.SIGKILL)
             s = settings(sb, folder)
             with Store(s.state_path) as store, connectors(s) as conns:
@@ -136,7 +113,9 @@ def test_reconcile_approve_apply_reconcile_says_nothing_to_do(sandbox, tmp_path)
 @pytest.mark.slow
 def test_sigkill_at_many_points_then_resume_equals_an_uninterrupted_run(sandbox, reference, tmp_path):
     plan, expected = reference
-    points = range(1, 2 * len(plan.actions) + 1, 3)  # every third journal write: starts and dones alike
+    # every third journal write; after a "started" row (before the call) or before a "done" row (after the
+    # system committed the write), the two windows where a crash can duplicate or lose a write
+    points = [(n, "after" if n % 2 else "before") for n in range(1, 2 * len(plan.actions) + 1, 3)]
     for point in points:
         folder = tmp_path / f"kill{point}"
         folder.mkdir()
@@ -149,14 +128,16 @@ def test_sigkill_at_many_points_then_resume_equals_an_uninterrupted_run(sandbox,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("faults", [
-    {"rate_5xx": 0.3, "max_faults": 8, "seed": 5},
-    {"rate_drop_after": 0.3, "max_faults": 8, "seed": 6, "methods": ["POST", "PUT", "PATCH"]},
+@pytest.mark.parametrize("faults, urls", [
+    ({"rate_5xx": 0.3, "max_faults": 8, "seed": 5}, ("xero_url", "precoro_url")),
+    ({"rate_drop_after": 0.3, "max_faults": 8, "seed": 6, "methods": ["POST", "PUT", "PATCH"]}, ("xero_url", "precoro_url")),
+    # a 429 from Xero holds every call for the rest of its minute (X-MinLimit-Remaining: 0): Precoro's only
+    ({"rate_429": 0.5, "max_faults": 3, "seed": 7, "retry_after": 0}, ("precoro_url",)),
 ])
-def test_injected_faults_reach_the_same_state(sandbox, reference, tmp_path, faults):
+def test_injected_faults_reach_the_same_state(sandbox, reference, tmp_path, faults, urls):
     plan, expected = reference
     fresh(sandbox, tmp_path)
-    for url in (sandbox.xero_url, sandbox.precoro_url):
+    for url in (getattr(sandbox, u) for u in urls):
         httpx.post(f"{url}/_sandbox/faults", json=faults).raise_for_status()
     s = settings(sandbox, tmp_path)
     try:
@@ -168,7 +149,7 @@ def test_injected_faults_reach_the_same_state(sandbox, reference, tmp_path, faul
         injected = sum(httpx.get(f"{u}/_sandbox/faults").json()["injected"] for u in (sandbox.xero_url, sandbox.precoro_url))
     finally:
         for url in (sandbox.xero_url, sandbox.precoro_url):
-            httpx.post(f"{url}/_sandbox/faults", json={"rate_5xx": 0, "rate_drop_after": 0, "methods": []})
+            httpx.post(f"{url}/_sandbox/faults", json={"rate_5xx": 0, "rate_drop_after": 0, "rate_429": 0, "methods": []})
     assert injected > 0 and out.counts()["failed"] == 0
     assert state(sandbox) == expected
     no_duplicates(sandbox)
@@ -211,3 +192,31 @@ def test_recon_apply_command_line(sandbox, tmp_path):
     assert len((tmp_path / "approvals.jsonl").read_text().splitlines()) == len(plan.actions)
     verify = subprocess.run([sys.executable, "-m", "recon.cli", "verify"], env=env, capture_output=True, text=True)
     assert verify.returncode == 0 and f"{len(plan.actions)} rows intact" in verify.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("system, path, method", [
+    # reply lost after Precoro created the supplier (POST), so its externalId PATCH never ran: the next apply
+    # finds the unlinked supplier by name and links it instead of creating it again
+    ("precoro_url", r"/suppliers$", "POST"),
+    ("xero_url", r"/Contacts", "PUT"),          # reply lost after Xero created the contact
+    ("xero_url", r"/PurchaseOrders", "PUT"),
+])
+def test_reply_lost_after_a_committed_create_does_not_duplicate(sandbox, reference, tmp_path, system, path, method):
+    plan, expected = reference
+    fresh(sandbox, tmp_path)
+    url = getattr(sandbox, system)
+    httpx.post(f"{url}/_sandbox/faults", json={"rate_drop_after": 1.0, "max_faults": 1, "path_regex": path,
+                                               "methods": [method]}).raise_for_status()
+    s = settings(sandbox, tmp_path)
+    try:
+        with Store(s.state_path) as store, connectors(s) as conns:
+            first = apply_plan(plan, store, conns, clock=CLOCK, progress=False, run_id="first")
+            second = apply_plan(plan, store, conns, clock=CLOCK, progress=False, run_id="second")
+        injected = httpx.get(f"{url}/_sandbox/faults").json()["injected"]
+    finally:
+        httpx.post(f"{url}/_sandbox/faults", json={"rate_drop_after": 0, "path_regex": "", "methods": [], "max_faults": None})
+    assert injected == 1
+    assert second.counts()["failed"] == 0, [(r.action_id, r.message) for r in second.results if r.status == "failed"]
+    no_duplicates(sandbox)
+    assert state(sandbox) == expected

@@ -104,7 +104,7 @@ def test_a_hostile_name_is_shown_as_text_and_a_screenshot_is_kept(page: Any, rep
     shot = report.parent / "audit.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
-    if os.environ.get("RECON_SCREENSHOT_DIR"):  # e.g. docs/screenshots, to refresh the documentation's picture
-        keep = Path(os.environ["RECON_SCREENSHOT_DIR"])
-        keep.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, keep / "audit-report.png")
+    # also kept where the documentation shows it (docs/screenshots/ is git-ignored: a test artefact)
+    keep = Path(os.environ.get("RECON_SCREENSHOT_DIR") or Path(__file__).resolve().parents[1] / "docs" / "screenshots")
+    keep.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, keep / "audit-report.png")

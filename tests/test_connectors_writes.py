@@ -14,6 +14,7 @@ from recon.config import load_settings
 from recon.connectors.base import WriteRequest
 from recon.connectors.pacing import RetryPolicy, reset_pacers
 from recon.connectors.precoro import PrecoroConnector
+from recon.errors import ApiError
 from recon.connectors.xero import XeroConnector
 from recon.sandbox import Sandbox
 
@@ -215,3 +216,29 @@ def test_precoro_dry_run_sends_nothing(conns) -> None:
     assert res.ok and res.request["method"] == "POST" and res.request["body"]["name"] == "Dry Ltd"
     assert "sandbox-token" not in repr(res.request)
     assert len(sb.precoro.dump()["suppliers"]) == before
+
+
+@pytest.mark.parametrize("kind, path, form, values", [
+    ("supplier", "/suppliers", {"name": "Orphan  Supplies Ltd"}, {"name": "orphan supplies ltd", "xero_id": "guid-o"}),
+    ("item", "/items", {"name": "Orphan Item", "sku": "ORPH-1", "price": "3.00"},
+     {"code": "ORPH-1", "name": "Orphan Item", "xero_id": "guid-oi"}),
+    ("tax_rate", "/taxes", {"name": "Orphan Tax", "percent": "5"}, {"tax_type": "ORPH", "name": "Orphan Tax", "xero_id": "ORPH"}),
+])
+def test_precoro_find_sees_an_unlinked_record_only_when_asked(conns, kind, path, form, values) -> None:
+    """A create whose externalId PATCH never ran leaves an unlinked record: find(unlinked=True) finds it by its
+    natural key, plain find() does not (it would otherwise claim records that merely look alike)."""
+    sb, _, precoro = conns
+    headers = {"X-AUTH-TOKEN": "sandbox-token", "email": "sandbox@example.com"}
+    made = httpx.post(f"{sb.precoro_url}{path}", data=form, headers=headers)
+    assert made.status_code == 200, made.text
+    assert precoro.find(kind, values) is None
+    assert precoro.find(kind, values, unlinked=True) == str(made.json()["id"])
+
+
+def test_precoro_find_unlinked_refuses_to_guess_between_two_lookalikes(conns) -> None:
+    sb, _, precoro = conns
+    headers = {"X-AUTH-TOKEN": "sandbox-token", "email": "sandbox@example.com"}
+    for _ in range(2):
+        assert httpx.post(f"{sb.precoro_url}/suppliers", data={"name": "Twin Traders"}, headers=headers).status_code == 200
+    with pytest.raises(ApiError, match=r"2 unlinked supplier records .* match name 'twin traders'"):
+        precoro.find("supplier", {"name": "Twin Traders", "xero_id": "guid-t"}, unlinked=True)

@@ -76,3 +76,7 @@ def test_column_and_integer_line_maths_match_xero_line(rows, unitdp):
 def test_scaled_refuses_values_finer_than_the_scale():
     assert _money.scaled(_np.array([_D("1.00001")], dtype=object), 4) is None
     assert list(_money.scaled(_np.array([_D("-1.5"), None], dtype=object), 2)) == [-150, 0]
+
+
+def test_cents_text_is_canonical_two_decimal_text():
+    assert list(_money.cents_text(_np.array([0, 5, -5, 123456, -100]))) == ["0.00", "0.05", "-0.05", "1234.56", "-1.00"]

@@ -102,3 +102,39 @@ def test_recon_demo_shows_every_planted_case(tmp_path: Path) -> None:
     assert "policy:demo" in html
     for name in ("sync.ipynb", "sync.html", "audit_report.ipynb", "outcome.json", "approvals.jsonl", "run.json"):
         assert (audit.parent / name).is_file(), name
+
+
+def test_with_nothing_configured_a_notebook_starts_its_own_sandbox(tmp_path: Path) -> None:
+    """No credentials and no running sandbox named: the kernel starts one, with a store in the run folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_XERO_", "RECON_PRECORO_", "RECON_SANDBOX_"))}
+    env.update({"PYTHONPATH": str(ROOT), "RECON_REPORTS_DIR": str(tmp_path / "reports")})
+    proc = subprocess.run([sys.executable, "-m", "recon.cli", "run", str(NOTEBOOKS / "reconcile.ipynb"),
+                           "-p", "objects", "supplier", "-p", "run_id", "solo"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    folder = tmp_path / "reports" / "solo"
+    html = (folder / "reconcile.html").read_text()
+    assert "built-in sandbox with demo data started in this kernel" in html
+    assert (folder / "state.sqlite").is_file() and (folder / "plan.json").is_file()
+    assert "conflict (Xero wins)" in html and "Integrated" in html
+
+
+def test_the_plain_papermill_command_runs_a_notebook(tmp_path: Path) -> None:
+    import run_folder
+
+    folder = run_folder.build(tmp_path / "reports" / "20260301-090507-beef")
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run([str(Path(sys.executable).parent / "papermill"), str(NOTEBOOKS / "audit_report.ipynb"), str(out),
+                           "-k", "recon", "-p", "run_id", folder.name, "-p", "reports_dir", str(folder.parent)],
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    outputs = [o for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert f'data-run-id="{folder.name}"' in html and "Acme Ltd" in html
+
+
+def test_reporting_on_a_run_that_does_not_exist_names_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(runner.CellError) as exc:
+        runner.run_notebook(NOTEBOOKS / "audit_report.ipynb", {"run_id": "no-such-run"}, reports_dir=tmp_path)
+    assert exc.value.ename == "ConfigError" and "holds no run" in exc.value.evalue
+    assert (tmp_path / "no-such-run" / "audit_report.ipynb").is_file()

@@ -143,3 +143,37 @@ def test_equal_documents_are_classified_equal():
 def test_rounding_settings_check(meta, agree, phrase):
     check = settings_check(meta)
     assert check["agree"] is agree and phrase in check["message"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_cancelled_document_is_archived_not_edited(kind):
+    rec = run(kind, [doc("118", "XP1", status="cancelled", active=False, date="2026-11-05")],
+              [doc("XP1", "XP1")], [line("118", 1, quantity="3")], [line("XP1", 1)])
+    assert rows(rec) == [("active", "mismatch", "to_xero", "archive")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_document_deleted_in_xero_is_shown_not_edited(kind):
+    rec = run(kind, [doc("118", "XP1", date="2026-11-05")], [doc("XP1", "XP1", status="deleted", active=False)],
+              [line("118", 1)], [line("XP1", 1)])
+    assert rows(rec) == [("active", "mismatch", "to_xero", "none")]
+    assert not rec.plan.actions
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("precoro_unit, xero_unit, expected", [
+    ("8.3533", "8.3500", "rounding"),   # Xero kept 2 dp of a 4-dp price: nobody edited it
+    ("12.8050", "12.8100", "rounding"),  # half-up
+    ("8.3533", "8.3600", "mismatch"),  # not what rounding gives: Precoro's value wins (no baseline)
+])
+def test_unit_amounts_xero_kept_at_two_decimals_are_rounding_and_resent(kind, precoro_unit, xero_unit, expected):
+    meta = {**META, "xero": {**META.get("xero", {}), "unitdp": 4}}
+    p = [line("118", 1, quantity="1", unit_amount=precoro_unit, tax_rate="0", line_amount=precoro_unit[:-2],
+              tax_amount="0.00")]
+    x = [line("XP1", 1, quantity="1", unit_amount=xero_unit, tax_rate="0", line_amount=xero_unit[:-2],
+              tax_amount="0.00")]
+    rec = run(kind, [doc("118", "XP1")], [doc("XP1", "XP1")], p, x, meta=meta)
+    unit = rec.differences[rec.differences["field"] == "lines[1].unit_amount"].iloc[0]
+    assert (unit["kind"], unit["direction"], unit["action"]) == (expected, "to_xero", "update")
+    assert [a.op for a in rec.plan.actions] == ["update"]
+    assert rec.plan.actions[0].new["lines"][0]["unit_amount"] == precoro_unit

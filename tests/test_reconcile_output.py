@@ -79,3 +79,34 @@ def test_summary_reports_the_settings_check_and_counts():
     assert s["settings_check"]["agree"] is True
     assert s["kinds"]["purchase_order"]["only_in_precoro"] == 1
     assert s["actions"] == len(rec.plan.actions) and s["differences"] == len(rec.differences)
+
+
+def test_a_frame_without_canonical_columns_is_a_clear_error():
+    import pytest
+
+    from recon.errors import DataError, PlanError
+    s = snap({"supplier": [supplier("1", "X1")]}, {"supplier": [supplier("X1", "X1")]})
+    s.frames[("xero", "supplier")] = s.frames[("xero", "supplier")].drop(columns=["email"])
+    with pytest.raises(DataError, match=r"xero/supplier: missing canonical columns \['email'\]"):
+        reconcile(s, kinds=["supplier"], run_id="r1")
+    with pytest.raises(DataError, match="state/links"):
+        reconcile(busy_snapshot(), kinds=["supplier"], links=pd.DataFrame({"kind": ["supplier"]}), run_id="r1")
+    with pytest.raises(PlanError, match="unknown object kind"):
+        reconcile(busy_snapshot(), kinds=["vendors"], run_id="r1")
+
+
+def test_a_baseline_of_plain_strings_is_read_as_canonical_values():
+    """A baseline written as text ("12.50") must compare equal to the exact value 12.5000 a system returns."""
+    from recon import schema
+    from recon.snapshot import Snapshot
+
+    xero = schema.conform([{"id": "X1", "xero_id": "X1", "code": "V", "name": "Vest", "purchase_price": "12.5000",
+                            "active": True}], "item")
+    precoro = schema.conform([{"id": "7", "xero_id": "X1", "code": "V", "name": "Vest", "purchase_price": "14.00",
+                               "active": True}], "item")
+    raw = pd.DataFrame([{"id": "7", "xero_id": "X1", "code": "V", "name": "Vest", "purchase_price": "12.50",
+                         "active": True}])
+    snap = Snapshot(frames={("xero", "item"): xero, ("precoro", "item"): precoro})
+    rec = reconcile(snap, kinds=["item"], baselines={"item": raw}, run_id="t")
+    assert list(rec.differences["kind"]) == ["blocked_edit"]
+    assert schema.is_conformed(schema.conform(raw, "item"), "item") and not schema.is_conformed(raw, "item")

@@ -58,3 +58,14 @@ def test_unlinked_payments_match_by_bill_and_date():
 def test_precoro_payment_not_in_xero_is_shown():
     rec = run([pay("P1", None, bill_id="118", date="2026-11-01")], [])
     assert rows(rec) == [("", "only_in_precoro", "none", "none")]
+
+
+def test_a_bill_linked_only_in_the_link_table_still_receives_its_payments():
+    import pandas as pd
+
+    bills = {"precoro": [doc("118", None, number="INV-1")], "xero": [doc("XB1", "XB1", number="INV-1")]}
+    s = snap({"payment": [], "bill": bills["precoro"]}, {"payment": [pay("XP9", "XP9")], "bill": bills["xero"]})
+    links = pd.DataFrame({"kind": ["bill"], "precoro_id": ["118"], "xero_id": ["XB1"]})
+    rec = reconcile(s, kinds=["payment"], links=links, run_id="t")
+    (a,) = rec.plan.actions
+    assert (a.op, a.new["bill_id"]) == ("create", "118")

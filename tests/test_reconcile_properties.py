@@ -16,7 +16,7 @@ from recon.snapshot import Snapshot
 
 KINDS = ("supplier", "item", "purchase_order", "bill", "payment")
 NAMES = ["Acme", "Beta", "Gamma", "Delta"]
-SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 text = st.sampled_from(["", "a", "b", "Bath"])
 flag = st.booleans()

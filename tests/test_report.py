@@ -123,3 +123,31 @@ def test_a_missing_run_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="holds no run"):
         report.load_run(tmp_path / "empty")
+
+
+def test_chart_legends_wrap_inside_the_picture() -> None:
+    from recon.report_html import bar_chart
+
+    names = ["only_in_precoro", "only_in_xero", "mismatch", "conflict", "blocked_edit", "rounding", "match_candidate"]
+    svg = bar_chart(["supplier", "bill"], {n: [1, 2] for n in names}, "Differences per kind")
+    width = int(re.search(r'<svg[^>]* width="(\d+)"', svg).group(1))
+    for x, name in re.findall(r'<text x="(\d+)" y="\d+">([a-z_]+)</text>', svg):
+        assert int(x) + 7 * len(name) <= width, name
+    assert all(f">{n}</text>" in svg for n in names)
+
+
+@pytest.mark.parametrize(
+    "series, segments, totals",
+    [
+        ({"mismatch": [3, 0], "conflict": [1, 0], "rounding": [0, 2]}, 3, ["4", "2"]),
+        ({"mismatch": [0, 0], "rounding": [0, 5]}, 1, ["0", "5"]),
+    ],
+)
+def test_stacked_chart_draws_one_bar_per_object_and_no_zero_segments(series, segments, totals) -> None:
+    from recon.report_html import bar_chart
+
+    svg = bar_chart(["supplier", "bill"], series, "Differences per object and kind", stacked=True)
+    drawn = re.findall(r"<rect x=\"[\d.]+\" y=\"\d+\" width=\"[\d.]+\" height=\"\d+\" fill=[^>]*><title>([^<]+)</title>", svg)
+    assert len(drawn) == segments
+    assert not any(t.endswith(": 0") for t in drawn)
+    assert re.findall(r'<text x="[\d.]+" y="\d+">(\d+)</text>', svg) == totals

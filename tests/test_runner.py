@@ -191,3 +191,14 @@ def test_recon_run_reports_a_failing_cell(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "failed in code cell 2 with ZeroDivisionError" in proc.stderr
     assert (tmp_path / "reports" / "cli-2" / "fails.ipynb").is_file()
+
+
+def test_run_kernels_talk_over_unix_sockets_not_plain_tcp(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path / "transport.ipynb", 'run_id = ""\n',
+                          "import json\nfrom ipykernel import get_connection_info\n"
+                          "print('transport=' + json.loads(get_connection_info())['transport'])")
+    result = run_notebook(path, run_id="r-ipc", reports_dir=tmp_path, export=False, cwd=tmp_path)
+    executed = nbformat.read(result.executed, as_version=4)
+    outputs = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "transport=ipc" in outputs
+    assert not list(tmp_path.glob("kernel-ipc*")), "socket files must not be left in the working directory"

@@ -85,6 +85,17 @@ def test_faults_are_configured_over_http_and_reported(api):
     assert bad.status_code == 400 and "faults" in bad.json()["errors"]["errors"]
 
 
+def test_a_reply_dropped_after_a_payment_leaves_the_payment_committed(api):
+    client, emu, clock = api
+    emu.load({"invoices": [{"id": 6001, "idn": 1, "status": 2, "items": {"data": [{"quantity": 1, "price": 10}]}}]})
+    client.post("/_sandbox/faults", json={"limits": DEFAULT_LIMITS, "rate_drop_after": 1.0, "methods": ["POST"], "max_faults": 1})
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post("/payments", data={"invoice[id]": "6001", "sumPaid": "4"})
+    assert client.get("/invoices/1").json()["sumPaid"] == "4.00"  # the client must look before it retries
+    r = client.post("/payments", data={"invoice[id]": "6001", "sumPaid": "7"})
+    assert r.json() == {"errors": {"errors": {"sumPaid": "The amount must be greater than 0 and not exceed 6.00"}}}
+
+
 def test_injected_429_uses_the_precoro_body(api):
     client, emu, clock = api
     client.post("/_sandbox/faults", json={"rate_429": 1.0, "max_faults": 1})
@@ -159,6 +170,8 @@ MALFORMED = [
     ("POST", "/suppliers", {"content": b"&".join(b"f%d=1" % i for i in range(3000)), "headers": FORM}),
     ("POST", "/suppliers", {"content": b"x" * 2_000_001, "headers": FORM}),
     ("POST", "/suppliers", {"content": b"<supplier/>", "headers": {"Content-Type": "application/xml"}}),
+    ("POST", "/suppliers", {"content": b"--xx\r\nbroken", "headers": {"Content-Type": "multipart/form-data; boundary=xx"}}),
+    ("POST", "/suppliers", {"content": b"garbage", "headers": {"Content-Type": "multipart/form-data"}}),
     ("POST", "/suppliers", {"json": {"name": ["a", "b"]}}),
     ("POST", "/suppliers", {"json": {"name": {"x": 1}}}),
     ("POST", "/suppliers", {"json": {"name": "A", "contacts": "nobody"}}),

@@ -184,6 +184,14 @@ def test_create_supplier_from_a_bracket_form_or_json(api, kwargs):
     assert (fetched["enable"], fetched["externalId"], fetched["xeroId"]) == (True, None, None)
 
 
+def test_multipart_forms_are_read_like_urlencoded_ones(api):
+    client, emu, clock = api
+    r = client.post("/suppliers", data={"name": "Multi", "currencies[]": ["EUR", "NZD"]},
+                    files={"attachment": ("a.txt", b"ignored")})
+    assert r.status_code == 200, r.text
+    assert (r.json()["name"], r.json()["currencies"]) == ("Multi", ["EUR", "NZD"])
+
+
 def test_put_replaces_currencies_and_bumps_update_date(api):
     client, emu, clock = api
     client.post("/suppliers", content=SUPPLIER_FORM, headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -297,6 +305,15 @@ def test_item_validation(api, data, field):
     client.post("/items", data={"name": "Paper", "sku": "PA4"})
     r = client.post("/items", data=data)
     assert r.status_code == 400 and list(r.json()["errors"]["errors"]) == [field]
+
+
+def test_the_account_option_must_belong_to_the_chart_of_accounts(api):
+    client, emu, clock = api
+    _accounts(client)
+    region = client.post("/itemcustomfields", data={"name": "Region"}).json()["id"]
+    north = client.post(f"/itemcustomfields/{region}/options", data={"name": "North"}).json()["id"]
+    r = client.post("/items", data={"name": "A", "sku": "A", "accountOption[id]": str(north)})
+    assert r.json() == {"errors": {"errors": {"accountOption": f"Option {north} is not an option of Xero Chart of Accounts."}}}
 
 
 def test_sku_is_unique_among_enabled_items_only(api):

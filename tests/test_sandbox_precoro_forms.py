@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from recon.sandbox.precoro_forms import Invalid, dumps, loads, nest, parse_body, parse_query, timestamp
+from recon.sandbox.precoro_forms import Invalid, dumps, loads, nest, number, parse_body, parse_query, timestamp
 
 
 @pytest.mark.parametrize("pairs, nested", [
@@ -64,3 +64,10 @@ def test_decimals_survive_a_json_round_trip():
 ])
 def test_timestamps_without_offset_are_utc(text, moment):
     assert timestamp("modifiedSince", text) == moment
+
+
+@pytest.mark.parametrize("value", [Decimal("sNaN"), Decimal("NaN"), Decimal("Infinity"), float("nan"), float("inf"),
+                                   "1e5", "0x10", "1_000", " ", "١٢", True])
+def test_numbers_that_are_not_amounts_are_invalid(value):
+    with pytest.raises(Invalid):
+        number("price", value, required=True)

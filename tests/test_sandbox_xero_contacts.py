@@ -141,3 +141,11 @@ def test_unreadable_where_is_a_400(sdk: Sdk, where: str) -> None:
 def test_search_term(sdk: Sdk) -> None:
     _create(sdk, "Bolt Ltd", "Nut Co")
     assert [c.name for c in sdk.acc.get_contacts(TENANT, search_term="bol").contacts] == ["Bolt Ltd"]
+
+
+def test_update_by_url_keeps_the_record_id_whatever_the_body_says(sdk: Sdk) -> None:
+    [made] = _create(sdk, "Bolt Ltd")
+    res = sdk.acc.update_contact(TENANT, made.contact_id, Contacts(contacts=[
+        Contact(contact_id="7d2b8d3c-0000-4000-8000-000000000000", name="Bolt Limited")]))
+    assert res.contacts[0].contact_id == made.contact_id
+    assert [(c.contact_id, c.name) for c in sdk.acc.get_contacts(TENANT).contacts] == [(made.contact_id, "Bolt Limited")]

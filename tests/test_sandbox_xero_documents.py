@@ -193,6 +193,8 @@ def test_invoice_lists_filters_and_unpaged_lists_have_no_lines(org: Sdk) -> None
     assert len(org.acc.get_invoices(TENANT, contact_i_ds=[ACME]).invoices) == 3
     assert [i.invoice_id for i in org.acc.get_invoices(TENANT, i_ds=[a.invoice_id, b.invoice_id], order="Total DESC").invoices] == [b.invoice_id, a.invoice_id]
     assert org.acc.get_invoice(TENANT, "SUP-2").invoices[0].invoice_id == b.invoice_id
+    by_name = org.acc.get_invoices(TENANT, where='Contact.Name=="Acme Supplies" AND Type=="ACCPAY"', page=1).invoices
+    assert sorted(i.invoice_number for i in by_name) == ["SUP-1", "SUP-2"]
     sales = org.acc.get_invoices(TENANT, where='Type=="ACCREC"').invoices
     assert [i.invoice_number for i in sales] == ["INV-0001"]
     assert [i.invoice_number for i in org.acc.get_invoices(TENANT, where='AmountDue > 15 && Date >= DateTime(2026, 03, 01)').invoices] == ["SUP-2"]

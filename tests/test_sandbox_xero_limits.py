@@ -199,3 +199,35 @@ def test_load_accepts_iso_dates_and_computes_missing_totals(emu, sdk: Sdk) -> No
     assert (bill.sub_total, bill.total_tax, bill.total, bill.amount_due) == (
         Decimal("20.00"), Decimal("3.00"), Decimal("23.00"), Decimal("23.00"))
     assert sdk.acc.get_contact(TENANT, "33333333-0000-4000-8000-000000000001").contacts[0].is_supplier is True
+
+
+@pytest.mark.parametrize("kind, older, newer", [
+    ("Items", {"Code": "OLD-1"}, {"Code": "NEW-1"}),
+    ("Accounts", {"Code": "701", "Name": "Old", "Type": "EXPENSE"}, {"Code": "702", "Name": "New", "Type": "EXPENSE"}),
+    ("Invoices", {"Type": "ACCPAY", "Contact": {"ContactID": "33333333-0000-4000-8000-000000000001"}, "Reference": "old",
+                  "LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 1}]},
+     {"Type": "ACCPAY", "Contact": {"ContactID": "33333333-0000-4000-8000-000000000001"}, "Reference": "new",
+      "LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 1}]}),
+    ("PurchaseOrders", {"Contact": {"ContactID": "33333333-0000-4000-8000-000000000001"}, "Reference": "old",
+                        "LineItems": [{"Description": "x"}]},
+     {"Contact": {"ContactID": "33333333-0000-4000-8000-000000000001"}, "Reference": "new", "LineItems": [{"Description": "x"}]}),
+])
+def test_if_modified_since_on_every_kind_that_supports_it(served, emu, sdk: Sdk, kind, older, newer) -> None:
+    emu.load(chart())
+    headers = {"Authorization": f"Bearer {sdk.store['token']['access_token']}"}
+    assert HTTP.put(f"{served.url}/api.xro/2.0/{kind}", json={kind: [older]}, headers=headers).status_code == 200
+    served.clock.advance(10)
+    since = served.clock.now - 5
+    assert HTTP.put(f"{served.url}/api.xro/2.0/{kind}", json={kind: [newer]}, headers=headers).status_code == 200
+    from datetime import datetime, timezone
+    stamp = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    got = HTTP.get(f"{served.url}/api.xro/2.0/{kind}", headers={**headers, "If-Modified-Since": stamp}).json()[kind]
+    assert len(got) == 1 and all(got[0].get(k) == v for k, v in newer.items() if isinstance(v, str))
+
+
+def test_unknown_fields_are_ignored_not_stored(served, sdk: Sdk) -> None:
+    headers = {"Authorization": f"Bearer {sdk.store['token']['access_token']}"}
+    body = {"Contacts": [{"Name": "Quirky", "Favourite": "blue", "IsSupplier": True, "Nested": {"a": 1}}]}
+    made = HTTP.put(f"{served.url}/api.xro/2.0/Contacts", json=body, headers=headers).json()["Contacts"][0]
+    assert made["Name"] == "Quirky" and made["IsSupplier"] is False
+    assert "Favourite" not in made and "Nested" not in made

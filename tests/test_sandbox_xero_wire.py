@@ -98,3 +98,10 @@ def test_unreadable_where(clause: str) -> None:
 ])
 def test_order(order: str, names: list[str]) -> None:
     assert [r["Name"] for r in sort_records(RECORDS, order_terms(order))] == names
+
+
+def test_nested_references_are_checked_like_their_kind() -> None:
+    errors: list[str] = []
+    data = parse_record("Payments", {"Invoice": {"Type": "WEIRD", "Contact": {"ContactStatus": "NOPE", "Name": "A"}},
+                                     "Account": {"Type": "NOTATYPE"}}, errors)
+    assert data == {"Invoice": {"Contact": {"Name": "A"}}, "Account": {}} and len(errors) == 3

@@ -97,6 +97,8 @@ def test_decisions_come_back_in_order_per_plan(store):
     assert store.decisions("fp1") == _decisions(3)
     assert [d.by for d in store.decisions("fp2")] == ["bo"]
     assert store.verify().ok and store.verify().rows == 4
+    head = store._db.execute("SELECT hash FROM approvals ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    assert store.verify().message == f"approvals chain verified: 4 rows intact (head {head[:16]})"
 
 
 def _tamper(db: sqlite3.Connection, sql: str) -> None:
@@ -157,3 +159,18 @@ def test_second_apply_lock_is_refused_naming_the_holder(store):
         proc.wait()
     with store.apply_lock("default"):
         pass
+
+
+def test_applied_document_keeps_its_lines_as_baseline(store):
+    lines = [{"line_no": "1", "description": "Pine", "quantity": "10", "unit_amount": "4.2500"},
+             {"line_no": "2", "description": "Nails", "quantity": "1", "unit_amount": "3.0000"}]
+    store.record_applied("purchase_order", precoro_id="8", xero_id="XPO8", at="t",
+                         values={"number": "PO-8", "total": "45.50", "lines": lines})
+    store.record_applied("purchase_order", precoro_id="8", xero_id="XPO8", at="t",
+                         values={"number": "PO-8", "lines": lines[:1]})  # a later update with fewer lines
+    frames = store.baselines(["purchase_order"])
+    assert frames["purchase_order"].iloc[0][["id", "number", "total"]].tolist() == ["8", "PO-8", Decimal("45.50")]
+    got = frames["purchase_order_lines"]
+    assert got[["doc_id", "line_no", "description"]].astype(object).values.tolist() == [["XPO8", 1, "Pine"]]
+    assert got.iloc[0]["unit_amount"] == Decimal("4.2500")
+    assert store.links("purchase_order").values.tolist() == [["purchase_order", "8", "XPO8"]]

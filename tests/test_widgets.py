@@ -87,3 +87,15 @@ def test_changed_values_are_highlighted_and_conflicts_marked(view):
     assert "<td>phone</td><td>554</td><td>555</td>" in table and "background:#fef3c7" in table
     assert "⚠ conflict" in view.cards[ACTIONS[1].id].header.value
     assert "⚠ conflict" not in view.cards[ACTIONS[0].id].header.value
+
+
+def test_document_lines_show_each_changed_line_field():
+    from recon.reconcile.model import Action
+    from recon.widgets import field_rows
+
+    old = [{"line_no": "1", "description": "Laptop", "quantity": "3.0000"}, {"line_no": "2", "description": "Dock"}]
+    new = [{"line_no": "1", "description": "Laptop", "quantity": "2.0000"}, {"line_no": "2", "description": "Dock"}]
+    action = Action("bill", "xero", "update", {"precoro_id": "5", "xero_id": "B5"}, {"lines": new}, {"lines": old},
+                    "edited in Xero", "blocked_edit", "TH-10077")
+    assert [r for r in field_rows(action) if r[0] != "lines"] == [("lines[1].quantity", "3.0000", "2.0000", True)]
+    assert "<td>lines[1].quantity</td><td>3.0000</td><td>2.0000</td>" in fields_table(action)

@@ -63,6 +63,7 @@ NOTEBOOKS = {
                   'print(f"policy {policy!r} approved {len(decisions)} pending actions")'),
         ("code", "outcome = session.apply(plan, dry_run=dry_run, progress=False)\nprint(summary(outcome))"),
         ("code", "views.outcome_view(outcome, plan)"),
+        ("code", "session.close()  # stops a sandbox this kernel started and closes the state store"),
     ]),
     "audit_report.ipynb": ({"title": "recon audit report", "html_name": "audit.html", "html_no_input": True}, [
         ("params", 'run_id = ""  # required: the run to report on (empty in JupyterLab: the latest run)\n'

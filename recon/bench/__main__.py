@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
-import json
 import pkgutil
 import sys
 
@@ -20,10 +18,7 @@ def main(argv: list[str]) -> int:
         return 2
     for name in names or available:
         print(f"== bench {name}", flush=True)
-        run = importlib.import_module(f"recon.bench.{name}").run
-        result = run(rest) if inspect.signature(run).parameters.get("args") else run()
-        if result is not None:
-            print(json.dumps(result, indent=2, sort_keys=True), flush=True)
+        importlib.import_module(f"recon.bench.{name}").run(rest)
     return 0
 
 

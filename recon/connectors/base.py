@@ -65,8 +65,12 @@ class Connector(Protocol):
         """Current canonical values of one record (for the stale check), or ``None`` when it is gone."""
         ...
 
-    def find(self, kind: str, values: Mapping[str, str]) -> str | None:
-        """The id of an existing record matching ``values`` (so a create is not repeated), or ``None``."""
+    def find(self, kind: str, values: Mapping[str, str], *, unlinked: bool = False) -> str | None:
+        """The id of an existing record matching ``values`` (so a create is not repeated), or ``None``.
+
+        ``unlinked=True`` (asked only when an earlier attempt may have committed before its reply was lost)
+        also looks among records not yet linked to Xero, by the kind's natural key, and raises
+        :class:`recon.errors.ApiError` rather than guess when several match."""
         ...
 
     def write(self, requests: Sequence[WriteRequest], *, dry_run: bool = False) -> list[WriteResult]:

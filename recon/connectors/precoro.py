@@ -251,8 +251,39 @@ class PrecoroConnector:
             rec = rec["data"]
         return mapping.canonical_strings(mapping.to_canonical("precoro", kind, rec), kind)
 
-    def find(self, kind: str, values: Mapping[str, Any]) -> str | None:
-        """The record already linked to ``values["xero_id"]`` (``external_id[]`` filter), else ``None``."""
+    def find(self, kind: str, values: Mapping[str, Any], *, unlinked: bool = False) -> str | None:
+        """The record already linked to ``values["xero_id"]`` (``external_id[]`` filter), else ``None``.
+
+        With ``unlinked``, also the one record without a Xero id whose natural key (the kind's match keys in
+        :mod:`recon.rules`, in order) equals the values': a create whose ``externalId`` PATCH never ran leaves one."""
+        found = self._find_linked(kind, values)
+        if found is None and unlinked and kind not in DOCUMENTS:
+            found = self._find_unlinked(kind, values)
+        return found
+
+    def _find_unlinked(self, kind: str, values: Mapping[str, Any]) -> str | None:
+        from recon.rules import rule
+
+        def norm(value: str) -> str:
+            return " ".join(value.split()).lower()
+
+        candidates = [canon for page in self.fetch_kind(kind) for canon in
+                      (mapping.canonical_strings(mapping.to_canonical("precoro", kind, rec), kind) for rec in page.records)
+                      if not canon.get("xero_id")]
+        for keys in rule(kind).match_keys:  # in the rule's order; a key an unlinked record cannot have finds nothing
+            want = tuple(norm(text(values, k)) for k in keys)
+            if not all(want):
+                continue
+            hits = {c["id"] for c in candidates if tuple(norm(c.get(k, "")) for k in keys) == want}
+            if len(hits) > 1:  # never guess between look-alikes: a person decides
+                raise ApiError(f"{len(hits)} unlinked {kind} records ({', '.join(sorted(hits))}) match "
+                               f"{', '.join(keys)} {'/'.join(want)!r}; link the right one by hand",
+                               system="precoro", operation=f"find {kind}", field=keys[0])
+            if hits:
+                return hits.pop()
+        return None
+
+    def _find_linked(self, kind: str, values: Mapping[str, Any]) -> str | None:
         xero_id = text(values, "xero_id")
         if not xero_id:
             return None

@@ -252,8 +252,9 @@ class XeroConnector:
             return None
         return mapping.canonical_strings(mapping.to_canonical("xero", kind, records[0]), kind)
 
-    def find(self, kind: str, values: Mapping[str, Any]) -> str | None:
-        """An existing record with the same number (POs, bills with the same supplier) or name (suppliers)."""
+    def find(self, kind: str, values: Mapping[str, Any], *, unlinked: bool = False) -> str | None:
+        """An existing record with the same number (POs, bills with the same supplier) or name (suppliers).
+        Xero records carry no link to look for, so ``unlinked`` changes nothing here."""
         if kind == "supplier" and text(values, "name"):
             name = text(values, "name").replace('"', '\\"')
             payload, _ = self.call("get_contacts", operation="GET /Contacts (find)", where=f'Name=="{name}"',

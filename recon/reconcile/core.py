@@ -12,11 +12,13 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from recon import money, schema
-from recon.reconcile import diff, fields, plan, rounding
+from recon import schema
+from recon.errors import DataError
+from recon.reconcile import diff, documents, fields, plan, rounding
 from recon.reconcile.link import Linkage, link
 from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Plan, Reconciliation
-from recon.rules import DOC_TOTALS, ORDER, SENDABLE_STATUSES, Rule, rule as get_rule
+from recon.schema import LINE_FRAMES
+from recon.rules import ORDER, SENDABLE_STATUSES, Rule, rule as get_rule
 from recon.snapshot import Snapshot
 
 _ROW_COLUMNS = tuple(c for c in DIFF_COLUMNS if c != "run_id")
@@ -42,7 +44,10 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     chosen = [k for k in ORDER if k in set(kinds)]
     for k in kinds:
         get_rule(k)  # unknown kinds fail loudly
-    baselines = dict(baselines or {})
+    # a baseline of plain strings would compare "12.50" with Decimal("12.5000") as different values
+    baselines = {k: df if df is None or schema.is_conformed(df, k) else schema.conform(df, k)
+                 for k, df in (baselines or {}).items()}
+    _check_inputs(snapshot, chosen, links, baselines)
     results = {k: _reconcile_kind(get_rule(k), snapshot, links, baselines, snapshot.meta or {}) for k in chosen}
     rows = [r for res in results.values() for r in res.rows]
     differences = _finish_rows(rows, run_id)
@@ -55,6 +60,28 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     return Reconciliation(differences=differences, plan=Plan(run_id=run_id, kinds=tuple(chosen), actions=actions),
                           summary=summary, rounding=rounding_frame,
                           settings_check=rounding.settings_check(snapshot.meta or {}))
+
+
+def _check_inputs(snapshot: Snapshot, kinds: list[str], links: pd.DataFrame | None,
+                  baselines: Mapping[str, pd.DataFrame]) -> None:
+    """Frames must carry the canonical columns: say which system, frame and columns when they do not."""
+    for kind in kinds:
+        frames = [kind, *([LINE_FRAMES[kind]] if kind in LINE_FRAMES else []), *(["bill"] if kind == "payment" else [])]
+        for system in ("precoro", "xero"):
+            for frame in frames:
+                _require(snapshot.frame(system, frame), schema.columns(frame), system, frame)
+    for name, frame in baselines.items():
+        if name not in schema.FRAMES:
+            raise DataError(f"baseline for unknown frame {name!r}", kind=name)
+        _require(frame, schema.columns(name), "baseline", name)
+    if links is not None and len(links):
+        _require(links, ["kind", "precoro_id", "xero_id"], "state", "links")
+
+
+def _require(df: pd.DataFrame, names: list[str], system: str, frame: str) -> None:
+    missing = [c for c in names if c not in df.columns]
+    if missing:
+        raise DataError(f"missing canonical columns {missing}", system=system, kind=frame)
 
 
 def _finish_rows(rows: list[pd.DataFrame], run_id: str) -> pd.DataFrame:
@@ -113,9 +140,13 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     pc, xc = p.iloc[cp].reset_index(drop=True), x.iloc[cx].reset_index(drop=True)
     b, has_b = diff.align_baseline(baselines.get(rule.kind), fields.text(xc["id"]))
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx)
+    if is_doc and len(diffs):
+        # a document cancelled in Precoro or deleted in Xero is not edited any more: only its state is shown
+        either_off = ~(p_active[diffs["p"].to_numpy()] & x_active[diffs["x"].to_numpy()])
+        diffs = diffs[~either_off | (diffs["field"] == "active").to_numpy()].reset_index(drop=True)
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
     if is_doc:
-        diffs, line_values, res.rounding = _documents(rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs)
+        diffs, line_values, res.rounding = documents.compare_documents(rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs)
     actions, action_col = plan.field_actions(sides, diffs, line_values)
     res.actions += actions
     if len(diffs):
@@ -129,7 +160,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     _links_and_candidates(sides, linkage, res)
 
     # --- one side only -------------------------------------------------------------------------------------
-    _one_sided(sides, snap, linkage, p_active, x_active, res)
+    _one_sided(sides, snap, linkage, p_active, x_active, res, links)
 
     counts = pd.concat(res.rows, ignore_index=True)["kind"].value_counts() if res.rows else pd.Series(dtype=int)
     differing = set(diffs["p"].tolist()) if len(diffs) else set()
@@ -137,103 +168,6 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
                    "equal": int(len(pairs) - len(differing)),
                    **{k: int(counts.get(k, 0)) for k in DIFF_KINDS}, "actions": len(res.actions)}
     return res
-
-
-def _documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
-               p: pd.DataFrame, x: pd.DataFrame, cp: np.ndarray, cx: np.ndarray, pc: pd.DataFrame,
-               xc: pd.DataFrame, diffs: pd.DataFrame):
-    """Lines diff, rounding analysis, and the totals' difference kinds for linked documents."""
-    assert rule.lines is not None
-    lp, lx = snap.frame("precoro", rule.lines), snap.frame("xero", rule.lines)
-    unitdp = int(((meta or {}).get("xero") or {}).get("unitdp", 2) or 2)
-    active_both = fields.active(pc, rule.kind) & fields.active(xc, rule.kind)
-    pids, xids = fields.text(pc["id"]), fields.text(xc["id"])
-    line_diffs = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
-                             cx[active_both], baselines.get(rule.lines), unitdp)
-    pairs = pd.DataFrame({"p": cp, "x": cx})
-    analysis = rounding.analyse(rule.kind, p, x, pairs, lp, meta)
-    if len(diffs):
-        totals = diffs["field"].isin(list(DOC_TOTALS)).to_numpy()
-        if totals.any():
-            by_id = analysis.set_index("precoro_id")
-            ids = fields.text(p["id"].iloc[diffs["p"].to_numpy()])
-            cls = by_id["classification"].reindex(ids).fillna("").to_numpy(dtype=object)
-            remedy = by_id["remedy"].reindex(ids).fillna("").to_numpy(dtype=object)
-            is_round = totals & (cls == "rounding")
-            diffs = diffs.copy()
-            diffs.loc[is_round, "kind"] = "rounding"
-            diffs.loc[is_round, "direction"] = "none"
-            diffs.loc[is_round, "reason"] = "explained by rounding: " + remedy[is_round]
-            material = totals & ~is_round & (diffs["kind"] != "rounding").to_numpy()
-            diffs.loc[material, "reason"] = "Xero computes totals from the lines; " + remedy[material]
-    diffs = pd.concat([d for d in (diffs, line_diffs) if len(d)] or [diffs], ignore_index=True)
-    changed = diffs["field"].str.startswith("lines[").to_numpy() if len(diffs) else np.zeros(0, dtype=bool)
-    docs_p = np.unique(fields.text(p["id"].iloc[diffs["p"].to_numpy()[changed]])) if changed.any() else np.array([])
-    docs_x = np.unique(fields.text(x["id"].iloc[diffs["x"].to_numpy()[changed]])) if changed.any() else np.array([])
-    values = {"precoro": plan.lines_by_doc(lp, docs_p, rule.line_fields),
-              "xero": plan.lines_by_doc(lx, docs_x, rule.line_fields)}
-    return diffs, values, analysis
-
-
-def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray, xids: np.ndarray,
-                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int) -> pd.DataFrame:
-    """Lines of linked documents paired by position (``line_no``) and compared like header fields."""
-    frame = rule.lines
-    assert frame is not None
-    if not len(pids):
-        return diff.empty_diffs()
-    doc_p = pd.DataFrame({"doc_id": pd.array(pids, dtype="string"), "_doc": np.arange(len(pids))})
-    doc_x = pd.DataFrame({"doc_id": pd.array(xids, dtype="string"), "_doc": np.arange(len(xids))})
-    left = lp.merge(doc_p, on="doc_id", how="inner")
-    right = lx.merge(doc_x, on="doc_id", how="inner")
-    left["_n"] = left["line_no"].astype("Int64").fillna(0).astype(np.int64)
-    right["_n"] = right["line_no"].astype("Int64").fillna(0).astype(np.int64)
-    both = left.merge(right, on=["_doc", "_n"], how="outer", suffixes=("", "__x"), indicator=True)
-    both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
-    doc = both["_doc"].to_numpy(dtype=np.int64)
-    prefix = np.array([f"lines[{n}]." for n in both["_n"].tolist()], dtype=object)
-    out = []
-    matched = (both["_merge"] == "both").to_numpy()
-    if matched.any():
-        m = both[matched].reset_index(drop=True)
-        names = list(rule.line_fields)
-        pl = m[names].copy()
-        xl = m[[f"{n}__x" for n in names]].set_axis(names, axis=1)
-        # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
-        pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
-        pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
-        wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
-        b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
-        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
-                         cx[m["_doc"].to_numpy()], prefix[matched])
-        out.append(d)
-    only = ~matched
-    if only.any():
-        side = both["_merge"].to_numpy(dtype=object)[only]
-        desc_p = fields.text(both["description"])[only]
-        desc_x = fields.text(both["description__x"])[only]
-        in_p = side == "left_only"
-        out.append(pd.DataFrame({
-            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([s[:-1] for s in prefix[only]], dtype=object),
-            "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
-            "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
-            "direction": "to_xero",
-            "reason": np.where(in_p, "line only in Precoro", "line only in Xero: put back from Precoro"),
-        }))
-    return pd.concat(out, ignore_index=True) if out else diff.empty_diffs()
-
-
-def _rounded(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
-    """``series`` with the values that differ from ``other`` rounded to ``places`` (what Xero would keep)."""
-    values = series.to_numpy(dtype=object).copy()
-    theirs = other.to_numpy(dtype=object)
-    known = ~pd.isna(values)
-    differ = known.copy()
-    both = known & ~pd.isna(theirs)
-    differ[both] = np.asarray(values[both] != theirs[both], dtype=bool)
-    if differ.any():
-        values[differ] = money.quantize_array(values[differ], places)
-    return pd.Series(values, index=series.index, dtype=object)
 
 
 def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult) -> None:
@@ -270,8 +204,18 @@ def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult)
                               reason="the linked Xero record is not in Xero (deleted there?)"))
 
 
+def _bill_ids(bills: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
+    """Precoro bill id by Xero InvoiceID: the id Precoro stores, else the link table."""
+    pairs = [pd.Series(fields.text(bills["id"]), index=pd.Index(fields.text(bills["xero_id"]), dtype=object))]
+    if links is not None and len(links):
+        table = links[links["kind"].astype("string") == "bill"]
+        pairs.append(pd.Series(fields.text(table["precoro_id"]), index=pd.Index(fields.text(table["xero_id"]), dtype=object)))
+    lookup = pd.concat(pairs)
+    return lookup[(lookup.index != "") & ~lookup.index.duplicated()]
+
+
 def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np.ndarray, x_active: np.ndarray,
-               res: _KindResult) -> None:
+               res: _KindResult, links: pd.DataFrame | None = None) -> None:
     """Records on one side only: created where the rule allows it, otherwise shown. Inactive ones are skipped."""
     rule, p, x = sides.rule, sides.p, sides.x
     only_p = linkage.only_p[p_active[linkage.only_p]] if len(linkage.only_p) else linkage.only_p
@@ -292,9 +236,7 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
         reason = np.full(len(pos), f"not in {_NAMES[target]}", dtype=object)
         if rule.kind == "payment" and side == "xero":
             # a payment is created in Precoro only on a bill that is integrated there
-            bills = snap.frame("precoro", "bill")
-            lookup = pd.Series(fields.text(bills["id"]), index=pd.Index(fields.text(bills["xero_id"]), dtype=object))
-            lookup = lookup[(lookup.index != "") & ~lookup.index.duplicated()]
+            lookup = _bill_ids(snap.frame("precoro", "bill"), links)
             bill_id = pd.Series(fields.text(sub["bill_xero_id"])).map(lookup).fillna("").to_numpy(dtype=object)
             create &= bill_id != ""
             reason[bill_id == ""] = "the paid bill is not integrated with Precoro"

@@ -57,8 +57,8 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
             prefix: np.ndarray | str = "") -> pd.DataFrame:
     """Differences between row-aligned frames ``p`` and ``x`` (and baseline ``b``) on ``field_names``.
 
-    ``p_pos``/``x_pos`` are carried into the output's ``p``/``x`` columns; ``prefix`` (one string, or one per
-    row) is put before the field name (``lines[2].`` for document lines).
+    ``p_pos``/``x_pos`` are carried into the output's ``p``/``x`` columns; ``prefix`` is put before the field
+    name: one string, or per row the line number of document lines (``lines[2].quantity``).
     """
     out = []
     for name in field_names:
@@ -88,11 +88,17 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
         kind, direction, reason = _classify(rule, name, pk, xk, hb, eq_pb, eq_xb, near)
         out.append(pd.DataFrame({
             "p": p_pos[rows], "x": x_pos[rows],
-            "field": (prefix[rows] + name) if isinstance(prefix, np.ndarray) else prefix + name,
+            "field": _field_names(prefix, rows, name),
             "precoro_value": fields.text(p[name].iloc[rows]), "xero_value": fields.text(x[name].iloc[rows]),
             "baseline_value": bv.astype(object), "kind": kind, "direction": direction, "reason": reason,
         }))
     return pd.concat(out, ignore_index=True) if out else empty_diffs()
+
+
+def _field_names(prefix: np.ndarray | str, rows: np.ndarray, name: str) -> np.ndarray | str:
+    if isinstance(prefix, str):
+        return prefix + name
+    return np.array([f"lines[{n}].{name}" for n in prefix[rows].tolist()], dtype=object)
 
 
 def _classify(rule: Rule, name: str, pk: np.ndarray, xk: np.ndarray, hb: np.ndarray, eq_pb: np.ndarray,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon.reconcile import fields
 from recon.rules import Rule
@@ -64,15 +66,13 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         use = (stored == "") & (from_table != "")
         stored = np.where(use, from_table, stored)
         how = np.where(use, "table", how)
-    xid = _ids(x["id"])
     # positions in x of the stored ids (ids are unique per system; a repeated id keeps its first row)
-    first = ~pd.Index(xid).duplicated()
-    x_index, x_rows = pd.Index(xid[first]), np.flatnonzero(first)
+    xid = pa.array(x["id"].astype("string").fillna("").str.strip().array)
     has = np.flatnonzero(stored != "")
     found = np.full(len(p), -1, dtype=np.int64)
-    if len(has) and len(x_index):
-        hit = x_index.get_indexer(pd.Index(stored[has], dtype=object))
-        found[has] = np.where(hit >= 0, x_rows[np.maximum(hit, 0)], -1)
+    if len(has) and len(x):
+        hit = pc.index_in(pa.array(stored[has], type=pa.string()), value_set=xid)
+        found[has] = pc.fill_null(hit, -1).to_numpy(zero_copy_only=False)
     dangling = has[found[has] < 0]
     ok = has[found[has] >= 0]
     pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": how[ok]})

@@ -115,7 +115,7 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                 kinds.add(col["kind"][r])
         if not updated:
             continue
-        difference = next((d for d in ("conflict", "blocked_edit", "mismatch") if d in kinds), "mismatch")
+        difference = next((d for d in ("conflict", "blocked_edit", "mismatch", "rounding") if d in kinds), "mismatch")
         actions.append(Action(rule.kind, target, "update", k, new, old, reason, difference, label))
         # totals follow from the lines Xero recomputes: they travel with the update, not as fields
         action_col[updated + totals] = "update"

@@ -133,23 +133,25 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
     p_gross = _cents(lines["line_amount"].to_numpy(dtype=object)) + _cents(lines["tax_amount"].to_numpy(dtype=object))
     off = p_gross != amount + np.where(line_lat == "Inclusive", 0, tax)
     line_no = lines["line_no"].astype("Int64").fillna(0).astype(np.int64).to_numpy()
-    causes = pd.Series(line_no[off]).groupby(pos[off]).agg(lambda s: ", ".join(str(v) for v in sorted(s)))
     cause_text = np.full(n, "", dtype=object)
-    cause_text[causes.index.to_numpy(dtype=np.int64)] = causes.to_numpy(dtype=object)
+    if off.any():
+        order = np.lexsort((line_no[off], pos[off]))
+        causes = pd.Series(line_no[off][order].astype(str), index=pos[off][order]).groupby(level=0).agg(", ".join)
+        cause_text[causes.index.to_numpy(dtype=np.int64)] = causes.to_numpy(dtype=object)
 
     remedy = np.full(n, "", dtype=object)
     fix4 = (cls == "rounding") & (pc == expected4) & (expected != expected4)
     remedy[fix4] = "send unit amounts at 4 decimals (unitdp=4)"
     adjust = (cls == "rounding") & ~fix4
-    adjustment = money.from_cents(pc[adjust] - expected[adjust])
-    remedy[adjust] = [f"add a rounding line of {money.fmt(a)} to account {account}" for a in adjustment]
+    remedy[adjust] = "add a rounding line of " + money.cents_text(pc[adjust] - expected[adjust]) + \
+        f" to account {account}"
     remedy[(cls == "material") & ~fix4] = "review: the difference is not explained by rounding"
 
     out = pd.DataFrame({
         "object": kind, "precoro_id": ids, "xero_id": fields.text(xd_docs["id"]),
         "number": fields.text(pd_docs["number"]), "precoro_total": fields.text(pd_docs["total"]),
-        "xero_total": fields.text(xd_docs["total"]), "xero_expected": [money.fmt(v) for v in money.from_cents(expected)],
-        "difference": np.where(known, [money.fmt(v) for v in money.from_cents(diff)], ""),
+        "xero_total": fields.text(xd_docs["total"]), "xero_expected": money.cents_text(expected),
+        "difference": np.where(known, money.cents_text(diff), ""),
         "classification": cls, "lines": cause_text, "remedy": remedy,
     })
     return out.sort_values("precoro_id", kind="stable").reset_index(drop=True)

@@ -21,7 +21,6 @@ import time
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any, Callable, Iterator
 
 import httpx
@@ -121,7 +120,6 @@ class PrecoroEmulator:
         with self.lock:
             s = self.state
             tables = s.tables
-            by_invoice = docs.payments_by_invoice(s)
             out = {
                 "company": s.company,
                 "suppliers": [store.render(r) for _, r in sorted(tables["suppliers"].items())],
@@ -132,7 +130,7 @@ class PrecoroEmulator:
                     for _, cf in sorted(tables["itemcustomfields"].items())],
                 "purchaseorders": [docs.render_document(s, "purchaseorders", d, detail=True)
                                    for _, d in sorted(tables["purchaseorders"].items())],
-                "invoices": [docs.render_document(s, "invoices", d, detail=True, payments=by_invoice.get(d["id"], []))
+                "invoices": [docs.render_document(s, "invoices", d, detail=True)
                              for _, d in sorted(tables["invoices"].items())],
                 "payments": [docs.render_payment(s, p, with_invoice=True)
                              for _, p in sorted(tables["payments"].items())],
@@ -310,11 +308,10 @@ def _load_into(state: State, payload: dict[str, Any]) -> dict[str, int]:
         _index(state, "payments", payment)
         touched.add(payment["_invoice"])
     counts["payments"] = len(rows)
-    paid = docs.paid_by_invoice(state)
     for ident in sorted(touched):
         invoice = state.tables["invoices"][ident]
         try:
-            docs.check_paid(invoice, paid.get(ident, Decimal("0")))
+            docs.check_paid(invoice, docs.paid_sum(state, ident))
         except Invalid as exc:
             raise _fail("invoices", f"idn={invoice['idn']}", exc) from None
     return counts
@@ -331,6 +328,8 @@ def _index(state: State, kind: str, record: dict[str, Any]) -> None:
         by_idn.pop(old["idn"], None)
     state.tables[kind][record["id"]] = record
     by_idn[record["idn"]] = record["id"]
+    if kind == "payments":
+        docs.link_payment(state, record, old)
 
 
 def _company(state: State, data: Any) -> dict[str, Any]:

@@ -12,13 +12,15 @@ import threading
 from datetime import datetime
 from typing import Any, Callable
 
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from recon.sandbox import precoro_docs as docs
 from recon.sandbox import precoro_store as store
-from recon.sandbox.precoro_forms import Invalid, dumps, parse_body, parse_query
+from recon.sandbox.precoro_forms import MAX_BODY, MAX_FIELDS, Invalid, dumps, nest, parse_body, parse_query
 from recon.sandbox.precoro_lists import envelope, select
 from recon.sandbox.precoro_store import FIELDS, ITEMS, OPTIONS, SUPPLIERS, TAXES, Kind, State
 
@@ -27,6 +29,24 @@ Handler = Callable[[Request, dict[str, Any], dict[str, Any]], Any]
 
 class NotFound(Exception):
     """The record a path names does not exist (404)."""
+
+
+async def _read_body(request: Request) -> dict[str, Any]:
+    """The body as nested fields: urlencoded or JSON (:func:`parse_body`), or multipart form fields."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        return parse_body(content_type, await request.body())
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        raise Invalid({"body": f"Request body too large (over {MAX_BODY} bytes)."})
+    try:
+        form = await request.form(max_files=20, max_fields=MAX_FIELDS)
+    except (MultiPartException, HTTPException, ValueError) as exc:
+        reason = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+        raise Invalid({"body": f"Malformed multipart body: {str(reason).rstrip('.')}."}) from None
+    try:  # files (attachments) are accepted and not kept
+        return nest([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    finally:
+        await form.close()
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
@@ -61,7 +81,7 @@ class Api:
                 query = parse_query(request.scope.get("query_string", b""))
                 body: dict[str, Any] = {}
                 if request.method in ("POST", "PUT", "PATCH"):
-                    body = parse_body(request.headers.get("content-type", ""), await request.body())
+                    body = await _read_body(request)
                 with self.lock:
                     counters = dict(self.state.counters)
                     try:
@@ -208,8 +228,10 @@ class Api:
         return docs.render_payment(self.state, changed, with_invoice=True)
 
     def _store_payment(self, payment: dict[str, Any]) -> None:
+        previous = self.state.tables["payments"].get(payment["id"])
         self.state.tables["payments"][payment["id"]] = payment
         self.state.tables["payments.idn"][payment["idn"]] = payment["id"]
+        docs.link_payment(self.state, payment, previous)
 
     def company(self, request: Request, query: dict[str, Any], body: dict[str, Any]) -> Any:
         return self.state.company

@@ -17,7 +17,7 @@ from typing import Any
 from recon.money import Precision, PrecoroLine, fmt, precoro_line, precoro_totals, quantize
 from recon.sandbox import precoro_forms as f
 from recon.sandbox.precoro_forms import Invalid
-from recon.sandbox.precoro_store import State, _passthrough
+from recon.sandbox.precoro_store import State, passthrough
 
 STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "Partly Paid", 5: "Paid",
           6: "Awaiting Confirmation", 7: "In Revision", 8: "Canceled", 9: "Pending Receipt",
@@ -36,7 +36,7 @@ def _ref(field: str, value: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict) or value.get("id") is None:
         raise Invalid({field: "This value should be an object with an id."})
-    return {**_passthrough(value), "id": f.integer(f"{field}.id", value["id"])}
+    return {**passthrough(value), "id": f.integer(f"{field}.id", value["id"])}
 
 
 def _same(field: str, given: Any, computed: Decimal) -> None:
@@ -77,9 +77,9 @@ def normalise_line(data: Any, precision: Precision, state: State, where: str, po
         "description": f.text(f"{where}.description", data.get("description"), max_len=2000),
         "quantity": line.quantity, "price": line.price, "netSum": line.net, "taxSum": line.tax, "sum": line.gross,
         "tax": tax, "product": _ref(f"{where}.product", data.get("product")),
-        "itemCustomFields": [_passthrough(x) for x in icfs],
+        "itemCustomFields": [passthrough(x) for x in icfs],
     }
-    record.update({k: _passthrough(v) for k, v in data.items() if k not in _LINE_KEYS})
+    record.update({k: passthrough(v) for k, v in data.items() if k not in _LINE_KEYS})
     return record
 
 
@@ -117,12 +117,12 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
                        "issueDate": f.timestamp("issueDate", data.get("issueDate")),
                        "sumPaid": f.number("sumPaid", data.get("sumPaid")) or Decimal("0"),
                        "logicType": f.integer("logicType", data.get("logicType", 0)),
-                       "purchaseOrder": _passthrough(data.get("purchaseOrder") or [])})
+                       "purchaseOrder": passthrough(data.get("purchaseOrder") or [])})
     record.update({"precisionData": precision.to_json(), "note": f.text("note", data.get("note"), max_len=2000),
-                   "exchangeRate": _passthrough(data.get("exchangeRate") or {"rate": Decimal("1.0")}),
+                   "exchangeRate": passthrough(data.get("exchangeRate") or {"rate": Decimal("1.0")}),
                    "items": {"data": lines}})
     known = set(record) | {"payments"}
-    record.update({k: _passthrough(v) for k, v in data.items() if k not in known and not k.startswith("_")})
+    record.update({k: passthrough(v) for k, v in data.items() if k not in known and not k.startswith("_")})
     return record
 
 
@@ -149,27 +149,29 @@ def normalise_payment(data: Any, state: State, invoice: dict[str, Any] | None) -
               "externalId": f.text("externalId", data.get("externalId")),
               "currency": f.currency("currency", data.get("currency") or invoice["currency"]),
               "updateDate": f.timestamp("updateDate", data.get("updateDate")), "_invoice": invoice["id"]}
-    record.update({k: _passthrough(v) for k, v in data.items() if k not in record and k != "invoice"})
+    record.update({k: passthrough(v) for k, v in data.items() if k not in record and k != "invoice"})
     return record
 
 
+def link_payment(state: State, payment: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    """Keep ``payments.by_invoice`` (invoice id → payment ids, as tuples so a staged load shares nothing
+    mutable with the state it came from) in step with a stored payment."""
+    index = state.tables["payments.by_invoice"]
+    if previous is not None and previous["_invoice"] != payment["_invoice"]:
+        index[previous["_invoice"]] = tuple(i for i in index.get(previous["_invoice"], ()) if i != payment["id"])
+    ids = index.get(payment["_invoice"], ())
+    if payment["id"] not in ids:
+        index[payment["_invoice"]] = tuple(sorted((*ids, payment["id"])))
+
+
+def payments_of(state: State, invoice_id: int) -> list[dict[str, Any]]:
+    """The invoice's payments (paid and cancelled), by id."""
+    table = state.tables["payments"]
+    return [table[i] for i in state.tables["payments.by_invoice"].get(invoice_id, ())]
+
+
 def paid_sum(state: State, invoice_id: int) -> Decimal:
-    return sum((p["sumPaid"] for p in state.tables["payments"].values()
-                if p["_invoice"] == invoice_id and p["status"] == "paid"), Decimal("0"))
-
-
-def payments_by_invoice(state: State) -> dict[int, list[dict[str, Any]]]:
-    """Every payment grouped by its invoice's id, by payment id (one pass, for bulk work)."""
-    out: dict[int, list[dict[str, Any]]] = {}
-    for _, payment in sorted(state.tables["payments"].items()):
-        out.setdefault(payment["_invoice"], []).append(payment)
-    return out
-
-
-def paid_by_invoice(state: State) -> dict[int, Decimal]:
-    """The paid (not cancelled) amount of every invoice that has payments."""
-    return {ident: sum((p["sumPaid"] for p in rows if p["status"] == "paid"), Decimal("0"))
-            for ident, rows in payments_by_invoice(state).items()}
+    return sum((p["sumPaid"] for p in payments_of(state, invoice_id) if p["status"] == "paid"), Decimal("0"))
 
 
 def check_paid(invoice: dict[str, Any], paid: Decimal) -> None:
@@ -252,9 +254,8 @@ def _live_icf(state: State, entry: Any) -> Any:
     return out
 
 
-def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: bool,
-                    payments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The list row (summary) or the detail of a document (``payments``: the invoice's, when known)."""
+def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: bool) -> dict[str, Any]:
+    """The list row (summary) or the detail of a document."""
     out = {k: v for k, v in doc.items() if not k.startswith("_") and (detail or k not in DETAIL_ONLY)}
     out["supplier"] = _live(doc["supplier"], state.tables["suppliers"], ("name", "externalId", "xeroId"))
     precision = Precision.from_json(doc["precisionData"])
@@ -268,7 +269,6 @@ def render_document(state: State, kind: str, doc: dict[str, Any], *, detail: boo
             "itemCustomFields": [_live_icf(state, e) for e in line["itemCustomFields"]],
         } for line in doc["items"]["data"]]}
         if kind == "invoices":
-            if payments is None:
-                payments = [p for _, p in sorted(state.tables["payments"].items()) if p["_invoice"] == doc["id"]]
-            out["payments"] = {"data": [render_payment(state, p, with_invoice=False) for p in payments]}
+            out["payments"] = {"data": [render_payment(state, p, with_invoice=False)
+                                        for p in payments_of(state, doc["id"])]}
     return out

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, time, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,7 +23,7 @@ MAX_JSON_DEPTH = 32
 MAX_TEXT = 2000
 #: Largest magnitude accepted for an amount, a quantity or a percentage (Precoro stores DECIMAL columns).
 MAX_NUMBER = Decimal("1e13")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -185,21 +186,30 @@ def number(field: str, value: Any, *, minimum: Decimal | None = None, required: 
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         raise Invalid({field: "This value is not a valid number."})
-    if isinstance(value, (float, Decimal)):
-        # JSON and Python numbers may carry an exponent (1e2); text from forms may not.
-        out = Decimal(repr(value)) if isinstance(value, float) else value
-        if not out.is_finite() or (out != 0 and not -30 <= out.adjusted() <= 20):
-            raise Invalid({field: "This value is not a valid number."})
-    else:
-        raw = str(value).strip()
-        if not _NUMBER.match(raw) or len(raw) > 40:
-            raise Invalid({field: "This value is not a valid number."})
-        out = Decimal(raw)
+    finite = not isinstance(value, Decimal) or value.is_finite()  # a signalling NaN cannot even be hashed
+    out = _decimal(value) if finite else None
+    if out is None:
+        raise Invalid({field: "This value is not a valid number."})
     if abs(out) >= MAX_NUMBER:
         raise Invalid({field: f"This value should be less than {MAX_NUMBER:f}."})
     if minimum is not None and out < minimum:
         raise Invalid({field: f"This value should be greater than or equal to {minimum}."})
     return out
+
+
+@lru_cache(maxsize=65536, typed=True)
+def _decimal(value: str | int | float | Decimal) -> Decimal | None:
+    """The exact value of a number or numeric text, or None. Cached: bulk loads repeat the same amounts."""
+    if isinstance(value, (float, Decimal)):
+        # JSON and Python numbers may carry an exponent (1e2); text from forms may not.
+        out = Decimal(repr(value)) if isinstance(value, float) else value
+        if not out.is_finite() or (out != 0 and not -30 <= out.adjusted() <= 20):
+            return None
+        return out
+    raw = str(value).strip()
+    if not _NUMBER.match(raw) or len(raw) > 40:
+        return None
+    return Decimal(raw)
 
 
 def integer(field: str, value: Any) -> int:
@@ -208,7 +218,7 @@ def integer(field: str, value: Any) -> int:
         raise Invalid({field: "This value is not a valid integer."})
     if isinstance(value, int):
         out = value
-    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", value):
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,12}\s*", value):
         out = int(value)
     elif isinstance(value, Decimal) and value == value.to_integral_value() and abs(value) < 10**12:
         out = int(value)
@@ -256,7 +266,7 @@ def timestamp(field: str, value: Any) -> datetime | None:
 
 def day(field: str, value: Any) -> date:
     """A ``DD.MM.YYYY`` date (``approvalDate[left_date]=01.12.2023``)."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{2}\.\d{2}\.\d{4}", value.strip()):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{2}\.[0-9]{2}\.[0-9]{4}", value.strip()):
         raise Invalid({field: "This value is not a valid date (DD.MM.YYYY)."})
     try:
         return datetime.strptime(value.strip(), "%d.%m.%Y").date()
@@ -287,29 +297,38 @@ def dumps(value: Any) -> str:
     return _RAW.sub(r"\1", json.dumps(_prepare(value), ensure_ascii=False, separators=(",", ":")))
 
 
+_SCALARS = (str, int, bool, float, type(None))
+
+
 def _prepare(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _prepare(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _prepare(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
         return [_prepare(v) for v in value]
-    if isinstance(value, Decimal):
+    if kind is Decimal:
         if not value.is_finite():
             raise TypeError(f"cannot write {value} as JSON")
         return f"\x00D{format(abs(value) if value == 0 else value, 'f')}\x00"
-    if isinstance(value, datetime):
+    if kind is datetime:
         return iso(value)
-    return value
+    raise TypeError(f"cannot write {kind.__name__} as JSON")
 
 
 def plain(value: Any) -> Any:
     """A deep copy in the types a JSON reader with ``parse_float=Decimal`` gives (timestamps as text)."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
         return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [plain(v) for v in value]
-    if isinstance(value, datetime):
+    if kind is datetime:
         return iso(value)
-    if isinstance(value, Decimal) and value == 0:
+    if kind is Decimal and value == 0:
         return abs(value)
     return value
 

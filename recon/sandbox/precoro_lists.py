@@ -3,12 +3,15 @@
 Filters (``docs/precoro-wire.md``): ``modifiedSince`` (ISO; no offset means UTC; inclusive, against
 ``updateDate``), ``status[]``, ``logicType[]``, ``enable``, ``externalIntegrated``, ``sent_to_external``,
 ``external_id[]`` (at most 200), ``supplier[]``, ``id``, ``approvalLeftDate``/``approvalRightDate`` (ISO) and
-``approvalDate[left_date]``/``[right_date]`` (``DD.MM.YYYY``, whole days). Bad values are a 400, never a 500.
+``approvalDate[left_date]``/``[right_date]`` and ``createDate[left_date]``/``[right_date]`` (``DD.MM.YYYY``,
+whole days). Bad values are a 400, never a 500.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import operator
+import re
+from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
 
@@ -76,35 +79,34 @@ def predicates(query: dict[str, Any], kind: str) -> list[Predicate]:
     if ident not in (None, ""):
         wanted_id = f.integer("id", ident)
         out.append(lambda r: r.get("id") == wanted_id)
-    out.extend(_approval(query))
+    out.extend(_date_range(query, "approvalDate", "approvalLeftDate", "approvalRightDate"))
+    out.extend(_date_range(query, "createDate"))
     return out
 
 
-def _approval(query: dict[str, Any]) -> Iterable[Predicate]:
-    left = _one(query, "approvalLeftDate")
-    right = _one(query, "approvalRightDate")
-    bounds = query.get("approvalDate")
+def _date_range(query: dict[str, Any], name: str, left_key: str | None = None,
+                right_key: str | None = None) -> list[Predicate]:
+    """Bounds on the timestamp ``name``: ``<left_key>``/``<right_key>`` (ISO, inclusive) and
+    ``name[left_date]``/``name[right_date]`` (``DD.MM.YYYY``; the right date includes its whole day)."""
+    tests: list[Predicate] = []
+
+    def add(op: Callable[[Any, Any], bool], moment: datetime) -> None:
+        tests.append(lambda r: r.get(name) is not None and op(r[name], moment))
+
+    for key, op in ((left_key, operator.ge), (right_key, operator.le)):
+        raw = _one(query, key) if key else None
+        if raw:
+            moment = f.timestamp(key, raw)
+            assert moment is not None
+            add(op, moment)
+    bounds = query.get(name)
     if bounds is not None and not isinstance(bounds, dict):
-        raise Invalid({"approvalDate": "Use approvalDate[left_date] and approvalDate[right_date]."})
-    low = f.timestamp("approvalLeftDate", left) if left else None
-    high = f.timestamp("approvalRightDate", right) if right else None
-    if bounds:
-        if bounds.get("left_date"):
-            low = f.day_start(f.day("approvalDate[left_date]", bounds["left_date"]))
-        if bounds.get("right_date"):
-            # A right date names a whole day: everything before the next midnight.
-            end = f.day_start(f.day("approvalDate[right_date]", bounds["right_date"])) + timedelta(days=1)
-            return [*_bound(low, None), lambda r: r.get("approvalDate") is not None and r["approvalDate"] < end]
-    return _bound(low, high)
-
-
-def _bound(low: Any, high: Any) -> list[Predicate]:
-    out: list[Predicate] = []
-    if low is not None:
-        out.append(lambda r: r.get("approvalDate") is not None and r["approvalDate"] >= low)
-    if high is not None:
-        out.append(lambda r: r.get("approvalDate") is not None and r["approvalDate"] <= high)
-    return out
+        raise Invalid({name: f"Use {name}[left_date] and {name}[right_date] (DD.MM.YYYY)."})
+    if bounds and bounds.get("left_date"):
+        add(operator.ge, f.day_start(f.day(f"{name}[left_date]", bounds["left_date"])))
+    if bounds and bounds.get("right_date"):
+        add(operator.lt, f.day_start(f.day(f"{name}[right_date]", bounds["right_date"])) + timedelta(days=1))
+    return tests
 
 
 def paging(query: dict[str, Any]) -> tuple[int, str | int]:
@@ -116,14 +118,14 @@ def paging(query: dict[str, Any]) -> tuple[int, str | int]:
             per_page = int(raw)
         except ValueError:
             per_page = -1
-        if per_page not in PER_PAGE or not raw.strip().isdigit():
+        if per_page not in PER_PAGE or not re.fullmatch(r"[0-9]+", raw.strip()):
             raise Invalid({"per_page": f"The value must be one of {', '.join(map(str, PER_PAGE))}."})
     page_raw = _one(query, "page")
     if page_raw in (None, ""):
         return per_page, 1
     if page_raw == "last":
         return per_page, "last"
-    if not page_raw.isdigit() or len(page_raw) > 9 or int(page_raw) < 1:
+    if not re.fullmatch(r"[0-9]{1,9}", page_raw) or int(page_raw) < 1:
         raise Invalid({"page": "The page must be a positive integer or \"last\"."})
     return per_page, int(page_raw)
 

@@ -58,7 +58,7 @@ _MEMO: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar("precoro_passt
 
 @contextmanager
 def shared_conversions() -> Iterator[None]:
-    """Within the block, :func:`_passthrough` converts each nested input object once (loads only)."""
+    """Within the block, :func:`passthrough` converts each nested input object once (loads only)."""
     token = _MEMO.set({})
     try:
         yield
@@ -66,7 +66,7 @@ def shared_conversions() -> Iterator[None]:
         _MEMO.reset(token)
 
 
-def _passthrough(v: Any) -> Any:
+def passthrough(v: Any) -> Any:
     """An unmodelled value, with JSON floats made exact so it renders as it came."""
     if isinstance(v, (dict, list)):
         memo = _MEMO.get()
@@ -93,9 +93,9 @@ def _convert(v: Any) -> Any:
     if isinstance(v, dict):
         if any(not isinstance(k, str) or "\x00" in k for k in v):
             raise Invalid({"value": "Keys should be text without NUL characters."})
-        return {k: _passthrough(x) for k, x in v.items()}
+        return {k: passthrough(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_passthrough(x) for x in v]
+        return [passthrough(x) for x in v]
     return v
 
 
@@ -143,7 +143,7 @@ ITEMS = Kind("items", 201, {
     "id": (f.integer, None), "name": TEXT, "sku": TEXT, "description": TEXT,
     "price": (_money, Decimal("0")), "type": (f.integer, 1), "typeString": (_text, "Product"),
     "enable": (_bool, True), "unit": TEXT,
-    "dataProductCustomFields": (lambda n, v: _passthrough(v), lambda: {"data": []}),
+    "dataProductCustomFields": (lambda n, v: passthrough(v), lambda: {"data": []}),
     "externalId": TEXT, "xeroId": TEXT, "createDate": TIME, "updateDate": TIME,
 }, frozenset({"name", "sku", "description", "price", "enable", "type", "unit", "externalId"}),
     read_only_when_integrated=True)
@@ -179,7 +179,7 @@ def _contacts(value: Any) -> dict[str, Any]:
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise Invalid({f"contacts[{i}]": "This value should be a contact."})
-        contact = {k: _passthrough(v) for k, v in row.items()}
+        contact = {k: passthrough(v) for k, v in row.items()}
         email = f.text(f"contacts[{i}][email]", row.get("email"))
         if email and ("@" not in email or " " in email.strip()):
             raise Invalid({f"contacts[{i}][email]": "This value is not a valid email address."})
@@ -204,16 +204,13 @@ class State:
     def empty(cls) -> "State":
         company = {"id": 1, "name": "Sandbox Company", "currency": "NZD", "precisionData": Precision().to_json()}
         kinds = ("suppliers", "items", "taxes", "itemcustomfields", "options", "purchaseorders", "invoices",
-                 "payments", "lines", "contacts", "purchaseorders.idn", "invoices.idn", "payments.idn")
+                 "payments", "lines", "contacts", "purchaseorders.idn", "invoices.idn", "payments.idn",
+                 "payments.by_invoice")
         return cls(company, {k: {} for k in kinds}, {})
 
     def copy(self) -> "State":
         """A copy sharing the records (they are replaced, not mutated, while staging a load)."""
         return State(dict(self.company), {k: dict(v) for k, v in self.tables.items()}, dict(self.counters))
-
-    @property
-    def precision(self) -> Precision:
-        return Precision.from_json(self.company.get("precisionData"))
 
     def next_id(self, table: str, base: int) -> int:
         current = self.counters.get(table)
@@ -227,8 +224,6 @@ class State:
         if table in self.counters and ident > self.counters[table]:
             self.counters[table] = ident
 
-    def get(self, table: str, ident: int) -> dict[str, Any] | None:
-        return self.tables[table].get(ident)
 
 
 def normalise(kind: Kind, data: dict[str, Any], state: State) -> dict[str, Any]:
@@ -236,7 +231,7 @@ def normalise(kind: Kind, data: dict[str, Any], state: State) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Invalid({"record": "This value should be an object."})
     typed = kind.coerce(data, partial=False)
-    extras = {k: _passthrough(v) for k, v in data.items() if k not in kind.fields and not k.startswith("_")}
+    extras = {k: passthrough(v) for k, v in data.items() if k not in kind.fields and not k.startswith("_")}
     record = {**typed, **extras}
     if record["id"] is None:
         record["id"] = state.next_id(kind.name, kind.base_id)
@@ -347,6 +342,8 @@ def _account_option(state: State, value: Any, item: dict[str, Any]) -> dict[str,
     cf = state.tables["itemcustomfields"].get(option["_field"]) if option else None
     if option is None or cf is None:
         raise Invalid({"accountOption": f"Option {option_id} does not exist."})
+    if cf.get("name") != ACCOUNTS_FIELD:
+        raise Invalid({"accountOption": f"Option {option_id} is not an option of {ACCOUNTS_FIELD}."})
     entry = {"itemCustomField": {"id": cf["id"], "name": cf["name"]},
              "option": {"id": option["id"], "code": option.get("code"), "name": option.get("name")}}
     rows = [r for r in (item.get("dataProductCustomFields") or {}).get("data", [])

@@ -19,6 +19,7 @@ from recon.sandbox.xero_wire import (
     render_timestamp,
 )
 import recon.sandbox.xero_docs  # noqa: F401  (registers the document handlers)
+import recon.sandbox.xero_payments  # noqa: F401
 
 RESOURCES = {
     "contacts": "Contacts", "items": "Items", "accounts": "Accounts", "trackingcategories": "TrackingCategories",

@@ -225,6 +225,8 @@ class Store:
                     target = None
                 else:
                     target = existing if mode == "update" else handler.match(self, data)
+                    if target is not None:  # the URL (or the match) names the record, whatever the body says
+                        data[handler.id_field] = target[handler.id_field]
                 changes = handler.build(self, data, copy.deepcopy(target) if target else None, ctx)
                 for change in changes:
                     self.put(change)

@@ -109,6 +109,8 @@ MAX_LENGTHS = {
     ("Phones", "PhoneNumber"): 50, ("Items", "Description"): 4000, ("Items", "PurchaseDescription"): 4000,
 }
 _MAX_AMOUNT = Decimal("1e15")
+#: A nested reference is checked like the kind it refers to (an echoed ``Contact`` must still deserialize).
+_NESTED_KIND = {"Contact": "Contacts", "Invoice": "Invoices", "Account": "Accounts", "Item": "Items"}
 
 
 @lru_cache(maxsize=None)
@@ -133,6 +135,27 @@ def _checker(context: str, name: str) -> Callable[[str], bool] | None:
     return check
 
 
+_MODELS = {
+    "Contacts": "Contact", "Items": "Item", "Accounts": "Account", "TrackingCategories": "TrackingCategory",
+    "Options": "TrackingOption", "TaxRates": "TaxRate", "TaxComponents": "TaxComponent",
+    "PurchaseOrders": "PurchaseOrder", "Invoices": "Invoice", "Payments": "Payment", "LineItems": "LineItem",
+    "Tracking": "LineItemTracking", "Addresses": "Address", "Phones": "Phone", "ContactPersons": "ContactPerson",
+    "PurchaseDetails": "Purchase", "SalesDetails": "Purchase", "Organisations": "Organisation",
+}
+
+
+@lru_cache(maxsize=None)
+def known_fields(context: str) -> frozenset[str] | None:
+    """The JSON keys Xero has for ``context`` (from the SDK's models); None where the emulator keeps all."""
+    name = _MODELS.get(context)
+    if name is None:
+        return None
+    import xero_python.accounting.models as models
+
+    return frozenset(getattr(models, name).attribute_map.values())
+
+
+@lru_cache(maxsize=8192)
 def enum_ok(context: str, name: str, value: str) -> bool:
     """True when ``value`` is a value the SDK accepts for ``name`` in ``context`` (a kind or nested list)."""
     check = _checker(context, name)
@@ -216,10 +239,11 @@ def parse_http_date(value: str) -> datetime:
 
 def parse_decimal(value: Any) -> Decimal:
     """A finite number from a JSON number or numeric string, within Xero's range."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is bool:
         raise ValueError(f"expected a number, got {value!r}")
     try:
-        number = Decimal(value) if isinstance(value, (int, str, Decimal)) else Decimal(str(value))
+        number = Decimal(repr(value)) if kind is float else Decimal(value)
     except (InvalidOperation, ValueError, TypeError) as exc:
         raise ValueError(f"{value!r} is not a number") from exc
     if not number.is_finite() or abs(number) >= _MAX_AMOUNT:
@@ -255,22 +279,24 @@ def parse_record(context: str, data: Any, errors: list[str], *, read_only: bool 
     """Typed copy of one JSON object. Bad fields are left out and reported in ``errors``.
 
     ``read_only=False`` (an API write) drops the fields a client may not set; ``True`` keeps them (load).
-    Unknown fields are kept as strings only when they are strings; the emulator ignores what it does not know.
+    Fields Xero does not have for ``context`` are ignored, as Xero ignores them.
     """
     if not isinstance(data, dict):
         errors.append(f"{context}: expected an object, got {type(data).__name__}")
         return {}
     out: dict[str, Any] = {}
+    known = known_fields(context)
     for key, value in data.items():
-        if not isinstance(key, str) or value is None:
-            continue
-        if key in READ_ONLY and not read_only:
+        if value is None or (key in READ_ONLY and not read_only) or (known is not None and key not in known):
             continue
         try:
-            out[key] = _parse_field(context, key, value, errors, read_only)
+            parsed = _parse_field(context, key, value, errors, read_only)
         except ValueError as exc:
             errors.append(f"Field {key}: {exc}")
-    return {k: v for k, v in out.items() if v is not _SKIP}
+            continue
+        if parsed is not _SKIP:
+            out[key] = parsed
+    return out
 
 
 _SKIP = object()
@@ -298,8 +324,7 @@ def _parse_field(context: str, key: str, value: Any, errors: list[str], read_onl
             return value
         return parse_decimal(value)
     if kind == "text" and type(value) is str:
-        check = _checker(context, key)
-        if check is not None and not check(value):
+        if (context, key) in _ENUMS and not enum_ok(context, key, value):
             raise ValueError(f"{value!r} is not a valid value")
         limit = MAX_LENGTHS.get((context, key))
         if limit is not None and len(value) > limit:
@@ -319,7 +344,7 @@ def _parse_field(context: str, key: str, value: Any, errors: list[str], read_onl
     if key in OBJECT_FIELDS:
         if not isinstance(value, dict):
             raise ValueError("expected an object")
-        return parse_record(key, value, errors, read_only=read_only)
+        return parse_record(_NESTED_KIND.get(key, key), value, errors, read_only=read_only)
     if key in DATE_FIELDS:
         return parse_date(value)
     if key in TIMESTAMP_FIELDS:

@@ -1,0 +1,138 @@
+"""Purchase orders and bills: lines paired by position and compared, header totals classified by the
+rounding analysis (explained by rounding, or material)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from recon import money
+from recon.reconcile import diff, fields, plan, rounding
+from recon.rules import DOC_TOTALS, Rule
+from recon.snapshot import Snapshot
+
+
+def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
+                      p: pd.DataFrame, x: pd.DataFrame, cp: np.ndarray, cx: np.ndarray, pc: pd.DataFrame,
+                      xc: pd.DataFrame, diffs: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict[str, str]]]], pd.DataFrame]:
+    """Lines diff, rounding analysis, and the totals' difference kinds for linked documents ``cp``/``cx``.
+
+    Returns the differences (header and lines), the lines of the documents whose lines differ (as action
+    values, per system and document id) and the rounding analysis."""
+    assert rule.lines is not None
+    lp, lx = snap.frame("precoro", rule.lines), snap.frame("xero", rule.lines)
+    unitdp = int(((meta or {}).get("xero") or {}).get("unitdp", 2) or 2)
+    active_both = fields.active(pc, rule.kind) & fields.active(xc, rule.kind)
+    pids, xids = fields.text(pc["id"]), fields.text(xc["id"])
+    line_diffs = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
+                             cx[active_both], baselines.get(rule.lines), unitdp)
+    pairs = pd.DataFrame({"p": cp, "x": cx})
+    analysis = rounding.analyse(rule.kind, p, x, pairs, lp, meta)
+    if len(diffs):
+        totals = diffs["field"].isin(list(DOC_TOTALS)).to_numpy()
+        if totals.any():
+            by_id = analysis.set_index("precoro_id")
+            ids = fields.text(p["id"].iloc[diffs["p"].to_numpy()])
+            cls = by_id["classification"].reindex(ids).fillna("").to_numpy(dtype=object)
+            remedy = by_id["remedy"].reindex(ids).fillna("").to_numpy(dtype=object)
+            is_round = totals & (cls == "rounding")
+            diffs = diffs.copy()
+            diffs.loc[is_round, "kind"] = "rounding"
+            diffs.loc[is_round, "direction"] = "none"
+            diffs.loc[is_round, "reason"] = "explained by rounding: " + remedy[is_round]
+            material = totals & ~is_round & (diffs["kind"] != "rounding").to_numpy()
+            diffs.loc[material, "reason"] = "Xero computes totals from the lines; " + remedy[material]
+    diffs = pd.concat([d for d in (diffs, line_diffs) if len(d)] or [diffs], ignore_index=True)
+    changed = diffs["field"].str.startswith("lines[").to_numpy() if len(diffs) else np.zeros(0, dtype=bool)
+    docs_p = np.unique(fields.text(p["id"].iloc[diffs["p"].to_numpy()[changed]])) if changed.any() else np.array([])
+    docs_x = np.unique(fields.text(x["id"].iloc[diffs["x"].to_numpy()[changed]])) if changed.any() else np.array([])
+    values = {"precoro": plan.lines_by_doc(lp, docs_p, rule.line_fields),
+              "xero": plan.lines_by_doc(lx, docs_x, rule.line_fields)}
+    return diffs, values, analysis
+
+
+def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray, xids: np.ndarray,
+                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int) -> pd.DataFrame:
+    """Lines of linked documents paired by position (``line_no``) and compared like header fields."""
+    frame = rule.lines
+    assert frame is not None
+    if not len(pids):
+        return diff.empty_diffs()
+    doc_p = pd.DataFrame({"doc_id": pd.array(pids, dtype="string"), "_doc": np.arange(len(pids))})
+    doc_x = pd.DataFrame({"doc_id": pd.array(xids, dtype="string"), "_doc": np.arange(len(xids))})
+    left = lp.merge(doc_p, on="doc_id", how="inner")
+    right = lx.merge(doc_x, on="doc_id", how="inner")
+    left["_n"] = left["line_no"].astype("Int64").fillna(0).astype(np.int64)
+    right["_n"] = right["line_no"].astype("Int64").fillna(0).astype(np.int64)
+    both = left.merge(right, on=["_doc", "_n"], how="outer", suffixes=("", "__x"), indicator=True)
+    both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
+    doc = both["_doc"].to_numpy(dtype=np.int64)
+    line_no = both["_n"].to_numpy(dtype=np.int64)
+    out = []
+    matched = (both["_merge"] == "both").to_numpy()
+    if matched.any():
+        m = both[matched].reset_index(drop=True)
+        names = list(rule.line_fields)
+        pl = m[names].copy()
+        xl = m[[f"{n}__x" for n in names]].set_axis(names, axis=1)
+        # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
+        pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
+        pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
+        wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
+        b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
+        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
+                         cx[m["_doc"].to_numpy()], line_no[matched])
+        out.append(_unit_rounding(d))
+    only = ~matched
+    if only.any():
+        side = both["_merge"].to_numpy(dtype=object)[only]
+        desc_p = fields.text(both["description"])[only]
+        desc_x = fields.text(both["description__x"])[only]
+        in_p = side == "left_only"
+        out.append(pd.DataFrame({
+            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([f"lines[{n}]" for n in line_no[only].tolist()], dtype=object),
+            "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
+            "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
+            "direction": "to_xero",
+            "reason": np.where(in_p, "line only in Precoro", "line only in Xero: put back from Precoro"),
+        }))
+    return pd.concat(out, ignore_index=True) if out else diff.empty_diffs()
+
+
+def _unit_rounding(d: pd.DataFrame) -> pd.DataFrame:
+    """Unit amounts Xero holds at 2 dp where Precoro has 4 are rounding, not edits: nobody changed them, the
+    document went to Xero without ``unitdp=4``. They stay in the plan (sending them again at 4 dp is the
+    remedy) but are labelled ``rounding`` with that reason."""
+    if not len(d):
+        return d
+    rows = np.flatnonzero(d["field"].str.endswith(".unit_amount").to_numpy())
+    if not len(rows):
+        return d
+    pv = d["precoro_value"].to_numpy(dtype=object)[rows]
+    xv = d["xero_value"].to_numpy(dtype=object)[rows]
+    explained = np.array([bool(a) and bool(b) and money.quantize(Decimal(a), 2) == Decimal(b)
+                          for a, b in zip(pv, xv)], dtype=bool)
+    if not explained.any():
+        return d
+    d = d.copy()
+    hit = d.index[rows[explained]]
+    d.loc[hit, "kind"] = "rounding"
+    d.loc[hit, "reason"] = "Xero kept the unit amount to 2 decimals: send it again with unitdp=4"
+    return d
+
+
+def _rounded(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
+    """``series`` with the values that differ from ``other`` rounded to ``places`` (what Xero would keep)."""
+    values = series.to_numpy(dtype=object).copy()
+    theirs = other.to_numpy(dtype=object)
+    known = ~pd.isna(values)
+    differ = known.copy()
+    both = known & ~pd.isna(theirs)
+    differ[both] = np.asarray(values[both] != theirs[both], dtype=bool)
+    if differ.any():
+        values[differ] = money.quantize_array(values[differ], places)
+    return pd.Series(values, index=series.index, dtype=object)

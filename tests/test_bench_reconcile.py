@@ -1,0 +1,42 @@
+"""The reconcile benchmark at a small scale: its generated data is canonical and deterministic, and a run reports
+every figure docs/benchmarks.md records (no timing is asserted)."""
+
+import pandas as pd
+
+from recon import schema
+from recon.bench import reconcile as bench
+
+
+def test_generated_frames_are_canonical_and_deterministic():
+    sup, base = bench.suppliers(300)
+    docs = bench.documents(2000)
+    for (system, frame), df in {**sup.frames, **docs.frames, ("baseline", "supplier"): base["supplier"]}.items():
+        assert list(df.columns) == schema.columns(frame), (system, frame)
+        pd.testing.assert_frame_equal(df, schema.conform(df, frame), check_dtype=True)
+    again, _ = bench.suppliers(300)
+    pd.testing.assert_frame_equal(sup.frame("xero", "supplier"), again.frame("xero", "supplier"))
+
+
+def test_a_small_run_reports_every_figure():
+    out = bench.measure(n_suppliers=400, n_lines=4000)
+    assert out["suppliers"] == 400 and out["lines"] == 4000
+    assert {"only_in_precoro", "only_in_xero", "mismatch", "rounding"} <= set(out["differences_by_kind"])
+    assert {"equal", "rounding"} <= set(out["rounding_classes"])
+    assert out["datacompy"]["recon_field_differences"] > 0 and out["datacompy"]["datacompy_mismatched_rows"] > 0
+    assert out["peak_rss_mib"] > 0 and out["actions"] > 0
+
+
+def test_the_dispatcher_lists_every_benchmark_module_and_refuses_unknown_names(capsys):
+    from recon.bench.__main__ import main
+
+    assert main(["nope"]) == 2
+    assert "available: fetch, reconcile" in capsys.readouterr().err
+
+
+def test_the_reconcile_benchmark_runs_from_the_dispatcher_with_sizes(capsys):
+    from recon.bench.__main__ import main
+
+    assert main(["reconcile", "--", "--suppliers", "200", "--lines", "1000"]) == 0
+    out = capsys.readouterr().out
+    figures = __import__("json").loads(out[out.index("{"):])
+    assert (figures["suppliers"], figures["lines"]) == (200, 1000)
