@@ -221,11 +221,13 @@ def render(results: list[dict[str, Any]]) -> str:
            f"Measured {today} on {_machine()} with `python -m recon.bench fetch`. Each emulator runs in its own process",
            "on data from `recon.sandbox.generate.generate(suppliers=N, lines=2N)` (about N/20 purchase orders and N/20 bills)",
            "with the rate limits raised; recon's pacer limits are raised to match. Times are wall-clock on loopback, on a",
-           "machine shared with other work (the ratio to bare httpx is the figure to read, not the seconds).",
+           "machine that may be shared with other work (see the notes below the tables).",
            "Precoro documents cost one detail call each (the only way to read their lines), so their full-fetch count is",
            "the list pages plus one per document; an incremental refresh reads details only for changed documents.",
            "The generated data stamps every record at one instant, long before the fetch, so an incremental refresh with",
-           "nothing changed asks each list once and gets an empty page.", ""]
+           "nothing changed asks each list once and gets an empty page. Precoro accounts and tracking options are options",
+           "of item custom fields: one call lists the fields, then one list per field (accounts: 1 field, tracking: 2).",
+           "Totals include the Xero organisation and the Precoro company calls.", ""]
     for r in results:
         out += [f"### N = {r['n']:,} suppliers", "",
                 "| system | kind | records | full fetch requests | lower bound ceil(N/page) | incremental, nothing changed |",
