@@ -189,12 +189,17 @@ def compare_with_datacompy(snap: Snapshot) -> dict[str, Any]:
     x = snap.frame("xero", "supplier")[cols]
     rule = get_rule("supplier")
 
+    # recon gets the columns datacompy gets (plus each side's own id, which linking reports)
+    pf = snap.frame("precoro", "supplier")[["id", *cols]]
+    xf = snap.frame("xero", "supplier")[["id", *cols]]
+
     def comparison() -> pd.DataFrame:
-        # the part datacompy does: pair the records on the key and find the differing fields
-        linkage = link(rule, snap.frame("precoro", "supplier"), snap.frame("xero", "supplier"), None)
+        # the part datacompy does: pair the records on the key and find the differing fields (recon's linking
+        # also looks for match candidates among the unpaired records, which datacompy only lists)
+        linkage = link(rule, pf, xf, None)
         pp, xx = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
-        pc = snap.frame("precoro", "supplier").iloc[pp].reset_index(drop=True)
-        xc = snap.frame("xero", "supplier").iloc[xx].reset_index(drop=True)
+        pc = pf.iloc[pp].reset_index(drop=True)
+        xc = xf.iloc[xx].reset_index(drop=True)
         return diff.compare(rule, "supplier", rule.fields, pc, xc, None, np.zeros(len(pp), dtype=bool), pp, xx)
 
     # best of REPEAT, interleaved, so that other work on a shared machine hits both sides alike
