@@ -3,9 +3,10 @@
 One :class:`Pacer` per system and account (Xero tenant, Precoro token), obtained with :func:`pacer_for`, so
 that every connector and thread of a process draws on the same budget:
 
-* Xero: at most 5 calls in flight, 60 per minute, 5000 per day per tenant; the ``X-MinLimit-Remaining`` and
-  ``X-DayLimit-Remaining`` headers of every reply tighten the budget when other clients share the tenant.
-* Precoro: 300 per minute, 1500 per hour, 3000 per day per token.
+* Xero: the limits of :mod:`recon.limits` per tenant (calls in flight, per minute, per day); the
+  ``X-MinLimit-Remaining`` and ``X-DayLimit-Remaining`` headers of every reply tighten the budget when other
+  clients share the tenant.
+* Precoro: the limits of :mod:`recon.limits` per token (per minute, hour and day).
 
 :meth:`Pacer.call` runs one request inside the budget and applies the retry policy: a minute/hour 429 waits
 ``retry_after`` and goes on; a day 429 raises :class:`DailyLimitError` at once; 5xx, timeouts and dropped
@@ -24,15 +25,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, TypeVar
 
 from recon.errors import ApiError, DailyLimitError, RateLimitError, TransientError
+from recon.limits import PRECORO_CONCURRENCY, PRECORO_LIMITS, WINDOW_SECONDS, XERO_CONCURRENCY, XERO_LIMITS
 
 log = logging.getLogger("recon.connectors")
 T = TypeVar("T")
 
-#: The real services' limits: name -> (calls, seconds).
-XERO_LIMITS: dict[str, tuple[int, float]] = {"minute": (60, 60.0), "day": (5000, 86400.0)}
-PRECORO_LIMITS: dict[str, tuple[int, float]] = {"minute": (300, 60.0), "hour": (1500, 3600.0), "day": (3000, 86400.0)}
-XERO_CONCURRENCY = 5
-PRECORO_CONCURRENCY = 5
 
 
 @dataclass
@@ -79,7 +76,7 @@ class Pacer:
         """Change call counts per window (e.g. ``{"minute": 10000}`` against a sandbox with raised limits)."""
         with self._lock:
             for name, calls in limits.items():
-                seconds = self.limits.get(name, (0, {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[name]))[1]
+                seconds = self.limits.get(name, (0, WINDOW_SECONDS[name]))[1]
                 self.limits[name] = (int(calls), seconds)
                 self._sent.setdefault(name, deque())
 

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from recon.config import SANDBOX_PRECORO_EMAIL, SANDBOX_PRECORO_TOKEN
 from recon.errors import ConfigError, DataError
+from recon.limits import PRECORO_LIMITS, calls
 from recon.money import Precision
 from recon.sandbox import precoro_docs as docs
 from recon.sandbox import precoro_store as store
@@ -42,7 +43,7 @@ from recon.sandbox.precoro_forms import Invalid, parse_body, plain
 from recon.sandbox.precoro_store import FIELDS, ITEMS, OPTIONS, SUPPLIERS, TAXES, State
 from recon.sandbox.server import ThreadedServer
 
-DEFAULT_LIMITS = {"minute": 300, "hour": 1500, "day": 3000}
+DEFAULT_LIMITS = calls(PRECORO_LIMITS)
 LIMITER_NAMES = {"minute": "Minute limiter", "hour": "Hourly limiter", "day": "Daily limiter"}
 SEEDS = ("empty", "demo")
 #: The headers a client sends to the sandbox (fixed, public credentials; DESIGN.md section 4).
@@ -60,9 +61,8 @@ class PrecoroEmulator:
         self.clock = clock
         self.lock = threading.RLock()
         self.state = State.empty()
-        self.limiter = RateLimiter([Window("minute", 60, DEFAULT_LIMITS["minute"]),
-                                    Window("hour", 3600, DEFAULT_LIMITS["hour"]),
-                                    Window("day", 86400, DEFAULT_LIMITS["day"])], clock=clock)
+        self.limiter = RateLimiter([Window(name, seconds, count) for name, (count, seconds) in PRECORO_LIMITS.items()],
+                                   clock=clock)
         if limits:
             self.limiter.set_limits(limits)
         api = Api(self, credentials)

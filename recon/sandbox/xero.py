@@ -34,6 +34,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from recon.limits import XERO_LIMITS, calls
 from recon.sandbox.admin import Faults, RateLimiter, SandboxMiddleware, Stats, Window
 from recon.sandbox.xero_api import JSON, BadRequest, Reply, Request, error_reply, handle, not_found
 from recon.sandbox.xero_auth import Identity, TokenError
@@ -43,7 +44,7 @@ from recon.sandbox.xero_wire import dumps, loads
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIMITS = {"minute": 60, "day": 5000}
+DEFAULT_LIMITS = calls(XERO_LIMITS)
 APP_MINUTE_LIMIT = 10_000
 IDEMPOTENCY_SECONDS = 360
 SEEDS = ("empty", "demo")
@@ -69,8 +70,8 @@ class XeroEmulator:
         self.clock = clock
         self.store = Store(clock)
         self.identity = Identity(clock)
-        self.limiter = RateLimiter([Window("minute", 60, DEFAULT_LIMITS["minute"]),
-                                    Window("day", 86400, DEFAULT_LIMITS["day"])], clock=clock)
+        self.limiter = RateLimiter([Window(name, seconds, count) for name, (count, seconds) in XERO_LIMITS.items()],
+                                   clock=clock)
         if limits:
             self.limiter.set_limits(limits)
         self.stats, self.faults = Stats(), Faults()
