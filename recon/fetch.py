@@ -15,7 +15,8 @@
   kinds fetched so far are kept on the exception (``exc.snapshot``) and saved when ``options.out`` is set.
 
 Each system is fetched in its own thread (they share nothing); within a system, calls go through the
-shared pacer. Progress bars (``tqdm.auto``, notebook-aware) count requests; logs are structured
+shared pacer, and each page is mapped to canonical rows on a second thread while the next page is on the
+wire (the network waits hide the mapping). Progress bars (``tqdm.auto``, notebook-aware) count requests; logs are structured
 (``extra={"system", "kind", "records", "requests"}``).
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -74,11 +75,16 @@ def _raw_id(system: str, kind: str, rec: Mapping[str, Any]) -> str:
     return str(rec.get("TrackingOptionID") if kind == "tracking_option" else rec.get(ID_KEY[kind]))
 
 
-def _lines(system: str, kind: str, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    frame = schema.LINE_FRAMES[kind]
-    out = []
+def map_page(system: str, kind: str, records: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One page of raw records as canonical rows, and (for documents) the rows of their lines."""
+    frame = schema.LINE_FRAMES.get(kind)
+    rows: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
     for doc in records:
         mapped_doc = mapping.to_canonical(system, kind, doc)
+        rows.append(mapped_doc)
+        if frame is None:
+            continue
         if system == "xero":
             lines = doc.get("LineItems") or []
         else:
@@ -89,7 +95,7 @@ def _lines(system: str, kind: str, records: Iterable[Mapping[str, Any]]) -> list
                 row["line_no"] = n
             row["doc_id"] = mapped_doc["id"]
             out.append(row)
-    return out
+    return rows, out
 
 
 def _frame(system: str, name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -115,6 +121,7 @@ class _SystemFetch:
         self.warnings: list[str] = []
         self.requests = 0
         self.partial_raw: dict[str, list[dict[str, Any]]] = {}
+        self.mapper: ThreadPoolExecutor  # set by run(): maps pages while the next ones are fetched
 
     def _mode(self, kind: str, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """``(full, since)`` for one kind."""
@@ -134,8 +141,9 @@ class _SystemFetch:
 
     def run(self) -> None:
         now = _utcnow(self.options)
-        for kind in self.kinds:
-            self.fetch_kind(kind, now)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"recon-map-{self.system}") as self.mapper:
+            for kind in self.kinds:
+                self.fetch_kind(kind, now)
         self.meta["fetched_at"] = now.isoformat()
 
     def fetch_kind(self, kind: str, now: dt.datetime) -> None:
@@ -147,33 +155,40 @@ class _SystemFetch:
         if self.system == "precoro" and kind in ("purchase_order", "bill"):
             kwargs["previous"] = prev_raw
         seen = calls0
+        # each page is mapped on the mapper thread while the next one is on the wire
+        pages: list[Future[tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = []
         try:
             for page in self.conn.fetch_kind(kind, **kwargs):
                 records.extend(page.records)
+                pages.append(self.mapper.submit(map_page, self.system, kind, page.records))
                 self.warnings.extend(page.warnings)
                 now_calls = self.conn.pacer.stats.calls
                 self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
                 seen = now_calls
-        except DailyLimitError as exc:
-            # keep the raw records read so far (not a frame: the kind is incomplete); the next run reuses
-            # their document details instead of spending the day's budget on them again
-            partial = {_raw_id(self.system, kind, r): r for r in [*prev_raw.values(), *records, *getattr(exc, "partial", [])]}
-            self.partial_raw[kind] = list(partial.values())
+        except BaseException as exc:
+            for future in pages:
+                future.cancel()  # no mapping is left running behind an error (a no-op once done)
+            if isinstance(exc, DailyLimitError):
+                # keep the raw records read so far (not a frame: the kind is incomplete); the next run reuses
+                # their document details instead of spending the day's budget on them again
+                partial = {_raw_id(self.system, kind, r): r
+                           for r in [*prev_raw.values(), *records, *getattr(exc, "partial", [])]}
+                self.partial_raw[kind] = list(partial.values())
             raise
+        mapped = [future.result() for future in pages]
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
         self.meta.setdefault("requests_by_kind", {})[kind] = requests
+        self._frames(kind, mapped)
         if not full:
             merged = dict(prev_raw)
             merged.update({_raw_id(self.system, kind, r): r for r in records})
             changed = {_raw_id(self.system, kind, r) for r in records}
             all_records = list(merged.values())
-            self._map(kind, records)
             self._merge(kind, changed)
         else:
             changed = None
             all_records = records
-            self._map(kind, all_records)
         self.raw[kind] = all_records
         stamps = self.frames[kind]["updated_at"].dropna()
         if len(stamps):
@@ -204,12 +219,12 @@ class _SystemFetch:
             keys = ["doc_id", "line_no"] if key == "doc_id" else ["id"]
             self.frames[name] = merged.sort_values(keys, kind="stable").reset_index(drop=True)
 
-    def _map(self, kind: str, records: list[dict[str, Any]]) -> None:
-        rows = [mapping.to_canonical(self.system, kind, r) for r in records]
-        self.frames[kind] = _frame(self.system, kind, rows)
+    def _frames(self, kind: str, mapped: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> None:
+        """The frames of ``kind`` (and its lines) from its mapped pages."""
+        self.frames[kind] = _frame(self.system, kind, [row for rows, _ in mapped for row in rows])
         if kind in schema.LINE_FRAMES:
             self.frames[schema.LINE_FRAMES[kind]] = _frame(self.system, schema.LINE_FRAMES[kind],
-                                                           _lines(self.system, kind, records))
+                                                           [row for _, lines in mapped for row in lines])
 
 
 def _fill_cross_references(sf: _SystemFetch, previous: Snapshot | None) -> None:

@@ -34,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from recon.errors import DataError
 
@@ -234,6 +235,11 @@ def to_date(value: Any) -> dt.date | None:
 def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | None, ids: pd.Series) -> pd.Series:
     kind = col.type
     if kind in DECIMAL_TYPES or kind == "date":
+        # values the connectors' mapping made are already exact: a C-speed look over the column instead of
+        # a Python call per value (a string, float or datetime among them takes the checking path below)
+        inferred = infer_dtype(series, skipna=True) if series.dtype == object else ""
+        if inferred == "empty" or inferred == ("decimal" if kind in DECIMAL_TYPES else "date"):
+            return series.astype(object).where(series.notna(), None)
         convert = to_decimal if kind in DECIMAL_TYPES else to_date
         out = []
         for rid, value in zip(ids, series.tolist()):
@@ -250,6 +256,9 @@ def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | Non
             return pd.to_datetime(series, utc=True).astype("datetime64[ns, UTC]")
         if kind in ("id", "text"):
             # ids and numbers stay text: 00123 and 123 are different document numbers
+            if isinstance(series.dtype, pd.StringDtype) or (
+                    series.dtype == object and infer_dtype(series, skipna=True) in ("string", "empty")):
+                return series.astype("string")
             return series.map(lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)).astype("string")
         if kind == "bool":
             return series.astype("boolean")

@@ -13,8 +13,9 @@ import pytest
 
 from recon import schema
 from recon.config import load_settings
+from recon.connectors import mapping
 from recon.connectors.pacing import RetryPolicy, reset_pacers
-from recon.errors import DailyLimitError
+from recon.errors import DailyLimitError, DataError
 from recon.fetch import FetchOptions, fetch
 from recon.sandbox import Sandbox
 from recon.snapshot import Snapshot
@@ -258,3 +259,28 @@ def test_after_a_day_limit_in_document_details_the_next_run_reuses_the_details_r
     details = sum(n - before.get(r, 0) for r, n in after.items() if r.startswith("GET /purchaseorders/"))
     assert details == docs - read
     assert len(snap.frame("precoro", "purchase_order")) == docs
+
+
+def test_the_compiled_field_map_gives_what_the_map_rows_give_on_every_served_record(sb: Sandbox) -> None:
+    """to_canonical runs one generated function per frame; it must agree with the table row by row."""
+    snap = fetch(sb.settings, progress=False, options=FAST)
+    checked = 0
+    for (system, kind), records in snap.raw.items():
+        line_frame = schema.LINE_FRAMES.get(kind)
+        for rec in records:
+            pairs = [(kind, rec)]
+            if line_frame:
+                lines = rec.get("LineItems") if system == "xero" else (rec.get("items") or {}).get("data")
+                pairs += [(line_frame, line) for line in lines or []]
+            for frame, raw in pairs:
+                by_rows = {row.column: row.value(raw) for row in mapping.rows(system, frame)}
+                assert mapping.to_canonical(system, frame, raw) == by_rows, (system, frame, raw)
+                checked += 1
+    assert checked > 100
+
+
+@pytest.mark.parametrize("record", ["a text", 7, ["a", "list"], None])
+def test_a_record_that_is_not_an_object_is_named_not_mapped_to_nothing(record: Any) -> None:
+    with pytest.raises(DataError, match="not an object") as err:
+        mapping.to_canonical("precoro", "bill_lines", record, extra={"doc_id": "12"})
+    assert (err.value.system, err.value.kind, err.value.record) == ("precoro", "bill_lines", "line of 12")

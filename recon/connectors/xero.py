@@ -9,8 +9,9 @@ Wiring (reference sections 3, 4, 8, 21):
 * urllib3's hidden retries (which sleep ``Retry-After`` and replay PUTs) are turned off on the SDK's pool.
 * Every call passes ``_request_timeout`` as a ``(connect, read)`` tuple (a float would be ignored) and
   ``_preload_content=False``: the raw reply gives the rate-limit headers and the exact JSON. Each page is
-  then deserialised by the SDK's own deserialiser as a check; when that fails (an unknown enum value, a bad
-  date), the page is kept from the raw JSON and a warning names each record the SDK could not read.
+  then checked against the SDK's deserialiser (:mod:`recon.connectors.xero_check`, the same walk without
+  building models); when it would fail (an unknown enum value, a bad date), the page is kept from the raw
+  JSON and a warning names each record the SDK could not read.
 * Tokens come from :class:`recon.connectors.tokens.XeroTokenSource` (renewed before expiry and after a 401).
 """
 
@@ -27,9 +28,8 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import urllib3
 from xero_python.accounting import AccountingApi
 from xero_python.accounting import models as xm
-from xero_python.api_client import ApiClient, ModelFinder
+from xero_python.api_client import ApiClient
 from xero_python.api_client.configuration import Configuration
-from xero_python.api_client.deserializer import deserialize
 from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import ApiException
@@ -40,6 +40,7 @@ from recon.connectors import mapping
 from recon.connectors.base import Page, WriteRequest, WriteResult, canonical_bool, text
 from recon.connectors.pacing import Pacer, pacer_for
 from recon.connectors.tokens import XeroTokenSource
+from recon.connectors.xero_check import SdkReadCheck
 from recon.errors import (ApiError, AuthError, DailyLimitError, NotFoundError, RateLimitError,
                           RemoteValidationError, TransientError)
 
@@ -98,7 +99,7 @@ class XeroConnector:
         pool.connection_pool_kw["maxsize"] = 5
         pool.clear()
         self.api = AccountingApi(self.api_client, base_url=f"{x.api_url.rstrip('/')}/api.xro/2.0")
-        self.finder = ModelFinder(xm)
+        self.sdk_check = SdkReadCheck()
         self.tenant = x.tenant_id or self.tokens.tenant_id()
         self.timeout = (max(1, int(min(settings.timeout, 10))), max(1, int(round(settings.timeout))))
         self.pacer = pacer or pacer_for("xero", self.tenant or x.api_url)
@@ -167,14 +168,14 @@ class XeroConnector:
         """Deserialise with the SDK; on failure keep the raw records and name each one it cannot read."""
         _, _, coll, elem, _ = READS[kind]
         try:
-            deserialize(coll, payload, self.finder)
+            self.sdk_check.check(coll, payload)
             return ()
         except (ValueError, TypeError, KeyError, AttributeError):
             pass
         warnings = []
         for rec in records:
             try:
-                deserialize(elem, rec, self.finder)
+                self.sdk_check.check(elem, rec)
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 rid = rec.get(ID_KEY[kind]) or rec.get("Name") or "?"
                 msg = f"xero {kind} {rid}: the SDK cannot read this record ({exc}); kept from the raw JSON"

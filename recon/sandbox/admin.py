@@ -85,7 +85,7 @@ class RateLimiter:
     def __init__(self, windows: list[Window], clock: Callable[[], float] = time.time) -> None:
         self.windows = windows
         self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
+        self._hits: dict[str, list[deque[float]]] = {}
         self._lock = threading.Lock()
 
     def set_limits(self, limits: dict[str, int]) -> None:
@@ -102,19 +102,21 @@ class RateLimiter:
     def hit(self, key: str) -> tuple[Window | None, float, dict[str, int]]:
         """Count one request for ``key``. Returns (window exceeded or None, seconds until it frees, remaining)."""
         now = self.clock()
-        longest = max(w.seconds for w in self.windows)
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - longest:
-                hits.popleft()
-            counts = {w.name: sum(1 for t in hits if t > now - w.seconds) for w in self.windows}
-            for w in self.windows:
-                if counts[w.name] >= w.limit:
-                    inside = [t for t in hits if t > now - w.seconds]
-                    oldest = inside[-w.limit] if len(inside) >= w.limit and w.limit > 0 else now
+            # one queue per window, so a request costs the same however many the day has seen
+            queues = self._hits.setdefault(key, [deque() for _ in self.windows])
+            for w, q in zip(self.windows, queues):
+                while q and q[0] <= now - w.seconds:
+                    q.popleft()
+            counts = {w.name: len(q) for w, q in zip(self.windows, queues)}
+            for w, q in zip(self.windows, queues):
+                if len(q) >= w.limit:
+                    # the request that frees a slot when it leaves the window
+                    oldest = q[len(q) - w.limit] if w.limit > 0 else now
                     wait = max(1.0, oldest + w.seconds - now)
                     return w, wait, {x.name: max(0, x.limit - counts[x.name]) for x in self.windows}
-            hits.append(now)
+            for q in queues:
+                q.append(now)
             return None, 0.0, {w.name: max(0, w.limit - counts[w.name] - 1) for w in self.windows}
 
     def reset(self) -> None:
