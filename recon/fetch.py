@@ -15,8 +15,8 @@
   kinds fetched so far are kept on the exception (``exc.snapshot``) and saved when ``options.out`` is set.
 
 Each system is fetched in its own thread (they share nothing); within a system, calls go through the
-shared pacer, and each page is mapped to canonical rows on a second thread while the next page is on the
-wire (the network waits hide the mapping). Progress bars (``tqdm.auto``, notebook-aware) count requests; logs are structured
+shared pacer, and each page is mapped to canonical rows as it arrives (while one system's thread maps, the
+other's waits on the network). Progress bars (``tqdm.auto``, notebook-aware) count requests; logs are structured
 (``extra={"system", "kind", "records", "requests"}``).
 """
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -121,7 +121,6 @@ class _SystemFetch:
         self.warnings: list[str] = []
         self.requests = 0
         self.partial_raw: dict[str, list[dict[str, Any]]] = {}
-        self.mapper: ThreadPoolExecutor  # set by run(): maps pages while the next ones are fetched
 
     def _mode(self, kind: str, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """``(full, since)`` for one kind."""
@@ -141,9 +140,8 @@ class _SystemFetch:
 
     def run(self) -> None:
         now = _utcnow(self.options)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"recon-map-{self.system}") as self.mapper:
-            for kind in self.kinds:
-                self.fetch_kind(kind, now)
+        for kind in self.kinds:
+            self.fetch_kind(kind, now)
         self.meta["fetched_at"] = now.isoformat()
 
     def fetch_kind(self, kind: str, now: dt.datetime) -> None:
@@ -155,27 +153,22 @@ class _SystemFetch:
         if self.system == "precoro" and kind in ("purchase_order", "bill"):
             kwargs["previous"] = prev_raw
         seen = calls0
-        # each page is mapped on the mapper thread while the next one is on the wire
-        pages: list[Future[tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = []
+        # each page is mapped as it arrives: the other system's thread uses the network waits in between
+        mapped: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
         try:
             for page in self.conn.fetch_kind(kind, **kwargs):
                 records.extend(page.records)
-                pages.append(self.mapper.submit(map_page, self.system, kind, page.records))
+                mapped.append(map_page(self.system, kind, page.records))
                 self.warnings.extend(page.warnings)
                 now_calls = self.conn.pacer.stats.calls
                 self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
                 seen = now_calls
-        except BaseException as exc:
-            for future in pages:
-                future.cancel()  # no mapping is left running behind an error (a no-op once done)
-            if isinstance(exc, DailyLimitError):
-                # keep the raw records read so far (not a frame: the kind is incomplete); the next run reuses
-                # their document details instead of spending the day's budget on them again
-                partial = {_raw_id(self.system, kind, r): r
-                           for r in [*prev_raw.values(), *records, *getattr(exc, "partial", [])]}
-                self.partial_raw[kind] = list(partial.values())
+        except DailyLimitError as exc:
+            # keep the raw records read so far (not a frame: the kind is incomplete); the next run reuses
+            # their document details instead of spending the day's budget on them again
+            partial = {_raw_id(self.system, kind, r): r for r in [*prev_raw.values(), *records, *getattr(exc, "partial", [])]}
+            self.partial_raw[kind] = list(partial.values())
             raise
-        mapped = [future.result() for future in pages]
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
         self.meta.setdefault("requests_by_kind", {})[kind] = requests
