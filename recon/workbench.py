@@ -180,7 +180,8 @@ class Session:
 
     def reconcile(self, snap: Any, kinds: Iterable[str]) -> Any:
         """Reconcile against the store's links and baselines; write differences, plan and summary."""
-        from recon.reconcile import reconcile, write_outputs
+        from recon.outputs import write_outputs
+        from recon.reconcile import reconcile
 
         kinds = tuple(kinds)
         rec = reconcile(snap, kinds=kinds, links=self.store.links(), baselines=self.store.baselines(kinds),

@@ -10,7 +10,7 @@ import pandas as pd
 
 from recon import schema
 from recon.config import load_settings
-from recon.reconcile import write_outputs
+from recon.outputs import write_outputs
 from recon.reconcile.model import DIFF_COLUMNS, Action, ActionResult, Decision, Outcome, Plan, Reconciliation
 from recon.reconcile.rounding import ROUNDING_COLUMNS
 from recon.snapshot import Snapshot

@@ -5,7 +5,8 @@ import json
 import pandas as pd
 
 from reconcile_data import doc, line, snap, supplier
-from recon.reconcile import DIFF_COLUMNS, NO_CHANGES, Plan, reconcile, write_outputs
+from recon.outputs import write_outputs
+from recon.reconcile import DIFF_COLUMNS, NO_CHANGES, Plan, reconcile
 from recon.reconcile.output import summary
 
 
@@ -110,3 +111,28 @@ def test_a_baseline_of_plain_strings_is_read_as_canonical_values():
     rec = reconcile(snap, kinds=["item"], baselines={"item": raw}, run_id="t")
     assert list(rec.differences["kind"]) == ["blocked_edit"]
     assert schema.is_conformed(schema.conform(raw, "item"), "item") and not schema.is_conformed(raw, "item")
+
+
+IO_CALLS = {"open", "write_text", "write_bytes", "read_text", "read_bytes", "mkdir", "to_csv", "to_parquet",
+            "read_csv", "read_parquet", "unlink", "rename", "replace_file", "connect"}
+
+
+def test_the_reconcile_package_does_no_file_or_network_io():
+    """DESIGN: the core is pure. Run files are written by recon.outputs, outside the package."""
+    import ast
+    from pathlib import Path
+
+    import recon.reconcile
+
+    found = []
+    for path in sorted(Path(recon.reconcile.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in IO_CALLS:
+                    found.append(f"{path.name}:{node.lineno} {name}()")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found += [f"{path.name}:{node.lineno} import {m}" for m in mods
+                          if m.split(".")[0] in {"httpx", "urllib3", "sqlite3", "socket", "requests"}]
+    assert not found

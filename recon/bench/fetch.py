@@ -179,11 +179,14 @@ def measure(n: int, repeat: int = 3) -> dict[str, Any]:
         _bare(served["xero"][0], served["precoro"][0])  # warm-up, untimed
         bare_times: list[float] = []
         full_times: list[float] = []
+        snap = None
         with _Peak() as peak:
             for _ in range(repeat):
                 bare_time, bare_requests = _bare(served["xero"][0], served["precoro"][0])
                 bare_times.append(bare_time)
                 reset_pacers()
+                snap = None  # one fetch's data alive at a time: the peak is one fetch's
+                gc.collect()
                 t0 = time.perf_counter()
                 snap = fetch(settings, full=True, progress=False, options=options)
                 full_times.append(time.perf_counter() - t0)
