@@ -284,3 +284,33 @@ def test_a_record_that_is_not_an_object_is_named_not_mapped_to_nothing(record: A
     with pytest.raises(DataError, match="not an object") as err:
         mapping.to_canonical("precoro", "bill_lines", record, extra={"doc_id": "12"})
     assert (err.value.system, err.value.kind, err.value.record) == ("precoro", "bill_lines", "line of 12")
+
+
+def test_an_unknown_kind_is_refused_by_name_not_dropped(sb: Sandbox) -> None:
+    with pytest.raises(ValueError, match="unknown kinds \\['invoice'\\]"):
+        fetch(sb.settings, kinds=("supplier", "invoice"), progress=False, options=FAST)
+
+
+def test_a_fetch_raises_the_collector_threshold_only_while_it_runs_even_when_fetches_overlap() -> None:
+    import gc
+    import threading
+
+    from recon.fetch import _fewer_collections
+
+    before = gc.get_threshold()
+    inside, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with _fewer_collections(young=123_456):
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(5)
+    with _fewer_collections(young=123_456):
+        assert gc.get_threshold()[0] == max(before[0], 123_456)
+    assert gc.get_threshold()[0] == max(before[0], 123_456)  # the other fetch still runs
+    release.set()
+    t.join()
+    assert gc.get_threshold() == before

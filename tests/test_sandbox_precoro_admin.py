@@ -11,17 +11,16 @@ import httpx
 import pytest
 
 from recon.errors import ConfigError
-from recon.sandbox.precoro import DEFAULT_LIMITS, ManualClock, PrecoroEmulator, running
+from recon.sandbox.precoro import DEFAULT_LIMITS, PrecoroEmulator
+
+from precoro_served import serve
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 
 
 @pytest.fixture(scope="module")
 def served():
-    clock = ManualClock(T0)
-    emu = PrecoroEmulator(clock=clock)
-    with running(emu) as client:
-        yield emu, client, clock
+    yield from serve(T0)
 
 
 @pytest.fixture()

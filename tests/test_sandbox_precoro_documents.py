@@ -12,7 +12,9 @@ import pytest
 
 from recon.errors import DataError
 from recon.money import Precision, precoro_line, precoro_totals
-from recon.sandbox.precoro import ManualClock, PrecoroEmulator, running
+from recon.sandbox.precoro import PrecoroEmulator
+
+from precoro_served import serve
 
 T0 = 1_700_000_000.0
 BIG = {"minute": 100_000, "hour": 100_000, "day": 100_000}
@@ -58,10 +60,7 @@ def _base() -> dict:
 
 @pytest.fixture(scope="module")
 def served():
-    clock = ManualClock(T0)
-    emu = PrecoroEmulator(limits=BIG, clock=clock)
-    with running(emu) as client:
-        yield emu, client, clock
+    yield from serve(T0, limits=BIG)
 
 
 @pytest.fixture()
