@@ -19,6 +19,7 @@ its own process with raised limits and the generated data loaded in-process. Thi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -220,7 +221,12 @@ def measure(n: int, repeat: int = 3) -> dict[str, Any]:
 
 def _machine() -> str:
     mem = psutil.virtual_memory().total / 2**30
-    return f"{os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+    cpu = ""
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    return (f"{os.cpu_count()} cores{f' ({cpu})' if cpu else ''}, {mem:.0f} GiB RAM, Python {platform.python_version()}, "
+            f"{platform.system()}")
 
 
 def render(results: list[dict[str, Any]]) -> str:
