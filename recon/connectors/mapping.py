@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from dataclasses import dataclass
 from functools import cached_property
 from decimal import Decimal
@@ -195,25 +194,16 @@ def _precoro_status(rec: Mapping[str, Any]) -> str | None:
         raise ValueError(f"unknown Precoro status {code!r}") from None
 
 
-_ICF_LAST = threading.local()
-
-
 def _icf_option(fields: Any, *, accounts: bool) -> list[Mapping[str, Any]]:
     """ICF entries of a Precoro item or line: the accounts one, or the tracking ones in order."""
-    # five rules of one line ask about the same list in a row: split it once (per thread, kept by identity,
-    # and the cache holds the list itself, so an id is never confused with a newer object's)
-    last = getattr(_ICF_LAST, "value", None)
-    if last is not None and last[0] is fields:
-        return last[1] if accounts else last[2]
     entries = fields.get("data") if isinstance(fields, dict) else fields
-    split: tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]] = ([], [])
+    out = []
     for entry in entries or ():
         field = entry.get("itemCustomField")
         name = field.get("name") if isinstance(field, dict) else None
-        if entry.get("option"):
-            split[0 if name == ACCOUNTS_ICF else 1].append(entry)
-    _ICF_LAST.value = (fields, *split)
-    return split[0] if accounts else split[1]
+        if (name == ACCOUNTS_ICF) == accounts and entry.get("option"):
+            out.append(entry)
+    return out
 
 
 def _precoro_account_code(rec: Mapping[str, Any], key: str) -> str | None:
