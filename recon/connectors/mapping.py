@@ -295,17 +295,20 @@ class FieldMap:
 
     @cached_property
     def read(self) -> Callable[[Mapping[str, Any]], Any]:
-        """``value`` as one function, its rule, path and converter looked up once (the fetch calls it for
-        every field of every record)."""
-        conv = CONVERTERS[self.conv]
+        """``value`` as one function, its rule, path and converter looked up once."""
+        names: dict[str, Any] = {}
+        return eval(f"lambda record: {self.code(0, names)}", names)  # noqa: S307 - built by code() from this row
+
+    def code(self, i: int, names: dict[str, Any]) -> str:
+        """This row as a Python expression of ``record`` (the one place that says how a source is read), its
+        converter, rule, key or path bound in ``names`` under names numbered ``i``."""
+        names["get_path"] = get_path
+        names[f"C{i}"] = CONVERTERS[self.conv]
         if self.source[0] == R:
-            rule = RULES[self.source[1]]
-            return lambda record: conv(rule(record))
-        if len(self.source) == 1:
-            key = self.source[0]
-            return lambda record: conv(record.get(key))
-        path = self.source
-        return lambda record: conv(get_path(record, path))
+            names[f"S{i}"] = RULES[self.source[1]]
+            return f"C{i}(S{i}(record))"
+        names[f"S{i}"] = self.source[0] if len(self.source) == 1 else self.source
+        return f"C{i}(record.get(S{i}))" if len(self.source) == 1 else f"C{i}(get_path(record, S{i}))"
 
     def value(self, record: Mapping[str, Any]) -> Any:
         """The canonical value of this row's column for one raw record."""
@@ -497,29 +500,19 @@ _COMPILED: dict[tuple[str, str], Callable[[Mapping[str, Any]], dict[str, Any]]] 
 
 
 def _compiled(system: str, frame: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """The rows of one frame as a single generated function returning the whole mapped dict: the same
-    sources and converters as :meth:`FieldMap.read`, without a Python call and a loop step per field (the
+    """The rows of one frame as a single generated function returning the whole mapped dict, from the same
+    :meth:`FieldMap.code` as each row's :attr:`FieldMap.read`, without a call and a loop step per field (the
     fetch maps millions of fields). On an error, :func:`to_canonical` walks the rows one by one instead, to
     name the field."""
     found = _COMPILED.get((system, frame))
     if found is not None:
         return found
-    names: dict[str, Any] = {"get_path": get_path}
+    names: dict[str, Any] = {}
     items = []
     for i, row in enumerate(_BY_FRAME[(system, frame)]):
-        names[f"C{i}"] = CONVERTERS[row.conv]
-        if row.source[0] == R:
-            names[f"S{i}"] = RULES[row.source[1]]
-            expr = f"S{i}(record)"
-        elif len(row.source) == 1:
-            names[f"S{i}"] = row.source[0]
-            expr = f"g(S{i})"
-        else:
-            names[f"S{i}"] = row.source
-            expr = f"get_path(record, S{i})"
         names[f"K{i}"] = row.column
-        items.append(f"K{i}: C{i}({expr})")
-    source = "def mapper(record):\n    g = record.get\n    return {" + ", ".join(items) + "}\n"
+        items.append(f"K{i}: {row.code(i, names)}")
+    source = "def mapper(record):\n    return {" + ", ".join(items) + "}\n"
     exec(compile(source, f"<field map {system} {frame}>", "exec"), names)  # noqa: S102 - text built above from the table
     _COMPILED[(system, frame)] = names["mapper"]
     return names["mapper"]
