@@ -172,9 +172,13 @@ class Applier:
         self._journal(action, "started", record_id or "", values=dict(values))
         [res] = conn.write([request])
         if not res.ok:
+            what = f"{action.op} of {action.kind} {action.label or record_id or ''}"
+            if res.retryable:  # the call failed on the way (connection lost, server error): not a refusal
+                return self._failed(action, f"{what} did not finish: {res.error}; apply again to finish it "
+                                            "(recon first looks for what this attempt may have written)",
+                                    request=dict(res.request))
             where = f" (field {res.field})" if res.field else ""
-            return self._failed(action, f"{action.target} refused {action.op} of {action.kind} "
-                                        f"{action.label or record_id or ''}{where}: {res.error}", request=dict(res.request))
+            return self._failed(action, f"{action.target} refused {what}{where}: {res.error}", request=dict(res.request))
         return self._done(action, res, res.record_id or record_id or "", values, "applied")
 
     def _link(self, conn: Connector, action: Action, record_id: str, values: Mapping[str, Any]) -> None:

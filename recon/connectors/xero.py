@@ -38,11 +38,12 @@ from recon import money
 from recon.config import Settings
 from recon.connectors import mapping
 from recon.connectors.base import Page, WriteRequest, WriteResult, canonical_bool, text
+from recon.connectors.failures import TRANSPORT_TYPES, translate
 from recon.connectors.pacing import Pacer, pacer_for
 from recon.connectors.tokens import XeroTokenSource
 from recon.connectors.xero_check import SdkReadCheck
-from recon.errors import (ApiError, AuthError, DailyLimitError, NotFoundError, RateLimitError,
-                          RemoteValidationError, TransientError)
+from recon.errors import (ApiError, AuthError, ConnectionLostError, DailyLimitError, NotFoundError, RateLimitError,
+                          RemoteValidationError, ServerError)
 
 log = logging.getLogger("recon.connectors")
 PAGE_SIZE = 1000
@@ -116,14 +117,15 @@ class XeroConnector:
             headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
             self.pacer.observe(headers, limited=exc.status == 429)
             raise self._translate(exc, headers, operation) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}", system="xero", operation=operation) from None
+        except TRANSPORT_TYPES as exc:
+            raise translate(exc, system="xero", operation=operation) from None
         headers = {k.lower(): v for k, v in resp.headers.items()}
         self.pacer.observe(headers)
         try:
             return _loads(data), headers
-        except ValueError as exc:
-            raise TransientError(f"reply is not JSON ({exc})", system="xero", operation=operation, status=resp.status) from None
+        except ValueError as exc:  # a 2xx whose body is not JSON was cut or garbled on the way
+            raise ConnectionLostError(f"{ConnectionLostError.what} (the reply is not JSON: {exc})", system="xero",
+                                      operation=operation, status=resp.status) from None
 
     def _translate(self, exc: ApiException, headers: dict[str, str], operation: str) -> ApiError:
         status = exc.status or 0
@@ -144,8 +146,11 @@ class XeroConnector:
         if status == 400:
             message, record = _validation_message(body)
             return RemoteValidationError(message, system="xero", operation=operation, status=400, record=record, body=body)
-        if status >= 500 or status == 0:
-            return TransientError(body[:200] or "server error", system="xero", operation=operation, status=status)
+        if status >= 500:
+            return ServerError(f"{ServerError.what}: {body[:200]}".rstrip(": "), system="xero", operation=operation,
+                               status=status)
+        if status == 0:  # the SDK's own word for a reply it could not read
+            return ConnectionLostError(f"{ConnectionLostError.what} ({exc.reason})", system="xero", operation=operation)
         return ApiError(body[:300], system="xero", operation=operation, status=status)
 
     def call(self, method: str, *args: Any, operation: str, write: bool = False, idempotent: bool = False,
