@@ -10,9 +10,10 @@ It holds what must outlive a run:
   its content and the previous row's hash; :meth:`Store.verify` names the first row that does not verify);
 * **journal**: the apply journal, one row before and one after every write (see :mod:`recon.apply`).
 
-The apply lock is an OS file lock (``fcntl.flock``) on a file beside the database, one per profile, so it is
-released by the kernel however the holder dies (even ``SIGKILL``); the holder writes its pid, host and start
-time into the file, and a refused caller gets those in the :class:`~recon.errors.LockError` message.
+The apply lock is one per state file, whatever the profile is called: an OS file lock (``filelock``) on a file
+beside the database, so it is released by the kernel however the holder dies (even ``SIGKILL``); the holder
+records its pid, host and start time in the database, and a refused caller gets those in the
+:class:`~recon.errors.LockError` message.
 
 >>> with Store("recon-state.sqlite") as store:
 ...     store.set_link("supplier", "17", "b3f1...")
@@ -21,7 +22,6 @@ time into the file, and a refused caller gets those in the :class:`~recon.errors
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from recon import schema
 from recon.errors import IntegrityError, LockError, StoreError
@@ -369,35 +370,55 @@ class Store:
                         self._set_baseline(frame, {"line_no": str(n), **line, "doc_id": xero_id})
 
     # -- apply lock --------------------------------------------------------------------------------------
-    @contextmanager
-    def apply_lock(self, profile: str, *, at: str = "") -> Iterator[None]:
-        """Hold the apply lock of ``profile`` for the block, or raise :class:`LockError` naming the holder."""
-        lock_path = self.path.with_name(f"{self.path.name}.apply-{profile}.lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockError(f"another apply is running for profile {profile!r}: {self._holder(fd)} "
-                                f"(lock file {lock_path})") from None
-            holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": at}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(holder).encode(), 0)
-            os.fsync(fd)
-            try:
-                yield
-            finally:
-                os.ftruncate(fd, 0)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+    @property
+    def lock_path(self) -> Path:
+        """The apply lock's file, beside the state file: one per state, whatever the profile is called."""
+        return self.path.with_name(f"{self.path.name}.apply.lock")
 
-    @staticmethod
-    def _holder(fd: int) -> str:
+    @contextmanager
+    def apply_lock(self, profile: str = "", *, at: str = "") -> Iterator[None]:
+        """Hold the apply lock of this state file for the block, or raise :class:`LockError` naming the holder.
+
+        The lock is an OS file lock (through ``filelock``), so it is released however the holder ends, even
+        by ``SIGKILL``. Its holder (pid, host, start, profile) is a row in ``meta``, written in the same
+        SQLite write transaction that takes the file lock: a refused caller waits for that transaction
+        before reading the row, so it never names a holder that has already gone. ``profile`` only names
+        the holder in that message."""
+        lock = FileLock(self.lock_path, timeout=0)
+        with self._tx() as db:  # BEGIN IMMEDIATE: waits for a holder still writing its row
+            try:
+                lock.acquire()
+            except Timeout:
+                row = db.execute("SELECT value FROM meta WHERE key = 'apply_holder'").fetchone()
+                raise LockError(f"another apply is running on {self.path}: {_holder_text(row)} "
+                                f"(lock file {self.lock_path})") from None
+            except OSError as exc:
+                raise StoreError(f"cannot take the apply lock {self.lock_path}: {exc}") from None
+            holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": at, "profile": profile}
+            try:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('apply_holder', ?)", (json.dumps(holder),))
+            except BaseException:
+                lock.release()
+                raise
         try:
-            h = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
-        except ValueError:
-            h = {}
-        if not h:
-            return "holder unknown (it is starting up)"
-        return f"held by pid {h.get('pid')} on host {h.get('host')} since {h.get('since') or 'unknown'}"
+            yield
+        finally:
+            # released inside the transaction that forgets the holder: whoever waits on it finds both gone
+            try:
+                with self._tx() as db:
+                    db.execute("DELETE FROM meta WHERE key = 'apply_holder'")
+                    lock.release()
+            finally:
+                if lock.is_locked:
+                    lock.release()
+
+
+def _holder_text(row: Sequence[str] | None) -> str:
+    try:
+        h = json.loads(row[0]) if row else {}
+    except ValueError:
+        h = {}
+    if not isinstance(h, dict) or not h:
+        return "holder unknown"
+    profile = f" for profile {h['profile']!r}" if h.get("profile") else ""
+    return f"held by pid {h.get('pid')} on host {h.get('host')}{profile} since {h.get('since') or 'unknown'}"

@@ -155,7 +155,7 @@ def test_refusals_write_nothing(world, case):
         holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(store.path)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         assert holder.stdout.readline().strip() == "locked"
-        error, words = LockError, f"another apply is running for profile 'default': held by pid {holder.pid} on host"
+        error, words = LockError, f"another apply is running on .*: held by pid {holder.pid} on host .* for profile 'default'"
     try:
         with pytest.raises(error, match=words):
             run(store, xero, precoro, plan=plan, decisions=decisions)
