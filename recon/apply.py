@@ -287,7 +287,7 @@ def run_apply(settings: Any, plan_path: str | Path, *, approve: str | None = Non
                               "`recon demo` for the whole loop in one process")
         from recon.connectors import open_connectors
         connectors = open_connectors(settings)
-    with Store(settings.state_path) as store:
+    with Store(settings.state_path, approvals_key=settings.approvals_key) as store:
         if approve:
             model = ApprovalModel(plan, store, settings.user, clock)
             ids = [a.id for a in model.pending()] if approve == "all" else [i.strip() for i in approve.split(",") if i.strip()]

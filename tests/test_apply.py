@@ -132,11 +132,23 @@ HOLD_LOCK = textwrap.dedent("""
 """)
 
 
+def _recompute_last_as_approval(store):
+    from recon.chain import DECISION_FIELDS, head_of, row_hash
+    store._db.executescript("DROP TRIGGER approvals_no_update;")
+    seq, prev, *content = store._db.execute(f"SELECT seq, prev_hash, {', '.join(DECISION_FIELDS)} FROM approvals "
+                                            "ORDER BY seq DESC LIMIT 1").fetchone()
+    decision = {**dict(zip(DECISION_FIELDS, content)), "verdict": "approve"}
+    digest = row_hash(seq, prev, decision)
+    store._db.execute("UPDATE approvals SET verdict = 'approve', hash = ? WHERE seq = ?", (digest, seq))
+    store._db.execute("UPDATE meta SET value = ? WHERE key = 'approvals_head'", (head_of(seq, digest),))
+
+
 def _tamper(store):
     store._db.executescript("DROP TRIGGER approvals_no_update; UPDATE approvals SET comment = 'fine by me' WHERE seq = 2;")
 
 
-@pytest.mark.parametrize("case", ["tampered", "changed_plan", "foreign_decision", "concurrent"])
+@pytest.mark.parametrize("case", ["tampered", "garbage_head", "head_behind", "rejection_recomputed_keyed",
+                                  "changed_plan", "foreign_decision", "concurrent"])
 def test_refusals_write_nothing(world, case):
     folder, store, xero, precoro = world
     approve_all(store)
@@ -144,6 +156,22 @@ def test_refusals_write_nothing(world, case):
     if case == "tampered":
         _tamper(store)
         error, words = IntegrityError, "approvals row 2 .* was altered"
+    elif case in ("garbage_head", "head_behind"):
+        # a later rejection sits past the head: were the head believed, apply would see only the approval
+        ApprovalModel(PLAN, store, "bo", CLOCK).decide(ACT["BOLT"].id, "reject", "wrong price")
+        head = "garbage" if case == "garbage_head" else store._db.execute(
+            "SELECT seq || ':' || hash FROM approvals ORDER BY seq DESC LIMIT 1 OFFSET 1").fetchone()[0]
+        store._db.execute("UPDATE meta SET value = ? WHERE key = 'approvals_head'", (head,))
+        error, words = IntegrityError, "is not a row number and hash" if case == "garbage_head" else "past the chain head"
+    elif case == "rejection_recomputed_keyed":
+        keyed = Store(store.path, approvals_key=b"k" * 32)
+        keyed.sign()
+        ApprovalModel(PLAN, keyed, "bo", CLOCK).decide(ACT["BOLT"].id, "reject", "wrong price")
+        keyed.close()
+        _recompute_last_as_approval(store)
+        assert store.verify().ok  # without the key the rewrite holds together
+        store = Store(store.path, approvals_key=b"k" * 32)
+        error, words = IntegrityError, "signature does not verify with the approvals key"
     elif case == "changed_plan":
         edited = dataclasses.replace(PLAN.actions[2], new={"name": "Bolt M10"}, id=PLAN.actions[2].id)
         plan = dataclasses.replace(PLAN, actions=(*PLAN.actions[:2], edited, *PLAN.actions[3:]))

@@ -114,7 +114,7 @@ def _tamper(db: sqlite3.Connection, sql: str) -> None:
     ("UPDATE approvals SET comment = 'fine' WHERE seq = 4", 4, "was altered"),
     ("UPDATE approvals SET by = 'mallory' WHERE seq = 1", 1, "was altered"),
     ("DELETE FROM approvals WHERE seq = 3", 3, "row 3 is missing"),
-    ("DELETE FROM approvals WHERE seq = 5", 5, "were deleted"),
+    ("DELETE FROM approvals WHERE seq = 5", 5, "approvals row 5 was deleted"),
     ("UPDATE approvals SET hash = 'f' || substr(hash, 2) WHERE seq = 3", 3, "was altered"),
     ("UPDATE approvals SET prev_hash = 'f' || substr(prev_hash, 2) WHERE seq = 2", 2, "does not follow row 1"),
 ])
