@@ -3,9 +3,10 @@
 For every approved action, in dependency order (reference data, then items, then documents, then payments):
 
 1. if the journal says the action is ``done`` for this plan, skip it (it was applied by an earlier run);
-2. re-read the target record; when it already holds the new values the action counts as applied (a run
-   killed after its write lands here); when it differs from the values the plan saw (``action.old``) the
-   action is refused as stale and nothing is written;
+2. re-read the target record; when it already holds the new values (a document's lines included) the
+   action counts as applied (a run killed after its write lands here); when it differs from the values the
+   plan saw (``action.old``, header fields and lines alike) the action is refused as stale and nothing is
+   written;
 3. before a create in Precoro (no idempotency keys there), or a create that an earlier run journaled as
    started, look the record up (``find``) and adopt it instead of creating it again;
 4. journal ``started`` (committed), write with the action id as the idempotency key, record the link and
@@ -60,10 +61,34 @@ def _norm(value: Any) -> Any:
         return text
 
 
+def changes(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """``(field, expected, current)`` for every value of ``expected`` that ``current`` does not hold, numbers
+    compared exactly. A document's ``lines`` are compared like header fields, line by line on the columns the
+    current record has (``lines[2].quantity``), or as a count (``lines``) when lines were added or removed;
+    a current record without ``lines`` cannot be compared on them and yields no line changes."""
+    out = [(f, v, current.get(f)) for f, v in expected.items()
+           if not isinstance(v, (list, dict)) and _norm(current.get(f)) != _norm(v)]
+    wanted, held = expected.get("lines"), current.get("lines")
+    if isinstance(wanted, list) and isinstance(held, list):
+        if len(wanted) != len(held):
+            out.append(("lines", f"{len(wanted)} lines", f"{len(held)} lines"))
+        else:
+            for n, (want, have) in enumerate(zip(wanted, held), start=1):
+                out += [(f"lines[{n}].{col}", v, have[col]) for col, v in want.items()
+                        if col in have and _norm(have[col]) != _norm(v)]
+    return out
+
+
 def differing(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
-    """Fields of ``expected`` (scalars only) whose value ``current`` does not hold (numbers compared exactly)."""
-    return [f for f, v in expected.items()
-            if not isinstance(v, (list, dict)) and _norm(current.get(f)) != _norm(v)]
+    """The names of :func:`changes`."""
+    return [name for name, _, _ in changes(current, expected)]
+
+
+def _holds(current: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Whether ``current`` already holds ``values``, its lines included (unknown lines: it does not)."""
+    if "lines" in values and not isinstance(current.get("lines"), list):
+        return False
+    return not changes(current, values)
 
 
 def baseline_values(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,18 +177,20 @@ class Applier:
             if action.op == "link" and action.target == "xero":
                 # Xero keeps no external id: the link lives in recon's store only
                 return self._done(action, None, record_id, values, "linked in recon's state store")
+            if isinstance(values.get("lines"), list) and not isinstance(action.old.get("lines"), list):
+                raise PlanError(f"{action.op} of {action.kind} {action.label or record_id} replaces its lines but "
+                                "does not say which lines it replaces (no old lines), so a change made since the "
+                                "plan could not be seen; reconcile again")
             current = conn.read(action.kind, record_id)
             if current is None:
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) no longer exists in {action.target}")
-            # read() returns header fields only: an update carrying lines is always sent (Xero updates are
-            # idempotent; the key makes a resent one a replay)
-            if not differing(current, values) and not any(isinstance(v, (list, dict)) for v in values.values()):
+            if _holds(current, values):
                 return self._done(action, None, record_id, values, f"{action.target} already holds the new values")
-            stale = differing(current, action.old)
+            stale = changes(current, action.old)
             if stale:
-                changes = "; ".join(f"{f}: plan saw {action.old.get(f)!r}, now {current.get(f)!r}" for f in stale)
+                said = "; ".join(f"{name}: plan saw {saw!r}, now {now!r}" for name, saw, now in stale)
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) changed in {action.target} "
-                                       f"since the plan was made ({changes}); reconcile again")
+                                       f"since the plan was made ({said}); reconcile again")
 
         request = WriteRequest(key=action.id, kind=action.kind, op=action.op, record_id=record_id, values=values)
         if self.dry_run:
@@ -319,4 +346,4 @@ def summary(outcome: Outcome) -> str:
     return ("dry run: " if outcome.dry_run else "") + (", ".join(shown) or "nothing to do")
 
 
-__all__ = ["apply_plan", "run_apply", "ordered", "differing", "summary", "RANK"]
+__all__ = ["apply_plan", "run_apply", "ordered", "changes", "differing", "summary", "RANK"]

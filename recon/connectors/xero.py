@@ -34,7 +34,7 @@ from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import ApiException
 
-from recon import money
+from recon import money, schema
 from recon.config import Settings
 from recon.connectors import mapping
 from recon.connectors.base import Page, WriteRequest, WriteResult, canonical_bool, text
@@ -241,14 +241,18 @@ class XeroConnector:
         org = (payload.get("Organisations") or [{}])[0]
         return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4}
 
-    def read(self, kind: str, record_id: str) -> dict[str, str] | None:
-        """Current canonical values of one record, as canonical strings (for the stale check)."""
+    def read(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        """Current canonical values of one record, as canonical strings (for the stale check).
+
+        A purchase order or bill also carries ``"lines"``: its lines in order, each with ``line_no`` and the
+        line columns Xero itself holds (the tax rate is looked up by the fetch, so it is left out here)."""
         getters = {"supplier": "get_contact", "item": "get_item", "account": "get_account",
                    "purchase_order": "get_purchase_order", "bill": "get_invoice", "payment": "get_payment",
                    "tax_rate": "get_tax_rate_by_tax_type", "tracking_option": "get_tracking_category"}
         _, key, _, _, _ = READS[kind]
+        kwargs: dict[str, Any] = {"unitdp": 4} if kind == "bill" else {}  # as fetched: 4-decimal unit amounts
         try:
-            payload, _ = self.call(getters[kind], record_id, operation=f"GET /{key}/{record_id}")
+            payload, _ = self.call(getters[kind], record_id, operation=f"GET /{key}/{record_id}", **kwargs)
         except NotFoundError:
             return None
         records = self._select(kind, list(payload.get(key) or []))
@@ -256,7 +260,16 @@ class XeroConnector:
             return None  # options are read through their category; not needed by the stale check
         if not records:
             return None
-        return mapping.canonical_strings(mapping.to_canonical("xero", kind, records[0]), kind)
+        current: dict[str, Any] = mapping.canonical_strings(mapping.to_canonical("xero", kind, records[0]), kind)
+        if kind in schema.LINE_FRAMES:
+            frame = schema.LINE_FRAMES[kind]
+            absent = mapping.UNMAPPED.get(("xero", frame), frozenset()) - {"line_no"}
+            current["lines"] = []
+            for n, line in enumerate(records[0].get("LineItems") or [], start=1):
+                row = {**mapping.to_canonical("xero", frame, line, extra={"doc_id": record_id}), "line_no": n}
+                current["lines"].append({col: v for col, v in mapping.canonical_strings(row, frame).items()
+                                         if col not in absent})
+        return current
 
     def find(self, kind: str, values: Mapping[str, Any], *, unlinked: bool = False) -> str | None:
         """An existing record with the same number (POs, bills with the same supplier) or name (suppliers).
