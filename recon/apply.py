@@ -209,7 +209,12 @@ class Applier:
         return self._done(action, res, res.record_id or record_id or "", values, "applied")
 
     def _link(self, conn: Connector, action: Action, record_id: str, values: Mapping[str, Any]) -> None:
-        """Make sure a Precoro record found again carries its Xero id (setting the same id twice is harmless)."""
+        """Make sure a Precoro record found again carries its Xero id: one found by that id already does (a
+        payment, which carries it from its create, is then never patched); one found by its natural key is
+        linked."""
+        current = conn.read(action.kind, record_id)
+        if current is not None and str(current.get("xero_id") or "") == str(values["xero_id"]):
+            return
         [res] = conn.write([WriteRequest(key=action.id, kind=action.kind, op="link", record_id=record_id,
                                          values={"xero_id": values["xero_id"]})])
         if not res.ok:

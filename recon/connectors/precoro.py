@@ -362,7 +362,7 @@ class PrecoroConnector:
         if kind == "payment":
             if op != "create":
                 if op == "archive" and rid:
-                    return [("PATCH", f"/payments/{self._payment_idn(rid)}", [("status", "canceled")])]
+                    return [("PATCH", self._path(kind, rid), [("status", "canceled")])]
                 raise ValueError("Precoro payments can only be created or cancelled")
             return [("POST", "/payments", self._payment_form(v))]
         if op == "archive":
@@ -382,9 +382,13 @@ class PrecoroConnector:
         return [("PUT", self._path(kind, rid), form)] + (link() if "xero_id" in v else [])
 
     def _path(self, kind: str, rid: str) -> str:
+        """The path of one record for PUT/PATCH: options under their field, payments by ``idn`` (recon knows
+        a payment by its ``id``), documents by their ``idn`` (which is their recon id), the rest by ``id``."""
         if kind in ("account", "tracking_option"):
             field_id = self._option_field(kind, rid)
             return f"/itemcustomfields/{field_id}/options/{rid}"
+        if kind == "payment":
+            return f"/payments/{self._payment_idn(rid)}"
         return f"{LISTS[kind]}/{rid}"
 
     def _option_field(self, kind: str, option_id: str) -> Any:
