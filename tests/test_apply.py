@@ -96,6 +96,7 @@ def test_only_approved_actions_are_applied(world):
     assert precoro.read("supplier", "P2")["phone"] == "554" and precoro.writes() == 1 and xero.writes() == 0
 
 
+@pytest.mark.reliability
 def test_stale_target_is_refused_and_the_rest_goes_on(world):
     _, store, xero, precoro = world
     approve_all(store)
@@ -147,6 +148,7 @@ def _tamper(store):
     store._db.executescript("DROP TRIGGER approvals_no_update; UPDATE approvals SET comment = 'fine by me' WHERE seq = 2;")
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("case", ["tampered", "garbage_head", "head_behind", "rejection_recomputed_keyed",
                                   "changed_plan", "foreign_decision", "concurrent"])
 def test_refusals_write_nothing(world, case):
@@ -241,6 +243,7 @@ def _assert_same_as_reference(folder, reference):
 
 
 # 8 actions, a journal row before and after each write; killed just before or just after each row
+@pytest.mark.reliability
 @pytest.mark.parametrize("point", [(n, when) for n in range(1, 17) for when in ("before", "after")])
 def test_killed_around_any_journal_write_then_resumed(tmp_path, reference, point):
     seed(tmp_path)
@@ -252,6 +255,7 @@ def test_killed_around_any_journal_write_then_resumed(tmp_path, reference, point
     _assert_same_as_reference(tmp_path, reference)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("system, nth", [("xero", 1), ("xero", 2), ("xero", 3),
                                          ("precoro", 1), ("precoro", 2), ("precoro", 3), ("precoro", 5)])
 def test_killed_between_a_committed_write_and_its_journal_row(tmp_path, reference, system, nth):
@@ -266,6 +270,7 @@ def test_killed_between_a_committed_write_and_its_journal_row(tmp_path, referenc
     _assert_same_as_reference(tmp_path, reference)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("faults", [{"fail": 3}, {"drop": 3}, {"fail": 2, "drop": 2}])
 def test_injected_faults_then_resume_reach_the_same_state(tmp_path, reference, faults):
     seed(tmp_path)

@@ -22,6 +22,8 @@ from recon.store import Store
 from test_apply_kit import sandbox_settings, start_sandbox
 from test_apply_roundtrip import _cli_env, no_duplicates, reconciled
 
+pytestmark = pytest.mark.reliability  # counted in docs/approve-apply.md, section Reliability
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

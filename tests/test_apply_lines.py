@@ -24,6 +24,8 @@ from recon.store import Store
 from test_apply_kit import sandbox_connectors, sandbox_settings, start_sandbox
 from test_apply_roundtrip import reconciled
 
+pytestmark = pytest.mark.reliability  # counted in docs/approve-apply.md, section Reliability
+
 CLOCK = lambda: "2026-11-23T10:00:00Z"  # noqa: E731
 BILL, PO = "6b411d38-0454-5d1e-8590-c69a3ba07009", "dc0a5f73-289f-5161-9d95-62cd88ce7282"
 SENT = ("line_no", "item_code", "description", "quantity", "unit_amount", "account_code", "tax_type",

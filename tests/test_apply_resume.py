@@ -36,6 +36,8 @@ from recon.store import Store
 from test_apply_kit import emulator_state, sandbox_connectors, sandbox_settings, start_sandbox
 from test_apply_roundtrip import no_duplicates, reconciled
 
+pytestmark = pytest.mark.reliability  # counted in docs/approve-apply.md, section Reliability
+
 CLOCK = lambda: "2026-11-23T10:00:00Z"  # noqa: E731
 ATTEMPTS = 2  # the connectors' attempts per call in these tests: a lost reply is lost on every one of them
 

@@ -22,6 +22,8 @@ from recon.errors import ConfigError, IntegrityError, StoreError
 from recon.reconcile.model import Decision
 from recon.store import Store
 
+pytestmark = pytest.mark.reliability  # counted in docs/approve-apply.md, section Reliability
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY, OTHER_KEY = b"k" * 32, b"o" * 32
 

@@ -15,6 +15,8 @@ import pytest
 from recon.sandbox import Sandbox
 from recon.sandbox.precoro import AUTH_HEADERS as PRECORO_AUTH
 
+pytestmark = pytest.mark.reliability  # counted in docs/approve-apply.md, section Reliability
+
 #: a read that needs no token on either side once authenticated: Precoro by header, Xero by a bearer token
 READS = {"precoro": "/taxes", "xero": "/api.xro/2.0/Contacts"}
 OFF = {"rate_slow": 0, "rate_5xx": 0, "rate_drop": 0, "rate_drop_after": 0, "rate_429": 0, "slow_seconds": 1,

@@ -109,6 +109,7 @@ def _tamper(db: sqlite3.Connection, sql: str) -> None:
     db.executescript("DROP TRIGGER approvals_no_update; DROP TRIGGER approvals_no_delete;" + sql)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("sql, broken, words", [
     ("UPDATE approvals SET verdict = 'approve' WHERE seq = 2", 2, "was altered"),
     ("UPDATE approvals SET comment = 'fine' WHERE seq = 4", 4, "was altered"),
@@ -152,6 +153,7 @@ def _hold(path, profile="default"):
     return proc
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("holder_profile, other_profile", [("default", "default"), ("default", "nightly"),
                                                            ("nightly", "")])
 def test_second_apply_lock_is_refused_naming_the_holder_whatever_the_profile(store, holder_profile, other_profile):
@@ -172,6 +174,7 @@ def test_second_apply_lock_is_refused_naming_the_holder_whatever_the_profile(sto
     assert store._db.execute("SELECT value FROM meta WHERE key = 'apply_holder'").fetchone() is None
 
 
+@pytest.mark.reliability
 def test_the_lock_is_on_the_state_file_not_on_a_profile(tmp_path):
     one, other = Store(tmp_path / "one.sqlite"), Store(tmp_path / "other.sqlite")
     try:
@@ -202,6 +205,7 @@ CONTEND = textwrap.dedent("""
 """)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("profiles", [("default", "default"), ("default", "nightly"), ("a", "b", "c")])
 def test_applies_started_together_one_runs_the_others_are_refused(tmp_path, profiles):
     state, go = tmp_path / "state.sqlite", tmp_path / "go"
