@@ -261,8 +261,8 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
 
     ``decisions`` default to those recorded in ``store`` for this plan. Refuses, before writing anything, a
     plan edited since it was made or a decision on another plan (:class:`~recon.errors.ApprovalError`), a
-    broken approvals chain (:class:`~recon.errors.IntegrityError`), and a second apply of the same profile
-    (:class:`~recon.errors.LockError`). ``on_journal(n, "before"|"after")`` is called around the n-th journal write (a "before" of a ``done`` row
+    broken approvals chain (:class:`~recon.errors.IntegrityError`), and a second apply on the same state file,
+    whatever its profile (:class:`~recon.errors.LockError`; ``profile`` only names this apply as the holder). ``on_journal(n, "before"|"after")`` is called around the n-th journal write (a "before" of a ``done`` row
     falls after the system committed the write: the crash tests kill the process there).
     """
     clock = clock or utc_now

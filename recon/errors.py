@@ -20,8 +20,8 @@
     │   ├── StaleActionError        the target record changed since the plan was made
     │   └── ApprovalError           a decision on another plan, on changed data, or by an unknown policy
     └── StoreError                  the state store
-        ├── LockError               another process is applying for this profile (names the holder)
-        └── IntegrityError          the approvals hash chain is broken (names the first broken row)
+        ├── LockError               another process is applying on this state file (names the holder)
+        └── IntegrityError          the approvals chain, its head or its signature does not verify (names the row)
 
 Every :class:`ApiError` carries ``retryable``: the connectors retry only those, and writes only when
 sending them again is safe (an idempotency key, a method that is idempotent, or a request that never left:
@@ -188,8 +188,9 @@ class StoreError(ReconError):
 
 
 class LockError(StoreError):
-    """Another process holds the apply lock for this profile; the message names it."""
+    """Another process holds the apply lock of this state file (whatever its profile); the message names it."""
 
 
 class IntegrityError(StoreError):
-    """The approvals hash chain does not verify; the message names the first broken row."""
+    """The approvals chain (rows, head, or its keyed signature) does not verify; the message names the first
+    row that cannot be vouched for."""
