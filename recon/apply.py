@@ -3,9 +3,10 @@
 For every approved action, in dependency order (reference data, then items, then documents, then payments):
 
 1. if the journal says the action is ``done`` for this plan, skip it (it was applied by an earlier run);
-2. re-read the target record; when it already holds the new values the action counts as applied (a run
-   killed after its write lands here); when it differs from the values the plan saw (``action.old``) the
-   action is refused as stale and nothing is written;
+2. re-read the target record; when it already holds the new values (a document's lines included) the
+   action counts as applied (a run killed after its write lands here); when it differs from the values the
+   plan saw (``action.old``, header fields and lines alike) the action is refused as stale and nothing is
+   written;
 3. before a create in Precoro (no idempotency keys there), or a create that an earlier run journaled as
    started, look the record up (``find``) and adopt it instead of creating it again;
 4. journal ``started`` (committed), write with the action id as the idempotency key, record the link and
@@ -60,10 +61,34 @@ def _norm(value: Any) -> Any:
         return text
 
 
+def changes(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """``(field, expected, current)`` for every value of ``expected`` that ``current`` does not hold, numbers
+    compared exactly. A document's ``lines`` are compared like header fields, line by line on the columns the
+    current record has (``lines[2].quantity``), or as a count (``lines``) when lines were added or removed;
+    a current record without ``lines`` cannot be compared on them and yields no line changes."""
+    out = [(f, v, current.get(f)) for f, v in expected.items()
+           if not isinstance(v, (list, dict)) and _norm(current.get(f)) != _norm(v)]
+    wanted, held = expected.get("lines"), current.get("lines")
+    if isinstance(wanted, list) and isinstance(held, list):
+        if len(wanted) != len(held):
+            out.append(("lines", f"{len(wanted)} lines", f"{len(held)} lines"))
+        else:
+            for n, (want, have) in enumerate(zip(wanted, held), start=1):
+                out += [(f"lines[{n}].{col}", v, have[col]) for col, v in want.items()
+                        if col in have and _norm(have[col]) != _norm(v)]
+    return out
+
+
 def differing(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
-    """Fields of ``expected`` (scalars only) whose value ``current`` does not hold (numbers compared exactly)."""
-    return [f for f, v in expected.items()
-            if not isinstance(v, (list, dict)) and _norm(current.get(f)) != _norm(v)]
+    """The names of :func:`changes`."""
+    return [name for name, _, _ in changes(current, expected)]
+
+
+def _holds(current: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Whether ``current`` already holds ``values``, its lines included (unknown lines: it does not)."""
+    if "lines" in values and not isinstance(current.get("lines"), list):
+        return False
+    return not changes(current, values)
 
 
 def baseline_values(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,18 +177,20 @@ class Applier:
             if action.op == "link" and action.target == "xero":
                 # Xero keeps no external id: the link lives in recon's store only
                 return self._done(action, None, record_id, values, "linked in recon's state store")
+            if isinstance(values.get("lines"), list) and not isinstance(action.old.get("lines"), list):
+                raise PlanError(f"{action.op} of {action.kind} {action.label or record_id} replaces its lines but "
+                                "does not say which lines it replaces (no old lines), so a change made since the "
+                                "plan could not be seen; reconcile again")
             current = conn.read(action.kind, record_id)
             if current is None:
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) no longer exists in {action.target}")
-            # read() returns header fields only: an update carrying lines is always sent (Xero updates are
-            # idempotent; the key makes a resent one a replay)
-            if not differing(current, values) and not any(isinstance(v, (list, dict)) for v in values.values()):
+            if _holds(current, values):
                 return self._done(action, None, record_id, values, f"{action.target} already holds the new values")
-            stale = differing(current, action.old)
+            stale = changes(current, action.old)
             if stale:
-                changes = "; ".join(f"{f}: plan saw {action.old.get(f)!r}, now {current.get(f)!r}" for f in stale)
+                said = "; ".join(f"{name}: plan saw {saw!r}, now {now!r}" for name, saw, now in stale)
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) changed in {action.target} "
-                                       f"since the plan was made ({changes}); reconcile again")
+                                       f"since the plan was made ({said}); reconcile again")
 
         request = WriteRequest(key=action.id, kind=action.kind, op=action.op, record_id=record_id, values=values)
         if self.dry_run:
@@ -172,13 +199,22 @@ class Applier:
         self._journal(action, "started", record_id or "", values=dict(values))
         [res] = conn.write([request])
         if not res.ok:
+            what = f"{action.op} of {action.kind} {action.label or record_id or ''}"
+            if res.retryable:  # the call failed on the way (connection lost, server error): not a refusal
+                return self._failed(action, f"{what} did not finish: {res.error}; apply again to finish it "
+                                            "(recon first looks for what this attempt may have written)",
+                                    request=dict(res.request))
             where = f" (field {res.field})" if res.field else ""
-            return self._failed(action, f"{action.target} refused {action.op} of {action.kind} "
-                                        f"{action.label or record_id or ''}{where}: {res.error}", request=dict(res.request))
+            return self._failed(action, f"{action.target} refused {what}{where}: {res.error}", request=dict(res.request))
         return self._done(action, res, res.record_id or record_id or "", values, "applied")
 
     def _link(self, conn: Connector, action: Action, record_id: str, values: Mapping[str, Any]) -> None:
-        """Make sure a Precoro record found again carries its Xero id (setting the same id twice is harmless)."""
+        """Make sure a Precoro record found again carries its Xero id: one found by that id already does (a
+        payment, which carries it from its create, is then never patched); one found by its natural key is
+        linked."""
+        current = conn.read(action.kind, record_id)
+        if current is not None and str(current.get("xero_id") or "") == str(values["xero_id"]):
+            return
         [res] = conn.write([WriteRequest(key=action.id, kind=action.kind, op="link", record_id=record_id,
                                          values={"xero_id": values["xero_id"]})])
         if not res.ok:
@@ -225,8 +261,8 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
 
     ``decisions`` default to those recorded in ``store`` for this plan. Refuses, before writing anything, a
     plan edited since it was made or a decision on another plan (:class:`~recon.errors.ApprovalError`), a
-    broken approvals chain (:class:`~recon.errors.IntegrityError`), and a second apply of the same profile
-    (:class:`~recon.errors.LockError`). ``on_journal(n, "before"|"after")`` is called around the n-th journal write (a "before" of a ``done`` row
+    broken approvals chain (:class:`~recon.errors.IntegrityError`), and a second apply on the same state file,
+    whatever its profile (:class:`~recon.errors.LockError`; ``profile`` only names this apply as the holder). ``on_journal(n, "before"|"after")`` is called around the n-th journal write (a "before" of a ``done`` row
     falls after the system committed the write: the crash tests kill the process there).
     """
     clock = clock or utc_now
@@ -283,7 +319,7 @@ def run_apply(settings: Any, plan_path: str | Path, *, approve: str | None = Non
                               "`recon demo` for the whole loop in one process")
         from recon.connectors import open_connectors
         connectors = open_connectors(settings)
-    with Store(settings.state_path) as store:
+    with Store(settings.state_path, approvals_key=settings.approvals_key) as store:
         if approve:
             model = ApprovalModel(plan, store, settings.user, clock)
             ids = [a.id for a in model.pending()] if approve == "all" else [i.strip() for i in approve.split(",") if i.strip()]
@@ -315,4 +351,4 @@ def summary(outcome: Outcome) -> str:
     return ("dry run: " if outcome.dry_run else "") + (", ".join(shown) or "nothing to do")
 
 
-__all__ = ["apply_plan", "run_apply", "ordered", "differing", "summary", "RANK"]
+__all__ = ["apply_plan", "run_apply", "ordered", "changes", "differing", "summary", "RANK"]

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dry-run", action="store_true")
 
     s = sub.add_parser("verify", help="check the approvals hash chain")
+    s.add_argument("--sign", action="store_true", help="sign the chain's head with the approvals key (once, when the key is first set)")
 
     s = sub.add_parser("run", help="run a notebook with papermill into reports/<run_id>/")
     s.add_argument("notebook")

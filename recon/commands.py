@@ -79,15 +79,15 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """``recon verify``: check the approvals hash chain of the profile's state store."""
+    """``recon verify [--sign]``: check (or first sign, with the approvals key) the approvals hash chain."""
     from recon.config import load_settings
     from recon.errors import ReconError
     from recon.store import Store
 
     try:
         settings = load_settings(args.profile)
-        with Store(settings.state_path) as store:
-            report = store.verify()
+        with Store(settings.state_path, approvals_key=settings.approvals_key) as store:
+            report = store.sign() if getattr(args, "sign", False) else store.verify()
     except ReconError as exc:
         print(f"recon verify: {exc}", file=sys.stderr)
         return 2

@@ -68,6 +68,8 @@ class Settings:
     token_file: Path = Path.home() / ".config" / "recon" / "tokens.json"
     timeout: float = 30.0
     user: str = ""
+    #: signs the approvals chain's head (recon.chain); from the environment or a file, never from recon.toml
+    approvals_key: bytes = field(default=b"", repr=False)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -128,6 +130,26 @@ def _profile_values(path: Path | None, profile: str) -> dict[str, str]:
     return values
 
 
+def _approvals_key(env: Mapping[str, str]) -> bytes:
+    """``RECON_APPROVALS_KEY`` (text), or the contents of the file ``RECON_APPROVALS_KEY_FILE``; none: ``b""``.
+
+    Outside the state file on purpose: whoever can rewrite the state must not find the key there."""
+    text, path = env.get("RECON_APPROVALS_KEY", ""), env.get("RECON_APPROVALS_KEY_FILE", "")
+    if text and path:
+        raise ConfigError("set RECON_APPROVALS_KEY or RECON_APPROVALS_KEY_FILE, not both")
+    if path:
+        try:
+            key = Path(path).expanduser().read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"RECON_APPROVALS_KEY_FILE {path}: cannot read the approvals key: {exc.strerror}") from None
+        source = f"the file {path} (RECON_APPROVALS_KEY_FILE)"
+    else:
+        key, source = text.encode(), "RECON_APPROVALS_KEY"
+    if key and len(key) < 16:
+        raise ConfigError(f"the approvals key in {source} is too short: use at least 16 characters")
+    return key
+
+
 def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings of ``profile`` (default: ``RECON_PROFILE`` or ``"default"``).
 
@@ -174,6 +196,7 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
 
     defaults = Settings()
     settings = Settings(
+        approvals_key=_approvals_key(env),
         profile=profile,
         xero=xero,
         precoro=precoro,

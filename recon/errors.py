@@ -10,17 +10,23 @@
     │   ├── NotFoundError           404 for a record we asked for
     │   ├── RemoteValidationError   the service refused a record (400 ValidationException / errors.errors)
     │   ├── TransientError          5xx, timeout, dropped connection: retryable
+    │   │   ├── ServerError         5xx: "server error"
+    │   │   ├── ConnectionLostError the connection dropped or the reply was cut short: "connection lost"
+    │   │   │   └── NotConnectedError  no connection was made, so nothing was sent: "could not connect"
+    │   │   └── CallTimeoutError    no reply in time: "timed out"
     │   └── RateLimitError          429 for a minute or hour limit: retryable after ``retry_after`` seconds
     │       └── DailyLimitError     429 for the day limit: not retryable in this run; ``resume_at`` says when
     ├── PlanError                   a plan or decision that cannot be used
     │   ├── StaleActionError        the target record changed since the plan was made
     │   └── ApprovalError           a decision on another plan, on changed data, or by an unknown policy
     └── StoreError                  the state store
-        ├── LockError               another process is applying for this profile (names the holder)
-        └── IntegrityError          the approvals hash chain is broken (names the first broken row)
+        ├── LockError               another process is applying on this state file (names the holder)
+        └── IntegrityError          the approvals chain, its head or its signature does not verify (names the row)
 
-Every :class:`ApiError` carries ``retryable``: the connectors retry only those, and writes only with the
-same idempotency key.
+Every :class:`ApiError` carries ``retryable``: the connectors retry only those, and writes only when
+sending them again is safe (an idempotency key, a method that is idempotent, or a request that never left:
+``TransientError.maybe_delivered``). Lower libraries' exceptions (httpx, urllib3 under xero-python, the OS)
+become these through the one table in :mod:`recon.connectors.failures`.
 """
 
 from __future__ import annotations
@@ -108,9 +114,39 @@ class RemoteValidationError(ApiError):
 
 
 class TransientError(ApiError):
-    """A failure that may pass: 5xx, a timeout, a dropped connection."""
+    """A failure that may pass: 5xx, a timeout, a dropped connection.
+
+    ``what`` names the failure for people ("connection lost", "server error", ...); ``maybe_delivered``
+    says whether the service may have received (and carried out) the request."""
 
     retryable = True
+    what = "temporary failure"
+    maybe_delivered = True
+
+
+class ServerError(TransientError):
+    """The service answered with a 5xx: it may or may not have carried out a write."""
+
+    what = "server error"
+
+
+class ConnectionLostError(TransientError):
+    """The connection dropped, or the reply was cut short or garbled: a write may have been carried out."""
+
+    what = "connection lost"
+
+
+class NotConnectedError(ConnectionLostError):
+    """No connection could be made (refused, unreachable, connect timeout): the request was never sent."""
+
+    what = "could not connect"
+    maybe_delivered = False
+
+
+class CallTimeoutError(TransientError):
+    """The request was sent and no reply came in time: a write may have been carried out."""
+
+    what = "timed out"
 
 
 class RateLimitError(ApiError):
@@ -152,8 +188,9 @@ class StoreError(ReconError):
 
 
 class LockError(StoreError):
-    """Another process holds the apply lock for this profile; the message names it."""
+    """Another process holds the apply lock of this state file (whatever its profile); the message names it."""
 
 
 class IntegrityError(StoreError):
-    """The approvals hash chain does not verify; the message names the first broken row."""
+    """The approvals chain (rows, head, or its keyed signature) does not verify; the message names the first
+    row that cannot be vouched for."""

@@ -6,13 +6,15 @@ It holds what must outlive a run:
 * **baselines**: for every linked pair, the field values both sides agreed on at the last successful sync
   (canonical strings, one row per record and field), the third leg of the three-way diff;
 * **runs**: one row per reconcile or apply run, with its parameters, user and times;
-* **approvals**: every decision ever made, append-only and tamper-evident (each row carries a SHA-256 over
-  its content and the previous row's hash; :meth:`Store.verify` names the first row that does not verify);
+* **approvals**: every decision ever made, append-only and tamper-evident (the hash chain of
+  :mod:`recon.chain`, its head, and with an approvals key the head's signature; :meth:`Store.verify` names
+  the first row that does not verify);
 * **journal**: the apply journal, one row before and one after every write (see :mod:`recon.apply`).
 
-The apply lock is an OS file lock (``fcntl.flock``) on a file beside the database, one per profile, so it is
-released by the kernel however the holder dies (even ``SIGKILL``); the holder writes its pid, host and start
-time into the file, and a refused caller gets those in the :class:`~recon.errors.LockError` message.
+The apply lock is one per state file, whatever the profile is called: an OS file lock (``filelock``) on a file
+beside the database, so it is released by the kernel however the holder dies (even ``SIGKILL``); the holder
+records its pid, host and start time in the database, and a refused caller gets those in the
+:class:`~recon.errors.LockError` message.
 
 >>> with Store("recon-state.sqlite") as store:
 ...     store.set_link("supplier", "17", "b3f1...")
@@ -21,8 +23,7 @@ time into the file, and a refused caller gets those in the :class:`~recon.errors
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
+import hmac
 import json
 import os
 import socket
@@ -33,8 +34,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
-from recon import schema
+from recon import chain, schema
+from recon.chain import DECISION_FIELDS as _DECISION_FIELDS
+from recon.chain import GENESIS, VerifyReport, row_hash  # noqa: F401  (re-exported)
 from recon.errors import IntegrityError, LockError, StoreError
 from recon.reconcile.model import Decision, canonical_json
 
@@ -75,19 +79,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-GENESIS = "0" * 64
 JOURNAL_PHASES = ("started", "done", "failed", "refused")
-_DECISION_FIELDS = ("plan_fingerprint", "action_id", "verdict", "by", "at", "comment", "policy")
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """Result of checking the approvals chain: ``first_broken`` is the ``seq`` of the first bad row."""
-
-    ok: bool
-    rows: int
-    first_broken: int | None
-    message: str
 
 
 @dataclass(frozen=True)
@@ -99,12 +91,6 @@ class JournalEntry:
     run_id: str
     target_id: str
     detail: Mapping[str, Any]
-
-
-def row_hash(seq: int, prev_hash: str, decision: Mapping[str, Any]) -> str:
-    """SHA-256 over a row's position, its content and the previous row's hash."""
-    body = {"seq": seq, "prev": prev_hash, **{k: decision[k] for k in _DECISION_FIELDS}}
-    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
 def _key(kind: str, record: Mapping[str, Any]) -> str:
@@ -126,8 +112,9 @@ def _text(value: Any) -> str | None:
 class Store:
     """The SQLite state store. Creates and migrates the file on open; use it as a context manager."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, approvals_key: bytes = b"") -> None:
         self.path = Path(path)
+        self._key = approvals_key  # signs the approvals head (see recon.chain); never stored in the file
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
@@ -273,15 +260,42 @@ class Store:
 
     # -- approvals ---------------------------------------------------------------------------------------
     def record_decision(self, decision: Decision) -> int:
-        """Append a decision to the chain; return its ``seq``."""
+        """Append a decision to the chain; return its ``seq``.
+
+        Refused (:class:`IntegrityError`, nothing recorded) when the head does not match the newest row, and
+        when the chain is signed but this store has no key, or the signature does not verify with its key:
+        a decision is never added to a chain that no longer verifies at its end."""
         d = decision.to_dict()
         with self._tx() as db:
             last = db.execute("SELECT seq, hash FROM approvals ORDER BY seq DESC LIMIT 1").fetchone()
+            head, signed = self._meta(chain.HEAD), self._meta(chain.SIGNATURE)
+            problem = ""
+            if head != (chain.head_of(*last) if last else None):
+                problem = "its head does not match its newest row"
+            elif signed is not None and not self._key:
+                problem = f"it is signed, and recording a decision needs the approvals key ({chain.KEY_NAMES})"
+            elif self._key and signed is None and last:
+                problem = "it is not signed with the approvals key yet: run `recon verify --sign` once"
+            elif self._key and signed is not None and not hmac.compare_digest(signed, chain.signature(self._key, head)):
+                problem = "its head's signature does not verify with the approvals key"
+            if problem:
+                raise IntegrityError(f"{self.path}: no decision recorded: the approvals chain does not verify "
+                                     f"({problem}); see `recon verify`")
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            digest = row_hash(seq, prev, d)
             db.execute("INSERT INTO approvals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (seq, *(d[k] for k in _DECISION_FIELDS), prev, row_hash(seq, prev, d)))
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('approvals_head', ?)", (f"{seq}:{row_hash(seq, prev, d)}",))
+                       (seq, *(d[k] for k in _DECISION_FIELDS), prev, digest))
+            self._set_meta(chain.HEAD, chain.head_of(seq, digest))
+            if self._key:
+                self._set_meta(chain.SIGNATURE, chain.signature(self._key, chain.head_of(seq, digest)))
         return seq
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def decisions(self, fingerprint: str) -> list[Decision]:
         """Every decision on the plan with this fingerprint, oldest first (a later one overrides)."""
@@ -289,35 +303,34 @@ class Store:
                                 "ORDER BY seq", (fingerprint,)).fetchall()
         return [Decision(**dict(zip(_DECISION_FIELDS, r))) for r in rows]
 
-    def verify(self) -> VerifyReport:
-        """Check the approvals chain; name the first row whose hash or link does not verify."""
-        rows = self._db.execute(f"SELECT seq, {', '.join(_DECISION_FIELDS)}, prev_hash, hash FROM approvals "
+    def _chain_rows(self) -> list[tuple[Any, ...]]:
+        return self._db.execute(f"SELECT seq, {', '.join(_DECISION_FIELDS)}, prev_hash, hash FROM approvals "
                                 "ORDER BY seq").fetchall()
-        prev, expected_seq = GENESIS, 1
-        for row in rows:
-            seq, content, prev_hash, stored = row[0], dict(zip(_DECISION_FIELDS, row[1:8])), row[8], row[9]
-            problem = ""
-            if seq != expected_seq:
-                problem = f"row {expected_seq} is missing (next row is {seq})"
-                seq = expected_seq
-            elif prev_hash != prev:
-                problem = f"approvals row {seq} does not follow row {seq - 1} (previous hash differs)"
-            elif row_hash(seq, prev_hash, content) != stored:
-                problem = (f"approvals row {seq} (action {content['action_id']}, {content['verdict']} by "
-                           f"{content['by']}) was altered: its content no longer matches its hash")
-            if problem:
-                return VerifyReport(False, len(rows), seq, problem)
-            prev, expected_seq = stored, expected_seq + 1
-        head = self._db.execute("SELECT value FROM meta WHERE key = 'approvals_head'").fetchone()
-        if head and rows and head[0] != f"{rows[-1][0]}:{rows[-1][-1]}":
-            seq = int(head[0].split(":")[0])
-            if seq > len(rows):
-                return VerifyReport(False, len(rows), len(rows) + 1,
-                                    f"approvals rows {len(rows) + 1}..{seq} were deleted (the chain ended at {seq})")
-        if head and not rows:
-            return VerifyReport(False, 0, 1, f"all approvals rows were deleted (the chain ended at {head[0].split(':')[0]})")
-        head_hash = rows[-1][-1][:16] if rows else GENESIS[:16]
-        return VerifyReport(True, len(rows), None, f"approvals chain verified: {len(rows)} rows intact (head {head_hash})")
+
+    def verify(self) -> VerifyReport:
+        """Check the approvals chain (:func:`recon.chain.check`): every row, the head exactly, and with an
+        approvals key the head's signature; the report names the first row that does not verify."""
+        return chain.check(self._chain_rows(), self._meta(chain.HEAD), self._meta(chain.SIGNATURE), self._key)
+
+    def sign(self, *, previous_key: bytes = b"") -> VerifyReport:
+        """Sign the head of a chain that verifies with this store's approvals key (once, when a key is first
+        set; or, given the ``previous_key`` it is signed with, to change the key). A chain already signed is
+        only signed again with its own or the previous key's signature verifying."""
+        if not self._key:
+            raise StoreError(f"no approvals key to sign with: set {chain.KEY_NAMES}")
+        with self._tx():
+            rows, head, signed = self._chain_rows(), self._meta(chain.HEAD), self._meta(chain.SIGNATURE)
+            report = chain.check(rows, head, None)
+            if not report.ok:
+                raise IntegrityError(f"{self.path}: not signed: {report.message}")
+            if head is None:
+                return chain.check(rows, head, None, self._key)  # empty: the first decision starts it signed
+            if signed is not None and not any(k and hmac.compare_digest(signed, chain.signature(k, head))
+                                              for k in (self._key, previous_key)):
+                raise IntegrityError(f"{self.path}: not signed: the chain is already signed with another key "
+                                     "(give it as the previous key to change keys)")
+            self._set_meta(chain.SIGNATURE, chain.signature(self._key, head))
+        return self.verify()
 
     def check(self) -> VerifyReport:
         """:meth:`verify`, raising :class:`IntegrityError` when the chain is broken."""
@@ -369,35 +382,55 @@ class Store:
                         self._set_baseline(frame, {"line_no": str(n), **line, "doc_id": xero_id})
 
     # -- apply lock --------------------------------------------------------------------------------------
-    @contextmanager
-    def apply_lock(self, profile: str, *, at: str = "") -> Iterator[None]:
-        """Hold the apply lock of ``profile`` for the block, or raise :class:`LockError` naming the holder."""
-        lock_path = self.path.with_name(f"{self.path.name}.apply-{profile}.lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockError(f"another apply is running for profile {profile!r}: {self._holder(fd)} "
-                                f"(lock file {lock_path})") from None
-            holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": at}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(holder).encode(), 0)
-            os.fsync(fd)
-            try:
-                yield
-            finally:
-                os.ftruncate(fd, 0)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+    @property
+    def lock_path(self) -> Path:
+        """The apply lock's file, beside the state file: one per state, whatever the profile is called."""
+        return self.path.with_name(f"{self.path.name}.apply.lock")
 
-    @staticmethod
-    def _holder(fd: int) -> str:
+    @contextmanager
+    def apply_lock(self, profile: str = "", *, at: str = "") -> Iterator[None]:
+        """Hold the apply lock of this state file for the block, or raise :class:`LockError` naming the holder.
+
+        The lock is an OS file lock (through ``filelock``), so it is released however the holder ends, even
+        by ``SIGKILL``. Its holder (pid, host, start, profile) is a row in ``meta``, written in the same
+        SQLite write transaction that takes the file lock: a refused caller waits for that transaction
+        before reading the row, so it never names a holder that has already gone. ``profile`` only names
+        the holder in that message."""
+        lock = FileLock(self.lock_path, timeout=0)
+        with self._tx() as db:  # BEGIN IMMEDIATE: waits for a holder still writing its row
+            try:
+                lock.acquire()
+            except Timeout:
+                row = db.execute("SELECT value FROM meta WHERE key = 'apply_holder'").fetchone()
+                raise LockError(f"another apply is running on {self.path}: {_holder_text(row)} "
+                                f"(lock file {self.lock_path})") from None
+            except OSError as exc:
+                raise StoreError(f"cannot take the apply lock {self.lock_path}: {exc}") from None
+            holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": at, "profile": profile}
+            try:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('apply_holder', ?)", (json.dumps(holder),))
+            except BaseException:
+                lock.release()
+                raise
         try:
-            h = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
-        except ValueError:
-            h = {}
-        if not h:
-            return "holder unknown (it is starting up)"
-        return f"held by pid {h.get('pid')} on host {h.get('host')} since {h.get('since') or 'unknown'}"
+            yield
+        finally:
+            # released inside the transaction that forgets the holder: whoever waits on it finds both gone
+            try:
+                with self._tx() as db:
+                    db.execute("DELETE FROM meta WHERE key = 'apply_holder'")
+                    lock.release()
+            finally:
+                if lock.is_locked:
+                    lock.release()
+
+
+def _holder_text(row: Sequence[str] | None) -> str:
+    try:
+        h = json.loads(row[0]) if row else {}
+    except ValueError:
+        h = {}
+    if not isinstance(h, dict) or not h:
+        return "holder unknown"
+    profile = f" for profile {h['profile']!r}" if h.get("profile") else ""
+    return f"held by pid {h.get('pid')} on host {h.get('host')}{profile} since {h.get('since') or 'unknown'}"

@@ -154,7 +154,8 @@ class Session:
         folder = run_folder(settings, run_id, reports_dir or None)
         # A sandbox started here lives as long as this kernel: its store must too, or links would point at
         # records of an earlier sandbox.
-        store = stack.enter_context(Store(folder / "state.sqlite" if own_sandbox else settings.state_path))
+        store = stack.enter_context(Store(folder / "state.sqlite" if own_sandbox else settings.state_path,
+                                           approvals_key=settings.approvals_key))
         if own_sandbox and seed == "demo" and store.links().empty:
             from recon.sandbox import demo
 

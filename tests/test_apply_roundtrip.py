@@ -110,6 +110,7 @@ def test_reconcile_approve_apply_reconcile_says_nothing_to_do(sandbox, tmp_path)
     assert json.loads((tmp_path / "outcome.json").read_text())["counts"]["applied"] == len(plan.actions)
 
 
+@pytest.mark.reliability
 @pytest.mark.slow
 def test_sigkill_at_many_points_then_resume_equals_an_uninterrupted_run(sandbox, reference, tmp_path):
     plan, expected = reference
@@ -127,6 +128,7 @@ def test_sigkill_at_many_points_then_resume_equals_an_uninterrupted_run(sandbox,
         no_duplicates(sandbox)
 
 
+@pytest.mark.reliability
 @pytest.mark.slow
 @pytest.mark.parametrize("faults, urls", [
     ({"rate_5xx": 0.3, "max_faults": 8, "seed": 5}, ("xero_url", "precoro_url")),
@@ -194,6 +196,7 @@ def test_recon_apply_command_line(sandbox, tmp_path):
     assert verify.returncode == 0 and f"{len(plan.actions)} rows intact" in verify.stdout
 
 
+@pytest.mark.reliability
 @pytest.mark.slow
 @pytest.mark.parametrize("system, path, method", [
     # reply lost after Precoro created the supplier (POST), so its externalId PATCH never ran: the next apply

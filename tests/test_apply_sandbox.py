@@ -100,6 +100,7 @@ def test_dry_run_shows_the_sdk_and_http_requests(sandbox, tmp_path):
     assert normalised(sandbox) == before
 
 
+@pytest.mark.reliability
 def test_stale_target_in_precoro_is_refused(sandbox, tmp_path):
     plan = fresh(sandbox, tmp_path)
     s = settings(sandbox, tmp_path)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from recon.connectors.pacing import Pacer, RetryPolicy, pacer_for, reset_pacers
-from recon.errors import AuthError, DailyLimitError, RateLimitError, TransientError
+from recon.errors import (AuthError, CallTimeoutError, ConnectionLostError, DailyLimitError, NotConnectedError,
+                          RateLimitError, ServerError)
 
 
 class FakeTime:
@@ -87,19 +88,41 @@ def test_a_day_429_stops_at_once() -> None:
     assert calls == [1] and t.sleeps == []
 
 
-@pytest.mark.parametrize("write,idempotent,attempts", [(False, False, 3), (True, True, 3), (True, False, 1)])
-def test_transient_failures_are_retried_for_reads_and_keyed_writes_only(write: bool, idempotent: bool, attempts: int) -> None:
+@pytest.mark.parametrize("write, idempotent, error, attempts", [
+    (False, False, ServerError, 3),          # a read
+    (True, True, ServerError, 3),            # a keyed or idempotent write (Xero key, Precoro PUT/PATCH)
+    (True, True, ConnectionLostError, 3),
+    (True, True, CallTimeoutError, 3),
+    (True, False, ServerError, 1),           # a POST the service may have carried out: the engine looks first
+    (True, False, ConnectionLostError, 1),
+    (True, False, CallTimeoutError, 1),
+    (True, False, NotConnectedError, 3),     # a POST that never left is safe to send again
+])
+def test_transient_failures_are_retried_when_sending_again_is_safe(write, idempotent, error, attempts) -> None:
     t = FakeTime()
     p = _pacer({"minute": (60, 60.0)}, t, attempts=3)
     calls = []
 
     def call() -> None:
         calls.append(1)
-        raise TransientError("503", system="xero", status=503)
-    with pytest.raises(TransientError):
+        raise error(f"{error.what}: 503", system="precoro", status=503)
+    with pytest.raises(error):
         p.call(call, operation="X", write=write, idempotent=idempotent)
     assert len(calls) == attempts
-    assert len(t.sleeps) == attempts - 1  # backoff between attempts
+    assert len(t.sleeps) == attempts - 1  # backoff between attempts, as for reads
+
+
+def test_a_write_that_fails_once_then_succeeds_is_retried_with_the_reads_backoff() -> None:
+    t = FakeTime()
+    p = _pacer({"minute": (60, 60.0)}, t, attempts=4, base=0.5, cap=30.0)
+    outcomes = [ConnectionLostError("connection lost", system="precoro"), ServerError("server error", system="precoro")]
+
+    def call() -> str:
+        if outcomes:
+            raise outcomes.pop(0)
+        return "ok"
+    assert p.call(call, operation="PUT /suppliers/3", write=True, idempotent=True) == "ok"
+    assert p.stats.retries == 2 and 0.25 <= t.sleeps[0] <= 0.5 and 0.5 <= t.sleeps[1] <= 1.0
 
 
 def test_backoff_grows_and_is_capped() -> None:

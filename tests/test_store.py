@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -106,12 +109,13 @@ def _tamper(db: sqlite3.Connection, sql: str) -> None:
     db.executescript("DROP TRIGGER approvals_no_update; DROP TRIGGER approvals_no_delete;" + sql)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("sql, broken, words", [
     ("UPDATE approvals SET verdict = 'approve' WHERE seq = 2", 2, "was altered"),
     ("UPDATE approvals SET comment = 'fine' WHERE seq = 4", 4, "was altered"),
     ("UPDATE approvals SET by = 'mallory' WHERE seq = 1", 1, "was altered"),
     ("DELETE FROM approvals WHERE seq = 3", 3, "row 3 is missing"),
-    ("DELETE FROM approvals WHERE seq = 5", 5, "were deleted"),
+    ("DELETE FROM approvals WHERE seq = 5", 5, "approvals row 5 was deleted"),
     ("UPDATE approvals SET hash = 'f' || substr(hash, 2) WHERE seq = 3", 3, "was altered"),
     ("UPDATE approvals SET prev_hash = 'f' || substr(prev_hash, 2) WHERE seq = 2", 2, "does not follow row 1"),
 ])
@@ -136,29 +140,91 @@ def test_approvals_are_append_only_in_sql(store):
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
     from recon.store import Store
-    with Store(sys.argv[1]) as s, s.apply_lock("default", at="2026-11-23T10:00:00Z"):
+    with Store(sys.argv[1]) as s, s.apply_lock(sys.argv[2], at="2026-11-23T10:00:00Z"):
         print("locked", flush=True)
         sys.stdin.readline()
 """)
 
 
-def test_second_apply_lock_is_refused_naming_the_holder(store):
-    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(store.path)], stdin=subprocess.PIPE,
+def _hold(path, profile="default"):
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path), profile], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("holder_profile, other_profile", [("default", "default"), ("default", "nightly"),
+                                                           ("nightly", "")])
+def test_second_apply_lock_is_refused_naming_the_holder_whatever_the_profile(store, holder_profile, other_profile):
+    proc = _hold(store.path, holder_profile)
     try:
-        assert proc.stdout.readline().strip() == "locked"
         with pytest.raises(LockError) as err:
-            with store.apply_lock("default"):
+            with store.apply_lock(other_profile):
                 pass
-        msg = str(err.value)
-        assert f"pid {proc.pid}" in msg and socket.gethostname() in msg and "2026-11-23T10:00:00Z" in msg
-        with store.apply_lock("other-profile"):  # profiles lock independently
-            pass
+        assert str(err.value) == (
+            f"another apply is running on {store.path}: held by pid {proc.pid} on host {socket.gethostname()} "
+            f"for profile {holder_profile!r} since 2026-11-23T10:00:00Z (lock file {store.lock_path})")
     finally:
         proc.kill()  # SIGKILL: the kernel releases the lock with the process
         proc.wait()
-    with store.apply_lock("default"):
-        pass
+    with store.apply_lock("default"):  # free again, though the killed holder never cleaned up
+        assert json.loads(store._db.execute("SELECT value FROM meta WHERE key = 'apply_holder'").fetchone()[0])[
+            "pid"] == os.getpid()
+    assert store._db.execute("SELECT value FROM meta WHERE key = 'apply_holder'").fetchone() is None
+
+
+@pytest.mark.reliability
+def test_the_lock_is_on_the_state_file_not_on_a_profile(tmp_path):
+    one, other = Store(tmp_path / "one.sqlite"), Store(tmp_path / "other.sqlite")
+    try:
+        with one.apply_lock("default"), other.apply_lock("default"):  # two states: two locks
+            with pytest.raises(LockError), Store(tmp_path / "one.sqlite") as again, again.apply_lock("nightly"):
+                pass  # the same state through another connection in the same process: refused too
+    finally:
+        one.close()
+        other.close()
+    assert "fcntl" not in (Path(__file__).parents[1] / "recon" / "store.py").read_text()
+
+
+CONTEND = textwrap.dedent("""
+    import os, sys, time
+    from recon.errors import LockError
+    from recon.store import Store
+    state, profile, go = sys.argv[1], sys.argv[2], sys.argv[3]
+    with Store(state) as s:
+        print("ready", flush=True)
+        while not os.path.exists(go):   # every contender starts at the same instant
+            time.sleep(0.001)
+        try:
+            with s.apply_lock(profile, at=f"start-{os.getpid()}"):
+                print("ran", flush=True)
+                time.sleep(1.0)
+        except LockError as exc:
+            print(f"refused: {exc}", flush=True)
+""")
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("profiles", [("default", "default"), ("default", "nightly"), ("a", "b", "c")])
+def test_applies_started_together_one_runs_the_others_are_refused(tmp_path, profiles):
+    state, go = tmp_path / "state.sqlite", tmp_path / "go"
+    Store(state).close()
+    procs = [subprocess.Popen([sys.executable, "-c", CONTEND, str(state), p, str(go)], stdout=subprocess.PIPE, text=True)
+             for p in profiles]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "ready"
+    go.touch()
+    said = {proc.pid: proc.communicate(timeout=60)[0].strip() for proc in procs}
+    ran = [pid for pid, line in said.items() if line == "ran"]
+    assert len(ran) == 1, said
+    winner = ran[0]
+    profile = profiles[[p.pid for p in procs].index(winner)]
+    for pid, line in said.items():
+        if pid != winner:
+            assert line == (f"refused: another apply is running on {state}: held by pid {winner} on host "
+                            f"{socket.gethostname()} for profile {profile!r} since start-{winner} "
+                            f"(lock file {state}.apply.lock)")
 
 
 def test_applied_document_keeps_its_lines_as_baseline(store):

@@ -10,8 +10,10 @@ that every connector and thread of a process draws on the same budget:
 
 :meth:`Pacer.call` runs one request inside the budget and applies the retry policy: a minute/hour 429 waits
 ``retry_after`` and goes on; a day 429 raises :class:`DailyLimitError` at once; 5xx, timeouts and dropped
-connections are retried with exponential backoff for reads, and for writes only when the caller sends an
-idempotency key (the same key on every attempt). The clock and sleep are injectable for tests.
+connections are retried with exponential backoff (the same budget and pacing for reads and writes) for reads,
+for writes that are safe to send twice (an idempotency key, the same on every attempt, or an idempotent
+method such as Precoro's PUT and PATCH), and for any write that never reached the service (could not
+connect). The clock and sleep are injectable for tests.
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ class Pacer:
 
     def call(self, fn: Callable[[], T], *, operation: str, write: bool = False, idempotent: bool = False) -> T:
         """Run ``fn`` (one HTTP call that raises recon :class:`ApiError` subclasses) within the budget,
-        retrying as the module docstring says. ``idempotent`` marks a write that carries an idempotency key."""
+        retrying as the module docstring says. ``idempotent`` marks a write that is safe to send twice (an
+        idempotency key, or a method that sets rather than adds, such as Precoro's PUT and PATCH)."""
         attempt = 0
         while True:
             self._wait_for_room()
@@ -144,11 +147,11 @@ class Pacer:
                 log.warning("%s %s: %s limit hit, waiting %.1fs", self.system, operation, exc.scope, wait)
                 with self._lock:
                     self._blocked_until = max(self._blocked_until, self.clock() + wait)
-            except TransientError:
-                if (write and not idempotent) or attempt + 1 >= self.policy.attempts:
+            except TransientError as exc:
+                if not may_resend(exc, write=write, idempotent=idempotent) or attempt + 1 >= self.policy.attempts:
                     raise
                 wait = self.policy.backoff(attempt)
-                log.warning("%s %s: transient failure, retry %d in %.2fs", self.system, operation, attempt + 1, wait)
+                log.warning("%s %s: %s, retry %d in %.2fs", self.system, operation, exc.what, attempt + 1, wait)
                 self.stats.waited += wait
                 self.sleep(wait)
             finally:
@@ -177,8 +180,14 @@ def reset_pacers() -> None:
         _PACERS.clear()
 
 
+def may_resend(exc: TransientError, *, write: bool, idempotent: bool) -> bool:
+    """Whether a call that failed with ``exc`` may be sent again: a read or an idempotent write always; any
+    other write only when the request never reached the service (nothing can have been carried out)."""
+    return not write or idempotent or not exc.maybe_delivered
+
+
 def ensure_api_error(exc: BaseException, system: str, operation: str) -> ApiError:
-    """Wrap a stray transport exception as a retryable :class:`TransientError`."""
-    if isinstance(exc, ApiError):
-        return exc
-    return TransientError(f"{type(exc).__name__}: {exc}", system=system, operation=operation)
+    """A stray library exception as recon's (the one table in :mod:`recon.connectors.failures`)."""
+    from recon.connectors.failures import translate
+
+    return translate(exc, system=system, operation=operation)

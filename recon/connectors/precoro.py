@@ -6,9 +6,10 @@ Every request carries ``X-AUTH-TOKEN`` and ``email``, a timeout, and runs under 
 run can resume. Lists are read 200 a page. Documents (POs, invoices) are listed, and their detail (lines)
 is fetched by ``idn`` only when the document is new or its ``updateDate`` changed since the last snapshot.
 
-Writes are form-encoded with bracket keys, one record per call (Precoro has no batch writes and no
-idempotency keys, so a write whose connection drops is not retried blindly: the apply engine calls
-:meth:`PrecoroConnector.find` before creating again). Field errors (``errors.errors``) are mapped to the
+Writes are form-encoded with bracket keys, one record per call. Precoro has no batch writes and no
+idempotency keys: a ``PUT`` or ``PATCH`` (they set values) is retried after a lost connection or a server
+error like a read, but a ``POST`` whose connection drops after it left is not sent again blindly: the apply
+engine calls :meth:`PrecoroConnector.find` before creating again. Field errors (``errors.errors``) are mapped to the
 record and the canonical field.
 """
 
@@ -28,9 +29,10 @@ import httpx
 from recon.config import Settings
 from recon.connectors import mapping
 from recon.connectors.base import Page, WriteRequest, WriteResult, canonical_bool, text
+from recon.connectors.failures import translated
 from recon.connectors.pacing import Pacer, pacer_for
-from recon.errors import (ApiError, AuthError, DailyLimitError, NotFoundError, RateLimitError,
-                          RemoteValidationError, TransientError)
+from recon.errors import (ApiError, AuthError, ConnectionLostError, DailyLimitError, NotFoundError, RateLimitError,
+                          RemoteValidationError, ServerError)
 
 log = logging.getLogger("recon.connectors")
 PAGE_SIZE = 200
@@ -38,6 +40,9 @@ PAGE_SIZE = 200
 LISTS = {"supplier": "/suppliers", "item": "/items", "tax_rate": "/taxes", "purchase_order": "/purchaseorders",
          "bill": "/invoices", "payment": "/payments"}
 DOCUMENTS = {"purchase_order", "bill"}
+#: Methods safe to send twice: every Precoro PUT and PATCH recon sends sets values (fields, externalId,
+#: status=canceled) rather than adding anything; a POST creates, and Precoro has no idempotency keys.
+RESENDABLE = frozenset({"GET", "PUT", "PATCH"})
 
 #: canonical column -> Precoro form field, per kind (writes)
 SUPPLIER_FIELDS = {"name": "name", "phone": "phone", "tax_number": "taxPayerNumber",
@@ -97,19 +102,18 @@ class PrecoroConnector:
     # --- calls -------------------------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, params: Any, form: list[tuple[str, str]] | None, operation: str) -> Any:
-        try:
+        with translated("precoro", operation):
             if form is not None:
                 r = self.http.request(method, path, params=params, content=urllib.parse.urlencode(form),
                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
             else:
                 r = self.http.request(method, path, params=params)
-        except httpx.TransportError as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}", system="precoro", operation=operation) from None
         if r.status_code < 300:
             try:
                 return _loads(r.content)
-            except ValueError:
-                raise TransientError("reply is not JSON", system="precoro", operation=operation, status=r.status_code) from None
+            except ValueError:  # a 2xx whose body is not JSON was cut or garbled on the way
+                raise ConnectionLostError(f"{ConnectionLostError.what} (the reply is not JSON)", system="precoro",
+                                          operation=operation, status=r.status_code) from None
         raise self._translate(r, operation)
 
     def _translate(self, r: httpx.Response, operation: str) -> ApiError:
@@ -136,7 +140,8 @@ class PrecoroConnector:
         if status == 404:
             return NotFoundError("not found", system="precoro", operation=operation, status=404)
         if status >= 500:
-            return TransientError(str(body)[:200], system="precoro", operation=operation, status=status)
+            return ServerError(f"{ServerError.what}: {str(body)[:200]}", system="precoro", operation=operation,
+                               status=status)
         errors = ((body or {}).get("errors") or {}).get("errors") if isinstance(body, dict) else None
         if isinstance(errors, dict) and errors:
             fld, msg = next(iter(errors.items()))
@@ -146,9 +151,11 @@ class PrecoroConnector:
 
     def call(self, method: str, path: str, *, params: Any = None, form: list[tuple[str, str]] | None = None,
              write: bool = False) -> Any:
-        """One request under the shared pacer (reads retried on transient failures; writes are not)."""
+        """One request under the shared pacer. Reads and the writes in :data:`RESENDABLE` are retried after a
+        lost connection or a server error; a ``POST`` only when it never reached Precoro."""
         operation = f"{method} {path}"
-        return self.pacer.call(lambda: self._send(method, path, params, form, operation), operation=operation, write=write)
+        return self.pacer.call(lambda: self._send(method, path, params, form, operation), operation=operation,
+                               write=write, idempotent=method in RESENDABLE)
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """``(records, more)`` per page of a list, 200 a page."""
@@ -355,7 +362,7 @@ class PrecoroConnector:
         if kind == "payment":
             if op != "create":
                 if op == "archive" and rid:
-                    return [("PATCH", f"/payments/{self._payment_idn(rid)}", [("status", "canceled")])]
+                    return [("PATCH", self._path(kind, rid), [("status", "canceled")])]
                 raise ValueError("Precoro payments can only be created or cancelled")
             return [("POST", "/payments", self._payment_form(v))]
         if op == "archive":
@@ -375,9 +382,13 @@ class PrecoroConnector:
         return [("PUT", self._path(kind, rid), form)] + (link() if "xero_id" in v else [])
 
     def _path(self, kind: str, rid: str) -> str:
+        """The path of one record for PUT/PATCH: options under their field, payments by ``idn`` (recon knows
+        a payment by its ``id``), documents by their ``idn`` (which is their recon id), the rest by ``id``."""
         if kind in ("account", "tracking_option"):
             field_id = self._option_field(kind, rid)
             return f"/itemcustomfields/{field_id}/options/{rid}"
+        if kind == "payment":
+            return f"/payments/{self._payment_idn(rid)}"
         return f"{LISTS[kind]}/{rid}"
 
     def _option_field(self, kind: str, option_id: str) -> Any:

@@ -34,15 +34,16 @@ from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import ApiException
 
-from recon import money
+from recon import money, schema
 from recon.config import Settings
 from recon.connectors import mapping
 from recon.connectors.base import Page, WriteRequest, WriteResult, canonical_bool, text
+from recon.connectors.failures import TRANSPORT_TYPES, translate
 from recon.connectors.pacing import Pacer, pacer_for
 from recon.connectors.tokens import XeroTokenSource
 from recon.connectors.xero_check import SdkReadCheck
-from recon.errors import (ApiError, AuthError, DailyLimitError, NotFoundError, RateLimitError,
-                          RemoteValidationError, TransientError)
+from recon.errors import (ApiError, AuthError, ConnectionLostError, DailyLimitError, NotFoundError, RateLimitError,
+                          RemoteValidationError, ServerError)
 
 log = logging.getLogger("recon.connectors")
 PAGE_SIZE = 1000
@@ -116,14 +117,15 @@ class XeroConnector:
             headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
             self.pacer.observe(headers, limited=exc.status == 429)
             raise self._translate(exc, headers, operation) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}", system="xero", operation=operation) from None
+        except TRANSPORT_TYPES as exc:
+            raise translate(exc, system="xero", operation=operation) from None
         headers = {k.lower(): v for k, v in resp.headers.items()}
         self.pacer.observe(headers)
         try:
             return _loads(data), headers
-        except ValueError as exc:
-            raise TransientError(f"reply is not JSON ({exc})", system="xero", operation=operation, status=resp.status) from None
+        except ValueError as exc:  # a 2xx whose body is not JSON was cut or garbled on the way
+            raise ConnectionLostError(f"{ConnectionLostError.what} (the reply is not JSON: {exc})", system="xero",
+                                      operation=operation, status=resp.status) from None
 
     def _translate(self, exc: ApiException, headers: dict[str, str], operation: str) -> ApiError:
         status = exc.status or 0
@@ -144,8 +146,11 @@ class XeroConnector:
         if status == 400:
             message, record = _validation_message(body)
             return RemoteValidationError(message, system="xero", operation=operation, status=400, record=record, body=body)
-        if status >= 500 or status == 0:
-            return TransientError(body[:200] or "server error", system="xero", operation=operation, status=status)
+        if status >= 500:
+            return ServerError(f"{ServerError.what}: {body[:200]}".rstrip(": "), system="xero", operation=operation,
+                               status=status)
+        if status == 0:  # the SDK's own word for a reply it could not read
+            return ConnectionLostError(f"{ConnectionLostError.what} ({exc.reason})", system="xero", operation=operation)
         return ApiError(body[:300], system="xero", operation=operation, status=status)
 
     def call(self, method: str, *args: Any, operation: str, write: bool = False, idempotent: bool = False,
@@ -236,14 +241,18 @@ class XeroConnector:
         org = (payload.get("Organisations") or [{}])[0]
         return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4}
 
-    def read(self, kind: str, record_id: str) -> dict[str, str] | None:
-        """Current canonical values of one record, as canonical strings (for the stale check)."""
+    def read(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        """Current canonical values of one record, as canonical strings (for the stale check).
+
+        A purchase order or bill also carries ``"lines"``: its lines in order, each with ``line_no`` and the
+        line columns Xero itself holds (the tax rate is looked up by the fetch, so it is left out here)."""
         getters = {"supplier": "get_contact", "item": "get_item", "account": "get_account",
                    "purchase_order": "get_purchase_order", "bill": "get_invoice", "payment": "get_payment",
                    "tax_rate": "get_tax_rate_by_tax_type", "tracking_option": "get_tracking_category"}
         _, key, _, _, _ = READS[kind]
+        kwargs: dict[str, Any] = {"unitdp": 4} if kind == "bill" else {}  # as fetched: 4-decimal unit amounts
         try:
-            payload, _ = self.call(getters[kind], record_id, operation=f"GET /{key}/{record_id}")
+            payload, _ = self.call(getters[kind], record_id, operation=f"GET /{key}/{record_id}", **kwargs)
         except NotFoundError:
             return None
         records = self._select(kind, list(payload.get(key) or []))
@@ -251,7 +260,16 @@ class XeroConnector:
             return None  # options are read through their category; not needed by the stale check
         if not records:
             return None
-        return mapping.canonical_strings(mapping.to_canonical("xero", kind, records[0]), kind)
+        current: dict[str, Any] = mapping.canonical_strings(mapping.to_canonical("xero", kind, records[0]), kind)
+        if kind in schema.LINE_FRAMES:
+            frame = schema.LINE_FRAMES[kind]
+            absent = mapping.UNMAPPED.get(("xero", frame), frozenset()) - {"line_no"}
+            current["lines"] = []
+            for n, line in enumerate(records[0].get("LineItems") or [], start=1):
+                row = {**mapping.to_canonical("xero", frame, line, extra={"doc_id": record_id}), "line_no": n}
+                current["lines"].append({col: v for col, v in mapping.canonical_strings(row, frame).items()
+                                         if col not in absent})
+        return current
 
     def find(self, kind: str, values: Mapping[str, Any], *, unlinked: bool = False) -> str | None:
         """An existing record with the same number (POs, bills with the same supplier) or name (suppliers).

@@ -13,12 +13,14 @@ whether the write happened, which is exactly what idempotency keys exist for.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import re
 import threading
 import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, fields
+from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
 Scope = dict[str, Any]
@@ -47,19 +49,23 @@ class Faults:
     methods: list[str] = field(default_factory=list)
     path_regex: str = ""
     max_faults: int | None = None
-    retry_after: int = 1
+    retry_after: float = 1.0
     seed: int = 0
     injected: int = 0
 
     def update(self, data: dict[str, Any]) -> None:
-        """Apply a JSON body of ``POST /_sandbox/faults``; unknown keys are a ``ValueError``."""
+        """Apply a JSON body of ``POST /_sandbox/faults``; an unknown key or a bad value is a ``ValueError``.
+
+        Numbers may come as ``int``, ``float`` or ``Decimal`` (the Precoro emulator parses JSON numbers
+        exactly); each is checked and stored as the type the middleware computes with, so a fractional
+        ``slow_seconds`` or rate works the same on both emulators."""
         names = {f.name for f in fields(self)} - {"injected"}
         unknown = set(data) - names - {"limits"}
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        for key, value in data.items():
-            if key != "limits":
-                setattr(self, key, value)
+        checked = {key: _FAULT_VALUES[key](key, value) for key, value in data.items() if key != "limits"}
+        for key, value in checked.items():  # all checked first: a bad value changes nothing
+            setattr(self, key, value)
         self.injected = 0
 
     def applies(self, method: str, path: str) -> bool:
@@ -68,6 +74,58 @@ class Faults:
         if self.path_regex and not re.search(self.path_regex, path):
             return False
         return self.max_faults is None or self.injected < self.max_faults
+
+
+def _number(key: str, value: Any) -> float:
+    # bool is an int to Python, never a number here; Decimal and int become float for asyncio and random
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError(f"{key} must be a number, not {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{key} must be a finite number of at least 0, not {value!r}")
+    return number
+
+
+def _rate(key: str, value: Any) -> float:
+    rate = _number(key, value)
+    if rate > 1:
+        raise ValueError(f"{key} is a rate between 0 and 1, not {value!r}")
+    return rate
+
+
+def _whole(key: str, value: Any) -> int:
+    number = _number(key, value)
+    if number != int(number):
+        raise ValueError(f"{key} must be a whole number, not {value!r}")
+    return int(number)
+
+
+def _count_or_none(key: str, value: Any) -> int | None:
+    return None if value is None else _whole(key, value)
+
+
+def _methods(key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+        raise ValueError(f"{key} must be a list of HTTP methods, not {value!r}")
+    return [m.upper() for m in value]
+
+
+def _regex(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a regular expression, not {value!r}")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{key} is not a valid regular expression: {exc}") from None
+    return value
+
+
+#: How each setting of ``POST /_sandbox/faults`` is checked and stored.
+_FAULT_VALUES: dict[str, Callable[[str, Any], Any]] = {
+    "rate_429": _rate, "rate_5xx": _rate, "rate_slow": _rate, "rate_drop": _rate, "rate_drop_after": _rate,
+    "slow_seconds": _number, "retry_after": _number, "methods": _methods, "path_regex": _regex,
+    "max_faults": _count_or_none, "seed": _whole,
+}
 
 
 @dataclass

@@ -292,7 +292,7 @@ def apply_write(kind: Kind, state: State, body: dict[str, Any], existing: dict[s
         if not record.get(name) or not str(record[name]).strip():
             raise Invalid({name: "This value should not be blank."})
     if kind is SUPPLIERS:
-        _supplier_rules(record, changes, state, now)
+        _supplier_rules(record, changes, state, now, existing)
     if kind is TAXES:
         _tax_rules(record, changes, existing)
     if kind is ITEMS:
@@ -305,7 +305,8 @@ def apply_write(kind: Kind, state: State, body: dict[str, Any], existing: dict[s
     return record
 
 
-def _supplier_rules(record: dict[str, Any], changes: dict[str, Any], state: State, now: datetime) -> None:
+def _supplier_rules(record: dict[str, Any], changes: dict[str, Any], state: State, now: datetime,
+                    existing: dict[str, Any] | None = None) -> None:
     if not record.get("uniqueCode"):
         record["uniqueCode"] = f"S-{record['id']:04d}"
     if "currencies" in changes and "currency" not in changes and record["currencies"]:
@@ -316,9 +317,13 @@ def _supplier_rules(record: dict[str, Any], changes: dict[str, Any], state: Stat
     if record.get("currency") is None:
         record["currency"] = state.company.get("currency")
         record["currencies"] = [record["currency"], *[c for c in record["currencies"] if c != record["currency"]]]
-    for contact in record["contacts"]["data"]:
+    # contacts[data][N] of a PUT edits the supplier's N-th contact, which keeps its id: the same PUT sent twice
+    # leaves the same supplier (the connector resends a PUT whose reply was lost)
+    before = ((existing or {}).get("contacts") or {"data": []})["data"]
+    for n, contact in enumerate(record["contacts"]["data"]):
         if contact.get("id") is None:
-            contact["id"] = state.next_id("contacts", 1)
+            contact["id"] = before[n]["id"] if n < len(before) and before[n].get("id") is not None \
+                else state.next_id("contacts", 1)
 
 
 def _tax_rules(record: dict[str, Any], changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
