@@ -62,9 +62,9 @@ def test_the_audit_notebook_needs_a_run_id_under_recon_run(tmp_path: Path) -> No
 
 
 def test_the_audit_notebook_exports_the_report_without_code(tmp_path: Path) -> None:
-    import run_folder
+    import sample_run
 
-    folder = run_folder.build(tmp_path / "reports" / "20260301-090507-beef")
+    folder = sample_run.build(tmp_path / "reports" / "20260301-090507-beef")
     result = runner.run_notebook(NOTEBOOKS / "audit_report.ipynb", {"run_id": folder.name},
                                  reports_dir=tmp_path / "reports")
     html = result.html.read_text()
@@ -120,9 +120,9 @@ def test_with_nothing_configured_a_notebook_starts_its_own_sandbox(tmp_path: Pat
 
 
 def test_the_plain_papermill_command_runs_a_notebook(tmp_path: Path) -> None:
-    import run_folder
+    import sample_run
 
-    folder = run_folder.build(tmp_path / "reports" / "20260301-090507-beef")
+    folder = sample_run.build(tmp_path / "reports" / "20260301-090507-beef")
     out = tmp_path / "out.ipynb"
     proc = subprocess.run([str(Path(sys.executable).parent / "papermill"), str(NOTEBOOKS / "audit_report.ipynb"), str(out),
                            "-k", "recon", "-p", "run_id", folder.name, "-p", "reports_dir", str(folder.parent)],
