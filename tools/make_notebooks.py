@@ -13,7 +13,7 @@ import nbformat
 KINDS = '["supplier", "item", "account", "tracking_option", "tax_rate", "purchase_order", "bill", "payment"]'
 KERNEL = {"name": "recon", "display_name": "recon (Python 3)", "language": "python"}
 
-PROFILE = 'profile = ""  # settings profile (empty: RECON_PROFILE, else default; no credentials: the sandbox)'
+PROFILE = 'profile = ""  # settings profile (empty: RECON_PROFILE, else default, which is the sandbox until configured)'
 REPORTS = 'reports_dir = ""  # where run folders are (empty: the profile\'s, the same for every entry point)'
 
 NOTEBOOKS = {
@@ -26,7 +26,7 @@ NOTEBOOKS = {
                "scheduled jobs all use that same state, wherever they start. The last cell prints the command that "
                "carries out your decisions:\n\n"
                "```\nrecon run notebooks/sync.ipynb -p run_id <this run>\n```\n\n"
-               "(or open `sync.ipynb`, set `run_id`, and run it). With no credentials configured this runs on the "
+               "(or open `sync.ipynb`, set `run_id`, and run it). With nothing configured this runs on the "
                "built-in sandbox: the one `recon sandbox` or `recon lab` serves, else one started in this kernel."),
         ("params", f"{PROFILE}\n"
                    f"objects = {KINDS}  # kinds to reconcile\n"
