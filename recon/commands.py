@@ -101,16 +101,20 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     print(rec.summary.to_string(index=False))
     print(rec.settings_check.get("message", ""))
     print(rec.message)
-    for name in ("differences.csv", "plan.json", "summary.json"):
-        print(f"  {session.folder / name}")
+    from recon.run_folder import DIFFERENCES, PLAN, SUMMARY
+
+    for name in (DIFFERENCES, PLAN, SUMMARY):
+        print(f"  {session.run_folder.file(name)}")
     return 0
 
 
 def _plan_folder(given: str, settings: Settings) -> Path:
     """``recon apply PLAN``: a plan.json, its run folder, or a run id of the profile's reports."""
+    from recon.run_folder import PLAN
+
     path = Path(given).expanduser()
     if path.is_file():
-        if path.name != "plan.json":
+        if path.name != PLAN:
             raise ConfigError(f"{path} is not a run's plan.json: give the plan.json of a run folder, the folder, "
                               "or the run id")
         return path.resolve().parent
@@ -127,6 +131,7 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
     from recon.apply import summary
     from recon.errors import PlanError
     from recon.reconcile.model import canonical_json
+    from recon.run_folder import OUTCOME
     from recon.workbench import DryRunLog, Session
 
     folder = _plan_folder(args.plan, settings)
@@ -150,7 +155,7 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
         elif r.message and r.status != "applied":
             line += f": {r.message}"
         print(line)
-    where = "nothing written" if args.dry_run else f"outcome in {folder / 'outcome.json'}"
+    where = "nothing written" if args.dry_run else f"outcome in {session.run_folder.file(OUTCOME)}"
     print(summary(outcome) + f"; {where}")
     counts = outcome.counts()
     return 1 if counts["failed"] or counts["refused"] else 0

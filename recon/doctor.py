@@ -60,7 +60,10 @@ def check_paths(settings: Settings) -> Iterator[Finding]:
 
     state, reports = settings.state_path, settings.reports_dir
     every = runs(reports)
-    if state.is_file():
+    if settings.is_sandbox and not settings.sandbox_instance and not state.is_file():
+        yield Finding("state", True, "the sandbox profile with no recon sandbox serving: each run keeps the state "
+                      "of the sandbox it starts in its own run folder")
+    elif state.is_file():
         from recon.store import Store
 
         with Store(state) as store:
@@ -115,8 +118,12 @@ def check_xero(settings: Settings) -> Iterator[Finding]:
     try:
         token = source.token()
     except ReconError as exc:
-        fix = "run `recon connect xero` again" if source.mode == "authorization_code" else \
-            "check xero_client_id / xero_client_secret (a custom connection's, or run `recon connect xero` for an app)"
+        if "refused the scope" in str(exc):
+            fix = 'use xero_scopes = "granular" (the default), or give the app those scopes in Xero\'s developer portal'
+        elif source.mode == "authorization_code":
+            fix = "run `recon connect xero` again"
+        else:
+            fix = "check xero_client_id / xero_client_secret (a custom connection's, or run `recon connect xero` for an app)"
         yield Finding("xero token", False, str(exc), fix)
         return
     finally:
@@ -124,10 +131,11 @@ def check_xero(settings: Settings) -> Iterator[Finding]:
     granted = str(token.get("scope") or "")
     yield Finding("xero token", True, f"{source.mode.replace('_', ' ')} token; granted {granted or '(none named)'}")
     missing = missing_scopes(granted)
-    for kind, scope in missing.items():
-        yield Finding("xero scopes", False, f"{kind} needs {scope}, which Xero did not grant",
-                      f"give the app {scope} (developer portal), add it to xero_scopes, then `recon connect xero` "
-                      "for an app")
+    for scope in dict.fromkeys(missing.values()):
+        kinds = [k for k, s in missing.items() if s == scope]
+        yield Finding("xero scopes", False, f"{' and '.join(kinds)} need{'s' if len(kinds) == 1 else ''} {scope}, "
+                      "which Xero did not grant", f"give the app {scope} (developer portal), add it to xero_scopes, "
+                      "then `recon connect xero` for an app")
     old = [s for s in granted.split() if s in DEPRECATED_SCOPES]
     if old and not missing:
         yield Finding("xero scopes", True, f"uses the broad {', '.join(old)}: Xero retires it for older apps by "
@@ -152,8 +160,9 @@ def check_xero(settings: Settings) -> Iterator[Finding]:
         yield Finding("xero tenant", True, f"reaches {names}")
 
 
-def check_services(settings: Settings) -> Iterator[Finding]:
-    """The organisation, the company, the rounding settings and the limits left, through the connectors."""
+def check_services(settings: Settings, xero_ok: bool = True) -> Iterator[Finding]:
+    """The organisation, the company, the rounding settings and the limits left, through the connectors
+    (Xero's only when it gave a token for a tenant it reaches: else its problem is already said)."""
     from recon.connectors import open_connectors
     from recon.reconcile.rounding import settings_check
 
@@ -164,18 +173,8 @@ def check_services(settings: Settings) -> Iterator[Finding]:
         except ReconError as exc:
             yield Finding("connectors", False, str(exc), "check the profile's URLs and credentials")
             return
-        try:
-            meta["xero"] = org = xero.organisation()
-            yield Finding("xero organisation", True, f"{org.get('organisation')} (base currency "
-                          f"{org.get('base_currency') or '?'})")
-        except ApiError as exc:
-            yield Finding("xero organisation", False, str(exc), "see the xero lines above")
-        remaining = xero.pacer.stats.remaining
-        day = settings.xero.day_limit
-        left = f"{remaining['day']} of {day} calls left today" if "day" in remaining else f"{day} calls a day"
-        app = f", {remaining['appminute']} this minute for the whole app" if "appminute" in remaining else ""
-        yield Finding("xero limits", remaining.get("day", 1) > 0, f"{left} ({settings.xero.tier} tier){app}",
-                      "" if remaining.get("day", 1) > 0 else "wait for the day window to renew, or narrow --objects")
+        if xero_ok:
+            yield from _xero_organisation(settings, xero, meta)
         try:
             meta["precoro"] = company = precoro.company()
             yield Finding("precoro company", True, f"{company.get('company') or '(unnamed)'} "
@@ -185,13 +184,29 @@ def check_services(settings: Settings) -> Iterator[Finding]:
                           "check precoro_token and precoro_email (the e-mail of the user who made the key)")
     from recon.limits import PRECORO_LIMITS, calls
 
-    yield Finding("precoro limits", True, ", ".join(f"{n} a {w}" for w, n in calls(PRECORO_LIMITS).items()) +
-                  " per token (Precoro reports none left)")
+    per = {"minute": "a minute", "hour": "an hour", "day": "a day"}
+    yield Finding("precoro limits", True, ", ".join(f"{n:,} {per[w]}" for w, n in calls(PRECORO_LIMITS).items()) +
+                  " for each token (Precoro does not say how many are left)")
     if "xero" in meta and "precoro" in meta:
         check = settings_check(meta)
         yield Finding("rounding", bool(check.get("agree")), str(check.get("message")),
                       "" if check.get("agree") else "set Precoro's company precision to what Xero keeps "
                       "(totals to 2 decimals, prices to at most 4), or expect rounding differences")
+
+
+def _xero_organisation(settings: Settings, xero: Any, meta: dict[str, Any]) -> Iterator[Finding]:
+    try:
+        meta["xero"] = org = xero.organisation()
+        yield Finding("xero organisation", True, f"{org.get('organisation')} (base currency "
+                      f"{org.get('base_currency') or '?'})")
+    except ApiError as exc:
+        yield Finding("xero organisation", False, str(exc), "check the app's access to the organisation in Xero")
+    remaining = xero.pacer.stats.remaining
+    day = settings.xero.day_limit
+    left = f"{remaining['day']:,} of {day:,} calls left today" if "day" in remaining else f"{day:,} calls a day"
+    app = f", {remaining['appminute']:,} this minute for the whole app" if "appminute" in remaining else ""
+    yield Finding("xero limits", remaining.get("day", 1) > 0, f"{left} ({settings.xero.tier} tier){app}",
+                  "" if remaining.get("day", 1) > 0 else "wait for the day window to renew, or narrow --objects")
 
 
 def checks(settings: Settings) -> Iterator[Finding]:
@@ -212,8 +227,9 @@ def checks(settings: Settings) -> Iterator[Finding]:
 
             sb = stack.enter_context(Sandbox(seed="demo"))
             settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
-        yield from check_xero(settings)
-        yield from check_services(settings)
+        xero = list(check_xero(settings))
+        yield from xero
+        yield from check_services(settings, xero_ok=all(f.ok for f in xero if f.topic in ("xero token", "xero tenant")))
 
 
 def run_doctor(settings: Settings, out: Callable[[str], None] = print) -> int:
