@@ -96,8 +96,10 @@ class Session:
             made_against = folder.run_info().get("sandbox", "")
             now_against = OWN_SANDBOX if own else settings.sandbox_instance
             if settings.uses_sandbox and made_against and made_against != now_against:
-                raise ConfigError(f"run {folder.run_id} was made against a sandbox that has stopped "
-                                  f"({made_against}); its records went with it: start a new run")
+                which = "a sandbox its own process started" if made_against == OWN_SANDBOX else \
+                    f"the recon sandbox {made_against}"
+                raise ConfigError(f"run {folder.run_id} was made against {which}, which has stopped: its records "
+                                  "and state went with it; start a new run")
             store = stack.enter_context(Store(folder.sandbox_state() if own else settings.state_path))
             if own and seed == "demo" and store.links().empty:
                 from recon.sandbox import demo

@@ -126,3 +126,23 @@ def test_approvals_jsonl_is_never_rewritten_with_fewer_decisions_than_it_holds(t
     assert len((folder.path / "approvals.jsonl").read_text().splitlines()) == 1
     folder.write_approvals(kept + [Decision("f" * 16, "a2", "reject", "ana", "2026-03-01T09:01:00Z")])
     assert len((folder.path / "approvals.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_run_made_against_a_sandbox_that_has_stopped_is_refused(tmp_path: Path) -> None:
+    from recon.config import load_settings
+    from recon.errors import ConfigError
+    from recon.run_folder import RunFolder
+    from recon.workbench import Session
+
+    env = {"RECON_DATA_DIR": str(tmp_path / "data"), "RECON_SANDBOX_XERO_URL": "http://127.0.0.1:9",
+           "RECON_SANDBOX_PRECORO_URL": "http://127.0.0.1:9", "RECON_SANDBOX_STATE": str(tmp_path / "s.sqlite")}
+    RunFolder.create(tmp_path / "reports", "old").record_run(
+        settings=load_settings(env=env), parameters={}, notebook="reconcile.ipynb", sandbox="gone-1")
+    now = load_settings(env={**env, "RECON_SANDBOX_INSTANCE": "now-2"})
+    with pytest.raises(ConfigError, match="made against the recon sandbox gone-1, which has stopped"):
+        Session.open(run_id="old", reports_dir=tmp_path / "reports", notebook="sync.ipynb", parameters={},
+                     settings=now, out=lambda line: None)
+    again = load_settings(env={**env, "RECON_SANDBOX_INSTANCE": "gone-1"})
+    with Session.open(run_id="old", reports_dir=tmp_path / "reports", notebook="sync.ipynb", parameters={},
+                      settings=again, out=lambda line: None) as session:
+        assert session.store.path == tmp_path / "s.sqlite"

@@ -90,7 +90,7 @@ class TokenFile:
         if not self.path.exists():
             return {}
         mode = self.path.stat().st_mode & 0o777
-        if mode & 0o077:
+        if mode & 0o077 and os.name != "nt":  # Windows keeps access in ACLs (the per-user folder), not mode bits
             raise ConfigError(f"token file {self.path} is readable by others (mode {mode:o}); run chmod 600 {self.path}")
         try:
             data = json.loads(self.path.read_text() or "{}")
