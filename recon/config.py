@@ -371,7 +371,7 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     else:
         precoro = PrecoroSettings(base_url="", token=SANDBOX_PRECORO_TOKEN, email=SANDBOX_PRECORO_EMAIL, sandbox=True)
 
-    # Nothing configured: the default profile is the built-in sandbox, with the sandbox's state.
+    # Nothing configured: the default profile is the built-in sandbox.
     if name == DEFAULT_PROFILE and xero.sandbox and precoro.sandbox:
         name = SANDBOX_PROFILE
 
