@@ -28,6 +28,8 @@ from recon import schema
 from recon.errors import ApiError, ConfigError, DailyLimitError, DataError, PlanError, ReconError, StoreError
 
 OK, NOT_ALL_WELL, NOTHING_DONE, DAY_LIMIT, SERVICE, STATE, INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+#: commands that always run on the built-in sandbox profile
+SANDBOX_ONLY = ("sandbox", "demo")
 
 #: recon's errors and the exit status each ends a command with, most specific first.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -145,11 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``recon`` console script."""
     args = build_parser().parse_args(argv)
     from recon import commands  # imported late: keeps `recon --help` fast
-    from recon.config import load_settings
+    from recon.config import SANDBOX_PROFILE, load_settings
 
     handler = getattr(commands, f"cmd_{args.command}")
     try:
-        settings = load_settings(args.profile)
+        if args.command in SANDBOX_ONLY and args.profile not in (None, SANDBOX_PROFILE):
+            raise ConfigError(f"recon {args.command} always runs on the sandbox profile; --profile {args.profile} "
+                              "does not apply to it")
+        settings = load_settings(SANDBOX_PROFILE if args.command in SANDBOX_ONLY else args.profile)
         return int(handler(args, settings) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from recon.config import SANDBOX_PROFILE, Settings, load_settings
+from recon.config import Settings
 from recon.errors import ConfigError, DailyLimitError
 
 
@@ -24,19 +24,13 @@ def _out_folder(out: str | None) -> tuple[str, str]:
     return path.name, str(path.parent)
 
 
-def _sandbox_settings(settings: Settings) -> Settings:
-    """The sandbox profile, for the commands that always run on it."""
-    return settings if settings.is_sandbox else load_settings(SANDBOX_PROFILE)
-
-
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve both emulators for the sandbox profile until interrupted, printing where they are."""
+    """Serve both emulators for the sandbox profile (``settings``) until interrupted, printing where they are."""
     import time
 
     from recon import config
     from recon.demo import sandbox_exports, serve_sandbox
 
-    settings = _sandbox_settings(settings)
     running = config.served_sandbox()
     if running is not None and args.print_env:
         print(sandbox_exports(running, settings), end="", flush=True)
@@ -205,7 +199,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """``recon demo``: a sandbox of its own, sync under the demo policy, audit report; prints the report's path."""
     from recon.demo import run_demo
 
-    run_demo(_sandbox_settings(settings))
+    run_demo(settings)
     return 0
 
 

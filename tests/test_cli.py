@@ -141,3 +141,9 @@ def test_these_modules_import_where_there_is_no_fcntl() -> None:
               f"for name in {OWN_MODULES!r}: importlib.import_module(name)\nprint('ok')")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_the_sandbox_commands_run_on_the_sandbox_profile_only(tmp_path: Path) -> None:
+    done = recon("--profile", "default", "demo", env=clean_env(RECON_DATA_DIR=str(tmp_path)))
+    assert done.returncode == 2 and "recon demo always runs on the sandbox profile" in done.stderr
+    assert list(tmp_path.iterdir()) == []
