@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench lab clean
+.PHONY: install demo test bench lab doctor clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/recon lab
+
+doctor: $(STAMP)
+	$(VENV)/bin/recon doctor
 
 clean:
 	rm -rf $(VENV) .pytest_cache reports/*/

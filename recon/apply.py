@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from tqdm.auto import tqdm
+from recon.progress import progress as tqdm  # a bar where someone watches, plain lines in logs
 
 from recon import schema
 from recon.approve import check_plan, latest
@@ -289,59 +289,11 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
                 outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run)
                 store.end_run(run_id, clock(), status if not applier.stopped else "stopped", outcome.counts())
     outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run)
-    if out_dir is not None:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        (Path(out_dir) / "outcome.json").write_text(outcome.to_json())
+    if out_dir is not None and not dry_run:
+        from recon.run_folder import RunFolder
+
+        RunFolder(out_dir).write_outcome(outcome)
     return outcome
-
-
-def run_apply(settings: Any, plan_path: str | Path, *, approve: str | None = None, dry_run: bool = False,
-              connectors: Sequence[Connector] | None = None, clock: Callable[[], str] | None = None,
-              out: Callable[[str], None] = print) -> int:
-    """What ``recon apply`` does: read the plan, record ``--approve`` decisions, apply, write the run files.
-
-    ``approve`` is ``"all"`` (every pending action) or comma-separated action ids. Writes ``outcome.json``
-    and ``approvals.jsonl`` beside the plan. Returns the exit status: 0 when nothing failed or was refused.
-    """
-    from recon.approve import ApprovalModel
-    from recon.errors import ConfigError
-
-    clock = clock or utc_now
-    path = Path(plan_path)
-    try:
-        plan = Plan.from_json(path.read_text())
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PlanError(f"cannot read plan {path}: {exc}") from exc
-    if connectors is None:
-        if settings.uses_sandbox:
-            raise ConfigError("recon apply writes to Xero and Precoro, and none is configured: start `recon sandbox` "
-                              "and set RECON_XERO_* / RECON_PRECORO_* to its URLs and public credentials, or run "
-                              "`recon demo` for the whole loop in one process")
-        from recon.connectors import open_connectors
-        connectors = open_connectors(settings)
-    with Store(settings.state_path, approvals_key=settings.approvals_key) as store:
-        if approve:
-            model = ApprovalModel(plan, store, settings.user, clock)
-            ids = [a.id for a in model.pending()] if approve == "all" else [i.strip() for i in approve.split(",") if i.strip()]
-            model.decide_many(ids, "approve", "approved on the command line (--approve)")
-            out(f"approved {len(ids)} actions as {settings.user}")
-        outcome = apply_plan(plan, store, connectors, dry_run=dry_run, clock=clock, profile=settings.profile,
-                             user=settings.user, out_dir=path.parent)
-        with open(path.parent / "approvals.jsonl", "w") as fh:
-            for d in store.decisions(plan.fingerprint):
-                fh.write(canonical_json(d.to_dict()) + "\n")
-    actions = plan.by_id()
-    for r in outcome.results:
-        a = actions[r.action_id]
-        line = f"{r.status:8} {a.op} {a.kind} {a.label or a.id} → {a.target}"
-        if r.status == "dry_run":
-            line += f": {canonical_json(dict(r.request))}"
-        elif r.message and r.status != "applied":
-            line += f": {r.message}"
-        out(line)
-    out(summary(outcome) + f"; outcome in {path.parent / 'outcome.json'}")
-    counts = outcome.counts()
-    return 1 if counts["failed"] or counts["refused"] else 0
 
 
 def summary(outcome: Outcome) -> str:
@@ -351,4 +303,4 @@ def summary(outcome: Outcome) -> str:
     return ("dry run: " if outcome.dry_run else "") + (", ".join(shown) or "nothing to do")
 
 
-__all__ = ["apply_plan", "run_apply", "ordered", "changes", "differing", "summary", "RANK"]
+__all__ = ["apply_plan", "ordered", "changes", "differing", "summary", "RANK"]

@@ -1,19 +1,39 @@
 """Settings and profiles: the only place recon reads the environment and config files.
 
-Everything else receives a :class:`Settings` and passes it down. With no Xero or Precoro settings at all,
-each system falls back to the built-in sandbox (``sandbox=True``) and its fixed public credentials; the
-caller starts the sandbox and fills in its URLs with :meth:`Settings.with_sandbox_urls`.
+Everything else receives a :class:`Settings` and passes it down. Sources, later ones winning: built-in
+defaults, the ``[profile.NAME]`` table of ``recon.toml`` (``RECON_CONFIG``, else ``recon.toml`` in the per-user
+config folder: ``~/.config/recon/`` on Linux), then ``RECON_*`` environment variables. Keys in ``recon.toml``
+are the variable names without ``RECON_``, lower-cased (``xero_client_id = "..."``).
 
-Sources, later ones winning: built-in defaults, the ``[profile.NAME]`` table of ``recon.toml`` (looked up
-in ``RECON_CONFIG``, the working directory, then ``~/.config/recon/recon.toml``), then ``RECON_*``
-environment variables. Keys in ``recon.toml`` are the variable names without ``RECON_``, lower-cased
-(``xero_client_id = "..."``). ``RECON_SANDBOX_XERO_URL`` / ``RECON_SANDBOX_PRECORO_URL`` (environment only)
-point the sandboxed systems at an already running sandbox.
+**Profiles.** ``default`` and ``sandbox`` always exist; any other name must be a table of the config file, or
+it is an error (with or without a config file). With no Xero or Precoro credentials at all, ``default`` *is*
+the sandbox: both systems are served by the built-in emulators and their fixed public credentials.
+
+**Where state lives.** The state file and the reports folder belong to the profile and are resolved here,
+once, to absolute paths: ``state``/``reports_dir`` from the environment must be absolute; in ``recon.toml``
+they may be relative to the file itself. Otherwise both live in the profile's folder under the per-user data
+folder (``RECON_DATA_DIR``, else platformdirs' user data folder: ``~/.local/share/recon`` on Linux)::
+
+    <data>/profiles/<profile>/state.sqlite
+    <data>/profiles/<profile>/reports/<run_id>/
+
+Never the working folder: JupyterLab kernels (started in ``notebooks/``), ``recon run``, plain papermill,
+cron, systemd and Airflow each start somewhere else, and must all see the same state.
+
+**The sandbox profile.** A running ``recon sandbox`` (or ``recon lab``) registers itself in
+``<data>/profiles/sandbox/server.json``, holding ``server.lock`` beside it while it serves; every recon process
+of the sandbox profile then talks to it and shares its state, ``<data>/profiles/sandbox/state.sqlite``, which
+it reset and seeded with the demo's links and baselines when it started (so that file is never one named by
+``RECON_STATE``). recon hands its own kernels a sandbox with ``RECON_SANDBOX_XERO_URL`` /
+``RECON_SANDBOX_PRECORO_URL`` / ``RECON_SANDBOX_STATE`` (URLs and a path, never credentials). With neither,
+the caller starts a sandbox of its own (``needs_sandbox``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,10 +48,31 @@ SANDBOX_XERO_TENANT_ID = "sandbox-tenant"
 SANDBOX_PRECORO_TOKEN = "sandbox-token"
 SANDBOX_PRECORO_EMAIL = "sandbox@example.com"
 
+#: Built-in profile names (every other profile is a ``[profile.NAME]`` table of the config file).
+DEFAULT_PROFILE = "default"
+SANDBOX_PROFILE = "sandbox"
+PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+#: Xero OAuth scopes. Apps created on or after 2 March 2026 get only the granular ones; older apps may still
+#: use the broad ``accounting.transactions`` until they migrate (September 2027).
+GRANULAR_SCOPES = ("offline_access", "accounting.contacts", "accounting.settings", "accounting.invoices",
+                   "accounting.payments")
+BROAD_SCOPES = ("offline_access", "accounting.transactions", "accounting.contacts", "accounting.settings")
+DEPRECATED_SCOPES = ("accounting.transactions", "accounting.transactions.read", "accounting.reports.read")
+SCOPE_SETS = {"granular": GRANULAR_SCOPES, "broad": BROAD_SCOPES}
+#: Xero's 2026 pricing tiers; the day limit per organisation follows the tier (``recon.limits``).
+XERO_TIERS = ("starter", "core", "plus", "advanced")
+
+#: Keys that configure a system: setting any of them leaves the sandbox for that system.
 XERO_KEYS = ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET", "XERO_TENANT_ID", "XERO_API_URL", "XERO_IDENTITY_URL")
 PRECORO_KEYS = ("PRECORO_TOKEN", "PRECORO_EMAIL", "PRECORO_BASE_URL")
-OTHER_KEYS = ("STATE", "REPORTS_DIR", "TOKEN_FILE", "TIMEOUT", "USER")
+#: Keys that tune a profile without leaving the sandbox.
+PATH_KEYS = ("STATE", "REPORTS_DIR", "TOKEN_FILE")
+OTHER_KEYS = PATH_KEYS + ("TIMEOUT", "USER", "XERO_SCOPES", "XERO_TIER")
 ALL_KEYS = XERO_KEYS + PRECORO_KEYS + OTHER_KEYS
+#: Environment-only variables (never in a profile table).
+ENV_ONLY = ("PROFILE", "CONFIG", "DATA_DIR", "SANDBOX_XERO_URL", "SANDBOX_PRECORO_URL", "SANDBOX_STATE",
+            "SANDBOX_INSTANCE")
 
 
 @dataclass(frozen=True)
@@ -44,6 +85,15 @@ class XeroSettings:
     client_secret: str = field(default="", repr=False)
     tenant_id: str = ""
     sandbox: bool = False
+    scopes: tuple[str, ...] = GRANULAR_SCOPES
+    tier: str = "core"
+
+    @property
+    def day_limit(self) -> int:
+        """Calls a day per organisation for this app's pricing tier."""
+        from recon.limits import xero_day_limit
+
+        return xero_day_limit(self.tier)
 
 
 @dataclass(frozen=True)
@@ -57,24 +107,46 @@ class PrecoroSettings:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """All settings of one profile, read once and passed down."""
+class SandboxServer:
+    """A ``recon sandbox`` serving for the sandbox profile, as registered in its ``server.json``."""
 
-    profile: str = "default"
+    xero_url: str
+    precoro_url: str
+    instance: str
+    pid: int
+    started_at: str
+    state: str
+    seed: str = "demo"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one profile, read once and passed down. Every path is absolute."""
+
+    profile: str = DEFAULT_PROFILE
     xero: XeroSettings = field(default_factory=XeroSettings)
     precoro: PrecoroSettings = field(default_factory=PrecoroSettings)
-    state_path: Path = Path("recon-state.sqlite")
-    reports_dir: Path = Path("reports")
-    token_file: Path = Path.home() / ".config" / "recon" / "tokens.json"
+    state_path: Path = Path("/nonexistent/recon-state.sqlite")
+    reports_dir: Path = Path("/nonexistent/recon-reports")
+    token_file: Path = Path("/nonexistent/recon-tokens.json")
+    profile_dir: Path = Path("/nonexistent/recon-profile")
+    config_file: Path | None = None
     timeout: float = 30.0
     user: str = ""
     #: signs the approvals chain's head (recon.chain); from the environment or a file, never from recon.toml
     approvals_key: bytes = field(default=b"", repr=False)
+    #: the registered ``recon sandbox`` this profile talks to ("" when none): its state lives as long as it
+    sandbox_instance: str = ""
 
     @property
     def uses_sandbox(self) -> bool:
         """True when either system is served by the built-in sandbox."""
         return self.xero.sandbox or self.precoro.sandbox
+
+    @property
+    def is_sandbox(self) -> bool:
+        """The built-in sandbox profile (both systems emulated, state bound to the sandbox)."""
+        return self.profile == SANDBOX_PROFILE
 
     @property
     def needs_sandbox(self) -> bool:
@@ -97,30 +169,109 @@ class Settings:
         return f"profile {self.profile}: Xero {x}, Precoro {p}"
 
 
+# ---- where things are ------------------------------------------------------------------------------------
+
+def data_root(env: Mapping[str, str] | None = None) -> Path:
+    """The per-user data folder holding every profile's folder (``RECON_DATA_DIR`` moves it)."""
+    env = os.environ if env is None else env
+    if env.get("RECON_DATA_DIR"):
+        return _absolute(env["RECON_DATA_DIR"], "RECON_DATA_DIR", None)
+    import platformdirs
+
+    return platformdirs.user_data_path("recon", appauthor=False)
+
+
+def config_dir() -> Path:
+    """The per-user config folder (``recon.toml``, ``tokens.json``)."""
+    import platformdirs
+
+    return platformdirs.user_config_path("recon", appauthor=False)
+
+
+def profile_dir(profile: str, env: Mapping[str, str] | None = None) -> Path:
+    """The folder of one profile under the data folder."""
+    return data_root(env) / "profiles" / profile
+
+
+def sandbox_server_file(env: Mapping[str, str] | None = None) -> Path:
+    """Where a serving ``recon sandbox`` registers its URLs (its lock is ``server.lock`` beside it)."""
+    return profile_dir(SANDBOX_PROFILE, env) / "server.json"
+
+
+def served_sandbox(env: Mapping[str, str] | None = None) -> SandboxServer | None:
+    """The ``recon sandbox`` serving right now for this user, or None (a file whose lock nobody holds is a
+    sandbox that has stopped)."""
+    path = sandbox_server_file(env)
+    if not path.is_file():
+        return None
+    from filelock import FileLock, Timeout
+
+    probe = FileLock(str(path.with_name("server.lock")))
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        try:
+            return SandboxServer(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+    probe.release()
+    return None
+
+
+def _absolute(value: str, key: str, source: Path | None) -> Path:
+    """An absolute path: as given, or relative to the config file it was written in."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    if source is not None:
+        return (source.parent / path).resolve()
+    raise ConfigError(f"{key} must be an absolute path, not {value!r}: JupyterLab, recon run, cron and Airflow "
+                      "each start in another folder, so a relative path would name a different file for each")
+
+
 def _find_config_file(env: Mapping[str, str]) -> Path | None:
     if env.get("RECON_CONFIG"):
         path = Path(env["RECON_CONFIG"]).expanduser()
         if not path.is_file():
             raise ConfigError(f"RECON_CONFIG points at {path}, which is not a file")
         return path
-    for candidate in (Path.cwd() / "recon.toml", Path.home() / ".config" / "recon" / "recon.toml"):
-        if candidate.is_file():
-            return candidate
-    return None
+    candidate = config_dir() / "recon.toml"
+    return candidate if candidate.is_file() else None
 
 
-def _profile_values(path: Path | None, profile: str) -> dict[str, str]:
+def profile_tables(path: Path | None) -> dict[str, dict[str, object]]:
+    """The ``[profile.NAME]`` tables of the config file (none without a file)."""
     if path is None:
         return {}
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     profiles = data.get("profile", {})
+    if not isinstance(profiles, dict) or not all(isinstance(t, dict) for t in profiles.values()):
+        raise ConfigError(f"{path}: profiles are tables, written [profile.NAME]")
+    if SANDBOX_PROFILE in profiles:
+        raise ConfigError(f"{path}: [profile.{SANDBOX_PROFILE}] is the built-in sandbox profile and takes no "
+                          "settings; give your profile another name")
+    return profiles
+
+
+def profile_names(env: Mapping[str, str] | None = None) -> list[str]:
+    """Every profile that exists: the two built-in ones and the config file's tables."""
+    env = os.environ if env is None else env
+    return [DEFAULT_PROFILE, SANDBOX_PROFILE] + sorted(n for n in profile_tables(_find_config_file(env))
+                                                       if n != DEFAULT_PROFILE)
+
+
+def _profile_values(path: Path | None, profile: str) -> dict[str, str]:
+    profiles = profile_tables(path)
     if profile not in profiles:
-        if profile == "default":
+        if profile in (DEFAULT_PROFILE, SANDBOX_PROFILE):
             return {}
-        raise ConfigError(f"{path} has no [profile.{profile}] table (it has: {', '.join(sorted(profiles)) or 'none'})")
+        where = f"{path} has no [profile.{profile}] table" if path else \
+            f"there is no config file (RECON_CONFIG, or {config_dir() / 'recon.toml'})"
+        known = ", ".join([DEFAULT_PROFILE, SANDBOX_PROFILE] + sorted(n for n in profiles if n != DEFAULT_PROFILE))
+        raise ConfigError(f"unknown profile {profile!r}: {where}; profiles: {known}")
     values = {}
     for key, value in profiles[profile].items():
         upper = key.upper()
@@ -148,17 +299,65 @@ def _approvals_key(env: Mapping[str, str]) -> bytes:
     if key and len(key) < 16:
         raise ConfigError(f"the approvals key in {source} is too short: use at least 16 characters")
     return key
+def _login_name(env: Mapping[str, str]) -> str:
+    """Who is running recon: the environment's user name, else the account's login name."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if env.get(name):
+            return env[name]
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, OSError):  # no pwd on Windows; a uid without an entry in containers
+        pass
+    try:
+        return os.getlogin()
+    except OSError:
+        return "unknown"
+
+
+def _scopes(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return GRANULAR_SCOPES
+    if text.strip().lower() in SCOPE_SETS:
+        return SCOPE_SETS[text.strip().lower()]
+    scopes = tuple(s for s in re.split(r"[\s,]+", text.strip()) if s)
+    if not scopes:
+        raise ConfigError("RECON_XERO_SCOPES is empty; use granular, broad or a list of Xero scopes")
+    return scopes
+
+
+def _tier(text: str | None) -> str:
+    tier = (text or "core").strip().lower()
+    if tier not in XERO_TIERS:
+        raise ConfigError(f"RECON_XERO_TIER {text!r} is not a Xero pricing tier; use one of {', '.join(XERO_TIERS)}")
+    return tier
 
 
 def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings of ``profile`` (default: ``RECON_PROFILE`` or ``"default"``).
 
-    ``env`` defaults to ``os.environ``; tests pass their own mapping.
+    ``env`` defaults to ``os.environ``; tests pass their own mapping. Raises :class:`ConfigError` for a
+    profile that does not exist, a partly configured system, a relative path from the environment, ...
     """
     env = os.environ if env is None else env
-    profile = profile or env.get("RECON_PROFILE") or "default"
-    values = _profile_values(_find_config_file(env), profile)
-    values.update({k: env[f"RECON_{k}"] for k in ALL_KEYS if env.get(f"RECON_{k}")})
+    name = profile or env.get("RECON_PROFILE") or DEFAULT_PROFILE
+    if not PROFILE_NAME.match(name):
+        raise ConfigError(f"profile name {name!r} is not usable (letters, digits, '.', '_', '-')")
+    config_file = _find_config_file(env)
+    table = _profile_values(config_file, name)
+    sandbox_profile = name == SANDBOX_PROFILE
+    from_env = {k: env[f"RECON_{k}"] for k in ALL_KEYS if env.get(f"RECON_{k}")}
+    if sandbox_profile:  # credentials never reach the built-in sandbox profile, whatever the environment holds
+        from_env = {k: v for k, v in from_env.items() if k not in XERO_KEYS + PRECORO_KEYS}
+    values = {**table, **from_env}
+
+    def path_of(key: str) -> Path | None:
+        if key in from_env:
+            return _absolute(from_env[key], f"RECON_{key}", None)
+        if key in table:
+            return _absolute(table[key], f"{config_file} [profile.{name}] {key.lower()}", config_file)
+        return None
 
     if any(k in values for k in XERO_KEYS):
         missing = [f"RECON_{k}" for k in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET") if not values.get(k)]
@@ -170,11 +369,14 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
             client_id=values["XERO_CLIENT_ID"],
             client_secret=values["XERO_CLIENT_SECRET"],
             tenant_id=values.get("XERO_TENANT_ID", ""),
+            scopes=_scopes(values.get("XERO_SCOPES")),
+            tier=_tier(values.get("XERO_TIER")),
         )
     else:
         xero = XeroSettings(
             api_url="", identity_url="", client_id=SANDBOX_XERO_CLIENT_ID,
             client_secret=SANDBOX_XERO_CLIENT_SECRET, tenant_id=SANDBOX_XERO_TENANT_ID, sandbox=True,
+            scopes=_scopes(values.get("XERO_SCOPES")), tier=_tier(values.get("XERO_TIER")),
         )
 
     if any(k in values for k in PRECORO_KEYS):
@@ -189,23 +391,46 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     else:
         precoro = PrecoroSettings(base_url="", token=SANDBOX_PRECORO_TOKEN, email=SANDBOX_PRECORO_EMAIL, sandbox=True)
 
+    # Nothing configured: the default profile is the built-in sandbox.
+    if name == DEFAULT_PROFILE and xero.sandbox and precoro.sandbox:
+        name = SANDBOX_PROFILE
+
     try:
         timeout = float(values.get("TIMEOUT", Settings.timeout))
     except ValueError as exc:
         raise ConfigError(f"RECON_TIMEOUT must be a number of seconds, not {values['TIMEOUT']!r}") from exc
 
-    defaults = Settings()
+    folder = profile_dir(name, env)
+    state = path_of("STATE") or folder / "state.sqlite"
     settings = Settings(
         approvals_key=_approvals_key(env),
-        profile=profile,
+        profile=name,
         xero=xero,
         precoro=precoro,
-        state_path=Path(values["STATE"]).expanduser() if "STATE" in values else defaults.state_path,
-        reports_dir=Path(values["REPORTS_DIR"]).expanduser() if "REPORTS_DIR" in values else defaults.reports_dir,
-        token_file=Path(values["TOKEN_FILE"]).expanduser() if "TOKEN_FILE" in values else defaults.token_file,
+        state_path=state,
+        reports_dir=path_of("REPORTS_DIR") or folder / "reports",
+        token_file=path_of("TOKEN_FILE") or config_dir() / "tokens.json",
+        profile_dir=folder,
+        config_file=config_file,
         timeout=timeout,
-        user=values.get("USER") or env.get("USER") or env.get("USERNAME") or "unknown",
+        user=values.get("USER") or _login_name(env),
     )
-    # A running sandbox (``recon lab``, ``recon demo``) tells kernels where it listens; only the sandboxed
-    # systems follow it, and these variables carry URLs, never credentials.
-    return settings.with_sandbox_urls(env.get("RECON_SANDBOX_XERO_URL"), env.get("RECON_SANDBOX_PRECORO_URL"))
+    return _attach_sandbox(settings, env)
+
+
+def _attach_sandbox(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """Point the sandboxed systems at the sandbox recon handed this process, else at the registered
+    ``recon sandbox``; with neither, the caller starts one of its own (``needs_sandbox``)."""
+    if not settings.uses_sandbox:
+        return settings
+    xero_url, precoro_url = env.get("RECON_SANDBOX_XERO_URL"), env.get("RECON_SANDBOX_PRECORO_URL")
+    if xero_url or precoro_url:
+        handed = settings.with_sandbox_urls(xero_url, precoro_url)
+        if settings.is_sandbox and env.get("RECON_SANDBOX_STATE"):
+            handed = replace(handed, state_path=_absolute(env["RECON_SANDBOX_STATE"], "RECON_SANDBOX_STATE", None))
+        return replace(handed, sandbox_instance=env.get("RECON_SANDBOX_INSTANCE", ""))
+    server = served_sandbox(env)
+    if server is None:
+        return settings
+    served = replace(settings.with_sandbox_urls(server.xero_url, server.precoro_url), sandbox_instance=server.instance)
+    return replace(served, state_path=Path(server.state)) if settings.is_sandbox else served

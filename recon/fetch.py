@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 import pandas as pd
-from tqdm.auto import tqdm
+from recon.progress import progress as tqdm  # a bar where someone watches, plain lines in logs
 
 from recon import schema
 from recon.config import Settings
@@ -405,69 +405,3 @@ def _system_meta(system: str, sf: _SystemFetch, conn: Any) -> dict[str, Any]:
     info = conn.company(sample)
     sf.requests += 1
     return info
-
-
-def latest_snapshot(reports_dir: Path) -> Snapshot | None:
-    """The most recent snapshot saved under ``reports_dir`` (by the time its metadata was written), or ``None``."""
-    reports_dir = Path(reports_dir)
-    if not reports_dir.is_dir():
-        return None
-    runs = sorted((p.parent for p in reports_dir.glob("*/snapshot.json")), key=lambda p: ((p / "snapshot.json").stat().st_mtime, p.name))
-    return Snapshot.load(runs[-1]) if runs else None
-
-
-def run_fetch(kinds: Iterable[str] = KINDS, full: bool = False, out: str | Path | None = None,
-              settings: Settings | None = None, echo: Any = print) -> int:
-    """The ``recon fetch`` command: fetch into a run folder and print a count per Parquet file.
-
-    With no credentials configured, the built-in sandbox (demo data) serves the missing systems and the user
-    is told so. Without ``--full`` the newest snapshot under the reports folder is refreshed incrementally.
-    Returns the exit status (3 when a day limit stopped the run; what was fetched is saved).
-    """
-    import sys
-
-    from recon.config import load_settings
-    from recon.errors import ReconError
-
-    settings = settings or load_settings()
-    run_id = dt.datetime.now(dt.timezone.utc).strftime("fetch-%Y%m%dT%H%M%SZ")
-    folder = Path(out) if out else Path(settings.reports_dir) / run_id
-    with contextlib.ExitStack() as stack:
-        previous = None
-        if settings.needs_sandbox:
-            from recon.sandbox import Sandbox
-            sb = stack.enter_context(Sandbox(seed="demo"))
-            settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
-            which = " and ".join(s for s, on in (("Xero", settings.xero.sandbox), ("Precoro", settings.precoro.sandbox)) if on)
-            echo(f"No credentials configured for {which}: using the built-in sandbox (demo data).")
-        elif not full:
-            previous = latest_snapshot(Path(settings.reports_dir))
-        try:
-            snap = fetch(settings, kinds=kinds, full=full, previous=previous, progress=True,
-                         options=FetchOptions(out=folder))
-        except DailyLimitError as exc:
-            echo(f"recon fetch: {exc}", file=sys.stderr)
-            kept = getattr(exc, "snapshot", None)
-            if kept is not None:
-                echo(f"kept what was fetched in {folder}")
-            return 3
-        except ReconError as exc:
-            echo(f"recon fetch: {exc}", file=sys.stderr)
-            return 1
-    echo(f"{settings.describe()}; snapshot in {folder}")
-    for name, count in snap.counts().items():
-        echo(f"  {name}.parquet  {count}")
-    for system in schema.SYSTEMS:
-        for warning in snap.meta.get(system, {}).get("warnings", []):
-            echo(f"  warning: {warning}")
-    return 0
-
-
-def load_run(run_id: str, reports_dir: Path) -> Snapshot:
-    """The snapshot saved by run ``run_id`` under ``reports_dir`` (for rebuilding its report)."""
-    from recon.errors import ConfigError
-
-    folder = Path(reports_dir) / run_id
-    if not (folder / "snapshot.json").is_file():
-        raise ConfigError(f"no snapshot for run {run_id!r} in {reports_dir}")
-    return Snapshot.load(folder)

@@ -4,11 +4,12 @@
 >>> html = render(data)            # a whole self-contained HTML document (recon.report_html)
 >>> show(data)                     # the same report inside a notebook (audit_report.ipynb)
 
-Files read (each optional; a missing one is reported as missing, never guessed):
+Files read, through :class:`recon.run_folder.RunFolder` (each optional; a missing one is reported as missing,
+never guessed):
 
 ================  =====================================================================================
 ``run.json``      who ran it, when, the notebook parameters and the settings line (written by
-                  :func:`recon.workbench.record_run`; never a secret)
+                  :meth:`recon.run_folder.RunFolder.record_run`; never a secret)
 ``snapshot.json`` what the fetch saw of each system (organisation, company, precision, watermarks)
 ``*.parquet``     the snapshot frames; only their row counts are read
 ``differences.csv``  every difference (``DIFF_COLUMNS``)
@@ -23,7 +24,6 @@ Files read (each optional; a missing one is reported as missing, never guessed):
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +32,12 @@ from typing import Any, Mapping
 import pandas as pd
 
 from recon.reconcile.model import DIFF_COLUMNS, NO_CHANGES, Decision, Outcome, Plan
+from recon.run_folder import RUN_FILES
 
 #: Keys never copied into a report, whatever file they come from.
 SECRET_KEY = re.compile(r"secret|token|password|passwd|api_?key|credential|authori[sz]ation", re.IGNORECASE)
 
 
-#: A folder with none of these is not a run folder.
-RUN_FILES = ("run.json", "snapshot.json", "differences.csv", "plan.json")
 
 
 @dataclass(frozen=True)
@@ -80,23 +79,6 @@ def scrub(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [scrub(v) for v in value]
     return value
-
-
-def _read_json(path: Path, missing: list[str]) -> Any:
-    if not path.is_file():
-        missing.append(path.name)
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _counts(folder: Path) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    rows = []
-    for path in sorted(folder.glob("*_*.parquet")):
-        system, frame = path.stem.split("_", 1)
-        rows.append({"system": system, "frame": frame, "rows": pq.ParquetFile(path).metadata.num_rows})
-    return pd.DataFrame(rows, columns=["system", "frame", "rows"])
 
 
 def _frame(value: Any) -> pd.DataFrame:
@@ -171,52 +153,41 @@ def _results(outcome: Outcome | None, plan: Plan | None, decisions: pd.DataFrame
 
 def load_run(folder: Path | str) -> AuditData:
     """Read a run folder into :class:`AuditData`. Missing files are listed in ``missing``."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        from recon.errors import ConfigError
+    from recon.errors import ConfigError
+    from recon.run_folder import (APPROVALS, DIFFERENCES, INTEGRITY, OUTCOME, PLAN, RUN_INFO, SNAPSHOT_META,
+                                  SUMMARY, RunFolder)
 
-        raise ConfigError(f"no run folder at {folder}")
-    if not any((folder / name).is_file() for name in RUN_FILES):
-        from recon.errors import ConfigError
-
-        raise ConfigError(f"{folder} holds no run ({', '.join(RUN_FILES)} all missing): is the run id right?")
+    run_folder = RunFolder(folder)
+    if not run_folder.path.is_dir():
+        raise ConfigError(f"no run folder at {run_folder.path}")
+    if not run_folder.is_run():
+        raise ConfigError(f"{run_folder.path} holds no run ({', '.join(RUN_FILES)} all missing): is the run id right?")
     missing: list[str] = []
-    run = scrub(_read_json(folder / "run.json", missing) or {})
-    meta = scrub(_read_json(folder / "snapshot.json", missing) or {})
-    summary_json = _read_json(folder / "summary.json", missing)
-    summary, settings_check, rounding = _summary_parts(summary_json)
-    if (folder / "rounding.csv").is_file() and (folder / "rounding.csv").stat().st_size:
-        rounding = pd.read_csv(folder / "rounding.csv", dtype=str, keep_default_na=False)
 
-    diff_path = folder / "differences.csv"
-    if diff_path.is_file():
-        differences = pd.read_csv(diff_path, dtype=str, keep_default_na=False)
-    else:
-        missing.append(diff_path.name)
+    def noted(name: str, value: Any) -> Any:
+        if value is None:
+            missing.append(name)
+        return value
+
+    run = scrub(noted(RUN_INFO, run_folder.run_info() or None) or {})
+    meta = scrub(noted(SNAPSHOT_META, run_folder.snapshot_meta()) or {})
+    summary, settings_check, rounding = _summary_parts(noted(SUMMARY, run_folder.summary()))
+    saved_rounding = run_folder.rounding()
+    if saved_rounding is not None:
+        rounding = saved_rounding
+    differences = noted(DIFFERENCES, run_folder.differences())
+    if differences is None:
         differences = pd.DataFrame(columns=list(DIFF_COLUMNS))
-    plan_path = folder / "plan.json"
-    plan = Plan.from_json(plan_path.read_text(encoding="utf-8")) if plan_path.is_file() else None
-    if plan is None:
-        missing.append(plan_path.name)
-
-    approvals_path = folder / "approvals.jsonl"
-    lines = [json.loads(line) for line in approvals_path.read_text(encoding="utf-8").splitlines() if line.strip()] \
-        if approvals_path.is_file() else []
-    if not approvals_path.is_file():
-        missing.append(approvals_path.name)
-    decisions = _decisions(lines, plan)
-
-    outcome_path = folder / "outcome.json"
-    outcome = Outcome.from_json(outcome_path.read_text(encoding="utf-8")) if outcome_path.is_file() else None
-    if outcome is None:
-        missing.append(outcome_path.name)
+    plan = noted(PLAN, run_folder.plan())
+    decisions = _decisions(noted(APPROVALS, run_folder.approvals()) or [], plan)
+    outcome = noted(OUTCOME, run_folder.outcome())
     applied, not_applied = _results(outcome, plan, decisions)
-    integrity = scrub(_read_json(folder / "integrity.json", missing) or {})
+    integrity = scrub(noted(INTEGRITY, run_folder.integrity()) or {})
 
     systems = {k: v for k, v in meta.items() if isinstance(v, Mapping)}
     return AuditData(
-        run_id=str(run.get("run_id") or (plan.run_id if plan else "") or folder.name), run=run, systems=systems,
-        counts=_counts(folder), settings_check=scrub(settings_check or meta.get("settings_check") or {}),
+        run_id=str(run.get("run_id") or (plan.run_id if plan else "") or run_folder.run_id), run=run, systems=systems,
+        counts=run_folder.snapshot_counts(), settings_check=scrub(settings_check or meta.get("settings_check") or {}),
         summary=summary, differences=differences, plan=plan, decisions=decisions, applied=applied,
         not_applied=not_applied, rounding=rounding, integrity=integrity, outcome=outcome, missing=tuple(missing),
     )
@@ -238,7 +209,8 @@ def show(data: AuditData) -> None:
     display(HTML(body(data)))
 
 
-def write(data: AuditData, path: Path | str) -> Path:
-    """Write :func:`render`'s document to ``path`` (UTF-8)."""
-    Path(path).write_text(render(data), encoding="utf-8")
-    return Path(path)
+def write(data: AuditData, folder: Path | str) -> Path:
+    """Write :func:`render`'s document as ``audit.html`` into the run folder ``folder``; return its path."""
+    from recon.run_folder import RunFolder
+
+    return RunFolder(folder).write_html("audit.html", render(data))

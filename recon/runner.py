@@ -10,8 +10,11 @@ What this adds to plain papermill, and why:
   never papermill's warning. Text values (from ``recon run -p NAME VALUE``) are converted to the type of the
   parameter's default, so ``-p full true`` gives ``True``. A parameter whose name looks like a secret is
   refused: secrets come from settings, never from notebooks.
-- The kernel is pinned to ``recon`` (registered by ``make install``); a missing kernel is a clear
-  :class:`KernelNotFound` naming the command that registers it.
+- The kernel is the ``recon`` kernel when it is registered (``make install`` registers it), else the
+  interpreter recon itself runs in, so a plain ``pip install`` needs no kernel step; any other kernel name
+  that is not registered is a clear :class:`KernelNotFound` naming the command that registers it.
+- A notebook is a path, or the name of one of recon's own (``sync.ipynb``, ``notebooks/sync.ipynb``): those
+  come with the package, so ``recon run notebooks/sync.ipynb`` works from any folder.
 - Each cell has an execution timeout.
 - The executed notebook is kept in the run folder even when a cell fails; the failure is a
   :class:`CellError` naming the cell and the error.
@@ -24,13 +27,15 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
-import secrets
+import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from recon import run_folder
 from recon.errors import ReconError
 
 #: The kernel ``make install`` registers (``ipykernel install --sys-prefix --name recon``).
@@ -39,8 +44,10 @@ KERNEL_NAME = "recon"
 DEFAULT_TIMEOUT = 900.0
 #: Parameter names refused because they look like credentials.
 SECRET_NAME = re.compile(r"secret|token|password|passwd|api_?key|credential", re.IGNORECASE)
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+RUN_ID = run_folder.RUN_ID
 TEMPLATES = Path(__file__).parent / "templates"
+#: recon's own notebooks, as they come in the package (``recon/notebooks`` in a wheel)
+NOTEBOOK_NAMES = ("reconcile.ipynb", "sync.ipynb", "audit_report.ipynb")
 
 
 class RunError(ReconError):
@@ -89,15 +96,34 @@ class RunResult:
 
 
 def new_run_id(now: datetime | None = None, suffix: str | None = None) -> str:
-    """``YYYYMMDD-HHMMSS-xxxx`` in UTC: sortable, safe as a folder name. Both parts are injectable."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return f"{now:%Y%m%d-%H%M%S}-{suffix if suffix is not None else secrets.token_hex(2)}"
+    """``YYYYMMDD-HHMMSS-xxxx`` in UTC (:func:`recon.run_folder.new_run_id`)."""
+    return run_folder.new_run_id(now, suffix)
 
 
 def check_run_id(run_id: str) -> str:
-    if not RUN_ID.match(run_id):
-        raise ParameterError(f"run id {run_id!r} is not usable as a folder name (letters, digits, '.', '_', '-')")
-    return run_id
+    try:
+        return run_folder.check_run_id(run_id)
+    except run_folder.RunIdError as exc:
+        raise ParameterError(str(exc)) from None
+
+
+def notebooks_dir() -> Path:
+    """Where recon's own notebooks are: ``notebooks/`` of a source checkout, else the package's copy."""
+    source = Path(__file__).resolve().parents[1]
+    if (source / "pyproject.toml").is_file() and (source / "notebooks" / "sync.ipynb").is_file():
+        return source / "notebooks"
+    return Path(__file__).resolve().parent / "notebooks"
+
+
+def resolve_notebook(notebook: Path | str) -> Path:
+    """A notebook file as given, else the one of recon's own notebooks it names."""
+    path = Path(notebook)
+    if path.is_file():
+        return path
+    name = path.name if path.suffix else f"{path.name}.ipynb"
+    if name in NOTEBOOK_NAMES and (notebooks_dir() / name).is_file():
+        return notebooks_dir() / name
+    raise RunError(f"no notebook at {path} (recon's own are {', '.join(NOTEBOOK_NAMES)}: `recon run sync.ipynb`)")
 
 
 def notebook_parameters(notebook: Path) -> dict[str, Parameter]:
@@ -195,16 +221,32 @@ def check_parameters(notebook: Path, given: Mapping[str, Any]) -> dict[str, Any]
         raise ParameterError(f"{Path(notebook).name}: {exc}") from None
 
 
-def ensure_kernel(name: str = KERNEL_NAME) -> None:
-    """Raise :class:`KernelNotFound` unless the kernel ``name`` is registered."""
+def kernel_registered(name: str = KERNEL_NAME) -> bool:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
         KernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel:
+        return False
+    return True
+
+
+def ensure_kernel(name: str = KERNEL_NAME) -> None:
+    """Raise :class:`KernelNotFound` unless the kernel ``name`` is registered (the ``recon`` kernel falls back
+    to this interpreter, so it is never missing)."""
+    if name != KERNEL_NAME and not kernel_registered(name):
         raise KernelNotFound(
             f"Jupyter kernel {name!r} not found. Register it with `make install`, or "
-            f"`python -m ipykernel install --sys-prefix --name {name}` from recon's environment") from None
+            f"`python -m ipykernel install --sys-prefix --name {name}` from recon's environment")
+
+
+def interpreter_kernel_spec() -> Any:
+    """A kernel spec for the interpreter recon runs in (what ``recon`` means when it is not registered)."""
+    from jupyter_client.kernelspec import KernelSpec
+
+    return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                      display_name="recon (Python 3)", language="python", name=KERNEL_NAME,
+                      metadata={"debugger": True})
 
 
 def _cell_number(executed: Path, cell_index: int) -> int:
@@ -227,7 +269,7 @@ def run_notebook(
     parameters: Mapping[str, Any] | None = None,
     *,
     run_id: str | None = None,
-    reports_dir: Path | str = Path("reports"),
+    reports_dir: Path | str | None = None,
     kernel: str = KERNEL_NAME,
     timeout: float = DEFAULT_TIMEOUT,
     export: bool = True,
@@ -237,15 +279,20 @@ def run_notebook(
 ) -> RunResult:
     """Execute ``notebook`` with papermill into ``reports_dir/<run_id>/`` and export it to HTML.
 
-    ``run_id`` is injected as the notebook's ``run_id`` parameter when it declares one (a given ``run_id``
-    parameter wins). Raises :class:`ParameterError` or :class:`KernelNotFound` before anything runs, and
-    :class:`CellError` (after keeping the executed notebook, and exporting it) when a cell fails.
+    ``reports_dir`` defaults to the profile's reports folder. ``run_id`` is injected as the notebook's
+    ``run_id`` parameter when it declares one (a given ``run_id`` parameter wins). Raises
+    :class:`ParameterError` or :class:`KernelNotFound` before anything runs, and :class:`CellError` (after
+    keeping the executed notebook, and exporting it) when a cell fails.
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
-    notebook = Path(notebook)
+    notebook = resolve_notebook(notebook)
+    if reports_dir is None:
+        from recon.config import load_settings
+
+        reports_dir = load_settings().reports_dir
     given = dict(parameters or {})
     declared = notebook_parameters(notebook)
     if "run_id" in declared and not declared["run_id"].required:
@@ -259,11 +306,10 @@ def run_notebook(
     values = check_parameters(notebook, given)
     ensure_kernel(kernel)
 
-    folder = Path(reports_dir) / run_id
-    folder.mkdir(parents=True, exist_ok=True)
-    executed = folder / notebook.name
+    folder = run_folder.RunFolder.create(reports_dir, run_id)
+    executed = folder.notebook(notebook.name)
     html_name, no_input = _export_options(notebook)
-    html = folder / html_name if export else None
+    html = folder.file(html_name) if export else None
     try:
         papermill.execute_notebook(
             str(notebook), str(executed), parameters=values, kernel_name=kernel, language="python", execution_timeout=timeout,
@@ -277,18 +323,31 @@ def run_notebook(
               f"the cell ran longer than the {timeout:g} s execution timeout")
     if html:
         export_html(executed, html, no_input=no_input)
-    return RunResult(run_id=run_id, folder=folder, executed=executed, html=html, parameters=values)
+    return RunResult(run_id=run_id, folder=folder.path, executed=executed, html=html, parameters=values)
 
 
 def _local_kernel_manager() -> type:
     """A kernel manager whose kernels talk to papermill over Unix sockets (IPC) instead of plain-text TCP on
-    loopback: local processes only, and no "running over TCP without encryption" warning on every run."""
+    loopback (local processes only, and no "running over TCP without encryption" warning on every run; Windows
+    has no IPC transport and keeps TCP), and whose ``recon`` kernel is this interpreter when no kernel of that
+    name is registered."""
+    from jupyter_client.kernelspec import NoSuchKernel
     from jupyter_client.manager import AsyncKernelManager
 
     class LocalKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
-            kwargs.setdefault("transport", "ipc")
+            if os.name != "nt":
+                kwargs.setdefault("transport", "ipc")
             super().__init__(**kwargs)
+
+        @property
+        def kernel_spec(self) -> Any:
+            if self._kernel_spec is None and self.kernel_name == KERNEL_NAME:
+                try:
+                    self._kernel_spec = self.kernel_spec_manager.get_kernel_spec(self.kernel_name)
+                except NoSuchKernel:
+                    self._kernel_spec = interpreter_kernel_spec()
+            return super().kernel_spec
 
     return LocalKernelManager
 
@@ -350,8 +409,7 @@ def export_html(executed: Path, out: Path, *, no_input: bool = True) -> Path:
     # The title comes from the notebook's own metadata, not the path (the report is moved around).
     nb.metadata.setdefault("title", nb.metadata.get("recon", {}).get("title", Path(executed).stem))
     body, _ = exporter.from_notebook_node(nb)
-    Path(out).write_text(body, encoding="utf-8")
-    return Path(out)
+    return run_folder.RunFolder(Path(out).parent).write_html(Path(out).name, body)
 
 
 def parse_cli_parameters(pairs: list[list[str]] | list[tuple[str, str]]) -> dict[str, str]:

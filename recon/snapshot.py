@@ -1,12 +1,12 @@
 """A snapshot: for each system and frame one canonical DataFrame, the raw payloads beside it, and metadata.
 
 Persisted per run as ``<folder>/<system>_<frame>.parquet`` plus ``<folder>/raw/<system>_<frame>.json`` and
-``<folder>/snapshot.json`` (metadata), so a report can be rebuilt from exactly what was fetched.
+``<folder>/snapshot.json`` (metadata), so a report can be rebuilt from exactly what was fetched; the run
+folder (:mod:`recon.run_folder`) writes and reads those files.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,32 +36,15 @@ class Snapshot:
                 if (s, f) in self.frames}
 
     def save(self, folder: Path) -> list[Path]:
-        """Write every frame as Parquet, the raw payloads as JSON, and the metadata; return the Parquet paths."""
-        folder = Path(folder)
-        (folder / "raw").mkdir(parents=True, exist_ok=True)
-        paths = []
-        for (system, name), df in sorted(self.frames.items()):
-            path = folder / f"{system}_{name}.parquet"
-            df.to_parquet(path, index=False)
-            paths.append(path)
-        for (system, name), payload in sorted(self.raw.items()):
-            (folder / "raw" / f"{system}_{name}.json").write_text(json.dumps(payload, indent=1, default=str))
-        (folder / "snapshot.json").write_text(json.dumps(self.meta, indent=2, sort_keys=True, default=str))
-        return paths
+        """Write every frame as Parquet, the raw payloads as JSON, and the metadata; return the Parquet paths
+        (the files and their names belong to :class:`recon.run_folder.RunFolder`)."""
+        from recon.run_folder import RunFolder
+
+        return RunFolder(folder).save_snapshot(self)
 
     @classmethod
     def load(cls, folder: Path) -> "Snapshot":
         """Read a snapshot saved by :meth:`save` (frames conformed to the canonical schema again)."""
-        folder = Path(folder)
-        snap = cls()
-        for path in sorted(folder.glob("*_*.parquet")):
-            system, name = path.stem.split("_", 1)
-            if system in schema.SYSTEMS and name in schema.FRAMES:
-                snap.frames[(system, name)] = schema.conform(pd.read_parquet(path), name, system=system)
-        for path in sorted((folder / "raw").glob("*.json")) if (folder / "raw").is_dir() else []:
-            system, name = path.stem.split("_", 1)
-            snap.raw[(system, name)] = json.loads(path.read_text())
-        meta = folder / "snapshot.json"
-        if meta.is_file():
-            snap.meta = json.loads(meta.read_text())
-        return snap
+        from recon.run_folder import RunFolder
+
+        return RunFolder(folder).load_snapshot()

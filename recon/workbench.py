@@ -1,254 +1,272 @@
-"""What the notebooks call around the core: settings with the sandbox when needed, and the run-folder files
-the audit report reads (``run.json``, ``approvals.jsonl``, ``outcome.json``, ``integrity.json``).
+"""The application layer: one :class:`Session` per run, behind every notebook and every ``recon`` command.
 
-Kept apart from the core so notebooks stay thin: every notebook cell is one or two calls into recon.
+A session holds the profile's settings (with a sandbox when the profile needs one), the run folder
+(:class:`recon.run_folder.RunFolder`) and the profile's state store, and carries out the steps of the loop:
+fetch, reconcile, decide, apply. Notebook cells and command bodies are one or two calls into it.
+
+>>> session = Session.open(run_id="", notebook="reconcile.ipynb", parameters={"objects": ["supplier"]})
+>>> rec = session.reconcile(session.fetch(["supplier"]), ["supplier"])
+>>> session.approvals(rec.plan).decide(rec.plan.actions[0].id, "approve")     # recorded in the store at once
+>>> Session.open(run_id=session.run_id, notebook="sync.ipynb", parameters={}).sync_plan(["supplier"])
+
+**Which state.** A real profile's state file (:mod:`recon.config`). The sandbox profile's, shared by every
+process while the same ``recon sandbox`` serves. With no sandbox running, a session starts one of its own
+(demo data) that lives as long as the process, and keeps that sandbox's state in the run folder: a later
+session of the same run (``sync.ipynb`` after ``reconcile.ipynb``) finds the decisions there again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-from dataclasses import asdict, is_dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from recon.config import Settings, load_settings
-from recon.reconcile.model import Decision, Outcome
-from recon.report import scrub
+from recon.errors import ConfigError, DailyLimitError, PlanError, StoreError
+from recon.reconcile.model import Decision, Outcome, Plan
+from recon.run_folder import OWN_SANDBOX, RunFolder, find_run, iso, new_run_id, previous_snapshot, utc_now
 
 Clock = Callable[[], datetime]
+NO_POLICY = "none"
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+class DryRunLog:
+    """Decisions made during a dry run: kept in memory beside the store's, never recorded."""
 
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.made: list[Decision] = []
 
-def iso(at: datetime) -> str:
-    """ISO-8601 UTC to the second (``2026-03-01T09:05:07Z``)."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def record_decision(self, decision: Decision) -> int:
+        self.made.append(decision)
+        return -len(self.made)
 
-
-def run_folder(settings: Settings, run_id: str, reports_dir: str | Path | None = None) -> Path:
-    """``<reports_dir>/<run_id>/``, created. ``reports_dir`` defaults to the settings' reports directory."""
-    from recon.runner import check_run_id
-
-    folder = Path(reports_dir or settings.reports_dir) / check_run_id(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def record_run(folder: Path, *, run_id: str, settings: Settings, parameters: Mapping[str, Any], notebook: str,
-               clock: Clock = utc_now) -> dict[str, Any]:
-    """Write ``run.json``: who runs what, when, with which parameters, against what (no secret: the settings
-    are described by :meth:`Settings.describe`, and secret-looking parameter names are dropped)."""
-    path = Path(folder) / "run.json"
-    previous = json.loads(path.read_text()) if path.is_file() else {}
-    info = {
-        "run_id": run_id,
-        "user": settings.user,
-        "started_at": previous.get("started_at") or iso(clock()),
-        "notebook": notebook if not previous.get("notebook") else f"{previous['notebook']}, {notebook}",
-        "settings": settings.describe(),
-        "parameters": scrub({**previous.get("parameters", {}), **{k: v for k, v in parameters.items()}}),
-    }
-    _write_json(path, info)
-    return info
-
-
-def finish_run(folder: Path, clock: Clock = utc_now) -> None:
-    """Stamp ``finished_at`` into ``run.json``."""
-    path = Path(folder) / "run.json"
-    info = json.loads(path.read_text()) if path.is_file() else {}
-    info["finished_at"] = iso(clock())
-    _write_json(path, info)
-
-
-def save_decisions(folder: Path, decisions: Iterable[Decision | Mapping[str, Any]]) -> Path:
-    """Write ``approvals.jsonl``: one decision per line, sorted by time then action id."""
-    rows = [d.to_dict() if isinstance(d, Decision) else dict(d) for d in decisions]
-    rows.sort(key=lambda d: (str(d.get("at", "")), str(d.get("action_id", ""))))
-    path = Path(folder) / "approvals.jsonl"
-    path.write_text("".join(json.dumps(scrub(r), sort_keys=True, ensure_ascii=False, default=str) + "\n"
-                            for r in rows), encoding="utf-8")
-    return path
-
-
-def save_outcome(folder: Path, outcome: Outcome) -> Path:
-    path = Path(folder) / "outcome.json"
-    path.write_text(outcome.to_json(), encoding="utf-8")
-    return path
-
-
-def save_integrity(folder: Path, result: Any) -> Path:
-    """Write ``integrity.json`` from what the store's ``verify()`` returned (a mapping, a dataclass, a bool),
-    or from the :class:`~recon.errors.IntegrityError` it raised."""
-    if isinstance(result, BaseException):
-        body: dict[str, Any] = {"ok": False, "message": str(result)}
-    elif isinstance(result, Mapping):
-        body = dict(result)
-    elif is_dataclass(result) and not isinstance(result, type):
-        body = asdict(result)
-    elif isinstance(result, bool):
-        body = {"ok": result}
-    else:
-        body = {"ok": bool(getattr(result, "ok", result)), "message": str(getattr(result, "message", ""))}
-    path = Path(folder) / "integrity.json"
-    _write_json(path, scrub(body))
-    return path
-
-
-def _write_json(path: Path, body: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)  # never a half-written file for the report to read
-
-
-def latest_run(reports_dir: Path) -> str:
-    """The newest run id in ``reports_dir`` (run ids sort by time)."""
-    from recon.errors import ConfigError
-
-    runs = sorted(p.name for p in Path(reports_dir).iterdir() if p.is_dir()) if Path(reports_dir).is_dir() else []
-    if not runs:
-        raise ConfigError(f"no runs in {reports_dir}; give run_id")
-    return runs[-1]
-
-
-def previous_snapshot_folder(reports_dir: Path, run_id: str) -> Path | None:
-    """The newest earlier run folder holding a snapshot (the base of an incremental fetch)."""
-    root = Path(reports_dir)
-    if not root.is_dir():
-        return None
-    earlier = sorted(p for p in root.iterdir() if p.is_dir() and p.name < run_id and (p / "snapshot.json").is_file())
-    return earlier[-1] if earlier else None
+    def decisions(self, fingerprint: str) -> list[Decision]:
+        return self.store.decisions(fingerprint) + [d for d in self.made if d.plan_fingerprint == fingerprint]
 
 
 class Session:
-    """One run as the notebooks see it: settings (with a sandbox when needed), the run folder, the state store.
+    """One run as the notebooks and the command line see it. Use :meth:`open`, and :meth:`close` at the end."""
 
-    ``Session.open(...)`` prints what it connects to; each step writes its files into the run folder, so the
-    audit report can be rebuilt from the folder alone.
-    """
-
-    def __init__(self, settings: Settings, folder: Path, run_id: str, store: Any, clock: Clock,
-                 stack: contextlib.ExitStack) -> None:
-        self.settings, self.folder, self.run_id, self.store, self.clock = settings, folder, run_id, store, clock
+    def __init__(self, settings: Settings, folder: RunFolder, store: Any, clock: Clock, stack: contextlib.ExitStack,
+                 *, own_sandbox: bool = False, out: Callable[[str], None] = print) -> None:
+        self.settings, self.run_folder, self.store, self.clock = settings, folder, store, clock
+        self.own_sandbox, self.out = own_sandbox, out
         self._stack = stack
 
+    @property
+    def run_id(self) -> str:
+        return self.run_folder.run_id
+
+    @property
+    def folder(self) -> Path:
+        """The run folder's path."""
+        return self.run_folder.path
+
+    @property
+    def sandbox(self) -> str:
+        """Which sandbox this run talks to: ``own``, a served sandbox's instance, or "" (real systems)."""
+        return OWN_SANDBOX if self.own_sandbox else self.settings.sandbox_instance
+
     @classmethod
-    def open(cls, *, run_id: str, notebook: str, parameters: Mapping[str, Any], profile: str = "",
-             reports_dir: str | Path = "", clock: Clock = utc_now, seed: str = "demo") -> "Session":
-        """Connect (starting a sandbox in this kernel when nothing else is configured), record the run."""
-        from recon.runner import new_run_id
+    def open(cls, *, run_id: str = "", notebook: str, parameters: Mapping[str, Any], profile: str = "",
+             reports_dir: str | Path = "", clock: Clock = utc_now, seed: str = "demo",
+             settings: Settings | None = None, start_sandbox: bool = True, record: bool = True,
+             out: Callable[[str], None] = print) -> "Session":
+        """Connect (starting a sandbox in this process when the profile needs one and none is running), open the
+        run folder and the state store, and record the run in ``run.json`` (unless ``record`` is False)."""
         from recon.store import Store
 
+        settings = settings or load_settings(profile or None)
         stack = contextlib.ExitStack()
-        settings = load_settings(profile or None)
-        own_sandbox = settings.needs_sandbox
-        if own_sandbox:
-            from recon.sandbox import Sandbox
+        try:
+            own = settings.needs_sandbox
+            if own:
+                if not start_sandbox:
+                    raise ConfigError(
+                        f"{settings.describe()}, and no sandbox is serving: start `recon sandbox` in another "
+                        "terminal (every recon command then uses it and its state), or run `recon demo` for "
+                        "the whole loop in one process")
+                from recon.sandbox import Sandbox
 
-            sb = stack.enter_context(Sandbox(seed=seed))
-            settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
-        run_id = run_id or new_run_id(clock())
-        folder = run_folder(settings, run_id, reports_dir or None)
-        # A sandbox started here lives as long as this kernel: its store must too, or links would point at
-        # records of an earlier sandbox.
-        store = stack.enter_context(Store(folder / "state.sqlite" if own_sandbox else settings.state_path,
-                                           approvals_key=settings.approvals_key))
-        if own_sandbox and seed == "demo" and store.links().empty:
-            from recon.sandbox import demo
+                sb = stack.enter_context(Sandbox(seed=seed))
+                settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
+            folder = RunFolder.create(reports_dir or settings.reports_dir, run_id or new_run_id(clock()))
+            made_against = folder.run_info().get("sandbox", "")
+            now_against = OWN_SANDBOX if own else settings.sandbox_instance
+            if settings.uses_sandbox and made_against and made_against != now_against:
+                which = "a sandbox its own process started" if made_against == OWN_SANDBOX else \
+                    f"the recon sandbox {made_against}"
+                raise ConfigError(f"run {folder.run_id} was made against {which}, which has stopped: its records "
+                                  "and state went with it; start a new run")
+            store = stack.enter_context(Store(folder.sandbox_state() if own else settings.state_path,
+                                              approvals_key=settings.approvals_key))
+            if own and seed == "demo" and store.links().empty:
+                from recon.sandbox import demo
 
-            store.seed(links=demo.links(), baselines=demo.baseline())
-        record_run(folder, run_id=run_id, settings=settings, parameters=parameters, notebook=notebook, clock=clock)
-        where = " (built-in sandbox with demo data started in this process)" if own_sandbox else ""
-        print(f"run {run_id}: {settings.describe()}{where}\nrun folder: {folder}")
-        return cls(settings, folder, run_id, store, clock, stack)
+                store.seed(links=demo.links(), baselines=demo.baseline())
+            if record:
+                folder.record_run(settings=settings, parameters=parameters, notebook=notebook, clock=clock,
+                                  sandbox=now_against)
+        except BaseException:
+            stack.close()
+            raise
+        where = " (built-in sandbox with demo data started in this process)" if own else \
+            (" (the running recon sandbox)" if settings.sandbox_instance else "")
+        out(f"run {folder.run_id}: {settings.describe()}{where}\nrun folder: {folder.path}\nstate: {store.path}")
+        return cls(settings, folder, store, clock, stack, own_sandbox=own, out=out)
 
     def stamp(self) -> str:
         return iso(self.clock())
 
+    # -- fetch and reconcile -----------------------------------------------------------------------------
     def fetch(self, kinds: Iterable[str], full: bool = False, progress: bool = True) -> Any:
-        """Fetch into a snapshot saved in the run folder (incremental from the previous run unless ``full``)."""
+        """Fetch into a snapshot saved in the run folder: incremental from the latest earlier run's snapshot
+        (same profile, same sandbox) unless ``full``. A day limit keeps what was fetched and re-raises."""
         from recon.fetch import fetch
-        from recon.snapshot import Snapshot
 
-        prev_folder = None if full else previous_snapshot_folder(self.folder.parent, self.run_id)
-        previous = Snapshot.load(prev_folder) if prev_folder else None
-        snap = fetch(self.settings, tuple(kinds), full=full or previous is None, previous=previous, progress=progress)
-        snap.save(self.folder)
+        previous = None
+        if not full and not self.own_sandbox:
+            base = previous_snapshot(self.run_folder.reports_dir, self.run_id, sandbox=self.sandbox)
+            previous = base.load_snapshot() if base is not None else None
+        try:
+            snap = fetch(self.settings, tuple(kinds), full=full or previous is None, previous=previous,
+                         progress=progress)
+        except DailyLimitError as exc:
+            kept = getattr(exc, "snapshot", None)
+            if kept is not None:
+                self.run_folder.save_snapshot(kept)
+            raise
+        self.run_folder.save_snapshot(snap)
         return snap
 
     def reconcile(self, snap: Any, kinds: Iterable[str]) -> Any:
         """Reconcile against the store's links and baselines; write differences, plan and summary."""
-        from recon.outputs import write_outputs
         from recon.reconcile import reconcile
 
         kinds = tuple(kinds)
         rec = reconcile(snap, kinds=kinds, links=self.store.links(), baselines=self.store.baselines(kinds),
                         run_id=self.run_id)
-        write_outputs(rec, self.folder)
+        self.run_folder.write_reconciliation(rec)
         return rec
 
-    def plan(self) -> Any:
+    def plan(self) -> Plan | None:
         """The plan already in the run folder, or None."""
-        from recon.reconcile.model import Plan
+        return self.run_folder.plan()
 
-        path = self.folder / "plan.json"
-        return Plan.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-    def plan_or_reconcile(self, kinds: Iterable[str], full: bool = False) -> Any:
-        """The run's plan when the folder has one (made earlier, perhaps approved in JupyterLab), else the plan
-        of a fresh fetch and reconcile."""
-        plan = self.plan()
-        if plan is not None:
-            print(f"carrying out the plan of run {self.run_id} ({len(plan.actions)} actions)")
-            return plan
-        rec = self.reconcile(self.fetch(kinds, full=full, progress=False), kinds)
-        print(rec.message)
-        return rec.plan
-
-    def finish(self) -> None:
-        """Stamp the run's end in ``run.json``."""
-        finish_run(self.folder, self.clock)
-
-    def approvals(self, plan: Any) -> Any:
-        """The approval model of ``plan`` (decisions go to the store at once)."""
+    # -- decisions ---------------------------------------------------------------------------------------
+    def approvals(self, plan: Plan, log: Any = None) -> Any:
+        """The approval model of ``plan``: decisions go to the store at once (to ``log`` when given)."""
         from recon.approve import ApprovalModel
 
-        return ApprovalModel(plan, self.store, self.settings.user, self.stamp)
+        return ApprovalModel(plan, log if log is not None else self.store, self.settings.user, self.stamp)
 
-    def approve_by_policy(self, plan: Any, policy: str) -> list[Decision]:
-        """Approve the pending actions ``policy`` allows (``"none"`` approves nothing); save the decisions."""
+    def decisions(self, plan: Plan, log: Any = None) -> list[Decision]:
+        """Every decision recorded on ``plan`` (in the store, plus ``log``'s)."""
+        return (log if log is not None else self.store).decisions(plan.fingerprint)
+
+    def approve_by_policy(self, plan: Plan, policy: str, log: Any = None) -> list[Decision]:
+        """Approve the pending actions ``policy`` allows (``"none"`` approves nothing)."""
         from recon.approve import Policy, apply_policy
 
-        decisions = apply_policy(self.approvals(plan), Policy.parse(policy))
-        self.save_approvals(plan)
+        decisions = apply_policy(self.approvals(plan, log), Policy.parse(policy))
+        if log is None:
+            self.save_approvals(plan)
         return decisions
 
-    def save_approvals(self, plan: Any) -> Path:
-        """Copy the store's decisions on ``plan`` into ``approvals.jsonl`` and the chain check into ``integrity.json``."""
-        save_integrity(self.folder, self.store.verify())
-        return save_decisions(self.folder, self.store.decisions(plan.fingerprint))
+    def approve_ids(self, plan: Plan, which: str, log: Any = None, comment: str = "") -> list[Decision]:
+        """``"all"`` (every pending action) or comma-separated action ids, approved by the session's user."""
+        model = self.approvals(plan, log)
+        ids = [a.id for a in model.pending()] if which == "all" else [i.strip() for i in which.split(",") if i.strip()]
+        decisions = model.decide_many(ids, "approve", comment)
+        if log is None:
+            self.save_approvals(plan)
+        return decisions
 
-    def apply(self, plan: Any, dry_run: bool = False, progress: bool = True) -> Outcome:
-        """Carry out the approved actions; write ``outcome.json``, ``approvals.jsonl``, ``integrity.json``."""
+    def save_approvals(self, plan: Plan) -> Path:
+        """Copy the store's decisions on ``plan`` into ``approvals.jsonl`` and the chain check into
+        ``integrity.json``."""
+        self.run_folder.write_integrity(self.store.verify())
+        return self.run_folder.write_approvals(self.store.decisions(plan.fingerprint), source=str(self.store.path))
+
+    def sync_plan(self, objects: Sequence[str], policy: str = NO_POLICY, full: bool = False,
+                  dry_run: bool = False) -> tuple[Plan, Any]:
+        """What ``sync.ipynb`` carries out: the run's own plan and its recorded decisions, plus what ``policy``
+        approves of the pending actions. A run without a plan gets a fresh reconcile only under a policy.
+        Raises :class:`PlanError` when there is no plan, or a plan with actions and no decision, and no policy
+        was given. Returns the plan and the decision log to apply with (a dry run's is in memory only)."""
+        given = bool(policy) and policy != NO_POLICY
+        plan = self.plan()
+        if plan is None:
+            if not given:
+                raise PlanError(f"run {self.run_id} has no plan ({self.run_folder.file('plan.json')} is missing) and "
+                                "no policy was given: run reconcile.ipynb (or `recon reconcile`) for this run first, "
+                                "or give a policy to reconcile afresh")
+            rec = self.reconcile(self.fetch(objects, full=full, progress=False), objects)
+            self.out(rec.message)
+            plan = rec.plan
+        else:
+            self.out(f"carrying out the plan of run {self.run_id} ({len(plan.actions)} actions)")
+        log = DryRunLog(self.store) if dry_run else None
+        approved = self.approve_by_policy(plan, policy, log) if given else []
+        decisions = self.decisions(plan, log)
+        if plan.actions and not decisions:
+            raise PlanError(f"run {self.run_id}: no decision on any of the {len(plan.actions)} actions of its plan "
+                            f"in the state store {self.store.path}. Decide in reconcile.ipynb (each click is "
+                            "recorded), with `recon apply PLAN --approve ID,...`, or give a policy")
+        if given:
+            self.out(f"policy {policy!r} approved {len(approved)} pending actions")
+        self.out(f"{len(decisions)} decisions on this plan ({sum(d.verdict == 'approve' for d in decisions)} approvals)")
+        return plan, log
+
+    # -- apply -------------------------------------------------------------------------------------------
+    def apply(self, plan: Plan, dry_run: bool = False, progress: bool = True, log: Any = None,
+              connectors: Sequence[Any] | None = None) -> Outcome:
+        """Carry out the approved actions. A real apply writes ``outcome.json``, ``approvals.jsonl`` and
+        ``integrity.json``; a dry run writes nothing anywhere and returns what it would send."""
         from recon.apply import apply_plan
         from recon.connectors import open_connectors
 
-        with open_connectors(self.settings) as conns:
-            outcome = apply_plan(plan, self.store, conns, dry_run=dry_run, run_id=self.run_id, clock=self.stamp,
-                                 progress=progress, profile=self.settings.profile, user=self.settings.user)
-        save_outcome(self.folder, outcome)
-        self.save_approvals(plan)
-        self.finish()
+        decisions = self.decisions(plan, log) if log is not None else None
+        with contextlib.ExitStack() as stack:
+            conns = connectors if connectors is not None else stack.enter_context(open_connectors(self.settings))
+            outcome = apply_plan(plan, self.store, conns, decisions, dry_run=dry_run, run_id=self.run_id,
+                                 clock=self.stamp, progress=progress, profile=self.settings.profile,
+                                 user=self.settings.user)
+        if not dry_run:
+            self.run_folder.write_outcome(outcome)
+            self.save_approvals(plan)
+            self.finish()
         return outcome
+
+    def finish(self) -> None:
+        """Stamp the run's end in ``run.json``."""
+        self.run_folder.finish_run(self.clock)
 
     def close(self) -> None:
         self._stack.close()
 
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def verify_state(settings: Settings, *, sign: bool = False) -> Any:
+    """Check the approvals chain of the profile's state store (``sign``: first sign its head with the approvals
+    key). A missing state file is a :class:`StoreError` (this never creates one)."""
+    from recon.store import Store
+
+    if not settings.state_path.is_file():
+        raise StoreError(f"no state file at {settings.state_path} for {settings.describe()}: nothing has been "
+                         "recorded for this profile yet (is it the profile you meant?)")
+    with Store(settings.state_path, approvals_key=settings.approvals_key) as store:
+        return store.sign() if sign else store.verify()
+
 
 def report_folder(run_id: str = "", reports_dir: str | Path = "", profile: str = "") -> Path:
     """The run folder the audit report is about (``run_id`` empty: the latest run)."""
-    root = Path(reports_dir or load_settings(profile or None).reports_dir)
-    return root / (run_id or latest_run(root))
+    root = Path(reports_dir) if reports_dir else load_settings(profile or None).reports_dir
+    return find_run(root, run_id).path

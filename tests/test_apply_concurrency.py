@@ -1,6 +1,6 @@
 """Two ``recon apply`` processes on one state file, started together, under the same profile and under two.
 
-The lock is on the state file itself, so exactly one runs and the other is refused (exit 2) with the holder
+The lock is on the state file itself, so exactly one runs and the other is refused (exit 5: the state is locked) with the holder
 named; the emulators end with every record written once. Writes are slowed in the emulators so the two
 applies overlap for certain.
 """
@@ -58,9 +58,9 @@ def test_two_applies_started_together_one_runs_one_is_refused(sandbox, tmp_path,
         for url in (sandbox.xero_url, sandbox.precoro_url):
             httpx.post(f"{url}/_sandbox/faults", json={"rate_slow": 0, "methods": []})
     codes = Counter(code for *_, code in done.values())
-    assert codes == Counter({0: 1, 2: 1}), done
+    assert codes == Counter({0: 1, 5: 1}), done
     [(winner, (pid, out, _, _))] = [(n, d) for n, d in done.items() if d[3] == 0]
-    [(_, (_, _, refusal, _))] = [(n, d) for n, d in done.items() if d[3] == 2]
+    [(_, (_, _, refusal, _))] = [(n, d) for n, d in done.items() if d[3] == 5]
     assert f"{len(plan.actions)} applied" in out.splitlines()[-1]
     assert refusal.strip().startswith(
         f"recon apply: another apply is running on {state}: held by pid {pid} on host {socket.gethostname()} "

@@ -184,9 +184,11 @@ def test_recon_apply_command_line(sandbox, tmp_path):
 
     with Store(s.state_path) as store, store.apply_lock("default", at="2026-11-23T10:00:00Z"):
         busy = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    assert busy.returncode == 2 and f"held by pid {os.getpid()}" in busy.stderr
+    assert busy.returncode == 5 and f"held by pid {os.getpid()}" in busy.stderr  # the state store refused
 
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    with Store(s.state_path) as store:
+        assert store.decisions(plan.fingerprint) == []  # the dry run approved nothing for real
+    done = subprocess.run([*cmd, "--approve", "all"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(plan.actions)} applied" in done.stdout.splitlines()[-1]
     with Store(s.state_path) as store:

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
-import run_folder
+import sample_run
 from recon import runner
 
 pytestmark = pytest.mark.browser
@@ -38,7 +38,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real export: audit_report.ipynb run by the runner over a run folder, into audit.html."""
-    folder = run_folder.build(tmp_path_factory.mktemp("browser") / "reports" / "20260301-090507-beef")
+    folder = sample_run.build(tmp_path_factory.mktemp("browser") / "reports" / "20260301-090507-beef")
     return runner.run_notebook(NOTEBOOK, {"run_id": folder.name}, reports_dir=folder.parent).html
 
 

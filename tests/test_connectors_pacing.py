@@ -153,3 +153,45 @@ def test_one_pacer_per_system_and_account_is_shared() -> None:
     p.set_limits({"minute": 10_000})
     assert p.limits["minute"] == (10_000, 60.0) and p.limits["day"] == (5000, 86400.0)
     reset_pacers()
+
+
+def test_the_app_minute_budget_is_shared_by_every_organisation_of_the_app() -> None:
+    """Xero allows 10,000 calls a minute for the whole app: calls to two organisations draw on one budget."""
+    from recon.connectors.budget import Budget
+
+    t = FakeTime()
+    app = Budget("xero app", {"minute": (5, 60.0)})
+    a = Pacer("xero", {"minute": (60, 60.0)}, 5, clock=t.clock, sleep=t.sleep, shared=app)
+    b = Pacer("xero", {"minute": (60, 60.0)}, 5, clock=t.clock, sleep=t.sleep, shared=app)
+    for pacer in (a, b, a, b, a):
+        pacer.call(lambda: None, operation="GET")
+    assert t.sleeps == []
+    b.call(lambda: None, operation="GET")  # the sixth call of the app in the minute waits, whichever tenant
+    assert t.sleeps == [60.0] and (a.stats.calls, b.stats.calls) == (3, 3)
+    assert a.budget.left("minute", t.now) == 60 and app.left("minute", t.now) == 4  # the window rolled on
+
+
+@pytest.mark.parametrize("tier, day", [("starter", 1000), ("core", 5000), ("advanced", 5000)])
+def test_pacers_take_the_day_limit_of_the_tier_and_join_the_apps_budget(tier: str, day: int) -> None:
+    from recon.limits import XERO_APP_LIMITS, xero_day_limit
+
+    reset_pacers()
+    one = pacer_for("xero", "tenant-1", app="client-a", day_limit=xero_day_limit(tier))
+    two = pacer_for("xero", "tenant-2", app="client-a", day_limit=xero_day_limit(tier))
+    other = pacer_for("xero", "tenant-3", app="client-b")
+    assert one.limits["day"] == (day, 86400.0) and other.limits["day"] == (5000, 86400.0)
+    assert one.shared is two.shared is not other.shared and one.shared.limits == XERO_APP_LIMITS
+    assert pacer_for("precoro", "token").shared is None
+    reset_pacers()
+
+
+def test_the_connector_paces_by_the_profiles_tier(tmp_path) -> None:
+    from recon.config import load_settings
+    from recon.connectors.xero import XeroConnector
+
+    reset_pacers()
+    env = {"RECON_XERO_CLIENT_ID": "c", "RECON_XERO_CLIENT_SECRET": "s", "RECON_XERO_TENANT_ID": "t",
+           "RECON_XERO_TIER": "starter", "RECON_TOKEN_FILE": str(tmp_path / "t.json")}
+    with XeroConnector(load_settings(env=env)) as xero:
+        assert xero.pacer.limits["day"] == (1000, 86400.0) and xero.pacer.shared is not None
+    reset_pacers()

@@ -142,6 +142,57 @@ def test_refresh_is_serialised_across_processes(emu, tmp_path: Path) -> None:
     assert _token_posts(url) - before == 1
 
 
+# ---- scopes: granular by default, the broad ones as a setting, a refusal that names the scope ------------
+
+@pytest.mark.parametrize("app, scopes, refused", [
+    ("new", "", None),                                  # the default: granular scopes
+    ("new", "granular", None),
+    ("new", "broad", "accounting.transactions"),
+    ("new", "accounting.contacts accounting.transactions.read", "accounting.transactions.read"),
+    ("old", "broad", None),
+    ("old", "granular", None),
+])
+def test_scopes_follow_the_setting_and_a_refusal_names_the_scope(tmp_path: Path, app: str, scopes: str,
+                                                                 refused: str | None) -> None:
+    from recon.errors import AuthError
+    from recon.sandbox import Sandbox
+
+    extra = {"RECON_XERO_SCOPES": scopes} if scopes else {}
+    with Sandbox(seed="empty", xero_app=app) as sb:
+        for how in ("client credentials", "consent"):
+            token_file = tmp_path / f"{how}.json"
+            settings = _app_settings(sb.xero_url, token_file, **extra)
+            try:
+                if how == "consent":
+                    connect_xero(settings, opener=lambda u: httpx.get(u, follow_redirects=True, timeout=10), timeout=20)
+                    granted = TokenFile(token_file).read("default")["xero"]["scope"]
+                else:
+                    source = XeroTokenSource(settings)
+                    granted = source.granted()
+                    source.close()
+            except AuthError as exc:
+                assert refused is not None, f"{how}: {exc}"
+                assert f"Xero refused the scope {refused} (invalid_scope)" in str(exc), str(exc)
+                assert "2 March 2026" in str(exc) and 'xero_scopes = "granular"' in str(exc)
+                continue
+            assert refused is None, f"{how}: {refused} was granted"
+            asked = set(settings.xero.scopes) - ({"offline_access"} if how == "client credentials" else set())
+            assert set(granted.split()) == asked
+
+
+def test_the_default_scopes_are_granular_and_the_broad_set_is_a_setting(tmp_path: Path) -> None:
+    from recon.config import BROAD_SCOPES, GRANULAR_SCOPES
+    from recon.connectors.tokens import missing_scopes
+
+    env = {"RECON_XERO_CLIENT_ID": "c", "RECON_XERO_CLIENT_SECRET": "s"}
+    assert load_settings(env=env).xero.scopes == GRANULAR_SCOPES
+    assert "accounting.transactions" not in GRANULAR_SCOPES
+    assert load_settings(env={**env, "RECON_XERO_SCOPES": "broad"}).xero.scopes == BROAD_SCOPES
+    assert missing_scopes(" ".join(GRANULAR_SCOPES)) == {} and missing_scopes(" ".join(BROAD_SCOPES)) == {}
+    assert missing_scopes("accounting.contacts accounting.settings.read") == {
+        "purchase_order": "accounting.invoices", "bill": "accounting.invoices", "payment": "accounting.payments"}
+
+
 # ---- SDK wiring ---------------------------------------------------------------------------------------
 
 def test_each_connector_has_its_own_credentials_despite_the_configuration_singleton(emu, tmp_path: Path) -> None:

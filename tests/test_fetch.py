@@ -226,22 +226,6 @@ def test_a_kind_whose_last_full_fetch_is_too_old_is_fetched_in_full_again(sb: Sa
     assert again.meta["xero"]["last_full"]["supplier"] == later.isoformat()
 
 
-def test_the_latest_snapshot_is_the_newest_saved_run(tmp_path: Path) -> None:
-    import os
-    from recon.fetch import latest_snapshot
-    assert latest_snapshot(tmp_path / "none") is None
-    for n, name in enumerate(["zzz-old", "aaa-new"]):
-        snap = Snapshot(meta={"xero": {"run": name}})
-        snap.save(tmp_path / name)
-        os.utime(tmp_path / name / "snapshot.json", (1_000_000 + n, 1_000_000 + n))
-    assert latest_snapshot(tmp_path).meta["xero"]["run"] == "aaa-new"
-    from recon.errors import ConfigError
-    from recon.fetch import load_run
-    assert load_run("zzz-old", tmp_path).meta["xero"]["run"] == "zzz-old"
-    with pytest.raises(ConfigError, match="no snapshot"):
-        load_run("missing", tmp_path)
-
-
 def test_after_a_day_limit_in_document_details_the_next_run_reuses_the_details_read(sb: Sandbox) -> None:
     docs = len(sb.precoro.dump()["purchaseorders"])
     # enough for the lists before documents and a few purchase-order details, not for all of them

@@ -1,9 +1,11 @@
 """The three notebooks under nbval against the sandbox, and the `recon demo` loop end to end.
 
 nbval runs with ``--nbval-lax``: every cell must run without error, and the cells marked
-``# NBVAL_CHECK_OUTPUT`` (reconcile's message, sync's outcome line) must print what the committed notebook
-holds, after the sanitisers of ``tests/nbval_sanitize.cfg`` (run ids, times, paths, ports, widget ids).
-The checked outputs are written by ``tools/make_notebooks.py`` (``EXPECTED``) for the demo data.
+``# NBVAL_CHECK_OUTPUT`` (reconcile's kinds of difference) must print what the committed notebook holds,
+after the sanitisers of ``tests/nbval_sanitize.cfg`` (run ids, times, paths, ports, widget ids). The checked
+outputs are written by ``tools/make_notebooks.py`` (``EXPECTED``) for the demo data. ``sync.ipynb`` with its
+defaults (no run, no policy) refuses to run by design; it is run with parameters in ``test_loop.py`` and by
+the demo here.
 """
 
 from __future__ import annotations
@@ -25,16 +27,31 @@ NOTEBOOKS = ROOT / "notebooks"
 
 @pytest.fixture(scope="module")
 def sandbox_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A running demo sandbox, a store seeded to match, and the environment that points kernels at both."""
-    from recon.demo import demo_sandbox
+    """A running demo sandbox, a store seeded to match, and the environment that hands both to kernels."""
+    from recon.demo import reset_state, sandbox_environment
+    from recon.sandbox import Sandbox
 
     tmp = tmp_path_factory.mktemp("nb")
-    with demo_sandbox(tmp / "state.sqlite", tmp / "reports") as env:
+    with Sandbox(seed="demo") as sb:
+        reset_state(tmp / "state.sqlite", "demo")
+        env = sandbox_environment(os.environ, sb.xero_url, sb.precoro_url, tmp / "state.sqlite", tmp / "reports",
+                                  instance="nbval")
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         yield env
 
 
-@pytest.mark.parametrize("name", ["reconcile.ipynb", "sync.ipynb", "audit_report.ipynb"])
+def test_the_committed_notebooks_are_what_the_generator_writes() -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import make_notebooks
+    finally:
+        sys.path.pop(0)
+    for name, (meta, cells) in make_notebooks.NOTEBOOKS.items():
+        built = make_notebooks.build(name, meta, cells)
+        assert nbformat.writes(built) == nbformat.writes(nbformat.read(NOTEBOOKS / name, as_version=4)), name
+
+
+@pytest.mark.parametrize("name", ["reconcile.ipynb", "audit_report.ipynb"])
 def test_notebook_runs_under_nbval_against_the_sandbox(sandbox_env: dict[str, str], name: str) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
@@ -62,9 +79,9 @@ def test_the_audit_notebook_needs_a_run_id_under_recon_run(tmp_path: Path) -> No
 
 
 def test_the_audit_notebook_exports_the_report_without_code(tmp_path: Path) -> None:
-    import run_folder
+    import sample_run
 
-    folder = run_folder.build(tmp_path / "reports" / "20260301-090507-beef")
+    folder = sample_run.build(tmp_path / "reports" / "20260301-090507-beef")
     result = runner.run_notebook(NOTEBOOKS / "audit_report.ipynb", {"run_id": folder.name},
                                  reports_dir=tmp_path / "reports")
     html = result.html.read_text()
@@ -105,9 +122,10 @@ def test_recon_demo_shows_every_planted_case(tmp_path: Path) -> None:
 
 
 def test_with_nothing_configured_a_notebook_starts_its_own_sandbox(tmp_path: Path) -> None:
-    """No credentials and no running sandbox named: the kernel starts one, with a store in the run folder."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_XERO_", "RECON_PRECORO_", "RECON_SANDBOX_"))}
-    env.update({"PYTHONPATH": str(ROOT), "RECON_REPORTS_DIR": str(tmp_path / "reports")})
+    """No credentials and no sandbox serving: the kernel starts one, with a store in the run folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECON_")}
+    env.update({"PYTHONPATH": str(ROOT), "RECON_REPORTS_DIR": str(tmp_path / "reports"),
+                "RECON_DATA_DIR": str(tmp_path / "data")})
     proc = subprocess.run([sys.executable, "-m", "recon.cli", "run", str(NOTEBOOKS / "reconcile.ipynb"),
                            "-p", "objects", "supplier", "-p", "run_id", "solo"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -120,9 +138,9 @@ def test_with_nothing_configured_a_notebook_starts_its_own_sandbox(tmp_path: Pat
 
 
 def test_the_plain_papermill_command_runs_a_notebook(tmp_path: Path) -> None:
-    import run_folder
+    import sample_run
 
-    folder = run_folder.build(tmp_path / "reports" / "20260301-090507-beef")
+    folder = sample_run.build(tmp_path / "reports" / "20260301-090507-beef")
     out = tmp_path / "out.ipynb"
     proc = subprocess.run([str(Path(sys.executable).parent / "papermill"), str(NOTEBOOKS / "audit_report.ipynb"), str(out),
                            "-k", "recon", "-p", "run_id", folder.name, "-p", "reports_dir", str(folder.parent)],

@@ -31,8 +31,9 @@ def test_kernels_of_the_lab_find_the_sandbox_and_no_real_credentials(tmp_path: P
     base = {"RECON_XERO_CLIENT_ID": "real", "RECON_XERO_CLIENT_SECRET": "real-secret", "RECON_PRECORO_TOKEN": "t",
             "RECON_PROFILE": "prod", "HOME": "/home/x"}
     env = sandbox_environment(base, "http://127.0.0.1:1111", "http://127.0.0.1:2222", tmp_path / "s.sqlite", tmp_path)
-    assert not any(k.startswith(("RECON_XERO_", "RECON_PRECORO_")) for k in env) and "RECON_PROFILE" not in env
+    assert not any(k.startswith(("RECON_XERO_", "RECON_PRECORO_")) for k in env) and env["RECON_PROFILE"] == "sandbox"
     settings = load_settings(env=env)
+    assert settings.profile == "sandbox" and settings.reports_dir == tmp_path
     assert (settings.xero.api_url, settings.xero.identity_url) == ("http://127.0.0.1:1111",) * 2
     assert settings.precoro.base_url == "http://127.0.0.1:2222" and settings.state_path == tmp_path / "s.sqlite"
     assert settings.xero.sandbox and settings.precoro.sandbox
@@ -57,7 +58,7 @@ def test_the_lab_command_opens_the_three_notebooks_with_the_recon_kernel() -> No
 @pytest.mark.slow
 def test_recon_lab_serves_the_notebooks_while_the_sandbox_runs(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RECON_REPORTS_DIR": str(tmp_path / "reports"),
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RECON_DATA_DIR": str(tmp_path / "data"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
     proc = subprocess.Popen([sys.executable, "-m", "recon.cli", "lab", "--no-browser", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -83,6 +84,9 @@ def test_recon_lab_serves_the_notebooks_while_the_sandbox_runs(tmp_path: Path) -
         reply = httpx.post(f"{sandbox.group(1)}/connect/token", timeout=10,
                            data={"grant_type": "client_credentials"}, auth=("sandbox-client", "sandbox-secret"))
         assert reply.status_code == 200, reply.text
+        # and it is the served sandbox of the profile: a recon command started elsewhere finds it
+        found = load_settings(env={"RECON_DATA_DIR": str(tmp_path / "data")})
+        assert found.xero.api_url == sandbox.group(1) and found.sandbox_instance
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

@@ -55,6 +55,7 @@ def valid_field(field: str, low: int, high: int) -> bool:
 def test_the_crontab_has_one_valid_weekday_job() -> None:
     env, jobs = crontab()
     assert env["SHELL"] == "/bin/bash" and env["RECON_HOME"].startswith("/")
+    assert env["RECON_CONFIG"].startswith("/") and env["RECON_PROFILE"]
     assert len(jobs) == 1
     schedule, command = jobs[0]
     assert all(valid_field(f, lo, hi) for f, (lo, hi) in zip(schedule, CRON_FIELDS)), schedule
@@ -64,31 +65,47 @@ def test_the_crontab_has_one_valid_weekday_job() -> None:
 
 @pytest.mark.slow
 def test_the_cron_command_runs_against_the_sandbox(tmp_path: Path) -> None:
-    """The job's command, as cron runs it (SHELL -c, its variables), in a recon home pointing at the sandbox."""
-    from recon.demo import demo_sandbox
+    """The job's command, as cron runs it (SHELL -c, its variables, from /), with its profile in a recon.toml
+    whose state and reports_dir are relative to the file: the same run folders as any other entry point."""
+    from recon.demo import reset_state
+    from recon.sandbox import Sandbox
 
     home = tmp_path / "recon-home"
-    (home / "reports").mkdir(parents=True)
-    (home / "notebooks").symlink_to(ROOT / "notebooks")
-    (home / "examples").symlink_to(EXAMPLES)
+    (home / "examples").mkdir(parents=True)
+    (home / "examples" / "scheduled-run.sh").symlink_to(EXAMPLES / "scheduled-run.sh")
     env_vars, jobs = crontab()
-    command = jobs[0][1].replace("\\%", "%")  # cron's own unescaping
-    with demo_sandbox(home / "state.sqlite", home / "reports") as env:
-        env.update({k: v for k, v in env_vars.items() if k not in ("PATH", "RECON_HOME")})
-        env.update({"RECON_HOME": str(home), "PYTHONPATH": str(ROOT),
+    command = jobs[0][1].replace("\\%", "%").replace(env_vars["RECON_HOME"], str(home))  # cron's own unescaping
+    with Sandbox(seed="demo") as sb:
+        (home / "recon.toml").write_text(f"""
+[profile.{env_vars["RECON_PROFILE"]}]
+xero_client_id = "sandbox-client"
+xero_client_secret = "sandbox-secret"
+xero_tenant_id = "sandbox-tenant"
+xero_api_url = "{sb.xero_url}"
+xero_identity_url = "{sb.xero_url}"
+precoro_token = "sandbox-token"
+precoro_email = "sandbox@example.com"
+precoro_base_url = "{sb.precoro_url}"
+state = "state.sqlite"
+reports_dir = "reports"
+""")
+        reset_state(home / "state.sqlite", "demo")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RECON_")}
+        env.update({k: v for k, v in env_vars.items() if k not in ("PATH", "RECON_HOME", "RECON_CONFIG")})
+        env.update({"RECON_CONFIG": str(home / "recon.toml"), "PYTHONPATH": str(ROOT),
                     # the venv's bin (where `recon` is installed) in place of /srv/recon/.venv/bin
                     "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])})
-        env.pop("RECON_REPORTS_DIR")  # the job uses recon's own default: reports/ in its home
         proc = subprocess.run([env_vars["SHELL"], "-c", command], env=env, cwd="/", capture_output=True, text=True,
                               timeout=600)
-    log = (home / "reports" / "cron.log").read_text()
+    log = (home / "cron.log").read_text()
     assert proc.returncode == 0, log
     runs = [p for p in (home / "reports").iterdir() if p.is_dir()]
     assert len(runs) == 1 and runs[0].name.endswith("-sched")
     for name in ("sync.ipynb", "sync.html", "audit_report.ipynb", "audit.html", "outcome.json"):
         assert (runs[0] / name).is_file(), name
-    assert f"report: reports/{runs[0].name}/audit.html" in log
+    assert f"report: {runs[0] / 'audit.html'}" in log
     assert "approved by policy xero_to_precoro_reference" in (runs[0] / "approvals.jsonl").read_text()
+    assert not (home / "notebooks").exists()  # recon run found its own notebooks
 
 
 def unit(name: str) -> configparser.ConfigParser:

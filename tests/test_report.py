@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import run_folder
+import sample_run
 from recon import report
 from recon.reconcile.model import NO_CHANGES, Plan
 from recon.report_html import esc, table
@@ -15,7 +15,7 @@ from recon.report_html import esc, table
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_folder.build(tmp_path_factory.mktemp("report") / "run")
+    return sample_run.build(tmp_path_factory.mktemp("report") / "run")
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +68,8 @@ def test_no_secret_reaches_the_report(folder: Path, html: str) -> None:
 
 
 def test_the_report_is_deterministic(tmp_path: Path) -> None:
-    a = report.render(report.load_run(run_folder.build(tmp_path / "a")))
-    b = report.render(report.load_run(run_folder.build(tmp_path / "b")))
+    a = report.render(report.load_run(sample_run.build(tmp_path / "a" / "20260301-090507-beef")))
+    b = report.render(report.load_run(sample_run.build(tmp_path / "b" / "20260301-090507-beef")))
     assert a == b
 
 
@@ -79,7 +79,7 @@ def test_it_loads_nothing_from_anywhere(html: str) -> None:
 
 
 def test_a_broken_chain_and_missing_outcome_are_said_plainly(tmp_path: Path) -> None:
-    data = report.load_run(run_folder.build(tmp_path / "r", with_outcome=False, integrity_ok=False))
+    data = report.load_run(sample_run.build(tmp_path / "r", with_outcome=False, integrity_ok=False))
     html = report.render(data)
     assert data.missing == ("outcome.json",)
     assert "The approvals chain is BROKEN. row 4: hash does not match its content" in html

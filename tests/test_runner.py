@@ -202,3 +202,27 @@ def test_run_kernels_talk_over_unix_sockets_not_plain_tcp(tmp_path: Path) -> Non
     outputs = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert "transport=ipc" in outputs
     assert not list(tmp_path.glob("kernel-ipc*")), "socket files must not be left in the working directory"
+
+
+def test_without_a_registered_recon_kernel_the_notebook_runs_on_this_interpreter() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    class NoKernels(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str):  # type: ignore[override]
+            raise NoSuchKernel(kernel_name)
+
+    manager = runner._local_kernel_manager()(kernel_name="recon", kernel_spec_manager=NoKernels())
+    assert manager.kernel_spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"]
+    other = runner._local_kernel_manager()(kernel_name="someone-else", kernel_spec_manager=NoKernels())
+    with pytest.raises(NoSuchKernel):
+        other.kernel_spec
+
+
+@pytest.mark.parametrize("given", ["sync.ipynb", "notebooks/sync.ipynb", "sync", "/no/such/place/sync.ipynb"])
+def test_recons_own_notebooks_are_found_by_name_from_any_folder(given: str) -> None:
+    assert runner.resolve_notebook(given).resolve() == runner.notebooks_dir() / "sync.ipynb"
+
+
+def test_an_unknown_notebook_names_recons_own() -> None:
+    with pytest.raises(RunError, match="recon's own are reconcile.ipynb, sync.ipynb, audit_report.ipynb"):
+        runner.resolve_notebook("colours.ipynb")

@@ -41,7 +41,10 @@ def test_token_errors_are_400_with_oauth_codes(served, emu, form, auth, error) -
     assert (r.status_code, r.json()) == (400, {"error": error})
 
 
-def _authorise(url: str, scope: str = "openid offline_access accounting.transactions accounting.contacts") -> dict:
+GRANULAR = "openid offline_access accounting.contacts accounting.settings accounting.invoices accounting.payments"
+
+
+def _authorise(url: str, scope: str = GRANULAR) -> dict:
     r = HTTP.get(f"{url}/identity/connect/authorize", params={
         "response_type": "code", "client_id": CID, "redirect_uri": "http://localhost:8765/callback?x=1",
         "scope": scope, "state": "s-42"})
@@ -71,7 +74,7 @@ def test_authorisation_code_then_sdk_refresh_rotates_refresh_tokens(served, emu)
 
 
 def test_no_refresh_token_without_offline_access(served, emu) -> None:
-    assert "refresh_token" not in _authorise(served.url, scope="accounting.transactions")
+    assert "refresh_token" not in _authorise(served.url, scope="accounting.contacts")
 
 
 @pytest.mark.parametrize("headers, detail", [
@@ -105,3 +108,53 @@ def test_connections_any_case_and_tenant_header(served, sdk: Sdk) -> None:
     assert sdk.acc.get_contacts("").contacts == []  # a custom connection may send an empty tenant
     wrong = HTTP.get(f"{served.url}/api.xro/2.0/Contacts", headers={**auth, "xero-tenant-id": "other"})
     assert wrong.status_code == 403
+
+
+# ---- new apps get granular scopes only (since 2 March 2026); old ones may still ask for the broad one ---------
+
+def _consent(url: str, scope: str, client_id: str = CID) -> dict[str, str]:
+    r = HTTP.get(f"{url}/identity/connect/authorize", params={
+        "response_type": "code", "client_id": client_id, "redirect_uri": "http://localhost:8765/callback",
+        "scope": scope, "state": "s-7"})
+    assert r.status_code == 302, r.text
+    return {k: v[0] for k, v in parse_qs(urlsplit(r.headers["location"]).query).items()}
+
+
+@pytest.mark.parametrize("app, scope, refused", [
+    ("new", "offline_access accounting.transactions accounting.contacts", True),
+    ("new", "accounting.transactions.read", True),
+    ("new", "accounting.reports.read accounting.settings", True),
+    ("new", GRANULAR, False),
+    ("old", "offline_access accounting.transactions accounting.contacts accounting.settings", False),
+    ("old", GRANULAR, False),
+])
+def test_a_new_app_is_refused_the_broad_scopes_an_old_one_is_not(app, scope, refused) -> None:
+    from datetime import date
+
+    from recon.sandbox.xero import XeroEmulator
+    from recon.sandbox.server import ThreadedServer
+    from recon.sandbox.xero_auth import APP_CREATED
+
+    emulator = XeroEmulator(seed="empty")
+    emulator.identity.register_app("app-x", "secret-x", APP_CREATED[app])
+    server = ThreadedServer(emulator.app).start()
+    try:
+        consent = _consent(server.url, scope, client_id="app-x")
+        token = _token(server.url, auth=("app-x", "secret-x"), grant_type="client_credentials",
+                       scope=" ".join(s for s in scope.split() if s not in ("openid", "offline_access")))
+        if refused:
+            assert (consent["error"], consent["error_description"], consent["state"]) == \
+                ("invalid_scope", "Invalid scope for client", "s-7") and "code" not in consent
+            assert (token.status_code, token.json()) == (400, {"error": "invalid_scope"})
+        else:
+            assert consent["code"] and "error" not in consent
+            assert token.status_code == 200 and token.json()["scope"].split()[0] in scope.split()
+        assert APP_CREATED["new"] == date(2026, 3, 2) > APP_CREATED["old"]
+    finally:
+        server.stop()
+
+
+def test_a_token_request_naming_no_scope_gets_what_the_app_has(served, emu) -> None:
+    body = _token(served.url, auth=(CID, SECRET), grant_type="client_credentials").json()
+    assert set(body["scope"].split()) == {"accounting.contacts", "accounting.settings", "accounting.invoices",
+                                          "accounting.payments"}

@@ -1,7 +1,7 @@
 """Write notebooks/*.ipynb from the cell sources below (stable cell ids, no outputs).
 
-Run after changing a notebook's cells here: ``python tools/make_notebooks.py``. Editing the notebooks in
-JupyterLab is fine too; this file then only documents their first version.
+Run after changing a notebook's cells here: ``python tools/make_notebooks.py`` (a test checks the committed
+notebooks are what this writes). The wheel carries the written notebooks as ``recon/notebooks``.
 """
 
 from __future__ import annotations
@@ -13,16 +13,26 @@ import nbformat
 KINDS = '["supplier", "item", "account", "tracking_option", "tax_rate", "purchase_order", "bill", "payment"]'
 KERNEL = {"name": "recon", "display_name": "recon (Python 3)", "language": "python"}
 
+PROFILE = 'profile = ""  # settings profile (empty: RECON_PROFILE, else default, which is the sandbox until configured)'
+REPORTS = 'reports_dir = ""  # where run folders are (empty: the profile\'s, the same for every entry point)'
+
 NOTEBOOKS = {
     "reconcile.ipynb": ({"title": "recon: reconcile"}, [
-        ("md", "# Reconcile Precoro and Xero\n\nFetch both systems, check the rounding settings, see every "
-               "difference, approve or reject each proposed action, and save the decisions. Run the cells top to "
-               "bottom; `sync.ipynb` then carries out what you approved (same `run_id`)."),
-        ("params", f'profile = ""  # settings profile (empty: RECON_PROFILE or default)\n'
+        ("md", "# Reconcile Precoro and Xero\n\n"
+               "Fetch both systems, check the rounding settings, see every difference, and approve or reject each "
+               "proposed action. Run the cells top to bottom.\n\n"
+               "Every click in the approval widget is recorded at once in the profile's state store (the first "
+               "cell prints where it is), bound to this run's plan. JupyterLab, `recon run`, papermill and "
+               "scheduled jobs all use that same state, wherever they start. The last cell prints the command that "
+               "carries out your decisions:\n\n"
+               "```\nrecon run notebooks/sync.ipynb -p run_id <this run>\n```\n\n"
+               "(or open `sync.ipynb`, set `run_id`, and run it). With nothing configured this runs on the "
+               "built-in sandbox: the one `recon sandbox` or `recon lab` serves, else one started in this kernel."),
+        ("params", f"{PROFILE}\n"
                    f"objects = {KINDS}  # kinds to reconcile\n"
                    'full = False  # full fetch instead of incremental\n'
-                   'run_id = ""  # run folder under reports/ (empty: a new run)\n'
-                   'reports_dir = ""  # where run folders go (empty: from settings)'),
+                   'run_id = ""  # run folder under the reports folder (empty: a new run)\n'
+                   f"{REPORTS}"),
         ("code", "from recon import report_views as views\nfrom recon.widgets import ApprovalView\n"
                  "from recon.workbench import Session\n\n"
                  'session = Session.open(run_id=run_id, reports_dir=reports_dir, profile=profile, '
@@ -38,37 +48,42 @@ NOTEBOOKS = {
                "differences are listed apart below."),
         ("code", "material, rounding = views.differences_views(rec.differences)\nmaterial"),
         ("code", "rounding"),
-        ("md", "## Approve\n\nEvery click is recorded at once in the state store, bound to this plan."),
-        ("code", "model = session.approvals(rec.plan)\nApprovalView(model)"),
-        ("md", "## Save\n\nRun this after deciding: it writes `approvals.jsonl` and the chain check into the run "
-               "folder."),
-        ("code", "session.save_approvals(rec.plan)\nsession.finish()\nprint(f\"decisions saved in {session.folder}\")"),
+        ("md", "## Approve\n\nEvery click is recorded at once in the state store, bound to this plan: there is "
+               "nothing to save. A later click on the same action replaces the earlier decision."),
+        ("code", "model = session.approvals(rec.plan)\nview = ApprovalView(model)\nview"),
+        ("md", "## Carry out\n\nRun this after deciding: it copies the decisions into the run folder "
+               "(`approvals.jsonl`) and prints the command that applies them."),
+        ("code", "session.save_approvals(rec.plan)\nsession.finish()\n"
+                 "print(f\"{len(session.decisions(rec.plan))} decisions saved in {session.folder}\")\n"
+                 "print(f\"next: recon run notebooks/sync.ipynb -p run_id {session.run_id}\")"),
     ]),
     "sync.ipynb": ({"title": "recon: sync"}, [
-        ("md", "# Sync\n\nCarries out the approved actions of a run (its `plan.json`), or of a fresh reconcile "
-               "when the run has no plan yet. Pending actions are approved only by the explicit `policy`."),
-        ("params", f'profile = ""  # settings profile (empty: RECON_PROFILE or default)\n'
-                   'run_id = ""  # the run to carry out; a run without a plan gets a fresh reconcile\n'
+        ("md", "# Sync\n\nCarries out the decisions recorded on a run's plan: give its `run_id` (the run "
+               "`reconcile.ipynb` made). Only approved actions are applied; a run with no plan, or a plan with no "
+               "decision, stops here with a message, unless a `policy` is given: then pending actions the policy "
+               "allows are approved too, and a run without a plan gets a fresh reconcile (what scheduled jobs do). "
+               "`dry_run` shows the exact requests and writes nothing.\n\n"
+               "```\nrecon run notebooks/sync.ipynb -p run_id <run>                     # your decisions\n"
+               "recon run notebooks/sync.ipynb -p policy xero_to_precoro_reference   # a nightly run\n```"),
+        ("params", f"{PROFILE}\n"
+                   'run_id = ""  # the run whose decisions to carry out (empty: a new run, needs a policy)\n'
                    f"objects = {KINDS}  # kinds, for a fresh reconcile\n"
                    'policy = "none"  # approval policy for pending actions: none, demo, xero_to_precoro_reference, to_xero:KIND\n'
                    'dry_run = False  # show what would be sent; write nothing\n'
                    'full = False  # full fetch for a fresh reconcile\n'
-                   'reports_dir = ""  # where run folders go (empty: from settings)'),
+                   f"{REPORTS}"),
         ("code", "from recon import report_views as views\nfrom recon.apply import summary\n"
                  "from recon.workbench import Session\n\n"
                  'session = Session.open(run_id=run_id, reports_dir=reports_dir, profile=profile, notebook="sync.ipynb",\n'
                  '                       parameters={"objects": objects, "policy": policy, "dry_run": dry_run, "full": full})'),
-        ("code", "plan = session.plan_or_reconcile(objects, full=full)"),
-        ("check", "# NBVAL_CHECK_OUTPUT\ndecisions = session.approve_by_policy(plan, policy)\n"
-                  'print(f"policy {policy!r} approved {len(decisions)} pending actions")'),
-        ("code", "outcome = session.apply(plan, dry_run=dry_run, progress=False)\nprint(summary(outcome))"),
+        ("code", "plan, log = session.sync_plan(objects, policy=policy, full=full, dry_run=dry_run)"),
+        ("code", "outcome = session.apply(plan, dry_run=dry_run, progress=False, log=log)\nprint(summary(outcome))"),
         ("code", "views.outcome_view(outcome, plan)"),
         ("code", "session.close()  # stops a sandbox this kernel started and closes the state store"),
     ]),
     "audit_report.ipynb": ({"title": "recon audit report", "html_name": "audit.html", "html_no_input": True}, [
         ("params", 'run_id = ""  # required: the run to report on (empty in JupyterLab: the latest run)\n'
-                   'reports_dir = ""  # where run folders are (empty: from settings)\n'
-                   'profile = ""  # settings profile (empty: RECON_PROFILE or default)'),
+                   f"{REPORTS}\n{PROFILE}"),
         ("code", "from recon import report\nfrom recon.workbench import report_folder\n\n"
                  "report.show(report.load_run(report_folder(run_id, reports_dir, profile)))"),
     ]),
@@ -79,7 +94,6 @@ NOTEBOOKS = {
 EXPECTED = {
     "reconcile.ipynb": "kinds of difference found: blocked_edit, conflict, match_candidate, mismatch, only_in_precoro, "
                        "only_in_xero, rounding\n",
-    "sync.ipynb": "policy 'none' approved 0 pending actions\n",
 }
 
 

@@ -2,9 +2,11 @@
 
 Needs ``apache-airflow-providers-papermill`` and recon installed in the workers' environment with its kernel
 registered (``python -m ipykernel install --sys-prefix --name recon``). Credentials come from the workers'
-environment or recon.toml (give ``RECON_STATE`` as an absolute path), never from the DAG. The first task
-checks the parameters against the notebooks before anything runs (what ``recon run`` does) and creates the
-run folder; the last exports the self-contained audit.html.
+environment or the profile's table in recon.toml (``RECON_CONFIG``), never from the DAG. The profile also
+says where its state is; give it ``reports_dir = "/srv/recon/reports"`` so that the run folders this DAG
+writes are the ones JupyterLab and ``recon run`` see for the same profile. The first task checks the
+parameters against the notebooks before anything runs (what ``recon run`` does) and creates the run folder;
+the last exports the self-contained audit.html.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from airflow.operators.python import PythonOperator
 from airflow.providers.papermill.operators.papermill import PapermillOperator
 
 RECON_HOME = "/srv/recon"
-REPORTS = f"{RECON_HOME}/reports"
+PROFILE = "production"
+REPORTS = f"{RECON_HOME}/reports"  # the profile's reports_dir
 RUN_ID = "{{ ts_nodash }}-airflow"  # one run folder per DAG run: reports/<run_id>/
-SYNC_PARAMETERS = {"run_id": RUN_ID, "policy": "xero_to_precoro_reference", "reports_dir": REPORTS}
-REPORT_PARAMETERS = {"run_id": RUN_ID, "reports_dir": REPORTS}
+SYNC_PARAMETERS = {"profile": PROFILE, "run_id": RUN_ID, "policy": "xero_to_precoro_reference", "reports_dir": REPORTS}
+REPORT_PARAMETERS = {"profile": PROFILE, "run_id": RUN_ID, "reports_dir": REPORTS}
 
 
 def prepare_run(run_id: str) -> None:

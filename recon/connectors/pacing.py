@@ -3,10 +3,14 @@
 One :class:`Pacer` per system and account (Xero tenant, Precoro token), obtained with :func:`pacer_for`, so
 that every connector and thread of a process draws on the same budget:
 
-* Xero: the limits of :mod:`recon.limits` per tenant (calls in flight, per minute, per day); the
-  ``X-MinLimit-Remaining`` and ``X-DayLimit-Remaining`` headers of every reply tighten the budget when other
-  clients share the tenant.
+* Xero: the limits of :mod:`recon.limits` per tenant (calls in flight, per minute, per day: the day limit of
+  the app's pricing tier), and the app-wide minute budget shared by every tenant of the same app (client id);
+  the ``X-MinLimit-Remaining``, ``X-AppMinLimit-Remaining`` and ``X-DayLimit-Remaining`` headers of every
+  reply tighten the budget when other clients share the tenant or the app.
 * Precoro: the limits of :mod:`recon.limits` per token (per minute, hour and day).
+
+The windows themselves are :class:`recon.connectors.budget.Budget` objects; a call waits until every budget
+it draws on has room.
 
 :meth:`Pacer.call` runs one request inside the budget and applies the retry policy: a minute/hour 429 waits
 ``retry_after`` and goes on; a day 429 raises :class:`DailyLimitError` at once; 5xx, timeouts and dropped
@@ -22,12 +26,12 @@ import logging
 import random
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, TypeVar
 
+from recon.connectors.budget import Budget, app_budget, reset_app_budgets, take_all
 from recon.errors import ApiError, DailyLimitError, RateLimitError, TransientError
-from recon.limits import PRECORO_CONCURRENCY, PRECORO_LIMITS, WINDOW_SECONDS, XERO_CONCURRENCY, XERO_LIMITS
+from recon.limits import PRECORO_CONCURRENCY, PRECORO_LIMITS, XERO_CONCURRENCY, xero_limits
 
 log = logging.getLogger("recon.connectors")
 T = TypeVar("T")
@@ -59,43 +63,41 @@ class PacerStats:
 
 
 class Pacer:
-    """Rolling-window budget plus a concurrency cap for one system and account."""
+    """The budgets of one system and account plus a concurrency cap."""
 
     def __init__(self, system: str, limits: Mapping[str, tuple[int, float]], concurrency: int, *,
                  policy: RetryPolicy | None = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, shared: Budget | None = None) -> None:
         self.system = system
-        self.limits = dict(limits)
+        self.budget = Budget(f"{system} account", limits)
+        #: a budget shared with other accounts (Xero's per-app minute limit), or None
+        self.shared = shared
         self.policy = policy or RetryPolicy()
         self.clock, self.sleep = clock, sleep
         self.stats = PacerStats()
         self._sem = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
-        self._sent: dict[str, deque[float]] = {name: deque() for name in self.limits}
         self._blocked_until = 0.0
+
+    @property
+    def limits(self) -> dict[str, tuple[int, float]]:
+        """The account's windows: ``{"minute": (60, 60.0), ...}``."""
+        return dict(self.budget.limits)
 
     def set_limits(self, limits: Mapping[str, int]) -> None:
         """Change call counts per window (e.g. ``{"minute": 10000}`` against a sandbox with raised limits)."""
-        with self._lock:
-            for name, calls in limits.items():
-                seconds = self.limits.get(name, (0, WINDOW_SECONDS[name]))[1]
-                self.limits[name] = (int(calls), seconds)
-                self._sent.setdefault(name, deque())
+        self.budget.set_limits(limits)
+
+    def _budgets(self) -> list[Budget]:
+        return [self.budget] + ([self.shared] if self.shared is not None else [])
 
     def _wait_for_room(self) -> None:
         while True:
             with self._lock:
                 now = self.clock()
-                wait = max(0.0, self._blocked_until - now)
-                for name, (calls, seconds) in self.limits.items():
-                    sent = self._sent[name]
-                    while sent and sent[0] <= now - seconds:
-                        sent.popleft()
-                    if len(sent) >= calls:
-                        wait = max(wait, sent[0] + seconds - now)
+                held = max(0.0, self._blocked_until - now)
+                wait = held if held > 0 else take_all(self._budgets(), now)
                 if wait <= 0:
-                    for sent in self._sent.values():
-                        sent.append(now)
                     self.stats.calls += 1
                     return
             if wait > self.policy.max_wait:
@@ -121,10 +123,9 @@ class Pacer:
                     continue
         if not limited and (self.stats.remaining.get("minute") == 0 or self.stats.remaining.get("appminute") == 0):
             with self._lock:
-                sent = self._sent.get("minute")
-                now = self.clock()
+                oldest = self.budget.oldest("minute")
                 # the server's window started no later than our oldest call in it
-                until = (sent[0] + 60.0) if sent else now + 60.0
+                until = (oldest + 60.0) if oldest is not None else self.clock() + 60.0
                 self._blocked_until = max(self._blocked_until, until)
 
     def call(self, fn: Callable[[], T], *, operation: str, write: bool = False, idempotent: bool = False) -> T:
@@ -164,20 +165,28 @@ _PACERS: dict[tuple[str, str], Pacer] = {}
 _PACERS_LOCK = threading.Lock()
 
 
-def pacer_for(system: str, account: str) -> Pacer:
-    """The process-wide pacer of ``system`` for ``account`` (Xero tenant or Precoro token digest)."""
+def pacer_for(system: str, account: str, *, app: str = "", day_limit: int | None = None) -> Pacer:
+    """The process-wide pacer of ``system`` for ``account`` (Xero tenant or Precoro token digest).
+
+    ``app`` (the Xero client id) joins the pacer to that app's shared minute budget; ``day_limit`` is the
+    Xero day limit of the app's pricing tier (default: the Core tier's 5,000)."""
     with _PACERS_LOCK:
         key = (system, account)
         if key not in _PACERS:
-            limits, conc = (XERO_LIMITS, XERO_CONCURRENCY) if system == "xero" else (PRECORO_LIMITS, PRECORO_CONCURRENCY)
-            _PACERS[key] = Pacer(system, limits, conc)
+            if system == "xero":
+                _PACERS[key] = pacer = Pacer(system, xero_limits(), XERO_CONCURRENCY, shared=app_budget(system, app))
+                if day_limit is not None:
+                    pacer.set_limits({"day": day_limit})
+            else:
+                _PACERS[key] = Pacer(system, PRECORO_LIMITS, PRECORO_CONCURRENCY)
         return _PACERS[key]
 
 
 def reset_pacers() -> None:
-    """Forget every pacer (tests and benchmarks that start a fresh sandbox)."""
+    """Forget every pacer and shared budget (tests and benchmarks that start a fresh sandbox)."""
     with _PACERS_LOCK:
         _PACERS.clear()
+    reset_app_budgets()
 
 
 def may_resend(exc: TransientError, *, write: bool, idempotent: bool) -> bool:

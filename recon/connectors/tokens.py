@@ -5,8 +5,12 @@
   never renew it: Xero's reply has no ``expires_at``.
 * **Authorisation code** (``recon connect xero``): browser consent with a loopback redirect; the reply,
   including the refresh token, is saved in the token file at once. Refresh tokens rotate, so every refresh
-  runs under an exclusive file lock and re-reads the file first: two processes never spend the same refresh
-  token.
+  runs under an exclusive file lock (``filelock``: the same on Linux, macOS and Windows) and re-reads the
+  file first: two processes never spend the same refresh token.
+
+**Scopes** come from the settings (``xero_scopes``): Xero's granular scopes by default, the broad
+``accounting.transactions`` set for apps created before 2 March 2026 that still use it. When Xero refuses a
+scope (``invalid_scope``), the error names the scopes asked for and what to change.
 
 The token file (``Settings.token_file``) is JSON keyed by profile, created with mode 0600 and rewritten
 atomically; it never holds the client secret. Token requests use httpx with a timeout (the SDK's own token
@@ -18,7 +22,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -32,14 +35,46 @@ from typing import Any, Callable, Iterator
 
 import httpx
 
-from recon.config import Settings
+from recon.config import DEPRECATED_SCOPES, GRANULAR_SCOPES, Settings
 from recon.errors import AuthError, ConfigError, DailyLimitError, RateLimitError, TransientError
 
 log = logging.getLogger("recon.connectors")
 
 #: Keys the SDK's ``OAuth2Token.update_token`` accepts; any other key makes every SDK call fail.
 SDK_TOKEN_KEYS = ("access_token", "scope", "expires_in", "token_type", "expires_at", "refresh_token", "id_token")
-DEFAULT_SCOPES = ("offline_access", "accounting.transactions", "accounting.contacts", "accounting.settings")
+DEFAULT_SCOPES = GRANULAR_SCOPES
+#: what each kind needs of Xero: a granular scope, or (apps that still use them) a broad one; any of each set
+NEEDED_SCOPES: dict[str, tuple[str, ...]] = {
+    "supplier": ("accounting.contacts",),
+    "item": ("accounting.settings", "accounting.settings.read", "accounting.invoices", "accounting.invoices.read"),
+    "account": ("accounting.settings", "accounting.settings.read"),
+    "tracking_option": ("accounting.settings", "accounting.settings.read"),
+    "tax_rate": ("accounting.settings", "accounting.settings.read"),
+    "purchase_order": ("accounting.invoices", "accounting.transactions"),
+    "bill": ("accounting.invoices", "accounting.transactions"),
+    "payment": ("accounting.payments", "accounting.payments.read", "accounting.transactions",
+                "accounting.transactions.read"),
+}
+
+
+def missing_scopes(granted: str | tuple[str, ...], kinds: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Kinds whose needs ``granted`` does not meet, each with the scope to add (the granular one)."""
+    have = set(granted.split() if isinstance(granted, str) else granted)
+    return {kind: needs[0] for kind, needs in NEEDED_SCOPES.items()
+            if (kinds is None or kind in kinds) and not have & set(needs)}
+
+
+def scope_refused(asked: tuple[str, ...] | list[str], error: str) -> AuthError:
+    """Xero's ``invalid_scope`` as a message that names the scope and what to change."""
+    broad = [s for s in asked if s in DEPRECATED_SCOPES]
+    if broad:
+        message = (f"Xero refused the scope {', '.join(broad)} ({error}): apps created on or after 2 March 2026 "
+                   "get only granular scopes. Use the default xero_scopes = \"granular\" "
+                   f"({' '.join(GRANULAR_SCOPES)}), or migrate the app in Xero's developer portal")
+    else:
+        message = (f"Xero refused the scopes asked for, {' '.join(asked)} ({error}): give the app (or custom "
+                   "connection) those scopes in Xero's developer portal, or set xero_scopes to the ones it has")
+    return AuthError(message, system="xero", operation="POST /connect/token")
 REAL_IDENTITY = "https://identity.xero.com"
 REAL_LOGIN = "https://login.xero.com"
 
@@ -55,7 +90,7 @@ class TokenFile:
         if not self.path.exists():
             return {}
         mode = self.path.stat().st_mode & 0o777
-        if mode & 0o077:
+        if mode & 0o077 and os.name != "nt":  # Windows keeps access in ACLs (the per-user folder), not mode bits
             raise ConfigError(f"token file {self.path} is readable by others (mode {mode:o}); run chmod 600 {self.path}")
         try:
             data = json.loads(self.path.read_text() or "{}")
@@ -85,14 +120,11 @@ class TokenFile:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Exclusive lock shared by every process using this token file."""
+        from filelock import FileLock
+
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with FileLock(str(self.path.with_name(self.path.name + ".lock")), mode=0o600):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
 
 def sdk_token(token: dict[str, Any]) -> dict[str, Any]:
@@ -152,9 +184,15 @@ class XeroTokenSource:
             if self._token is not None:
                 self._token["obtained_at"] = 0
 
+    def granted(self) -> str:
+        """The scopes of the current token, as Xero granted them (space-separated)."""
+        return str(self.token().get("scope") or "")
+
     def _renew(self) -> dict[str, Any]:
         if self.mode == "client_credentials":
-            return self._post({"grant_type": "client_credentials"})
+            # a custom connection has no refresh token: offline_access is not for it
+            asked = [s for s in self.settings.xero.scopes if s != "offline_access"]
+            return self._post({"grant_type": "client_credentials", "scope": " ".join(asked)}, asked)
         with self.file.lock():
             saved = self._saved()
             if saved.get("access_token") and not self._expired(saved) and saved.get("access_token") != (self._token or {}).get("access_token"):
@@ -167,7 +205,7 @@ class XeroTokenSource:
             self.file.write(self.settings.profile, {**self.file.read(self.settings.profile), "xero": entry})
             return entry
 
-    def _post(self, form: dict[str, str]) -> dict[str, Any]:
+    def _post(self, form: dict[str, str], asked: list[str] | None = None) -> dict[str, Any]:
         x = self.settings.xero
         basic = base64.b64encode(f"{x.client_id}:{x.client_secret}".encode()).decode()
         try:
@@ -187,6 +225,8 @@ class XeroTokenSource:
             raise TransientError("token service failed", system="xero", operation="POST /connect/token", status=r.status_code)
         if r.status_code != 200:
             error = _json(r).get("error", r.text[:200])
+            if error in ("invalid_scope", "unauthorized_client") and asked:
+                raise scope_refused(asked, error)
             raise AuthError(f"token refused: {error}", system="xero", operation="POST /connect/token", status=r.status_code)
         self.fetches += 1
         data = _json(r)
@@ -207,6 +247,30 @@ def _json(r: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def connections(settings: Settings, access_token: str) -> list[dict[str, Any]]:
+    """The organisations the token may reach (``GET /connections``); an :class:`AuthError` when refused."""
+    with httpx.Client(timeout=max(5.0, settings.timeout)) as http:
+        try:
+            r = http.get(settings.xero.api_url.rstrip("/") + "/connections",
+                         headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise TransientError(f"connections request failed: {type(exc).__name__}", system="xero",
+                                 operation="GET /connections") from exc
+    if r.status_code != 200:
+        raise AuthError(f"connections refused: {r.text[:200]}", system="xero", operation="GET /connections",
+                        status=r.status_code)
+    body = _json_list(r)
+    return [c for c in body if isinstance(c, dict)]
+
+
+def _json_list(r: httpx.Response) -> list[Any]:
+    try:
+        data = r.json()
+    except ValueError:
+        return []
+    return data if isinstance(data, list) else []
+
+
 class _CallbackHandler(BaseHTTPRequestHandler):
     result: dict[str, str] = {}
 
@@ -223,13 +287,14 @@ class _CallbackHandler(BaseHTTPRequestHandler):
 
 
 def connect_xero(settings: Settings, *, opener: Callable[[str], Any] | None = None,
-                 scopes: tuple[str, ...] = DEFAULT_SCOPES, timeout: float = 300.0) -> dict[str, Any]:
+                 scopes: tuple[str, ...] | None = None, timeout: float = 300.0) -> dict[str, Any]:
     """The authorisation-code flow: open the consent page, receive the code on a loopback redirect,
     exchange it, pick the tenant, and save the tokens in the token file. Returns the saved entry
-    without its secrets (``tenant_id``, ``tenant_name``, ``scope``)."""
+    without its secrets (``tenant_id``, ``tenant_name``, ``scope``). ``scopes`` default to the settings'."""
     import webbrowser
 
     x = settings.xero
+    scopes = tuple(scopes or x.scopes)
     if not x.client_id or not x.client_secret:
         raise ConfigError("set RECON_XERO_CLIENT_ID and RECON_XERO_CLIENT_SECRET before `recon connect xero`")
     handler = type("Handler", (_CallbackHandler,), {"result": {}})
@@ -252,6 +317,8 @@ def connect_xero(settings: Settings, *, opener: Callable[[str], Any] | None = No
     if result.get("state") != state:
         raise AuthError("the consent reply did not come back (or its state did not match)", system="xero",
                         operation="authorize")
+    if result.get("error") in ("invalid_scope", "unauthorized_client"):
+        raise scope_refused(list(scopes), result["error"])
     if "code" not in result:
         raise AuthError(f"consent refused: {result.get('error', 'no code')}", system="xero", operation="authorize")
     source = XeroTokenSource(settings)
@@ -260,12 +327,13 @@ def connect_xero(settings: Settings, *, opener: Callable[[str], Any] | None = No
     finally:
         source.close()
     tenant_id, tenant_name = x.tenant_id, ""
-    with httpx.Client(timeout=max(5.0, settings.timeout)) as http:
-        r = http.get(x.api_url.rstrip("/") + "/connections", headers={"Authorization": f"Bearer {token['access_token']}"})
-        if r.status_code == 200 and isinstance(r.json(), list) and r.json():
-            conns = r.json()
-            chosen = next((c for c in conns if c.get("tenantId") == tenant_id), conns[0])
-            tenant_id, tenant_name = chosen.get("tenantId", ""), chosen.get("tenantName", "")
+    try:
+        conns = connections(settings, token["access_token"])
+    except (AuthError, TransientError):  # the tokens are good; the tenant can be set by hand
+        conns = []
+    if conns:
+        chosen = next((c for c in conns if c.get("tenantId") == tenant_id), conns[0])
+        tenant_id, tenant_name = chosen.get("tenantId", ""), chosen.get("tenantName", "")
     entry = {**token, "client_id": x.client_id, "tenant_id": tenant_id, "tenant_name": tenant_name}
     tf = TokenFile(settings.token_file)
     with tf.lock():

@@ -103,7 +103,7 @@ class XeroConnector:
         self.sdk_check = SdkReadCheck()
         self.tenant = x.tenant_id or self.tokens.tenant_id()
         self.timeout = (max(1, int(min(settings.timeout, 10))), max(1, int(round(settings.timeout))))
-        self.pacer = pacer or pacer_for("xero", self.tenant or x.api_url)
+        self.pacer = pacer or pacer_for("xero", self.tenant or x.api_url, app=x.client_id, day_limit=x.day_limit)
         self.warnings: list[str] = []
 
     # --- calls -------------------------------------------------------------------------------------------

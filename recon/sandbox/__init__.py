@@ -5,7 +5,9 @@
 
 Each emulator keeps its state in memory and offers the admin surface of DESIGN.md (``/_sandbox/reset``,
 ``/load``, ``/stats``, ``/faults``, ``/dump``). ``limits`` overrides the rate limits in force (by default the
-real services' limits); tests and benchmarks raise them.
+real services' limits); tests and benchmarks raise them. ``xero_app`` says what kind of Xero app the public
+sandbox client plays: ``new`` (created after 2 March 2026: granular scopes only, the default) or ``old``
+(also accepts the broad ``accounting.transactions``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,17 @@ class Sandbox:
     """Both emulators running in this process, each on its own loopback port."""
 
     def __init__(self, seed: str = "demo", *, xero_port: int = 0, precoro_port: int = 0,
-                 xero_limits: dict[str, int] | None = None, precoro_limits: dict[str, int] | None = None) -> None:
+                 xero_limits: dict[str, int] | None = None, precoro_limits: dict[str, int] | None = None,
+                 xero_app: str = "new") -> None:
+        from recon.config import SANDBOX_XERO_CLIENT_ID, SANDBOX_XERO_CLIENT_SECRET
         from recon.sandbox.precoro import PrecoroEmulator
         from recon.sandbox.xero import XeroEmulator
+        from recon.sandbox.xero_auth import APP_CREATED
 
+        if xero_app not in APP_CREATED:
+            raise ValueError(f"xero_app is one of {', '.join(APP_CREATED)}, not {xero_app!r}")
         self.xero = XeroEmulator(seed=seed, limits=xero_limits)
+        self.xero.identity.register_app(SANDBOX_XERO_CLIENT_ID, SANDBOX_XERO_CLIENT_SECRET, APP_CREATED[xero_app])
         self.precoro = PrecoroEmulator(seed=seed, limits=precoro_limits)
         self._servers = [ThreadedServer(self.xero.app, xero_port), ThreadedServer(self.precoro.app, precoro_port)]
 

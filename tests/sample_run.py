@@ -10,11 +10,10 @@ import pandas as pd
 
 from recon import schema
 from recon.config import load_settings
-from recon.outputs import write_outputs
 from recon.reconcile.model import DIFF_COLUMNS, Action, ActionResult, Decision, Outcome, Plan, Reconciliation
 from recon.reconcile.rounding import ROUNDING_COLUMNS
 from recon.snapshot import Snapshot
-from recon.workbench import finish_run, record_run, save_decisions, save_integrity, save_outcome
+from recon.run_folder import RunFolder
 
 XSS = "<script>alert(1)</script>"
 SECRETS = {"RECON_XERO_CLIENT_ID": "client-id-visible", "RECON_XERO_CLIENT_SECRET": "xero-secret-value-9f3a",
@@ -60,13 +59,13 @@ def differences(run_id: str, acts: tuple[Action, ...]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=list(DIFF_COLUMNS))
 
 
-def build(folder: Path, run_id: str = "20260301-090507-beef", *, with_outcome: bool = True,
-          integrity_ok: bool = True) -> Path:
-    """Write every file of a run folder the audit report reads; return the folder."""
+def build(folder: Path, *, with_outcome: bool = True, integrity_ok: bool = True) -> Path:
+    """Write every file of a run folder the audit report reads (the run id is the folder's name); return it."""
+    run_id = folder.name
     folder.mkdir(parents=True, exist_ok=True)
-    settings = load_settings(env=SECRETS)
-    record_run(folder, run_id=run_id, settings=settings, notebook="sync.ipynb", clock=lambda: T0,
-               parameters={"run_id": run_id, "policy": "demo", "dry_run": False, "objects": ["supplier", "bill"]})
+    run = RunFolder(folder)
+    settings = load_settings(env={**SECRETS, "RECON_DATA_DIR": "/srv/recon-sample"})  # paths only, never made
+    run.record_run(settings=settings, notebook="sync.ipynb", clock=lambda: T0, parameters={"run_id": run_id, "policy": "demo", "dry_run": False, "objects": ["supplier", "bill"]})
     snap = Snapshot(
         frames={("xero", "supplier"): schema.conform([{"id": "x-7", "xero_id": "x-7", "name": "Acme Ltd"},
                                                       {"id": "x-9", "xero_id": "x-9", "name": "Globex"}], "supplier"),
@@ -76,7 +75,7 @@ def build(folder: Path, run_id: str = "20260301-090507-beef", *, with_outcome: b
         meta={"xero": {"organisation": "Demo Org Ltd", "tenant_id": "sandbox-tenant", "access_token": "tok-leak-1"},
               "precoro": {"company": "Demo Company", "precision": 2}},
     )
-    snap.save(folder)
+    run.save_snapshot(snap)
     acts = actions()
     plan = Plan(run_id=run_id, kinds=("supplier", "item", "bill", "tax_rate"), actions=acts)
     summary = pd.DataFrame([
@@ -90,10 +89,10 @@ def build(folder: Path, run_id: str = "20260301-090507-beef", *, with_outcome: b
                               "remedy": "send unit amounts at 4 decimals"}], columns=list(ROUNDING_COLUMNS))
     settings_check = {"agree": True, "precoro": {"precision": 2}, "xero": {"unitdp": 4, "amount_dp": 2},
                       "message": "Xero rounds tax per line; Precoro precision 2 agrees."}
-    write_outputs(Reconciliation(differences=differences(run_id, acts), plan=plan, summary=summary,
-                                 rounding=rounding, settings_check=settings_check), folder)
+    run.write_reconciliation(Reconciliation(differences=differences(run_id, acts), plan=plan, summary=summary,
+                                            rounding=rounding, settings_check=settings_check))
     fp = plan.fingerprint
-    save_decisions(folder, [
+    run.write_approvals([
         Decision(fp, acts[0].id, "approve", "policy:demo", "2026-03-01T09:05:30Z", policy="demo"),
         Decision(fp, acts[1].id, "approve", "alice", "2026-03-01T09:05:31Z", comment="new supplier <ok>"),
         Decision(fp, acts[2].id, "approve", "policy:demo", "2026-03-01T09:05:30Z", policy="demo"),
@@ -102,13 +101,13 @@ def build(folder: Path, run_id: str = "20260301-090507-beef", *, with_outcome: b
         Decision("0" * 32, acts[4].id, "approve", "mallory", "2026-03-01T09:05:34Z", comment="old plan"),
     ])
     if with_outcome:
-        save_outcome(folder, Outcome(run_id=run_id, plan_fingerprint=fp, results=(
+        run.write_outcome(Outcome(run_id=run_id, plan_fingerprint=fp, results=(
             ActionResult(acts[0].id, "applied", target_id="7", before={"name": "Acme"}, after={"name": "Acme Ltd"}),
             ActionResult(acts[1].id, "failed", message="Xero refused: Name is required <ValidationException>"),
             ActionResult(acts[2].id, "refused", message="target changed since the plan was made"),
             ActionResult(acts[3].id, "applied", target_id="b-1", after={"total": "115.01"}),
         )))
-    save_integrity(folder, {"ok": integrity_ok, "rows": 6, "message": "6 rows checked" if integrity_ok
+    run.write_integrity({"ok": integrity_ok, "rows": 6, "message": "6 rows checked" if integrity_ok
                             else "row 4: hash does not match its content"})
-    finish_run(folder, clock=lambda: T1)
+    run.finish_run(clock=lambda: T1)
     return folder

@@ -1,0 +1,87 @@
+"""Progress that says what and how much: a tqdm bar in a terminal or a notebook, plain lines elsewhere.
+
+A bar redraws itself with escape codes, which turn a log file (cron, systemd's journal, Airflow's task log)
+into noise. When the stream is not a terminal and no notebook is showing it, :func:`progress` writes a plain
+line instead, at most every few seconds and once at the end::
+
+    fetch xero: 120 req
+    fetch xero: 184 req, done
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Iterable, Iterator, TextIO
+
+#: seconds between two plain lines of the same progress
+PLAIN_INTERVAL = 10.0
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where tqdm shows a widget)."""
+    shell = sys.modules.get("IPython")
+    if shell is None or "ipykernel" not in sys.modules:
+        return False
+    try:
+        return getattr(shell.get_ipython(), "kernel", None) is not None  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - any doubt: not a notebook
+        return False
+
+
+def progress(iterable: Iterable[Any] | None = None, *, desc: str = "", unit: str = "it", total: int | None = None,
+             disable: bool = False, file: TextIO | None = None, **tqdm_options: Any) -> Any:
+    """A tqdm-compatible progress (``update``, ``close``, iteration): a bar where someone watches it, plain lines
+    where a log records it."""
+    stream = file if file is not None else sys.stderr
+    if disable or _in_notebook() or getattr(stream, "isatty", lambda: False)():
+        from tqdm.auto import tqdm
+
+        return tqdm(iterable, desc=desc, unit=unit, total=total, disable=disable, file=file, **tqdm_options)
+    return PlainProgress(iterable, desc=desc, unit=unit, total=total, file=stream)
+
+
+class PlainProgress:
+    """Progress as plain lines (``<desc>: <n>[/<total>] <unit>``)."""
+
+    def __init__(self, iterable: Iterable[Any] | None = None, *, desc: str = "", unit: str = "it",
+                 total: int | None = None, file: TextIO | None = None, interval: float = PLAIN_INTERVAL,
+                 clock: Any = time.monotonic) -> None:
+        self.iterable, self.desc, self.unit, self.file = iterable, desc, unit, file or sys.stderr
+        self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)  # type: ignore[arg-type]
+        self.n, self.interval, self.clock = 0, interval, clock
+        self._last = clock()
+        self._closed = False
+
+    def _line(self, final: bool = False) -> str:
+        count = f"{self.n}/{self.total}" if self.total is not None else str(self.n)
+        return f"{self.desc}: {count} {self.unit}" + (", done" if final else "")
+
+    def _say(self, final: bool = False) -> None:
+        print(self._line(final), file=self.file, flush=True)
+        self._last = self.clock()
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        if self.clock() - self._last >= self.interval:
+            self._say()
+
+    def set_postfix_str(self, *args: Any, **kwargs: Any) -> None:
+        """Accepted for tqdm compatibility; plain lines carry only the count."""
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._say(final=True)
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.iterable or ():
+            yield item
+            self.update()
+        self.close()
+
+    def __enter__(self) -> "PlainProgress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
