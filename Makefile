@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench lab doctor clean
+.PHONY: install demo test test-slow bench lab doctor clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash tools/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the long soak runs (tests marked `slow`), left out of `make test` and CI
+test-slow: $(STAMP)
+	bash tools/ensure-chromium
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m recon.bench

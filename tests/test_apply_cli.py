@@ -91,7 +91,6 @@ def test_apply_with_nothing_serving_says_what_to_do(tmp_path):
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["plan.json"]
 
 
-@pytest.mark.slow
 def test_the_command_line_loop_against_a_served_sandbox(tmp_path):
     """reconcile, a dry run that records nothing, then the approval and the apply, each its own process."""
     env = clean_env(RECON_DATA_DIR=str(tmp_path / "data"), USER="ana")

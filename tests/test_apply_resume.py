@@ -320,13 +320,7 @@ def _killed_after_the_write(plan: Plan, settings: Any) -> int:
     return os.waitpid(pid, 0)[1]
 
 
-#: killed at every route under ``make test``; these few also in the quick run (``-m "not slow"``)
-QUICK_KILLS = {"precoro supplier create", "precoro payment create", "precoro payment link", "xero bill create",
-               "xero supplier update"}
-
-
-@pytest.mark.parametrize("route", [pytest.param(r, id=r.name, marks=() if r.name in QUICK_KILLS else pytest.mark.slow)
-                                   for r in ROUTES])
+@pytest.mark.parametrize("route", [pytest.param(r, id=r.name) for r in ROUTES])
 def test_killed_after_commit_then_a_rerun_finishes_with_one_record(sandbox, demo_data, tmp_path, route):
     action = route.build(demo_data)
     expected = _reference(sandbox, tmp_path / "reference", route, action)

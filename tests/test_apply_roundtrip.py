@@ -111,7 +111,6 @@ def test_reconcile_approve_apply_reconcile_says_nothing_to_do(sandbox, tmp_path)
 
 
 @pytest.mark.reliability
-@pytest.mark.slow
 def test_sigkill_at_many_points_then_resume_equals_an_uninterrupted_run(sandbox, reference, tmp_path):
     plan, expected = reference
     # every third journal write; after a "started" row (before the call) or before a "done" row (after the
@@ -129,7 +128,6 @@ def test_sigkill_at_many_points_then_resume_equals_an_uninterrupted_run(sandbox,
 
 
 @pytest.mark.reliability
-@pytest.mark.slow
 @pytest.mark.parametrize("faults, urls", [
     ({"rate_5xx": 0.3, "max_faults": 8, "seed": 5}, ("xero_url", "precoro_url")),
     ({"rate_drop_after": 0.3, "max_faults": 8, "seed": 6, "methods": ["POST", "PUT", "PATCH"]}, ("xero_url", "precoro_url")),
@@ -167,7 +165,6 @@ def _cli_env(sb, folder) -> dict[str, str]:
             "RECON_PRECORO_EMAIL": "sandbox@example.com", "RECON_PRECORO_BASE_URL": sb.precoro_url}
 
 
-@pytest.mark.slow
 def test_recon_apply_command_line(sandbox, tmp_path):
     sandbox.reset("demo")
     s = settings(sandbox, tmp_path)
@@ -199,7 +196,6 @@ def test_recon_apply_command_line(sandbox, tmp_path):
 
 
 @pytest.mark.reliability
-@pytest.mark.slow
 @pytest.mark.parametrize("system, path, method", [
     # reply lost after Precoro created the supplier (POST), so its externalId PATCH never ran: the next apply
     # finds the unlinked supplier by name and links it instead of creating it again

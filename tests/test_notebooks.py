@@ -93,7 +93,6 @@ def test_the_audit_notebook_exports_the_report_without_code(tmp_path: Path) -> N
     assert again == html  # the export is deterministic
 
 
-@pytest.mark.slow
 def test_recon_demo_shows_every_planted_case(tmp_path: Path) -> None:
     from recon.sandbox import demo
     from recon.report_html import esc

@@ -55,7 +55,6 @@ def test_the_lab_command_opens_the_three_notebooks_with_the_recon_kernel() -> No
     assert cmd[-3:] == ["notebooks/reconcile.ipynb", "notebooks/sync.ipynb", "notebooks/audit_report.ipynb"]
 
 
-@pytest.mark.slow
 def test_recon_lab_serves_the_notebooks_while_the_sandbox_runs(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RECON_DATA_DIR": str(tmp_path / "data"),

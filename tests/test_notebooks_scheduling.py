@@ -63,7 +63,6 @@ def test_the_crontab_has_one_valid_weekday_job() -> None:
     assert "examples/scheduled-run.sh" in command
 
 
-@pytest.mark.slow
 def test_the_cron_command_runs_against_the_sandbox(tmp_path: Path) -> None:
     """The job's command, as cron runs it (SHELL -c, its variables, from /), with its profile in a recon.toml
     whose state and reports_dir are relative to the file: the same run folders as any other entry point."""

@@ -45,7 +45,6 @@ def test_the_wheel_carries_the_notebooks_templates_and_demo_data(wheel: Path) ->
     assert not [n for n in names if n.startswith(("notebooks/", "tests/", "tools/"))]
 
 
-@pytest.mark.slow
 def test_pip_install_without_extras_then_recon_demo_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
     """Only what `pip install recon` brings (the local package index may serve it), no kernel registered,
     started in an empty folder with an empty home."""
