@@ -126,7 +126,8 @@ class _SystemFetch:
 
     def _mode(self, kind: str, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """``(full, since)`` for one kind."""
-        if self.full or self.previous is None or (self.system, kind) not in self.previous.frames:
+        if self.full or self.previous is None or (self.system, kind) not in self.previous.frames \
+                or kind in getattr(self.conn, "always_full", ()):
             return True, None
         last_full = self.meta["last_full"].get(kind)
         mark = self.meta["watermarks"].get(kind)

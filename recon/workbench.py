@@ -186,6 +186,7 @@ class Session:
         kinds = tuple(kinds)
         rec = reconcile(snap, kinds=kinds, links=self.store.links(), baselines=self.store.baselines(kinds),
                         run_id=self.run_id)
+        self.store.record_agreed(rec.agreed, at=self.stamp())  # what both sides hold equal is their baseline now
         write_outputs(rec, self.folder)
         return rec
 

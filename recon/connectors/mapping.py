@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from recon import schema
+from recon import money, schema
 from recon.errors import DataError
 
 #: Name of the Precoro item custom field that holds the Xero chart of accounts.
@@ -70,6 +70,15 @@ def _text(v: Any) -> str | None:
 
 def _dec(v: Any) -> Decimal | None:
     return v if type(v) is Decimal else schema.to_decimal(v)
+
+
+def _scaled(places: int) -> Callable[[Any], Decimal | None]:
+    """The ``decimal`` converter of a column whose amounts are written at ``places`` decimals: the same value
+    has one text whichever page, endpoint or system it came from (``14.0`` and ``14.00`` alike)."""
+    def convert(v: Any) -> Decimal | None:
+        number = v if type(v) is Decimal else schema.to_decimal(v)
+        return None if number is None else money.canonical(number, places)
+    return convert
 
 
 def xero_date(v: Any) -> dt.date | None:
@@ -303,16 +312,26 @@ class FieldMap:
         """This row as a Python expression of ``record`` (the one place that says how a source is read), its
         converter, rule, key or path bound in ``names`` under names numbered ``i``."""
         names["get_path"] = get_path
-        names[f"C{i}"] = CONVERTERS[self.conv]
+        names[f"C{i}"] = self.converter
         if self.source[0] == R:
             names[f"S{i}"] = RULES[self.source[1]]
             return f"C{i}(S{i}(record))"
         names[f"S{i}"] = self.source[0] if len(self.source) == 1 else self.source
         return f"C{i}(record.get(S{i}))" if len(self.source) == 1 else f"C{i}(get_path(record, S{i}))"
 
+    @cached_property
+    def converter(self) -> Callable[[Any], Any]:
+        """``CONVERTERS[conv]``; for ``decimal``, the one of the column's amount type (``schema.SCALES``)."""
+        if self.conv == "decimal":
+            return _scaled(schema.SCALES[_TYPES[self.frame][self.column]])
+        return CONVERTERS[self.conv]
+
     def value(self, record: Mapping[str, Any]) -> Any:
         """The canonical value of this row's column for one raw record."""
         return self.read(record)
+
+
+_TYPES = {frame: {c.name: c.type for c in cols} for frame, cols in schema.FRAMES.items()}
 
 
 def _rows(system: str, frame: str, spec: list[tuple[Any, ...]]) -> list[FieldMap]:

@@ -17,19 +17,20 @@ from recon.snapshot import Snapshot
 
 def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
                       p: pd.DataFrame, x: pd.DataFrame, cp: np.ndarray, cx: np.ndarray, pc: pd.DataFrame,
-                      xc: pd.DataFrame, diffs: pd.DataFrame
-                      ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict[str, str]]]], pd.DataFrame]:
+                      xc: pd.DataFrame, diffs: pd.DataFrame, linked: np.ndarray
+                      ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict[str, str]]]], pd.DataFrame, pd.DataFrame]:
     """Lines diff, rounding analysis, and the totals' difference kinds for linked documents ``cp``/``cx``.
 
     Returns the differences (header and lines), the lines of the documents whose lines differ (as action
-    values, per system and document id) and the rounding analysis."""
+    values, per system and document id), the rounding analysis, and the line fields both sides agree on
+    (``diff.AGREED_COLUMNS``; only for the ``linked`` documents, not those matched in this run)."""
     assert rule.lines is not None
     lp, lx = snap.frame("precoro", rule.lines), snap.frame("xero", rule.lines)
     unitdp = int(((meta or {}).get("xero") or {}).get("unitdp", 2) or 2)
     active_both = fields.active(pc, rule.kind) & fields.active(xc, rule.kind)
     pids, xids = fields.text(pc["id"]), fields.text(xc["id"])
-    line_diffs = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
-                             cx[active_both], baselines.get(rule.lines), unitdp)
+    line_diffs, line_agreed = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
+                                          cx[active_both], baselines.get(rule.lines), unitdp, linked[active_both])
     pairs = pd.DataFrame({"p": cp, "x": cx})
     analysis = rounding.analyse(rule.kind, p, x, pairs, lp, meta)
     if len(diffs):
@@ -43,25 +44,29 @@ def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.Dat
             diffs = diffs.copy()
             diffs.loc[is_round, "kind"] = "rounding"
             diffs.loc[is_round, "direction"] = "none"
-            diffs.loc[is_round, "reason"] = "explained by rounding: " + remedy[is_round]
+            diffs.loc[is_round, "reason"] = "rounding: explained by the rounding rules; " + remedy[is_round]
             material = totals & ~is_round & (diffs["kind"] != "rounding").to_numpy()
-            diffs.loc[material, "reason"] = "Xero computes totals from the lines; " + remedy[material]
+            diffs.loc[material, "reason"] = ("material: not explained by rounding; Xero computes totals from the "
+                                             "lines, which the update sends again")
     diffs = pd.concat([d for d in (diffs, line_diffs) if len(d)] or [diffs], ignore_index=True)
     changed = diffs["field"].str.startswith("lines[").to_numpy() if len(diffs) else np.zeros(0, dtype=bool)
     docs_p = np.unique(fields.text(p["id"].iloc[diffs["p"].to_numpy()[changed]])) if changed.any() else np.array([])
     docs_x = np.unique(fields.text(x["id"].iloc[diffs["x"].to_numpy()[changed]])) if changed.any() else np.array([])
     values = {"precoro": plan.lines_by_doc(lp, docs_p, rule.line_fields),
               "xero": plan.lines_by_doc(lx, docs_x, rule.line_fields)}
-    return diffs, values, analysis
+    return diffs, values, analysis, line_agreed
 
 
 def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray, xids: np.ndarray,
-                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int) -> pd.DataFrame:
-    """Lines of linked documents paired by position (``line_no``) and compared like header fields."""
+                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int,
+                linked: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lines of linked documents paired by position (``line_no``) and compared like header fields; and the
+    line fields both sides agree on (baseline keys ``<Xero document id>#<line_no>``)."""
     frame = rule.lines
     assert frame is not None
+    agreed = diff.empty_agreed()
     if not len(pids):
-        return diff.empty_diffs()
+        return diff.empty_diffs(), agreed
     doc_p = pd.DataFrame({"doc_id": pd.array(pids, dtype="string"), "_doc": np.arange(len(pids))})
     doc_x = pd.DataFrame({"doc_id": pd.array(xids, dtype="string"), "_doc": np.arange(len(xids))})
     left = lp.merge(doc_p, on="doc_id", how="inner")
@@ -87,6 +92,9 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
                          cx[m["_doc"].to_numpy()], line_no[matched])
         out.append(_unit_rounding(d))
+        keys = np.array([w.replace("\x1f", "#") for w in wanted], dtype=object)
+        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b,
+                             np.where(linked[m["_doc"].to_numpy()], keys, ""))
     only = ~matched
     if only.any():
         side = both["_merge"].to_numpy(dtype=object)[only]
@@ -100,7 +108,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
             "direction": "to_xero",
             "reason": np.where(in_p, "line only in Precoro", "line only in Xero: put back from Precoro"),
         }))
-    return pd.concat(out, ignore_index=True) if out else diff.empty_diffs()
+    return (pd.concat(out, ignore_index=True) if out else diff.empty_diffs()), agreed
 
 
 def _unit_rounding(d: pd.DataFrame) -> pd.DataFrame:

@@ -116,19 +116,26 @@ class Plan:
 @dataclass(frozen=True)
 class Reconciliation:
     """The result of reconcile: differences (``DIFF_COLUMNS``), the plan, a summary frame per kind,
-    the rounding analysis of POs and bills, and the rounding-settings check."""
+    the rounding analysis of POs and bills, the rounding-settings check, and ``agreed``: the fields of
+    linked pairs both sides hold equal and their baseline does not hold yet (columns ``frame, key, field,
+    value``), for the caller to record as baseline (:meth:`recon.store.Store.record_agreed`)."""
 
     differences: pd.DataFrame
     plan: Plan
     summary: pd.DataFrame
     rounding: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings_check: Mapping[str, Any] = field(default_factory=dict)
+    agreed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["frame", "key", "field", "value"]))
 
     @property
     def message(self) -> str:
-        """The plain sentence for the terminal and the report."""
-        if not self.plan.actions and self.differences.empty:
-            return NO_CHANGES
+        """The plain sentence for the terminal and the report. With nothing to do it says so, and counts the
+        differences that are only shown (rounding, a possible duplicate, a document deleted in Xero)."""
+        if not self.plan.actions:
+            if self.differences.empty:
+                return NO_CHANGES
+            n = len(self.differences)
+            return f"{NO_CHANGES} {n} difference{'s' if n != 1 else ''} shown need{'s' if n == 1 else ''} no action."
         return f"{len(self.differences)} differences, {len(self.plan.actions)} proposed actions."
 
 
