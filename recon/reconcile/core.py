@@ -15,7 +15,7 @@ import pandas as pd
 from recon import schema
 from recon.errors import DataError
 from recon.reconcile import diff, documents, fields, plan, rounding
-from recon.reconcile.link import Linkage, link
+from recon.reconcile.link import Linkage, duplicates as link_duplicates, link
 from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Plan, Reconciliation
 from recon.schema import LINE_FRAMES
 from recon.rules import ORDER, SENDABLE_STATUSES, TWO_WAY, Rule, rule as get_rule
@@ -267,6 +267,34 @@ def _bill_ids(bills: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
     return lookup[(lookup.index != "") & ~lookup.index.duplicated()]
 
 
+def _possible_duplicates(sides: plan.Sides, linkage: Linkage, only_p: np.ndarray, only_x: np.ndarray,
+                         res: _KindResult) -> tuple[np.ndarray, np.ndarray]:
+    """A record about to be created on the other side whose normalised name (or other duplicate key) equals
+    that of a record already linked there is shown as a possible duplicate, for a person to decide, and is not
+    created: no policy may make a second contact, supplier or document of it. Returns the records still to create."""
+    rule = sides.rule
+    if not rule.duplicates:
+        return only_p, only_x
+    linked_p, linked_x = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
+    new_p = link_duplicates(rule, sides.p, only_p, sides.x, linked_x)
+    new_x = link_duplicates(rule, sides.x, only_x, sides.p, linked_p)
+    for side, dup in (("precoro", new_p), ("xero", new_x)):
+        if not len(dup):
+            continue
+        new, old = dup["p"].to_numpy(), dup["x"].to_numpy()
+        p_pos, x_pos = (new, old) if side == "precoro" else (old, new)
+        here, there = _NAMES[side], _NAMES[rule.other(side)]
+        other_labels = (sides.xlab if side == "precoro" else sides.plab)[old]
+        reason = np.array([f"possible duplicate: new in {here}, with the same {on} as {label!r}, which is already "
+                           f"integrated in {there}; not created: a person must decide (rename it, or disable the "
+                           f"duplicate)" for on, label in zip(dup["on"], other_labels)], dtype=object)
+        res.rows.append(_rows(sides, p_pos, x_pos, field=dup["on"].to_numpy(dtype=object),
+                              precoro_value=sides.plab[p_pos], xero_value=sides.xlab[x_pos],
+                              kind="match_candidate", direction="none", action="none", reason=reason))
+    return (np.setdiff1d(only_p, new_p["p"].to_numpy()) if len(new_p) else only_p,
+            np.setdiff1d(only_x, new_x["p"].to_numpy()) if len(new_x) else only_x)
+
+
 def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np.ndarray, x_active: np.ndarray,
                res: _KindResult, links: pd.DataFrame | None = None) -> None:
     """Records on one side only: created where the rule allows it, otherwise shown. Inactive ones are skipped."""
@@ -276,6 +304,7 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
     is_doc = rule.lines is not None
     if is_doc and len(only_p):
         only_p = only_p[np.isin(fields.text(p["status"].iloc[only_p]), list(SENDABLE_STATUSES))]
+    only_p, only_x = _possible_duplicates(sides, linkage, only_p, only_x, res)
     pid = sides.pid if len(only_p) else np.array([], dtype=object)
     xid = sides.xid if len(only_x) else np.array([], dtype=object)
     for side, pos, frame, ids in (("precoro", only_p, p, pid), ("xero", only_x, x, xid)):

@@ -8,6 +8,7 @@ column's tolerance. :func:`text` renders values as the canonical strings used in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +67,30 @@ def key(series: pd.Series, col: schema.Column, casefold: bool = False) -> Any:
         filled = series.astype("boolean").fillna(col.name == "active")
         return pd.array(np.where(filled.to_numpy(dtype=bool), "true", "false"), dtype="string")
     return pd.array(text(series), dtype="string")
+
+
+#: Legal-form words that do not tell two companies apart ("Acme Ltd" is "Acme Limited" is "ACME").
+LEGAL_SUFFIXES = frozenset({
+    "limited", "ltd", "pty", "proprietary", "inc", "incorporated", "llc", "llp", "lp", "plc", "corp",
+    "corporation", "co", "company", "gmbh", "ag", "sa", "bv", "nv", "srl", "sarl", "oy", "ab", "as", "nz", "au",
+})
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _name_key(name: str, legal: bool) -> str:
+    words = _WORDS.findall(name.casefold().replace("&", " and "))
+    while legal and len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    return "".join(words)
+
+
+def name_key(series: pd.Series, legal: bool = False) -> np.ndarray:
+    """Names as match keys: case, spacing and punctuation ignored (``&`` reads as ``and``) and, with
+    ``legal``, legal-form words at the end (Ltd, Limited, Pty, Inc, ...). Computed once per distinct name."""
+    names = series.astype("string").fillna("").to_numpy(dtype=object)
+    distinct = pd.unique(names)
+    keys = {n: _name_key(n, legal) for n in distinct}
+    return np.array([keys[n] for n in names], dtype=object)
 
 
 def same(a: pd.Series, b: pd.Series) -> np.ndarray:
