@@ -224,6 +224,8 @@ def _precoro_tracking(rec: Mapping[str, Any], i: int, part: str) -> str | None:
     found = _icf_option(rec.get("itemCustomFields"), accounts=False)
     if len(found) <= i:
         return None
+    if part == "option_id":
+        return _precoro_xero_id(found[i].get("option"))
     return _text(get_path(found[i], ("itemCustomField", "name") if part == "category" else ("option", "name")))
 
 
@@ -283,6 +285,8 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "precoro_tracking1_option": lambda r: _precoro_tracking(r, 0, "option"),
     "precoro_tracking2_category": lambda r: _precoro_tracking(r, 1, "category"),
     "precoro_tracking2_option": lambda r: _precoro_tracking(r, 1, "option"),
+    "precoro_tracking1_option_id": lambda r: _precoro_tracking(r, 0, "option_id"),
+    "precoro_tracking2_option_id": lambda r: _precoro_tracking(r, 1, "option_id"),
     "precoro_payment_active": lambda r: (r.get("status") or "paid") != "canceled",
     "precoro_option_active": lambda r: r.get("enable") is not False and r.get("_fieldEnable") is not False,
 }
@@ -345,6 +349,7 @@ _X_LINE = [
     ("tax_type", "TaxType"), ("tax_amount", "TaxAmount", "decimal"), ("line_amount", "LineAmount", "decimal"),
     ("tracking1_category", ("Tracking", 0, "Name")), ("tracking1_option", ("Tracking", 0, "Option")),
     ("tracking2_category", ("Tracking", 1, "Name")), ("tracking2_option", ("Tracking", 1, "Option")),
+    ("tracking1_option_id", ("Tracking", 0, "TrackingOptionID")), ("tracking2_option_id", ("Tracking", 1, "TrackingOptionID")),
 ]
 _P_LINE = [
     ("line_id", "id"), ("line_no", "position", "int"), ("item_code", (R, "precoro_line_item_code")),
@@ -354,6 +359,7 @@ _P_LINE = [
     ("tax_amount", "taxSum", "decimal"), ("line_amount", "netSum", "decimal"),
     ("tracking1_category", (R, "precoro_tracking1_category")), ("tracking1_option", (R, "precoro_tracking1_option")),
     ("tracking2_category", (R, "precoro_tracking2_category")), ("tracking2_option", (R, "precoro_tracking2_option")),
+    ("tracking1_option_id", (R, "precoro_tracking1_option_id")), ("tracking2_option_id", (R, "precoro_tracking2_option_id")),
 ]
 _X_DOC = [
     ("supplier_id", ("Contact", "ContactID")), ("supplier_xero_id", ("Contact", "ContactID")),
