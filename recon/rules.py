@@ -50,6 +50,9 @@ class Rule:
     cancel_status: str = ""
     duplicate_keys: tuple[tuple[str, ...], ...] | None = None
     legal_names: bool = False
+    #: fields Xero writes as one object (a contact's STREET address): an update of one carries the others at
+    #: their current Xero values, so writing it changes nothing else
+    xero_groups: tuple[tuple[str, ...], ...] = ()
 
     @property
     def duplicates(self) -> tuple[tuple[str, ...], ...]:
@@ -85,7 +88,8 @@ _LINE_FIELDS = _cols("purchase_order_lines", "tax_amount", "line_amount")
 RULES: dict[str, Rule] = {
     "supplier": Rule(
         "supplier", TWO_WAY, "xero", _BOTH, _BOTH, _BOTH, "xero", _cols("supplier"),
-        (("name",), ("tax_number",), ("email",)), "name", _CI, duplicate_keys=(("name",),), legal_names=True),
+        (("name",), ("tax_number",), ("email",)), "name", _CI, duplicate_keys=(("name",),), legal_names=True,
+        xero_groups=(("address_line1", "city", "region", "postal_code", "country"),)),
     "item": Rule(
         "item", ONE_WAY, "xero", _P, _P, _P, "xero", _cols("item"), (("code", "name"),), "name", _CI),
     "account": Rule(

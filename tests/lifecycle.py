@@ -39,6 +39,8 @@ from xero_python.accounting import (Account, AccountType, Address, Contact, Cont
                                     Items, LineItem, Payment, Payments, Phone, Purchase, PurchaseOrder,
                                     PurchaseOrders, TaxComponent, TaxRate, TaxRates, TrackingOption)
 
+from xero_python.exceptions import ApiException
+
 from recon import money
 from recon.config import (SANDBOX_PRECORO_EMAIL, SANDBOX_PRECORO_TOKEN, SANDBOX_XERO_CLIENT_ID,
                           SANDBOX_XERO_CLIENT_SECRET, SANDBOX_XERO_TENANT_ID)
@@ -555,22 +557,31 @@ def _new_lines(world: World, count: int) -> list[dict[str, Any]]:
     """Catalogue lines a person could pick in Precoro today: enabled integrated items, enabled taxes, and
     enabled account and tracking options (the references are filled in from the live records when served)."""
     live = world.sb.precoro.dump()
-    items = [i for i in live["items"] if i.get("enable", True) and i.get("externalId")]
-    taxes = [t for t in live["taxes"] if t.get("enable", True) and t.get("externalId") and t["externalId"] != "NONE"]
-    fields = {f["name"]: [o for o in f.get("options", []) if o.get("enable", True) and o.get("externalId")]
-              for f in live["itemcustomfields"] if f.get("enable", True)}
+
+    def usable(kind: str, record: dict[str, Any]) -> bool:
+        # enabled, integrated, and not changed in Xero in this cycle (a person picks what Precoro shows)
+        return bool(record.get("enable", True) and record.get("externalId")) and (kind, record["externalId"]) not in world.busy
+    items = [i for i in live["items"] if usable("item", i)]
+    taxes = [t for t in live["taxes"] if usable("tax_rate", t) and t["externalId"] != "NONE"]
+    fields = {f["name"]: [o for o in f.get("options", []) if usable(
+        "account" if f["name"] == "Xero Chart of Accounts" else "tracking_option", o)]
+        for f in live["itemcustomfields"] if f.get("enable", True)}
     accounts = [o for o in fields.pop("Xero Chart of Accounts", []) if o.get("code") and o["code"] >= "300"]
     if not items or not taxes or not accounts:
         return []
     lines = []
     for n in range(count):
         item, tax, account = world.rng.choice(items), world.rng.choice(taxes), world.rng.choice(accounts)
+        world.claim("account", account["externalId"])
         custom = [{"itemCustomField": {"id": f["id"], "name": f["name"]}, "option": {"id": account["id"]}}
                   for f in live["itemcustomfields"] if f["name"] == "Xero Chart of Accounts"]
         for f in live["itemcustomfields"]:
             if f["name"] in fields and fields[f["name"]]:
-                custom.append({"itemCustomField": {"id": f["id"], "name": f["name"]},
-                               "option": {"id": world.rng.choice(fields[f["name"]])["id"]}})
+                option = world.rng.choice(fields[f["name"]])
+                world.claim("tracking_option", option["externalId"])
+                custom.append({"itemCustomField": {"id": f["id"], "name": f["name"]}, "option": {"id": option["id"]}})
+        world.claim("item", item["externalId"])
+        world.claim("tax_rate", tax["externalId"])
         lines.append({"position": n + 1, "name": item["name"], "sku": item["sku"], "description": item.get("description"),
                       "quantity": Decimal(world.rng.randrange(1, 20)), "price": Decimal(str(item["price"])),
                       "tax": {"id": tax["id"], "percent": tax["percent"]}, "product": {"id": item["id"]},
@@ -651,8 +662,13 @@ def precoro_revises_a_document(world: World) -> list[Expect]:
     if pair is None:
         return []
     doc = _detail(world, kind, pair[0]["id"])
-    line = world.rng.choice(doc["items"]["data"])
-    line["quantity"] = Decimal(line["quantity"]) + world.rng.randrange(1, 5)
+    # the revision picks what Precoro offers today (a disabled item, tax or option cannot stay on a line)
+    lines = _new_lines(world, world.rng.randrange(1, 4))
+    if not lines:
+        return []
+    first = max(ln["id"] for d in world.sb.precoro.dump()[{"purchase_order": "purchaseorders", "bill": "invoices"}[kind]]
+                for ln in d["items"]["data"]) + 1
+    doc["items"] = {"data": [{**line, "id": first + n} for n, line in enumerate(lines)]}
     _recompute(doc)
     doc["updateDate"] = _now()
     _load(world, kind, doc)
@@ -789,7 +805,11 @@ def run_cycle(world: World, n_changes: int) -> None:
         world.reconcile()
     expected: list[Expect] = []
     for name in world.rng.sample(sorted(CHANGES), k=min(n_changes, len(CHANGES))):
-        made = CHANGES[name](world)
+        try:
+            made = CHANGES[name](world)
+        except ApiException as exc:  # Xero refused it, as it would refuse a person (e.g. an archived account)
+            world.made.append(f"{name} (refused by Xero: {exc.status})")
+            continue
         if made:
             world.made.append(name)
             expected += made

@@ -142,6 +142,8 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     res = _KindResult()
     p = snap.frame("precoro", rule.kind).reset_index(drop=True)
     x = snap.frame("xero", rule.kind).reset_index(drop=True)
+    if rule.kind == "payment":
+        p = _paid_bills_in_xero(p, links)
     linkage = link(rule, p, x, links)
     sides = plan.Sides(rule, p, x)
     pairs = linkage.pairs
@@ -255,6 +257,23 @@ def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult)
             res.rows.append(_rows(sides, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
                                   kind="only_in_precoro", direction="none", action="none",
                                   reason="the linked Xero record is not in Xero (deleted there?)"))
+
+
+def _paid_bills_in_xero(payments: pd.DataFrame, links: pd.DataFrame | None) -> pd.DataFrame:
+    """Precoro payments name the Xero bill they pay: the Xero id their invoice stores (filled by the fetch),
+    else the link table's (an invoice recon sent to Xero is linked there)."""
+    if links is None or not len(links) or payments.empty:
+        return payments
+    table = links[links["kind"].astype("string") == "bill"]
+    lookup = pd.Series(fields.text(table["xero_id"]), index=pd.Index(fields.text(table["precoro_id"]), dtype=object))
+    lookup = lookup[~lookup.index.duplicated()]
+    missing = fields.text(payments["bill_xero_id"]) == ""
+    if not missing.any():
+        return payments
+    found = pd.Series(fields.text(payments["bill_id"])[missing]).map(lookup).fillna("").to_numpy(dtype=object)
+    out = payments.copy()
+    out.loc[missing, "bill_xero_id"] = pd.array(np.where(found == "", None, found), dtype="string")
+    return out
 
 
 def _bill_ids(bills: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:

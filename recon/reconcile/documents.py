@@ -49,6 +49,7 @@ def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.Dat
             diffs.loc[material, "reason"] = ("material: not explained by rounding; Xero computes totals from the "
                                              "lines, which the update sends again")
     diffs = pd.concat([d for d in (diffs, line_diffs) if len(d)] or [diffs], ignore_index=True)
+    diffs = _paid_bills_kept(rule, x, diffs)
     changed = diffs["field"].str.startswith("lines[").to_numpy() if len(diffs) else np.zeros(0, dtype=bool)
     docs_p = np.unique(fields.text(p["id"].iloc[diffs["p"].to_numpy()[changed]])) if changed.any() else np.array([])
     docs_x = np.unique(fields.text(x["id"].iloc[diffs["x"].to_numpy()[changed]])) if changed.any() else np.array([])
@@ -87,6 +88,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
         pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
         pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
+        _same_tracking_option(pl, m, xl)
         wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
@@ -109,6 +111,41 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
             "reason": np.where(in_p, "line only in Precoro", "line only in Xero: put back from Precoro"),
         }))
     return (pd.concat(out, ignore_index=True) if out else diff.empty_diffs()), agreed
+
+
+#: what Xero refuses to change on a bill that has a payment
+_LOCKED_WHEN_PAID = ("currency", "supplier_xero_id", "line_amount_types", *DOC_TOTALS)
+
+
+def _paid_bills_kept(rule: Rule, x: pd.DataFrame, diffs: pd.DataFrame) -> pd.DataFrame:
+    """A bill with a payment in Xero cannot have its lines, totals, contact or currency changed there (Xero
+    refuses): those differences are shown with no action, for a person to settle in Xero."""
+    if rule.kind != "bill" or not len(diffs):
+        return diffs
+    paid = x["amount_paid"].to_numpy(dtype=object)[diffs["x"].to_numpy()]
+    has_paid = np.array([v is not None and v == v and v > 0 for v in paid], dtype=bool)
+    field_names = diffs["field"].astype(str)
+    locked = has_paid & (field_names.str.startswith("lines[") | field_names.isin(_LOCKED_WHEN_PAID)).to_numpy() \
+        & (diffs["direction"] == "to_xero").to_numpy()
+    if not locked.any():
+        return diffs
+    diffs = diffs.copy()
+    diffs.loc[locked, "direction"] = "none"
+    diffs.loc[locked, "reason"] = diffs.loc[locked, "reason"] + "; the bill has a payment in Xero, which then " \
+        "refuses to change it: settle it there by hand"
+    return diffs
+
+
+def _same_tracking_option(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> None:
+    """Lines naming the same tracking option (by its Xero id) agree on it, whatever name each side shows: an
+    option renamed or deleted in Xero is still the option the line was sent with."""
+    for n in (1, 2):
+        ref_p = fields.text(m[f"tracking{n}_option_id"])
+        same = (ref_p != "") & (ref_p == fields.text(m[f"tracking{n}_option_id__x"]))
+        if same.any():
+            for part in ("category", "option"):
+                name = f"tracking{n}_{part}"
+                pl.loc[same, name] = xl.loc[same, name].to_numpy()
 
 
 def _unit_rounding(d: pd.DataFrame) -> pd.DataFrame:
