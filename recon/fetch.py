@@ -309,10 +309,10 @@ def _fetch(settings: Settings, kinds: tuple[str, ...], full: bool, previous: Sna
             for conn in by_system.values():
                 if conn is not None:
                     conn.pacer.policy = options.retry
-        # the Xero line tax rate needs the tax rates, and the lines' tracking their current names: one extra
-        # request each when they were not asked for
+        # the Xero line tax rate needs the tax rates, and the lines' accounts and tracking their current names:
+        # one extra request each when they were not asked for
         xero_kinds = kinds if not ({"purchase_order", "bill"} & set(kinds)) else \
-            tuple(dict.fromkeys(("tax_rate", "tracking_option", *kinds)))
+            tuple(dict.fromkeys(("account", "tracking_option", "tax_rate", *kinds)))
         plan = {"xero": tuple(k for k in KINDS if k in xero_kinds), "precoro": kinds}
         bars = {s: tqdm(desc=f"fetch {s}", unit="req", disable=not progress, position=n, leave=True)
                 for n, s in enumerate(options.systems)}
@@ -390,34 +390,43 @@ def _assemble(fetches: dict[str, _SystemFetch], previous: Snapshot | None, kinds
                 pass
         meta["requests"] = sf.requests
         snap.meta[system] = meta
-    _name_tracking(snap, fetches, previous)
+    _current_references(snap, fetches, previous)
     return snap
 
 
-def _name_tracking(snap: Snapshot, fetches: dict[str, _SystemFetch], previous: Snapshot | None) -> None:
-    """Document lines name their tracking options as Xero names them now, on both sides (by the option's
-    Xero id): an option renamed since a document was read is the same option, and a document read in an
-    earlier run shows the name a full read would."""
-    xero = fetches.get("xero")
-    options = xero.frames.get("tracking_option") if xero is not None else None
-    if options is None and previous is not None:
-        options = previous.frames.get(("xero", "tracking_option"))
-    if options is None or options.empty:
-        return
-    ids = options["id"].astype("string").fillna("").to_numpy(dtype=object)
-    category = pd.Series(options["category"].astype("string").to_numpy(dtype=object), index=ids)
-    name = pd.Series(options["name"].astype("string").to_numpy(dtype=object), index=ids)
-    keep = ~category.index.duplicated()
-    category, name = category[keep], name[keep]
+def _current_references(snap: Snapshot, fetches: dict[str, _SystemFetch], previous: Snapshot | None) -> None:
+    """Document lines name what they refer to as Xero names it now, on both sides, by its Xero id: the
+    tracking category and option (``tracking<n>_option_id``) and the account code (``account_id``). A record
+    renamed since a document was read is the same record, and a document read in an earlier run shows what a
+    full read would."""
+    def xero_frame(kind: str) -> pd.DataFrame | None:
+        sf = fetches.get("xero")
+        found = sf.frames.get(kind) if sf is not None else None
+        if found is None and previous is not None:
+            found = previous.frames.get(("xero", kind))
+        return None if found is None or found.empty else found
+
+    def by_id(frame: pd.DataFrame, column: str) -> pd.Series:
+        values = pd.Series(frame[column].astype("string").to_numpy(dtype=object),
+                           index=frame["id"].astype("string").fillna("").to_numpy(dtype=object))
+        return values[~values.index.duplicated()]
+
+    names: list[tuple[str, str, pd.Series]] = []  # (id column, column it names, current value by id)
+    options, accounts = xero_frame("tracking_option"), xero_frame("account")
+    if options is not None:
+        for n in (1, 2):
+            names += [(f"tracking{n}_option_id", f"tracking{n}_category", by_id(options, "category")),
+                      (f"tracking{n}_option_id", f"tracking{n}_option", by_id(options, "name"))]
+    if accounts is not None:
+        names.append(("account_id", "account_code", by_id(accounts, "code")))
     for (system, frame), lines in snap.frames.items():
         if frame not in schema.LINE_FRAMES.values() or lines.empty:
             continue
-        for n in (1, 2):
-            ref = lines[f"tracking{n}_option_id"].astype("string").fillna("")
-            known = ref.isin(name.index).to_numpy()
+        for ref_column, column, current in names:
+            ref = lines[ref_column].astype("string").fillna("")
+            known = ref.isin(current.index).to_numpy()
             if known.any():
-                lines.loc[known, f"tracking{n}_category"] = category.reindex(ref[known]).to_numpy()
-                lines.loc[known, f"tracking{n}_option"] = name.reindex(ref[known]).to_numpy()
+                lines.loc[known, column] = current.reindex(ref[known]).to_numpy()
 
 
 def _system_meta(system: str, sf: _SystemFetch, conn: Any) -> dict[str, Any]:

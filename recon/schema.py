@@ -104,6 +104,8 @@ _LINE = (
     Column("tracking1_option", "text", "first tracking option name"),
     Column("tracking2_category", "text", "second tracking category name"),
     Column("tracking2_option", "text", "second tracking option name"),
+    Column("account_id", "id", "Xero AccountID of the line's account (Precoro: the account option's externalId); the "
+           "fetch writes the account's current code", compare=False),
     Column("tracking1_option_id", "id", "Xero TrackingOptionID of the first tracking option (Precoro: the option's "
            "externalId); the fetch names it from Xero's current tracking options", compare=False),
     Column("tracking2_option_id", "id", "Xero TrackingOptionID of the second tracking option", compare=False),

@@ -52,8 +52,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RECON = [sys.executable, "-m", "recon.cli"]
 TENANT = SANDBOX_XERO_TENANT_ID
 LIMITS = {"xero": {"minute": 10**6, "day": 10**7}, "precoro": {"minute": 10**6, "hour": 10**6, "day": 10**7}}
-#: faults of a faulted run: a fraction of every request gets a 429 (Retry-After 1 s) or a 5xx
-FAULTS = {"rate_429": 0.03, "rate_5xx": 0.03, "retry_after": 1}
+#: faults of a faulted run: a fraction of every request gets a 429 (Retry-After 1 s) or a 5xx, or its connection
+#: dropped before it is handled or after (a write committed whose reply never arrives)
+FAULTS = {"rate_429": 0.03, "rate_5xx": 0.03, "rate_drop": 0.02, "rate_drop_after": 0.02, "retry_after": 1}
 PRECORO_HEADERS = {"X-AUTH-TOKEN": SANDBOX_PRECORO_TOKEN, "email": SANDBOX_PRECORO_EMAIL}
 
 
@@ -91,6 +92,7 @@ class World:
     sb: Sandbox = field(init=False)
     busy: set[tuple[str, str]] = field(default_factory=set)
     made: list[str] = field(default_factory=list)
+    injected: int = 0
 
     def __post_init__(self) -> None:
         self.sb = Sandbox(seed="demo", xero_limits=LIMITS["xero"], precoro_limits=LIMITS["precoro"]).start()
@@ -129,8 +131,10 @@ class World:
         return self.recon("apply", str(run / "plan.json"), "--approve", "all")
 
     def set_faults(self, on: bool) -> None:
-        body = FAULTS if on else {"rate_429": 0.0, "rate_5xx": 0.0}
+        body = FAULTS if on else {name: 0.0 for name in FAULTS if name.startswith("rate_")}
         for url in (self.sb.xero_url, self.sb.precoro_url):
+            if not on:
+                self.injected += self.admin.get(f"{url}/_sandbox/faults").json()["injected"]
             self.admin.post(f"{url}/_sandbox/faults", json={**body, "seed": self.seed + self.cycle}).raise_for_status()
 
     def sync(self) -> Path:
@@ -238,7 +242,14 @@ SUPPLIER_EDITS = {
     "tax_number": ("taxPayerNumber", lambda w: f"{w.rng.randrange(100, 999)}-{w.rng.randrange(100, 999)}-{w.rng.randrange(100, 999)}"),
     "company_number": ("businessRegistrationNumber", lambda w: str(w.rng.randrange(10**12, 10**13))),
     "name": ("name", lambda w: w.unique("Supplier")),
+    "currency": ("currency", lambda w: w.rng.choice(["NZD", "AUD", "USD"])),
+    "country": ("country", lambda w: w.rng.choice(["NZ", "AU"])),
 }
+
+
+def _precoro_supplier_form(fld: str, value: str) -> dict[str, str]:
+    wire = SUPPLIER_EDITS[fld][0]
+    return {wire: value, "currencies[]": value} if fld == "currency" else {wire: value}
 
 
 def _xero_contact_update(world: World, contact_id: str, fld: str, value: str) -> None:
@@ -252,7 +263,9 @@ def _xero_contact_update(world: World, contact_id: str, fld: str, value: str) ->
         kwargs["phones"] = [Phone(phone_type="DEFAULT", phone_number=value)]
     elif fld == "email":
         kwargs["email_address"] = value
-    elif fld in ("address_line1", "city", "region", "postal_code"):
+    elif fld == "currency":
+        kwargs["default_currency"] = CurrencyCode(value)
+    elif fld in ("address_line1", "city", "region", "postal_code", "country"):
         setattr(address, fld, value)
         kwargs["addresses"] = [address]
     elif fld == "tax_number":
@@ -287,9 +300,8 @@ def precoro_edits_a_supplier(world: World) -> list[Expect]:
     if pair is None:
         return []
     fld = world.rng.choice(list(SUPPLIER_EDITS))
-    wire, make = SUPPLIER_EDITS[fld]
-    value = make(world)
-    _precoro_put(world, f"/suppliers/{pair[0]['id']}", {wire: value})
+    value = SUPPLIER_EDITS[fld][1](world)
+    _precoro_put(world, f"/suppliers/{pair[0]['id']}", _precoro_supplier_form(fld, value))
     return [Expect("supplier", ("xero", pair[1]["id"]), fld, value, f"{fld} changed in Precoro flows to Xero")]
 
 
@@ -299,9 +311,9 @@ def both_edit_a_supplier(world: World) -> list[Expect]:
     if pair is None:
         return []
     fld = world.rng.choice([f for f in SUPPLIER_EDITS if f != "name"])
-    wire, make = SUPPLIER_EDITS[fld]
+    make = SUPPLIER_EDITS[fld][1]
     theirs, ours = make(world), make(world)
-    _precoro_put(world, f"/suppliers/{pair[0]['id']}", {wire: ours})
+    _precoro_put(world, f"/suppliers/{pair[0]['id']}", _precoro_supplier_form(fld, ours))
     _xero_contact_update(world, pair[1]["id"], fld, theirs)
     same = _norm("supplier", fld, theirs) == _norm("supplier", fld, ours)
     return [Expect("supplier", ("xero", pair[1]["id"]), fld, theirs,
@@ -361,7 +373,7 @@ def _busy_contacts(world: World) -> set[str]:
     return busy
 
 
-ITEM_EDITS = ("purchase_price", "name", "description")
+ITEM_EDITS = ("purchase_price", "name", "description", "code", "account_code")
 
 
 def _xero_item(world: World, item_id: str) -> Any:
@@ -384,9 +396,18 @@ def xero_edits_an_item(world: World) -> list[Expect]:
     elif fld == "name":
         value = world.unique("Item")[:50]
         kwargs["name"] = value
-    else:
+    elif fld == "description":
         value = world.unique("Purchased as")
         kwargs["purchase_description"] = value
+    elif fld == "code":
+        value = f"C{world.seed % 1000}-{world.cycle}-{world.rng.randrange(10**5)}"[:30]
+        kwargs["code"] = value
+    else:
+        accounts = [x for p, x in world.active_pairs("account") if _text(x["code"]).startswith(("4", "7"))]
+        if not accounts:
+            return []
+        value = _text(world.rng.choice(accounts)["code"])
+        kwargs["purchase_details"] = Purchase(unit_price=details.unit_price, account_code=value, tax_type=details.tax_type)
     world.xero.update_item(TENANT, item.item_id, Items(items=[Item(**kwargs)]), unitdp=4)
     return [Expect("item", ("xero", item.item_id), fld, value, f"item {fld} changed in Xero flows to Precoro")]
 
@@ -441,19 +462,31 @@ def xero_changes_an_account(world: World) -> list[Expect]:
     pair = _pick(world, [(p, x) for p, x in world.active_pairs("account") if _text(x["code"]) not in system], "account")
     if pair is None:
         return []
-    if world.rng.random() < 0.5:
+    roll = world.rng.random()
+    if roll < 0.35:
         name = world.unique("Expenses")[:150]
         world.xero.update_account(TENANT, pair[1]["id"], _accounts(Account(name=name)))
         return [Expect("account", ("xero", pair[1]["id"]), "name", name, "an account renamed in Xero")]
+    if roll < 0.6:
+        code = _free_account_code(world)
+        world.xero.update_account(TENANT, pair[1]["id"], _accounts(Account(code=code)))
+        return [Expect("account", ("xero", pair[1]["id"]), "code", code, "an account's code changed in Xero")]
+    if roll < 0.8:
+        world.xero.delete_account(TENANT, pair[1]["id"])  # refused (a 400) when the account has transactions
+        return [Expect("account", ("precoro", str(pair[0]["id"])), "active", "false", "an account deleted in Xero")]
     world.xero.update_account(TENANT, pair[1]["id"], _accounts(Account(status="ARCHIVED")))
     return [Expect("account", ("xero", pair[1]["id"]), "active", "false", "an account archived in Xero")]
 
 
-@change
-def xero_creates_an_account(world: World) -> list[Expect]:
+def _free_account_code(world: World) -> str:
     _, x = world.frames("account")
     used = set(x["code"].dropna().astype(str))
-    code = next(str(c) for c in range(600, 999) if str(c) not in used)
+    return next(str(c) for c in range(600 + world.rng.randrange(300), 2000) if str(c) not in used)
+
+
+@change
+def xero_creates_an_account(world: World) -> list[Expect]:
+    code = _free_account_code(world)
     world.xero.create_account(TENANT, Account(code=code, name=world.unique("Costs")[:150], type=AccountType.EXPENSE,
                                               tax_type="INPUT2"))
     return [Expect("account", ("code", code), "code", code, "an account created in Xero")]
@@ -483,12 +516,36 @@ def xero_changes_a_tracking_option(world: World) -> list[Expect]:
 
 
 @change
+def xero_renames_a_tracking_category(world: World) -> list[Expect]:
+    pairs = world.active_pairs("tracking_option")
+    categories = sorted({str(x["category_id"]) for _, x in pairs})
+    if not categories:
+        return []
+    category = world.rng.choice(categories)
+    options = [(p, x) for p, x in world.pairs("tracking_option") if str(x["category_id"]) == category]
+    if ("tracking_category", category) in world.busy or any(
+            ("tracking_option", str(x["id"])) in world.busy for _, x in options):
+        return []
+    world.claim("tracking_category", category)
+    name = world.unique("Dimension")[:100]
+    from xero_python.accounting import TrackingCategory
+    world.xero.update_tracking_category(TENANT, category, TrackingCategory(name=name))
+    for _, x in options:
+        world.claim("tracking_option", x["id"])
+    return [Expect("tracking_option", ("xero", str(x["id"])), "category", name, "a tracking category renamed in Xero")
+            for p, x in options if _on(p) and _on(x)]
+
+
+@change
 def xero_creates_a_tracking_option(world: World) -> list[Expect]:
     _, x = world.frames("tracking_option")
     categories = sorted(set(zip(x["category_id"].astype(str), x["category"].astype(str))))
     if not categories:
         return []
     category_id, category = world.rng.choice(categories)
+    if ("tracking_category", category_id) in world.busy:
+        return []
+    world.claim("tracking_category", category_id)
     name = world.unique("Branch")[:100]
     world.xero.create_tracking_options(TENANT, category_id, TrackingOption(name=name))
     return [Expect("tracking_option", ("name", name), "category", category, "a tracking option created in Xero")]
@@ -496,12 +553,19 @@ def xero_creates_a_tracking_option(world: World) -> list[Expect]:
 
 @change
 def xero_changes_a_tax_rate(world: World) -> list[Expect]:
-    used = {"INPUT2", "NONE", "OUTPUT2"}
+    used = {"INPUT2", "NONE", "OUTPUT2"} | _used_tax_types(world)
     pair = _pick(world, [(p, x) for p, x in world.active_pairs("tax_rate") if _text(x["id"]) not in used], "tax_rate")
     if pair is None:
         return []
     rate = world.xero.get_tax_rate_by_tax_type(TENANT, pair[1]["id"]).tax_rates[0]
-    if world.rng.random() < 0.5:
+    roll = world.rng.random()
+    if roll < 0.3:
+        # a rate no document uses yet (an existing line keeps the rate it was computed with)
+        percent = Decimal(world.rng.randrange(1, 30))
+        world.xero.update_tax_rate(TENANT, TaxRates(tax_rates=[TaxRate(name=rate.name, tax_type=rate.tax_type,
+            tax_components=[TaxComponent(name="Rate", rate=percent, is_compound=False)])]))
+        return [Expect("tax_rate", ("xero", rate.tax_type), "rate", str(percent), "a tax rate's rate changed in Xero")]
+    if roll < 0.65:
         name = world.unique("Tax")[:50]
         world.xero.update_tax_rate(TENANT, TaxRates(tax_rates=[TaxRate(name=name, tax_type=rate.tax_type,
                                                                          tax_components=rate.tax_components)]))
@@ -509,6 +573,12 @@ def xero_changes_a_tax_rate(world: World) -> list[Expect]:
     world.xero.update_tax_rate(TENANT, TaxRates(tax_rates=[TaxRate(name=rate.name, tax_type=rate.tax_type, status="DELETED",
                                                                      tax_components=rate.tax_components)]))
     return [Expect("tax_rate", ("precoro", str(pair[0]["id"])), "active", "false", "a tax rate deleted in Xero")]
+
+
+def _used_tax_types(world: World) -> set[str]:
+    assert world.last is not None
+    return {t for system in ("precoro", "xero") for kind in ("purchase_order_lines", "bill_lines")
+            for t in world.last.frame(system, kind)["tax_type"].dropna().astype(str)}
 
 
 @change
@@ -662,6 +732,15 @@ def precoro_revises_a_document(world: World) -> list[Expect]:
     if pair is None:
         return []
     doc = _detail(world, kind, pair[0]["id"])
+    if world.rng.random() < 0.4:
+        # a header revision: the required date (delivery or due), or a bill's issue date
+        key = world.rng.choice(["requiredDate", "issueDate"] if kind == "bill" else ["requiredDate"])
+        day = dt.date(2026, 12, 1) + dt.timedelta(days=world.rng.randrange(0, 90))
+        doc.update({key: f"{day.isoformat()}T00:00:00+00:00", "updateDate": _now()})
+        _load(world, kind, doc)
+        field_name = {"requiredDate": "delivery_date" if kind == "purchase_order" else "due_date", "issueDate": "date"}[key]
+        return [Expect(kind, ("xero", pair[1]["id"]), field_name, day.isoformat(),
+                       f"a document's {field_name} revised in Precoro is updated in Xero")]
     # the revision picks what Precoro offers today (a disabled item, tax or option cannot stay on a line)
     lines = _new_lines(world, world.rng.randrange(1, 4))
     if not lines:
@@ -675,21 +754,83 @@ def precoro_revises_a_document(world: World) -> list[Expect]:
     return [Expect(kind, ("xero", pair[1]["id"]), "total", _text(doc["sum"]), "a document revised in Precoro is updated in Xero")]
 
 
+def _refs_usable(world: World, kind: str, idn: Any) -> bool:
+    """Every item, tax and option a Precoro document's lines name is still enabled (sending its lines to Xero
+    again would be refused otherwise: a person must fix the document first)."""
+    live = world.sb.precoro.dump()
+    enabled = {("item", i["id"]) for i in live["items"] if i.get("enable", True)} | \
+              {("tax", t["id"]) for t in live["taxes"] if t.get("enable", True)} | \
+              {("option", o["id"]) for f in live["itemcustomfields"] if f.get("enable", True)
+               for o in f.get("options", []) if o.get("enable", True)}
+    doc = _detail(world, kind, idn)
+    for line in doc["items"]["data"]:
+        wanted = [("item", (line.get("product") or {}).get("id")), ("tax", (line.get("tax") or {}).get("id"))]
+        wanted += [("option", (c.get("option") or {}).get("id")) for c in line.get("itemCustomFields") or []]
+        if any(ref[1] is not None and ref not in enabled for ref in wanted):
+            return False
+    return True
+
+
 @change
 def xero_edits_a_document(world: World) -> list[Expect]:
+    """A header field of a synced document edited in Xero, where documents are read-only: put back."""
     kind = world.rng.choice(["purchase_order", "bill"])
     pair = _pick(world, _open_pairs(world, kind), kind)
     if pair is None:
         return []
-    field_name = "delivery_date" if kind == "purchase_order" else "due_date"
-    new_day = (pair[1][field_name] or dt.date(2026, 12, 1)) + dt.timedelta(days=world.rng.randrange(1, 30))
-    if kind == "purchase_order":
-        world.xero.update_purchase_order(TENANT, pair[1]["id"], PurchaseOrders(purchase_orders=[
-            PurchaseOrder(delivery_date=new_day)]))
+    p, x = pair
+    field_name = world.rng.choice(["delivery_date" if kind == "purchase_order" else "due_date", "date", "number"])
+    if field_name == "number":
+        value: Any = f"{_text(x['number'])}-X"
     else:
-        world.xero.update_invoice(TENANT, pair[1]["id"], Invoices(invoices=[Invoice(due_date=new_day)]))
-    return [Expect(kind, ("xero", pair[1]["id"]), field_name, _text(pair[0][field_name]),
+        value = (x[field_name] or dt.date(2026, 12, 1)) + dt.timedelta(days=world.rng.randrange(1, 30))
+    attr = {"delivery_date": "delivery_date", "due_date": "due_date", "date": "date",
+            "number": "purchase_order_number" if kind == "purchase_order" else "invoice_number"}[field_name]
+    if kind == "purchase_order":
+        world.xero.update_purchase_order(TENANT, x["id"], PurchaseOrders(purchase_orders=[PurchaseOrder(**{attr: value})]))
+    else:
+        world.xero.update_invoice(TENANT, x["id"], Invoices(invoices=[Invoice(**{attr: value})]))
+    return [Expect(kind, ("xero", x["id"]), field_name, _text(p[field_name]),
                    f"a {field_name} edited in Xero (read-only there) is put back from Precoro")]
+
+
+@change
+def xero_edits_a_document_line(world: World) -> list[Expect]:
+    """A line quantity of a synced document edited in Xero (Xero recomputes its totals): put back."""
+    kind = world.rng.choice(["purchase_order", "bill"])
+    pair = _pick(world, [(p, x) for p, x in _open_pairs(world, kind) if _refs_usable(world, kind, p["id"])], kind)
+    if pair is None:
+        return []
+    p, x = pair
+    getter = world.xero.get_purchase_order if kind == "purchase_order" else world.xero.get_invoice
+    doc = getter(TENANT, x["id"]).purchase_orders[0] if kind == "purchase_order" else \
+        world.xero.get_invoice(TENANT, x["id"], unitdp=4).invoices[0]
+    lines = [LineItem(line_item_id=ln.line_item_id, quantity=ln.quantity + (1 if n == 0 else 0))
+             for n, ln in enumerate(doc.line_items)]
+    if kind == "purchase_order":
+        world.xero.update_purchase_order(TENANT, x["id"], PurchaseOrders(purchase_orders=[PurchaseOrder(line_items=lines)]))
+    else:
+        world.xero.update_invoice(TENANT, x["id"], Invoices(invoices=[Invoice(line_items=lines)]), unitdp=4)
+    return [Expect(kind, ("xero", x["id"]), "total", _text(p["total"]),
+                   "a line edited in Xero (read-only there) is put back from Precoro")]
+
+
+@change
+def precoro_approves_a_pending_document(world: World) -> list[Expect]:
+    kind = world.rng.choice(["purchase_order", "bill"])
+    suppliers = {str(p["id"]): str(x["id"]) for p, x in world.active_pairs("supplier")}
+    p, _ = world.frames(kind)
+    pending = [d for d in p.to_dict("records") if d["status"] in ("submitted", "draft") and not _text(d["xero_id"])
+               and str(d["supplier_id"]) in suppliers and _refs_usable(world, kind, d["id"])]
+    chosen = _pick(world, pending)
+    if chosen is None:
+        return []
+    world.claim("supplier", suppliers[str(chosen["supplier_id"])])
+    doc = _detail(world, kind, chosen["id"])
+    doc.update(status=2, statusString="Approved", approvalDate=_now(), updateDate=_now())
+    _load(world, kind, doc)
+    return [Expect(kind, ("number", _text(chosen["number"])), "total", _text(doc["sum"]),
+                   "a document approved in Precoro is created in Xero")]
 
 
 @change
@@ -820,8 +961,9 @@ def run_cycle(world: World, n_changes: int) -> None:
     check_money(world, run)
 
 
-def run_lifecycle(folder: Path, seed: int, cycles: int, *, faults: bool = False, n_changes: int = 4) -> None:
-    """``cycles`` nights; the first failure names the seed, the cycle and the changes of that cycle."""
+def run_lifecycle(folder: Path, seed: int, cycles: int, *, faults: bool = False, n_changes: int = 4) -> World:
+    """``cycles`` nights; the first failure names the seed, the cycle and the changes of that cycle. Returns
+    the (closed) world, for what it counted."""
     world = World(folder, seed, faults=faults)
     try:
         for _ in range(cycles):
@@ -832,3 +974,4 @@ def run_lifecycle(folder: Path, seed: int, cycles: int, *, faults: bool = False,
                                      f"RECON_LIFECYCLE_SEED={seed} pytest tests/test_lifecycle.py)\n{exc}") from None
     finally:
         world.close()
+    return world

@@ -31,7 +31,8 @@ def test_many_nights_converge_and_lose_nothing(tmp_path, seed):
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_nights_with_faults_injected_converge_and_lose_nothing(tmp_path):
-    run_lifecycle(tmp_path, SEED + 3, CYCLES or 20, faults=True)
+    world = run_lifecycle(tmp_path, SEED + 3, CYCLES or 20, faults=True)
+    assert world.injected > 20  # the faults did happen
 
 
 def test_every_kind_of_change_is_in_the_menu():

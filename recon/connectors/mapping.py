@@ -220,6 +220,11 @@ def _precoro_account_code(rec: Mapping[str, Any], key: str) -> str | None:
     return _text(get_path(found[0], ("option", "code"))) if found else None
 
 
+def _precoro_account_id(rec: Mapping[str, Any]) -> str | None:
+    found = _icf_option(rec.get("itemCustomFields"), accounts=True)
+    return _precoro_xero_id(found[0].get("option")) if found else None
+
+
 def _precoro_tracking(rec: Mapping[str, Any], i: int, part: str) -> str | None:
     found = _icf_option(rec.get("itemCustomFields"), accounts=False)
     if len(found) <= i:
@@ -239,7 +244,8 @@ def _precoro_line_item_code(rec: Mapping[str, Any]) -> str | None:
     product = rec.get("product")
     if not product or not _precoro_xero_id(product):
         return None  # a non-integrated item or an empty row goes to Xero as a description line
-    return _text(product.get("sku")) or _text(rec.get("sku"))
+    # the code the line was made with, as Xero keeps the code it was sent (the product shows today's)
+    return _text(rec.get("sku")) or _text(product.get("sku"))
 
 
 def _minus(a: str, b: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -276,6 +282,7 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "precoro_exclusive": lambda r: "Exclusive",
     "precoro_item_account": lambda r: _precoro_account_code(r, "dataProductCustomFields"),
     "precoro_line_account": lambda r: _precoro_account_code(r, "itemCustomFields"),
+    "precoro_line_account_id": _precoro_account_id,
     "precoro_line_item_code": _precoro_line_item_code,
     # a catalogue line shows the item's name; an empty row has only its description
     "precoro_line_description": lambda r: (_text(r.get("name")) or _text(r.get("description"))) if r.get("product")
@@ -349,6 +356,7 @@ _X_LINE = [
     ("tax_type", "TaxType"), ("tax_amount", "TaxAmount", "decimal"), ("line_amount", "LineAmount", "decimal"),
     ("tracking1_category", ("Tracking", 0, "Name")), ("tracking1_option", ("Tracking", 0, "Option")),
     ("tracking2_category", ("Tracking", 1, "Name")), ("tracking2_option", ("Tracking", 1, "Option")),
+    ("account_id", "AccountID"),
     ("tracking1_option_id", ("Tracking", 0, "TrackingOptionID")), ("tracking2_option_id", ("Tracking", 1, "TrackingOptionID")),
 ]
 _P_LINE = [
@@ -359,6 +367,7 @@ _P_LINE = [
     ("tax_amount", "taxSum", "decimal"), ("line_amount", "netSum", "decimal"),
     ("tracking1_category", (R, "precoro_tracking1_category")), ("tracking1_option", (R, "precoro_tracking1_option")),
     ("tracking2_category", (R, "precoro_tracking2_category")), ("tracking2_option", (R, "precoro_tracking2_option")),
+    ("account_id", (R, "precoro_line_account_id")),
     ("tracking1_option_id", (R, "precoro_tracking1_option_id")), ("tracking2_option_id", (R, "precoro_tracking2_option_id")),
 ]
 _X_DOC = [

@@ -88,7 +88,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
         pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
         pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
-        _same_tracking_option(pl, m, xl)
+        _same_references(pl, m, xl)
         wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
@@ -136,15 +136,20 @@ def _paid_bills_kept(rule: Rule, x: pd.DataFrame, diffs: pd.DataFrame) -> pd.Dat
     return diffs
 
 
-def _same_tracking_option(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> None:
-    """Lines naming the same tracking option (by its Xero id) agree on it, whatever name each side shows: an
-    option renamed or deleted in Xero is still the option the line was sent with."""
-    for n in (1, 2):
-        ref_p = fields.text(m[f"tracking{n}_option_id"])
-        same = (ref_p != "") & (ref_p == fields.text(m[f"tracking{n}_option_id__x"]))
+#: line columns naming a record by its Xero id: lines naming the same record agree on the names it has
+_REFERENCES = (("account_id", ("account_code",)),
+               ("tracking1_option_id", ("tracking1_category", "tracking1_option")),
+               ("tracking2_option_id", ("tracking2_category", "tracking2_option")))
+
+
+def _same_references(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> None:
+    """Lines naming the same account or tracking option (by its Xero id) agree on it, whatever name or code
+    each side shows: one renamed or deleted in Xero is still the one the line was sent with."""
+    for ref, names in _REFERENCES:
+        ref_p = fields.text(m[ref])
+        same = (ref_p != "") & (ref_p == fields.text(m[f"{ref}__x"]))
         if same.any():
-            for part in ("category", "option"):
-                name = f"tracking{n}_{part}"
+            for name in names:
                 pl.loc[same, name] = xl.loc[same, name].to_numpy()
 
 
