@@ -247,6 +247,15 @@ SUPPLIER_EDITS = {
 }
 
 
+def _new_value(world: World, fld: str, pair: tuple[dict[str, Any], dict[str, Any]]) -> str:
+    held = {_norm("supplier", fld, _text(side.get(fld))) for side in pair}
+    for _ in range(50):
+        value = SUPPLIER_EDITS[fld][1](world)
+        if _norm("supplier", fld, value) not in held:
+            return value
+    return world.unique(fld)
+
+
 def _precoro_supplier_form(fld: str, value: str) -> dict[str, str]:
     wire = SUPPLIER_EDITS[fld][0]
     return {wire: value, "currencies[]": value} if fld == "currency" else {wire: value}
@@ -289,7 +298,7 @@ def xero_edits_a_supplier(world: World) -> list[Expect]:
     if pair is None:
         return []
     fld = world.rng.choice(list(SUPPLIER_EDITS))
-    value = SUPPLIER_EDITS[fld][1](world)
+    value = _new_value(world, fld, pair)
     _xero_contact_update(world, pair[1]["id"], fld, value)
     return [Expect("supplier", ("xero", pair[1]["id"]), fld, value, f"{fld} changed in Xero flows to Precoro")]
 
@@ -300,7 +309,7 @@ def precoro_edits_a_supplier(world: World) -> list[Expect]:
     if pair is None:
         return []
     fld = world.rng.choice(list(SUPPLIER_EDITS))
-    value = SUPPLIER_EDITS[fld][1](world)
+    value = _new_value(world, fld, pair)
     _precoro_put(world, f"/suppliers/{pair[0]['id']}", _precoro_supplier_form(fld, value))
     return [Expect("supplier", ("xero", pair[1]["id"]), fld, value, f"{fld} changed in Precoro flows to Xero")]
 
@@ -311,8 +320,9 @@ def both_edit_a_supplier(world: World) -> list[Expect]:
     if pair is None:
         return []
     fld = world.rng.choice([f for f in SUPPLIER_EDITS if f != "name"])
-    make = SUPPLIER_EDITS[fld][1]
-    theirs, ours = make(world), make(world)
+    # a change on each side: a value neither side holds (a "change" to the value already there is none)
+    theirs = _new_value(world, fld, pair)
+    ours = _new_value(world, fld, pair)
     _precoro_put(world, f"/suppliers/{pair[0]['id']}", _precoro_supplier_form(fld, ours))
     _xero_contact_update(world, pair[1]["id"], fld, theirs)
     same = _norm("supplier", fld, theirs) == _norm("supplier", fld, ours)
