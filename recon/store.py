@@ -38,7 +38,7 @@ import pandas as pd
 
 from recon import schema
 from recon.errors import IntegrityError, LockError, StoreError
-from recon.reconcile.model import Decision, canonical_json
+from recon.reconcile.model import Agreed, Decision, canonical_json
 
 #: Each migration brings the database from version ``i`` to ``i + 1`` (``PRAGMA user_version``).
 MIGRATIONS: tuple[str, ...] = (
@@ -231,24 +231,24 @@ class Store:
         rows = [(kind, key, f, _text(v), at) for f, v in record.items() if f in names]
         self._db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?)", rows)
 
-    def record_agreed(self, agreed: pd.DataFrame, *, at: str = "") -> int:
+    def record_agreed(self, agreed: Iterable[Agreed], *, at: str = "") -> int:
         """Make the values reconcile found equal on both sides of linked pairs their baseline, in one
         transaction; return the number of fields written.
 
-        ``agreed`` is :attr:`recon.reconcile.Reconciliation.agreed`: one row per field, columns ``frame``,
-        ``key`` (the Xero id; ``<Xero document id>#<line_no>`` for lines), ``field`` and ``value`` (canonical
-        text). Fields of those records that differ keep their baseline (or stay unknown).
+        ``agreed`` is :attr:`recon.reconcile.Reconciliation.agreed` (per field: the baseline keys and the
+        values). Fields of those records that differ keep their baseline (or stay unknown).
         """
-        if agreed is None or agreed.empty:
-            return 0
-        unknown = set(agreed["frame"].unique()) - set(schema.FRAMES)
+        parts = [a for a in agreed if len(a)]
+        unknown = {a.frame for a in parts} - set(schema.FRAMES)
         if unknown:
             raise StoreError(f"agreed values for unknown frames {sorted(unknown)}")
-        rows = list(zip(agreed["frame"].tolist(), agreed["key"].tolist(), agreed["field"].tolist(),
-                        agreed["value"].tolist(), [at] * len(agreed)))
+        written = 0
         with self._tx() as db:
-            db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?)", rows)
-        return len(rows)
+            for part in parts:
+                db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?)",
+                               ((part.frame, key, part.field, value, at) for key, value in zip(part.keys, part.texts())))
+                written += len(part)
+        return written
 
     def baselines(self, kinds: Iterable[str]) -> dict[str, pd.DataFrame]:
         """Baselines per kind as canonical frames (``xero_id`` the key, ``id`` the Precoro id), with the column

@@ -86,7 +86,7 @@ def test_records_in_step_become_the_baseline_and_the_next_night_is_three_way(tmp
     lines = {f"{kind}_lines": []} if kind in schema.LINE_FRAMES else {}
     with Store(tmp_path / "s.sqlite") as store:
         first = reconcile(snap({kind: [precoro], **lines}, {kind: [xero], **lines}), kinds=[kind], run_id="1")
-        assert first.differences.empty and len(first.agreed)
+        assert first.differences.empty and len(first.agreed_values())
         store.record_agreed(first.agreed, at="night 1")
         side, values = change
         p = {**precoro, **{k: (v[0] if side == "both" else v) for k, v in values.items()}} if side != "xero" else precoro
@@ -102,15 +102,15 @@ def test_agreed_values_already_in_the_baseline_are_not_written_again():
     base = schema.conform([{**x, "id": "1"}], "supplier")
     again = reconcile(snap({"supplier": [p]}, {"supplier": [x]}), kinds=["supplier"], baselines={"supplier": base},
                       run_id="2")
-    assert set(first.agreed["field"]) == set(schema.columns("supplier")) - {"id", "xero_id", "updated_at"} - {
+    assert set(first.agreed_values()["field"]) == set(schema.columns("supplier")) - {"id", "xero_id", "updated_at"} - {
         c for c in schema.columns("supplier") if c not in {f.name for f in schema.compared("supplier")}}
-    assert again.agreed.empty
+    assert again.agreed_values().empty and not again.agreed
 
 
 def test_a_pair_only_matched_in_this_run_is_not_agreed_before_it_is_linked():
     rec = reconcile(snap({"supplier": [supplier("1", None)]}, {"supplier": [supplier("X1", "X1")]}),
                     kinds=["supplier"], run_id="1")
-    assert [a.op for a in rec.plan.actions] == ["link"] and rec.agreed.empty
+    assert [a.op for a in rec.plan.actions] == ["link"] and not rec.agreed
 
 
 # -- 3 and 4: items not purchased, records deleted in Xero (through the emulators) -------------------------

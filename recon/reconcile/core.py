@@ -16,7 +16,7 @@ from recon import schema
 from recon.errors import DataError
 from recon.reconcile import diff, documents, fields, plan, rounding
 from recon.reconcile.link import Linkage, duplicates as link_duplicates, link
-from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Plan, Reconciliation
+from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Agreed, Plan, Reconciliation
 from recon.schema import LINE_FRAMES
 from recon.rules import ORDER, SENDABLE_STATUSES, TWO_WAY, Rule, rule as get_rule
 from recon.snapshot import Snapshot
@@ -31,7 +31,7 @@ class _KindResult:
     actions: list[Action] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     rounding: pd.DataFrame | None = None
-    agreed: list[pd.DataFrame] = field(default_factory=list)
+    agreed: list[Agreed] = field(default_factory=list)
 
 
 def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFrame | None = None,
@@ -56,11 +56,10 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     rnd = [res.rounding for res in results.values() if res.rounding is not None]
     rounding_frame = (pd.concat(rnd, ignore_index=True) if rnd
                       else pd.DataFrame({c: pd.Series([], dtype=object) for c in rounding.ROUNDING_COLUMNS}))
-    agreed = [a for res in results.values() for a in res.agreed if len(a)]
-    agreed_frame = (pd.concat(agreed, ignore_index=True) if agreed else diff.empty_agreed())
+    agreed = tuple(a for res in results.values() for a in res.agreed)
     return Reconciliation(differences=differences, plan=Plan(run_id=run_id, kinds=tuple(chosen), actions=actions),
                           summary=summary, rounding=rounding_frame,
-                          settings_check=rounding.settings_check(snapshot.meta or {}), agreed=agreed_frame)
+                          settings_check=rounding.settings_check(snapshot.meta or {}), agreed=agreed)
 
 
 def _baseline_frame(df: pd.DataFrame, frame: str) -> pd.DataFrame:
@@ -164,15 +163,14 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
     linked = (pairs["how"] != "match").to_numpy()[compare] if len(pp) else np.zeros(0, dtype=bool)
-    res.agreed.append(diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, "")))
+    res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""))
     if len(diffs):
         diffs = _only_state_rows(rule, diffs, p_active, x_active)
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
     if is_doc:
         diffs, line_values, res.rounding, line_agreed = documents.compare_documents(
             rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs, linked)
-        res.agreed.append(line_agreed)
-    res.agreed = [a[a["key"] != ""] for a in res.agreed]
+        res.agreed += line_agreed
     actions, action_col = plan.field_actions(sides, diffs, line_values)
     res.actions += actions
     if len(diffs):

@@ -26,16 +26,12 @@ import numpy as np
 import pandas as pd
 
 from recon.reconcile import fields
+from recon.reconcile.model import Agreed
 from recon.schema import BASELINE_FIELDS, DECIMAL_TYPES
 from recon.rules import TWO_WAY, Rule
 
 DIFF_FRAME_COLUMNS = ("p", "x", "field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "reason")
-AGREED_COLUMNS = ("frame", "key", "field", "value")
 _NAMES = {"precoro": "Precoro", "xero": "Xero"}
-
-
-def empty_agreed() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in AGREED_COLUMNS})
 
 
 def knows(b: pd.DataFrame | None, has_b: np.ndarray, name: str) -> np.ndarray:
@@ -112,11 +108,12 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
 
 
 def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,
-           b: pd.DataFrame | None, has_b: np.ndarray, keys: np.ndarray) -> pd.DataFrame:
+           b: pd.DataFrame | None, has_b: np.ndarray, keys: np.ndarray) -> list[Agreed]:
     """The fields of row-aligned pairs that both sides hold equal and that their baseline does not already
-    hold (``AGREED_COLUMNS``, ``value`` the Xero side's canonical text, ``key`` the baseline key per row).
-    Raw-equal values are equal without normalising them; only the rest are compared by type."""
+    hold, one :class:`Agreed` per field (``keys``: the baseline key per row, ``""`` for a pair that records
+    nothing). Raw-equal values are equal without normalising them; only the rest are compared by type."""
     out = []
+    recorded = keys != ""
     for name in field_names:
         col = fields.column(frame, name)
         fold = name in rule.casefold
@@ -125,7 +122,7 @@ def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame
         if len(rest):
             pk, xk = fields.key(p[name].iloc[rest], col, fold), fields.key(x[name].iloc[rest], col, fold)
             eq[rest] = fields.equal(pk, xk, col)[0]
-        rows = np.flatnonzero(eq)
+        rows = np.flatnonzero(eq & recorded)
         if not len(rows):
             continue
         known = knows(b, has_b, name)[rows]
@@ -140,11 +137,9 @@ def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame
                 same[differ] = fields.equal(bk, xk, col)[0]
             held[at] = same
             rows = rows[~held]
-        if not len(rows):
-            continue
-        out.append(pd.DataFrame({"frame": frame, "key": keys[rows], "field": name,
-                                 "value": fields.text(x[name].iloc[rows])}))
-    return pd.concat(out, ignore_index=True) if out else empty_agreed()
+        if len(rows):
+            out.append(Agreed(frame, name, keys[rows], x[name].iloc[rows].reset_index(drop=True)))
+    return out
 
 
 def _field_names(prefix: np.ndarray | str, rows: np.ndarray, name: str) -> np.ndarray | str:

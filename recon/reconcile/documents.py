@@ -11,6 +11,7 @@ import pandas as pd
 
 from recon import money
 from recon.reconcile import diff, fields, plan, rounding
+from recon.reconcile.model import Agreed
 from recon.rules import DOC_TOTALS, Rule
 from recon.snapshot import Snapshot
 
@@ -18,12 +19,12 @@ from recon.snapshot import Snapshot
 def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
                       p: pd.DataFrame, x: pd.DataFrame, cp: np.ndarray, cx: np.ndarray, pc: pd.DataFrame,
                       xc: pd.DataFrame, diffs: pd.DataFrame, linked: np.ndarray
-                      ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict[str, str]]]], pd.DataFrame, pd.DataFrame]:
+                      ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict[str, str]]]], pd.DataFrame, list[Agreed]]:
     """Lines diff, rounding analysis, and the totals' difference kinds for linked documents ``cp``/``cx``.
 
     Returns the differences (header and lines), the lines of the documents whose lines differ (as action
     values, per system and document id), the rounding analysis, and the line fields both sides agree on
-    (``diff.AGREED_COLUMNS``; only for the ``linked`` documents, not those matched in this run)."""
+    (only for the ``linked`` documents, not those matched in this run)."""
     assert rule.lines is not None
     lp, lx = snap.frame("precoro", rule.lines), snap.frame("xero", rule.lines)
     unitdp = int(((meta or {}).get("xero") or {}).get("unitdp", 2) or 2)
@@ -60,12 +61,12 @@ def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.Dat
 
 def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray, xids: np.ndarray,
                 cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int,
-                linked: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+                linked: np.ndarray) -> tuple[pd.DataFrame, list[Agreed]]:
     """Lines of linked documents paired by position (``line_no``) and compared like header fields; and the
     line fields both sides agree on (baseline keys ``<Xero document id>#<line_no>``)."""
     frame = rule.lines
     assert frame is not None
-    agreed = diff.empty_agreed()
+    agreed: list[Agreed] = []
     if not len(pids):
         return diff.empty_diffs(), agreed
     doc_p = pd.DataFrame({"doc_id": pd.array(pids, dtype="string"), "_doc": np.arange(len(pids))})
