@@ -25,13 +25,13 @@ def test_twenty_nights_converge_and_lose_nothing(tmp_path):
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("seed", [SEED + 1, SEED + 2])
 def test_many_nights_converge_and_lose_nothing(tmp_path, seed):
-    run_lifecycle(tmp_path, seed, CYCLES or 40, n_changes=6)
+    run_lifecycle(tmp_path, seed, CYCLES or 30, n_changes=6)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_nights_with_faults_injected_converge_and_lose_nothing(tmp_path):
-    world = run_lifecycle(tmp_path, SEED + 3, CYCLES or 20, faults=True)
+    world = run_lifecycle(tmp_path, SEED + 3, CYCLES or 15, faults=True)
     assert world.injected > 20  # the faults did happen
 
 

@@ -47,8 +47,8 @@ def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.Dat
             diffs.loc[is_round, "direction"] = "none"
             diffs.loc[is_round, "reason"] = "rounding: explained by the rounding rules; " + remedy[is_round]
             material = totals & ~is_round & (diffs["kind"] != "rounding").to_numpy()
-            diffs.loc[material, "reason"] = ("material: not explained by rounding; Xero computes totals from the "
-                                             "lines, which the update sends again")
+            diffs.loc[material, "reason"] = "material: not explained by rounding, review it; Xero computes totals " \
+                "from the lines"
     diffs = pd.concat([d for d in (diffs, line_diffs) if len(d)] or [diffs], ignore_index=True)
     diffs = _paid_bills_kept(rule, x, diffs)
     changed = diffs["field"].str.startswith("lines[").to_numpy() if len(diffs) else np.zeros(0, dtype=bool)
