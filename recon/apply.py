@@ -75,8 +75,14 @@ def changes(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[tup
         else:
             for n, (want, have) in enumerate(zip(wanted, held), start=1):
                 out += [(f"lines[{n}].{col}", v, have[col]) for col, v in want.items()
-                        if col in have and _norm(have[col]) != _norm(v)]
+                        if col in have and _norm(have[col]) != _norm(v) and not _same_reference(col, want, have)]
     return out
+
+
+def _same_reference(column: str, want: Mapping[str, Any], have: Mapping[str, Any]) -> bool:
+    """A name column of a line whose referenced record (by Xero id) is the same on both: a rename, no change."""
+    ref = schema.LINE_REFERENCES.get(column)
+    return bool(ref and _norm(want.get(ref)) and _norm(want.get(ref)) == _norm(have.get(ref)))
 
 
 def differing(current: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
@@ -91,10 +97,13 @@ def _holds(current: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     return not changes(current, values)
 
 
-def baseline_values(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The canonical fields of ``values``, and a document's ``lines`` (the store keeps them per line)."""
+def baseline_values(kind: str, values: Mapping[str, Any], op: str = "update") -> dict[str, Any]:
+    """The canonical fields of ``values``, and a document's ``lines`` (the store keeps them per line). An
+    archive leaves the record inactive on both sides, whatever status it wrote."""
     names = set(schema.columns(kind)) - {"id", "xero_id", "updated_at"}
     out = {k: v for k, v in values.items() if k in names}
+    if op == "archive":
+        out["active"] = "false"
     if kind in schema.LINE_FRAMES and isinstance(values.get("lines"), list):
         line_names = set(schema.columns(schema.LINE_FRAMES[kind])) - {"doc_id", "line_id"}
         out["lines"] = [{k: v for k, v in line.items() if k in line_names} for line in values["lines"]]
@@ -230,7 +239,7 @@ class Applier:
         precoro_id = target_id if action.target == "precoro" else action.keys.get("precoro_id", "")
         xero_id = target_id if action.target == "xero" else action.keys.get("xero_id", "")
         self.store.record_applied(action.kind, precoro_id=precoro_id, xero_id=xero_id,
-                                  values=baseline_values(action.kind, values), at=self.clock())
+                                  values=baseline_values(action.kind, values, action.op), at=self.clock())
         self._journal(action, "done", target_id, message=message)
         return ActionResult(action.id, "applied", message, target_id, dict(res.request) if res else {},
                             dict(action.old), dict(values))

@@ -126,7 +126,8 @@ class _SystemFetch:
 
     def _mode(self, kind: str, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """``(full, since)`` for one kind."""
-        if self.full or self.previous is None or (self.system, kind) not in self.previous.frames:
+        if self.full or self.previous is None or (self.system, kind) not in self.previous.frames \
+                or kind in getattr(self.conn, "always_full", ()):
             return True, None
         last_full = self.meta["last_full"].get(kind)
         mark = self.meta["watermarks"].get(kind)
@@ -308,8 +309,10 @@ def _fetch(settings: Settings, kinds: tuple[str, ...], full: bool, previous: Sna
             for conn in by_system.values():
                 if conn is not None:
                     conn.pacer.policy = options.retry
-        # the Xero line tax rate needs the tax rates; one extra request when they were not asked for
-        xero_kinds = kinds if not ({"purchase_order", "bill"} & set(kinds)) or "tax_rate" in kinds else ("tax_rate", *kinds)
+        # the Xero line tax rate needs the tax rates, and the lines' accounts and tracking their current names:
+        # one extra request each when they were not asked for
+        xero_kinds = kinds if not ({"purchase_order", "bill"} & set(kinds)) else \
+            tuple(dict.fromkeys(("account", "tracking_option", "tax_rate", *kinds)))
         plan = {"xero": tuple(k for k in KINDS if k in xero_kinds), "precoro": kinds}
         bars = {s: tqdm(desc=f"fetch {s}", unit="req", disable=not progress, position=n, leave=True)
                 for n, s in enumerate(options.systems)}
@@ -387,7 +390,45 @@ def _assemble(fetches: dict[str, _SystemFetch], previous: Snapshot | None, kinds
                 pass
         meta["requests"] = sf.requests
         snap.meta[system] = meta
+    _current_references(snap, fetches, previous)
     return snap
+
+
+def _current_references(snap: Snapshot, fetches: dict[str, _SystemFetch], previous: Snapshot | None) -> None:
+    """Document lines name what they refer to as Xero names it now, on both sides, by its Xero id: the
+    tracking category and option (``tracking<n>_option_id``) and the account code (``account_id``). A record
+    renamed since a document was read is the same record, and a document read in an earlier run shows what a
+    full read would."""
+    def xero_frame(kind: str) -> pd.DataFrame | None:
+        sf = fetches.get("xero")
+        found = sf.frames.get(kind) if sf is not None else None
+        if found is None and previous is not None:
+            found = previous.frames.get(("xero", kind))
+        return None if found is None or found.empty else found
+
+    def by_id(frame: pd.DataFrame, column: str) -> pd.Series:
+        values = pd.Series(frame[column].astype("string").to_numpy(dtype=object),
+                           index=frame["id"].astype("string").fillna("").to_numpy(dtype=object))
+        return values[~values.index.duplicated()]
+
+    # where each named column's current value comes from: (Xero frame, its column)
+    sources = {"tracking1_category": ("tracking_option", "category"), "tracking1_option": ("tracking_option", "name"),
+               "tracking2_category": ("tracking_option", "category"), "tracking2_option": ("tracking_option", "name"),
+               "account_code": ("account", "code")}
+    names: list[tuple[str, str, pd.Series]] = []  # (id column, column it names, current value by id)
+    for column, ref_column in schema.LINE_REFERENCES.items():
+        kind, source = sources[column]
+        frame = xero_frame(kind)
+        if frame is not None:
+            names.append((ref_column, column, by_id(frame, source)))
+    for (system, frame), lines in snap.frames.items():
+        if frame not in schema.LINE_FRAMES.values() or lines.empty:
+            continue
+        for ref_column, column, current in names:
+            ref = lines[ref_column].astype("string").fillna("")
+            known = ref.isin(current.index).to_numpy()
+            if known.any():
+                lines.loc[known, column] = current.reindex(ref[known]).to_numpy()
 
 
 def _system_meta(system: str, sf: _SystemFetch, conn: Any) -> dict[str, Any]:

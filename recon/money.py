@@ -35,6 +35,19 @@ def quantize(value: Decimal, places: int) -> Decimal:
     return value.quantize(step(places), rounding=ROUND_HALF_UP)
 
 
+def canonical(value: Decimal, places: int) -> Decimal:
+    """The one canonical form of an amount: written with ``places`` decimals (its kind's scale: money 2, unit
+    amounts, quantities and rates 4), or with exactly the decimals it needs beyond that. Never rounds:
+    ``14.0`` and ``14.00`` both become ``14.0000`` at 4, ``12.80500`` becomes ``12.805`` at 2."""
+    try:
+        fixed = value.quantize(step(places))
+    except ArithmeticError:  # too many digits for the context, or not finite: leave it as it is
+        return value
+    if fixed == value:
+        return fixed
+    return value.normalize()
+
+
 def round2(value: Decimal) -> Decimal:
     """Round to cents, half-up: Xero's rule for line amounts, tax and totals."""
     return quantize(value, 2)

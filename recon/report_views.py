@@ -1,6 +1,6 @@
 """Notebook views of a reconciliation (``reconcile.ipynb``): the settings check, the summary with its chart,
-and the differences as styled tables (changed cells highlighted, Xero-wins conflicts marked, rounding apart
-from material differences, each record's "Integrated" state). Same escaping and charts as the report."""
+and the differences as styled tables (changed cells highlighted, conflicts marked with the side that wins,
+rounding apart from material differences, each record's "Integrated" state). Same escaping and charts as the report."""
 
 from __future__ import annotations
 
@@ -53,23 +53,42 @@ def with_integrated(differences: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def kind_label(obj: str, kind: str, field: str) -> str:
+    """The difference kind in an accountant's words: a supplier conflict says Xero wins (the two-way rule), a
+    conflict of a one-way kind names its source; a PO or bill total difference says rounding or material."""
+    from recon.rules import DOC_TOTALS, RULES, TWO_WAY
+
+    rule = RULES.get(obj)
+    if kind == "conflict" and rule is not None:
+        if rule.direction == TWO_WAY:
+            return f"conflict ({_SYSTEM_NAMES[rule.conflict_winner]} wins)"
+        return f"conflict ({_SYSTEM_NAMES[rule.source]} is the source)"
+    if rule is not None and rule.lines is not None and field in DOC_TOTALS and kind not in ("rounding", ""):
+        return f"{kind} (material)"
+    return kind
+
+
+_SYSTEM_NAMES = {"precoro": "Precoro", "xero": "Xero"}
+
+
 def _style(df: pd.DataFrame) -> Any:
     def row(r: pd.Series) -> list[str]:
-        base = f"background-color:{ROW_COLOURS.get(r['kind'], '')}" if r["kind"] in ROW_COLOURS else ""
+        kind = kinds[r.name]
+        base = f"background-color:{ROW_COLOURS.get(kind, '')}" if kind in ROW_COLOURS else ""
         styles = []
         for col in r.index:
             s = base
             if col in ("precoro_value", "xero_value") and r["precoro_value"] != r["xero_value"] and r["field"]:
                 s += ";font-weight:600;background-color:#fff3b0"  # the changed cells
-            if col == "kind" and r["kind"] == "conflict":
+            if col == "kind" and kind == "conflict":
                 s += ";color:#b45309;font-weight:700"
             styles.append(s)
         return styles
 
     shown = df.reindex(columns=SHOWN).fillna("").astype(str)
-    xero_wins = lambda v: "conflict (Xero wins)" if v == "conflict" else v  # noqa: E731
-    return (shown.style.apply(row, axis=1).hide(axis="index").format(escape="html")
-            .format({"kind": xero_wins}, escape="html"))
+    kinds = shown["kind"].copy()
+    shown["kind"] = [kind_label(o, k, f) for o, k, f in zip(shown["object"], shown["kind"], shown["field"])]
+    return shown.style.apply(row, axis=1).hide(axis="index").format(escape="html")
 
 
 def differences_views(differences: pd.DataFrame) -> tuple[Any, Any]:

@@ -27,7 +27,10 @@ class Rule:
     ``create_on``/``update_on``/``archive_on`` name the systems recon may write to for that operation.
     ``fields`` are the compared canonical columns; ``casefold`` those compared case-insensitively.
     ``match_keys`` are alternative key sets for proposing links between unlinked records (a candidate is
-    any pair equal on all columns of at least one key set). ``label`` is the column shown to people.
+    any pair equal on all columns of at least one key set). ``duplicate_keys`` (default: ``match_keys``) are
+    the key sets on which a record new on one side is a possible duplicate of a record already linked on the
+    other (shown for a person to decide, never created). Names are compared normalised (case, spacing,
+    punctuation; ``legal_names``: a legal suffix such as Ltd or Limited too). ``label`` is the column shown.
     """
 
     kind: str
@@ -45,6 +48,15 @@ class Rule:
     line_fields: tuple[str, ...] = ()
     #: value written to Xero's ``status`` when a Precoro document is cancelled (documents only)
     cancel_status: str = ""
+    duplicate_keys: tuple[tuple[str, ...], ...] | None = None
+    legal_names: bool = False
+    #: fields Xero writes as one object (a contact's STREET address): an update of one carries the others at
+    #: their current Xero values, so writing it changes nothing else
+    xero_groups: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def duplicates(self) -> tuple[tuple[str, ...], ...]:
+        return self.match_keys if self.duplicate_keys is None else self.duplicate_keys
 
     @property
     def target(self) -> str | None:
@@ -76,7 +88,8 @@ _LINE_FIELDS = _cols("purchase_order_lines", "tax_amount", "line_amount")
 RULES: dict[str, Rule] = {
     "supplier": Rule(
         "supplier", TWO_WAY, "xero", _BOTH, _BOTH, _BOTH, "xero", _cols("supplier"),
-        (("name",), ("tax_number",), ("email",)), "name", _CI),
+        (("name",), ("tax_number",), ("email",)), "name", _CI, duplicate_keys=(("name",),), legal_names=True,
+        xero_groups=(("address_line1", "city", "region", "postal_code", "country"),)),
     "item": Rule(
         "item", ONE_WAY, "xero", _P, _P, _P, "xero", _cols("item"), (("code", "name"),), "name", _CI),
     "account": Rule(
@@ -95,7 +108,7 @@ RULES: dict[str, Rule] = {
         (("number", "supplier_xero_id"),), "number", _CI, "bill_lines", _LINE_FIELDS, "voided"),
     "payment": Rule(
         "payment", ONE_WAY, "xero", _P, _P, _NONE, "xero", _cols("payment"),
-        (("bill_xero_id", "date"),), "reference", _CI),
+        (("bill_xero_id", "date"),), "reference", _CI, duplicate_keys=()),  # two equal payments on a day are two
 }
 
 #: Kinds in dependency order: what a later kind refers to is created first.

@@ -36,6 +36,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from recon import money
 from recon.errors import DataError
 
 KINDS: tuple[str, ...] = (
@@ -103,6 +104,11 @@ _LINE = (
     Column("tracking1_option", "text", "first tracking option name"),
     Column("tracking2_category", "text", "second tracking category name"),
     Column("tracking2_option", "text", "second tracking option name"),
+    Column("account_id", "id", "Xero AccountID of the line's account (Precoro: the account option's externalId); the "
+           "fetch writes the account's current code", compare=False),
+    Column("tracking1_option_id", "id", "Xero TrackingOptionID of the first tracking option (Precoro: the option's "
+           "externalId); the fetch names it from Xero's current tracking options", compare=False),
+    Column("tracking2_option_id", "id", "Xero TrackingOptionID of the second tracking option", compare=False),
 )
 
 FRAMES: dict[str, tuple[Column, ...]] = {
@@ -167,6 +173,15 @@ FRAMES: dict[str, tuple[Column, ...]] = {
 }
 
 #: Every frame name, record kinds first then lines frames (the order of fetch output).
+#: Line columns that name a record the line refers to by its Xero id (column named -> id column). The fetch
+#: writes the referenced record's current name; a line whose id is unchanged refers to the same record even
+#: when a copy of the document read earlier still carries the old name.
+LINE_REFERENCES: dict[str, str] = {
+    "tracking1_category": "tracking1_option_id", "tracking1_option": "tracking1_option_id",
+    "tracking2_category": "tracking2_option_id", "tracking2_option": "tracking2_option_id",
+    "account_code": "account_id",
+}
+
 FRAME_NAMES: tuple[str, ...] = (*KINDS, *LINE_FRAMES.values())
 
 _DTYPES = {
@@ -174,6 +189,12 @@ _DTYPES = {
     "rate": "object", "date": "object", "timestamp": "datetime64[ns, UTC]", "bool": "boolean", "int": "Int64",
 }
 DECIMAL_TYPES = frozenset({"money", "unit", "quantity", "rate"})
+#: Decimals of each amount type's canonical text (``money.canonical``): money as Xero keeps it, unit amounts,
+#: quantities and rates at the 4 decimals Xero allows them; more decimals are kept when a value has them.
+SCALES: dict[str, int] = {"money": 2, "unit": 4, "quantity": 4, "rate": 4}
+#: Optional column of a baseline frame: the fields that baseline knows, space-separated (a field it does not
+#: name is unknown, as if there were no baseline for it). A baseline frame without it knows its columns.
+BASELINE_FIELDS = "baseline_fields"
 
 
 def columns(frame: str) -> list[str]:
@@ -212,9 +233,16 @@ def to_decimal(value: Any) -> Decimal | None:
     raise TypeError(f"cannot read {type(value).__name__} as an amount")
 
 
+def canonical_decimal(value: Any, kind: str) -> Decimal | None:
+    """``to_decimal`` written at the scale of the amount type ``kind`` (one text per value, never rounded)."""
+    number = to_decimal(value)
+    return None if number is None else money.canonical(number, SCALES[kind])
+
+
 def to_date(value: Any) -> dt.date | None:
-    """A ``datetime.date`` from a date, a datetime (its UTC day) or an ISO string."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    """A ``datetime.date`` from a date, a datetime (its UTC day) or an ISO string (a float NaN, pandas' filler
+    for a value that is not there, reads as no date)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
@@ -240,11 +268,10 @@ def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | Non
         inferred = infer_dtype(series, skipna=True) if series.dtype == object else ""
         if inferred == "empty" or inferred == ("decimal" if kind in DECIMAL_TYPES else "date"):
             return series.astype(object).where(series.notna(), None)
-        convert = to_decimal if kind in DECIMAL_TYPES else to_date
         out = []
         for rid, value in zip(ids, series.tolist()):
             try:
-                out.append(convert(value))
+                out.append(canonical_decimal(value, kind) if kind in DECIMAL_TYPES else to_date(value))
             except (InvalidOperation, TypeError, ValueError) as exc:
                 raise DataError(
                     f"{value!r} is not a valid {kind} ({exc})", system=system, kind=frame,

@@ -4,7 +4,9 @@ It holds what must outlive a run:
 
 * **links**: which Precoro record is integrated with which Xero record, per kind;
 * **baselines**: for every linked pair, the field values both sides agreed on at the last successful sync
-  (canonical strings, one row per record and field), the third leg of the three-way diff;
+  (canonical strings, one row per record and field, with when it was agreed), the third leg of the three-way
+  diff: written after every apply and for every field reconcile finds equal on both sides of a linked pair
+  (:meth:`Store.record_agreed`). A field with no row is unknown, never a value;
 * **runs**: one row per reconcile or apply run, with its parameters, user and times;
 * **approvals**: every decision ever made, append-only and tamper-evident (the hash chain of
   :mod:`recon.chain`, its head, and with an approvals key the head's signature; :meth:`Store.verify` names
@@ -40,7 +42,7 @@ from recon import chain, schema
 from recon.chain import DECISION_FIELDS as _DECISION_FIELDS
 from recon.chain import GENESIS, VerifyReport, row_hash  # noqa: F401  (re-exported)
 from recon.errors import IntegrityError, LockError, StoreError
-from recon.reconcile.model import Decision, canonical_json
+from recon.reconcile.model import Agreed, Decision, canonical_json
 
 #: Each migration brings the database from version ``i`` to ``i + 1`` (``PRAGMA user_version``).
 MIGRATIONS: tuple[str, ...] = (
@@ -76,6 +78,14 @@ MIGRATIONS: tuple[str, ...] = (
         BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;
     CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals
         BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;
+    """,
+    # 4: baselines say when each value was agreed; a field without a row is unknown (older recon wrote only the
+    # fields an apply changed). Documents it archived kept only their status: they are inactive on both sides.
+    """
+    ALTER TABLE baselines ADD COLUMN agreed_at TEXT NOT NULL DEFAULT '';
+    INSERT OR IGNORE INTO baselines (kind, xero_id, field, value)
+        SELECT kind, xero_id, 'active', 'false' FROM baselines
+        WHERE kind IN ('purchase_order', 'bill') AND field = 'status' AND value IN ('deleted', 'voided', 'cancelled');
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -190,26 +200,47 @@ class Store:
         return row[0] if row else None
 
     # -- baselines ---------------------------------------------------------------------------------------
-    def set_baseline(self, kind: str, record: Mapping[str, Any]) -> None:
+    def set_baseline(self, kind: str, record: Mapping[str, Any], *, at: str = "") -> None:
         """Record the agreed values of one linked record (only the canonical fields given are changed).
 
         ``record`` has ``xero_id`` and canonical columns of ``kind``; ``id`` is the Precoro id.
         """
         with self._tx():
-            self._set_baseline(kind, record)
+            self._set_baseline(kind, record, at)
 
-    def _set_baseline(self, kind: str, record: Mapping[str, Any]) -> None:
+    def _set_baseline(self, kind: str, record: Mapping[str, Any], at: str = "") -> None:
         if kind not in schema.FRAMES:
             raise StoreError(f"unknown kind {kind!r} for a baseline")
         key = _key(kind, record)
         if not key or key == "#":
             raise StoreError(f"{kind} baseline needs a xero_id (record {dict(record)!r})")
         names = set(schema.columns(kind))
-        rows = [(kind, key, f, _text(v)) for f, v in record.items() if f in names]
-        self._db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?)", rows)
+        rows = [(kind, key, f, _text(v), at) for f, v in record.items() if f in names]
+        self._db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?)", rows)
+
+    def record_agreed(self, agreed: Iterable[Agreed], *, at: str = "") -> int:
+        """Make the values reconcile found equal on both sides of linked pairs their baseline, in one
+        transaction; return the number of fields written.
+
+        ``agreed`` is :attr:`recon.reconcile.Reconciliation.agreed` (per field: the baseline keys and the
+        values). Fields of those records that differ keep their baseline (or stay unknown).
+        """
+        parts = [a for a in agreed if len(a)]
+        unknown = {a.frame for a in parts} - set(schema.FRAMES)
+        if unknown:
+            raise StoreError(f"agreed values for unknown frames {sorted(unknown)}")
+        written = 0
+        with self._tx() as db:
+            for part in parts:
+                db.executemany("INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?)",
+                               ((part.frame, key, part.field, value, at) for key, value in zip(part.keys, part.texts())))
+                written += len(part)
+        return written
 
     def baselines(self, kinds: Iterable[str]) -> dict[str, pd.DataFrame]:
-        """Baselines per kind as canonical frames (``xero_id`` the key, ``id`` the Precoro id).
+        """Baselines per kind as canonical frames (``xero_id`` the key, ``id`` the Precoro id), with the column
+        :data:`recon.schema.BASELINE_FIELDS` naming the fields each record's baseline knows (a field it does not
+        name is unknown; its cell is empty, never a float NaN).
 
         Asking for ``purchase_order`` or ``bill`` also returns its lines frame (keyed by ``doc_id``, the Xero
         document id, and ``line_no``).
@@ -220,15 +251,27 @@ class Store:
         for kind in wanted:
             rows = self._db.execute("SELECT xero_id, field, value FROM baselines WHERE kind = ? ORDER BY xero_id",
                                     (kind,)).fetchall()
-            records: dict[str, dict[str, Any]] = {}
+            is_lines = kind in schema.LINE_FRAMES.values()
+            names = schema.columns(kind)
             types = {c.name: c.type for c in schema.FRAMES[kind]}
+            records: dict[str, dict[str, Any]] = {}
+            known: dict[str, list[str]] = {}
             for key, fld, value in rows:
-                rec = records.setdefault(key, {} if kind in schema.LINE_FRAMES.values() else {"xero_id": key})
-                if types.get(fld) == "bool" and value is not None:
-                    rec[fld] = value == "true"
-                else:
-                    rec[fld] = value
-            out[kind] = schema.conform(list(records.values()), kind) if records else schema.empty(kind)
+                if fld not in types:
+                    continue
+                if key not in records:
+                    records[key] = dict.fromkeys(names)
+                    known[key] = []
+                    if not is_lines:
+                        records[key]["xero_id"] = key
+                    else:
+                        doc, _, line = key.rpartition("#")
+                        records[key].update(doc_id=doc, line_no=line)
+                known[key].append(fld)
+                records[key][fld] = (value == "true") if types[fld] == "bool" and value is not None else value
+            frame = schema.conform(list(records.values()), kind) if records else schema.empty(kind)
+            frame[schema.BASELINE_FIELDS] = pd.array([" ".join(sorted(known[k])) for k in records], dtype="string")
+            out[kind] = frame
         return out
 
     def seed(self, links: Sequence[Mapping[str, str]] = (), baselines: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> None:
@@ -368,18 +411,22 @@ class Store:
         return pd.DataFrame(rows, columns=["seq", "run_id", "plan_fingerprint", "action_id", "phase", "target_id", "detail", "at"])
 
     def record_applied(self, kind: str, *, precoro_id: str, xero_id: str, values: Mapping[str, Any], at: str) -> None:
-        """After a write: link the pair and make the written values their baseline, in one transaction."""
+        """After a write: link the pair and make the written values their baseline, in one transaction.
+
+        The fields written replace theirs; the others keep the values reconcile recorded as agreed when it made
+        the plan (:meth:`record_agreed`), so the baseline stays the whole agreed record. A document's ``lines``
+        replace all of its line baselines."""
         with self._tx():
             if precoro_id and xero_id:
                 self._set_link(kind, precoro_id, xero_id, at)
             if xero_id:
-                self._set_baseline(kind, {**values, "xero_id": xero_id, **({"id": precoro_id} if precoro_id else {})})
+                self._set_baseline(kind, {**values, "xero_id": xero_id, **({"id": precoro_id} if precoro_id else {})}, at)
                 lines = values.get("lines")
                 if kind in schema.LINE_FRAMES and isinstance(lines, list):
                     frame = schema.LINE_FRAMES[kind]
                     self._db.execute("DELETE FROM baselines WHERE kind = ? AND xero_id LIKE ?", (frame, f"{xero_id}#%"))
                     for n, line in enumerate(lines, start=1):
-                        self._set_baseline(frame, {"line_no": str(n), **line, "doc_id": xero_id})
+                        self._set_baseline(frame, {"line_no": str(n), **line, "doc_id": xero_id}, at)
 
     # -- apply lock --------------------------------------------------------------------------------------
     @property

@@ -148,6 +148,7 @@ class Session:
         kinds = tuple(kinds)
         rec = reconcile(snap, kinds=kinds, links=self.store.links(), baselines=self.store.baselines(kinds),
                         run_id=self.run_id)
+        self.store.record_agreed(rec.agreed, at=self.stamp())  # what both sides hold equal is their baseline now
         self.run_folder.write_reconciliation(rec)
         return rec
 

@@ -32,9 +32,10 @@ def test_only_approved_or_later_documents_are_sent_to_xero(kind, status, sent):
         (a,) = rec.plan.actions
         assert a.target == "xero" and dict(a.keys) == {"precoro_id": "118"}
         assert a.new["supplier_id"] == "S1" and a.new["supplier_xero_id"] == "XS1" and a.new["number"] == "PO-0001"
-        assert a.new["lines"] == [{"line_no": "1", "item_code": "BOLT", "description": "Bolt", "quantity": "10",
-                                   "unit_amount": "10.00", "account_code": "300", "tax_type": "INPUT2",
-                                   "tax_rate": "20", "tracking1_category": "", "tracking1_option": "",
+        # amounts in their canonical text (quantities, unit amounts and rates at 4 decimals)
+        assert a.new["lines"] == [{"line_no": "1", "item_code": "BOLT", "description": "Bolt", "quantity": "10.0000",
+                                   "unit_amount": "10.0000", "account_code": "300", "tax_type": "INPUT2",
+                                   "tax_rate": "20.0000", "tracking1_category": "", "tracking1_option": "",
                                    "tracking2_category": "", "tracking2_option": ""}]
     else:
         assert rows(rec) == [] and not rec.plan.actions
@@ -66,8 +67,8 @@ def test_line_edits_resend_all_precoro_lines(kind):
     assert ("lines[1].quantity", "mismatch", "to_xero", "update") in got
     assert ("lines[2]", "mismatch", "to_xero", "update") in got
     (a,) = rec.plan.actions
-    assert [ln["quantity"] for ln in a.new["lines"]] == ["10", "0"]
-    assert [ln["quantity"] for ln in a.old["lines"]] == ["9"]
+    assert [ln["quantity"] for ln in a.new["lines"]] == ["10.0000", "0.0000"]
+    assert [ln["quantity"] for ln in a.old["lines"]] == ["9.0000"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -13,7 +13,8 @@ from recon.reconcile.output import summary
 def busy_snapshot():
     return snap(
         {"supplier": [supplier("1", "X1", name="Old"), supplier("2", None, name="New", tax_number="N", email="n@n")],
-         "purchase_order": [doc("118", None), doc("119", "XP1", date="2026-11-03")],
+         # a new PO needs a number of its own: one equal to a linked PO's is a possible duplicate, not created
+         "purchase_order": [doc("118", None, number="PO-0002"), doc("119", "XP1", date="2026-11-03")],
          "purchase_order_lines": [line("118", 1), line("119", 1)]},
         {"supplier": [supplier("X1", "X1"), supplier("X2", "X2", name="Other", tax_number="O", email="o@o")],
          "purchase_order": [doc("XP1", "XP1")], "purchase_order_lines": [line("XP1", 1)]})

@@ -44,8 +44,9 @@ NOTEBOOKS = {
         ("check", "# NBVAL_CHECK_OUTPUT\nprint(\"kinds of difference found:\", \", \".join(sorted(set(rec.differences[\"kind\"]))) or \"none\")"),
         ("code", "views.settings_check_view(rec.settings_check)"),
         ("code", "views.summary_view(rec.summary, rec.message)"),
-        ("md", "## Differences\n\nChanged cells are highlighted; conflicts are resolved Xero wins; rounding "
-               "differences are listed apart below."),
+        ("md", "## Differences\n\nChanged cells are highlighted; a supplier conflict is resolved Xero wins, a conflict "
+               "of another kind by its source (Precoro for POs and bills); every PO and bill total difference is "
+               "marked rounding or material, and rounding differences are listed apart below."),
         ("code", "material, rounding = views.differences_views(rec.differences)\nmaterial"),
         ("code", "rounding"),
         ("md", "## Approve\n\nEvery click is recorded at once in the state store, bound to this plan: there is "

@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from recon import schema
+from recon import money, schema
 from recon.errors import DataError
 
 #: Name of the Precoro item custom field that holds the Xero chart of accounts.
@@ -70,6 +70,15 @@ def _text(v: Any) -> str | None:
 
 def _dec(v: Any) -> Decimal | None:
     return v if type(v) is Decimal else schema.to_decimal(v)
+
+
+def _scaled(places: int) -> Callable[[Any], Decimal | None]:
+    """The ``decimal`` converter of a column whose amounts are written at ``places`` decimals: the same value
+    has one text whichever page, endpoint or system it came from (``14.0`` and ``14.00`` alike)."""
+    def convert(v: Any) -> Decimal | None:
+        number = v if type(v) is Decimal else schema.to_decimal(v)
+        return None if number is None else money.canonical(number, places)
+    return convert
 
 
 def xero_date(v: Any) -> dt.date | None:
@@ -211,10 +220,17 @@ def _precoro_account_code(rec: Mapping[str, Any], key: str) -> str | None:
     return _text(get_path(found[0], ("option", "code"))) if found else None
 
 
+def _precoro_account_id(rec: Mapping[str, Any]) -> str | None:
+    found = _icf_option(rec.get("itemCustomFields"), accounts=True)
+    return _precoro_xero_id(found[0].get("option")) if found else None
+
+
 def _precoro_tracking(rec: Mapping[str, Any], i: int, part: str) -> str | None:
     found = _icf_option(rec.get("itemCustomFields"), accounts=False)
     if len(found) <= i:
         return None
+    if part == "option_id":
+        return _precoro_xero_id(found[i].get("option"))
     return _text(get_path(found[i], ("itemCustomField", "name") if part == "category" else ("option", "name")))
 
 
@@ -228,7 +244,8 @@ def _precoro_line_item_code(rec: Mapping[str, Any]) -> str | None:
     product = rec.get("product")
     if not product or not _precoro_xero_id(product):
         return None  # a non-integrated item or an empty row goes to Xero as a description line
-    return _text(product.get("sku")) or _text(rec.get("sku"))
+    # the code the line was made with, as Xero keeps the code it was sent (the product shows today's)
+    return _text(rec.get("sku")) or _text(product.get("sku"))
 
 
 def _minus(a: str, b: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -265,6 +282,7 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "precoro_exclusive": lambda r: "Exclusive",
     "precoro_item_account": lambda r: _precoro_account_code(r, "dataProductCustomFields"),
     "precoro_line_account": lambda r: _precoro_account_code(r, "itemCustomFields"),
+    "precoro_line_account_id": _precoro_account_id,
     "precoro_line_item_code": _precoro_line_item_code,
     # a catalogue line shows the item's name; an empty row has only its description
     "precoro_line_description": lambda r: (_text(r.get("name")) or _text(r.get("description"))) if r.get("product")
@@ -274,6 +292,8 @@ RULES: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "precoro_tracking1_option": lambda r: _precoro_tracking(r, 0, "option"),
     "precoro_tracking2_category": lambda r: _precoro_tracking(r, 1, "category"),
     "precoro_tracking2_option": lambda r: _precoro_tracking(r, 1, "option"),
+    "precoro_tracking1_option_id": lambda r: _precoro_tracking(r, 0, "option_id"),
+    "precoro_tracking2_option_id": lambda r: _precoro_tracking(r, 1, "option_id"),
     "precoro_payment_active": lambda r: (r.get("status") or "paid") != "canceled",
     "precoro_option_active": lambda r: r.get("enable") is not False and r.get("_fieldEnable") is not False,
 }
@@ -303,16 +323,26 @@ class FieldMap:
         """This row as a Python expression of ``record`` (the one place that says how a source is read), its
         converter, rule, key or path bound in ``names`` under names numbered ``i``."""
         names["get_path"] = get_path
-        names[f"C{i}"] = CONVERTERS[self.conv]
+        names[f"C{i}"] = self.converter
         if self.source[0] == R:
             names[f"S{i}"] = RULES[self.source[1]]
             return f"C{i}(S{i}(record))"
         names[f"S{i}"] = self.source[0] if len(self.source) == 1 else self.source
         return f"C{i}(record.get(S{i}))" if len(self.source) == 1 else f"C{i}(get_path(record, S{i}))"
 
+    @cached_property
+    def converter(self) -> Callable[[Any], Any]:
+        """``CONVERTERS[conv]``; for ``decimal``, the one of the column's amount type (``schema.SCALES``)."""
+        if self.conv == "decimal":
+            return _scaled(schema.SCALES[_TYPES[self.frame][self.column]])
+        return CONVERTERS[self.conv]
+
     def value(self, record: Mapping[str, Any]) -> Any:
         """The canonical value of this row's column for one raw record."""
         return self.read(record)
+
+
+_TYPES = {frame: {c.name: c.type for c in cols} for frame, cols in schema.FRAMES.items()}
 
 
 def _rows(system: str, frame: str, spec: list[tuple[Any, ...]]) -> list[FieldMap]:
@@ -326,6 +356,8 @@ _X_LINE = [
     ("tax_type", "TaxType"), ("tax_amount", "TaxAmount", "decimal"), ("line_amount", "LineAmount", "decimal"),
     ("tracking1_category", ("Tracking", 0, "Name")), ("tracking1_option", ("Tracking", 0, "Option")),
     ("tracking2_category", ("Tracking", 1, "Name")), ("tracking2_option", ("Tracking", 1, "Option")),
+    ("account_id", "AccountID"),
+    ("tracking1_option_id", ("Tracking", 0, "TrackingOptionID")), ("tracking2_option_id", ("Tracking", 1, "TrackingOptionID")),
 ]
 _P_LINE = [
     ("line_id", "id"), ("line_no", "position", "int"), ("item_code", (R, "precoro_line_item_code")),
@@ -335,6 +367,8 @@ _P_LINE = [
     ("tax_amount", "taxSum", "decimal"), ("line_amount", "netSum", "decimal"),
     ("tracking1_category", (R, "precoro_tracking1_category")), ("tracking1_option", (R, "precoro_tracking1_option")),
     ("tracking2_category", (R, "precoro_tracking2_category")), ("tracking2_option", (R, "precoro_tracking2_option")),
+    ("account_id", (R, "precoro_line_account_id")),
+    ("tracking1_option_id", (R, "precoro_tracking1_option_id")), ("tracking2_option_id", (R, "precoro_tracking2_option_id")),
 ]
 _X_DOC = [
     ("supplier_id", ("Contact", "ContactID")), ("supplier_xero_id", ("Contact", "ContactID")),

@@ -82,6 +82,10 @@ class PrecoroConnector:
     """Reads and writes one Precoro company."""
 
     system = "precoro"
+    #: the options of item custom fields are read whole: the one listing of the fields is needed anyway, a
+    #: field holds few options (one page of 200 each), and only a whole read shows a field renamed (which
+    #: changes no option's updateDate) or an option removed
+    always_full = frozenset({"account", "tracking_option"})
 
     def __init__(self, settings: Settings, *, pacer: Pacer | None = None, transport: httpx.BaseTransport | None = None,
                  now: Any = None) -> None:
@@ -379,7 +383,11 @@ class PrecoroConnector:
             return [("POST", base, form)] + link()
         if not rid:
             raise ValueError("update needs the Precoro record id")
-        return [("PUT", self._path(kind, rid), form)] + (link() if "xero_id" in v else [])
+        calls = [("PUT", self._path(kind, rid), form)] if form or "category" not in v else []
+        if kind == "tracking_option" and text(v, "category"):
+            # the category is the item custom field the option belongs to: renaming it renames the field
+            calls.append(("PUT", f"/itemcustomfields/{self._option_field(kind, rid)}", [("name", text(v, "category"))]))
+        return calls + (link() if "xero_id" in v else [])
 
     def _path(self, kind: str, rid: str) -> str:
         """The path of one record for PUT/PATCH: options under their field, payments by ``idn`` (recon knows

@@ -62,6 +62,9 @@ READS: dict[str, tuple[str, str, str, str, bool]] = {
 }
 #: kinds that take If-Modified-Since
 MODIFIED_SINCE = {"supplier", "item", "account", "purchase_order", "bill", "payment"}
+#: kinds Xero lists whole in one unpaged call: a full read costs the one request an incremental read would,
+#: and only a full read shows a record deleted since (an item or account deleted, a tracking option removed)
+ALWAYS_FULL = frozenset({"item", "account", "tracking_option", "tax_rate"})
 ID_KEY = {"supplier": "ContactID", "item": "ItemID", "account": "AccountID", "tracking_option": "TrackingCategoryID",
           "tax_rate": "TaxType", "purchase_order": "PurchaseOrderID", "bill": "InvoiceID", "payment": "PaymentID"}
 #: kinds recon writes to Xero (DESIGN.md section 1)
@@ -76,6 +79,7 @@ class XeroConnector:
     """Reads and writes one Xero organisation (tenant)."""
 
     system = "xero"
+    always_full = ALWAYS_FULL
 
     def __init__(self, settings: Settings, *, pacer: Pacer | None = None, tokens: XeroTokenSource | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -224,8 +228,6 @@ class XeroConnector:
         if kind == "payment":
             return [r for r in records if r.get("PaymentType", "ACCPAYPAYMENT") == "ACCPAYPAYMENT"
                     and (r.get("Invoice") or {}).get("Type", "ACCPAY") == "ACCPAY"]
-        if kind == "item":
-            return [r for r in records if r.get("IsPurchased", True) is not False or r.get("PurchaseDetails")]
         if kind == "tracking_option":
             out = []
             for cat in records:

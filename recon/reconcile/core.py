@@ -15,10 +15,10 @@ import pandas as pd
 from recon import schema
 from recon.errors import DataError
 from recon.reconcile import diff, documents, fields, plan, rounding
-from recon.reconcile.link import Linkage, link
-from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Plan, Reconciliation
+from recon.reconcile.link import Linkage, duplicates as link_duplicates, link
+from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Agreed, Plan, Reconciliation
 from recon.schema import LINE_FRAMES
-from recon.rules import ORDER, SENDABLE_STATUSES, Rule, rule as get_rule
+from recon.rules import ORDER, SENDABLE_STATUSES, TWO_WAY, Rule, rule as get_rule
 from recon.snapshot import Snapshot
 
 _ROW_COLUMNS = tuple(c for c in DIFF_COLUMNS if c != "run_id")
@@ -31,6 +31,7 @@ class _KindResult:
     actions: list[Action] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     rounding: pd.DataFrame | None = None
+    agreed: list[Agreed] = field(default_factory=list)
 
 
 def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFrame | None = None,
@@ -44,9 +45,7 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     chosen = [k for k in ORDER if k in set(kinds)]
     for k in kinds:
         get_rule(k)  # unknown kinds fail loudly
-    # a baseline of plain strings would compare "12.50" with Decimal("12.5000") as different values
-    baselines = {k: df if df is None or schema.is_conformed(df, k) else schema.conform(df, k)
-                 for k, df in (baselines or {}).items()}
+    baselines = {k: _baseline_frame(df, k) for k, df in (baselines or {}).items() if df is not None}
     _check_inputs(snapshot, chosen, links, baselines)
     results = {k: _reconcile_kind(get_rule(k), snapshot, links, baselines, snapshot.meta or {}) for k in chosen}
     rows = [r for res in results.values() for r in res.rows]
@@ -57,9 +56,28 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     rnd = [res.rounding for res in results.values() if res.rounding is not None]
     rounding_frame = (pd.concat(rnd, ignore_index=True) if rnd
                       else pd.DataFrame({c: pd.Series([], dtype=object) for c in rounding.ROUNDING_COLUMNS}))
+    agreed = tuple(a for res in results.values() for a in res.agreed)
     return Reconciliation(differences=differences, plan=Plan(run_id=run_id, kinds=tuple(chosen), actions=actions),
                           summary=summary, rounding=rounding_frame,
-                          settings_check=rounding.settings_check(snapshot.meta or {}))
+                          settings_check=rounding.settings_check(snapshot.meta or {}), agreed=agreed)
+
+
+def _baseline_frame(df: pd.DataFrame, frame: str) -> pd.DataFrame:
+    """A baseline conformed to the canonical schema (a baseline of plain strings would compare "12.50" with
+    Decimal("12.5000") as different values), keeping which fields it knows: the ``BASELINE_FIELDS`` column
+    when it has one, else the columns it was given (a column it lacks is unknown, not empty)."""
+    if frame not in schema.FRAMES:
+        return df  # _check_inputs names it
+    known = df[schema.BASELINE_FIELDS] if schema.BASELINE_FIELDS in df.columns else None
+    core = df.drop(columns=[schema.BASELINE_FIELDS]) if known is not None else df
+    if not schema.is_conformed(core, frame):
+        given = [c for c in schema.columns(frame) if c in core.columns]
+        core = schema.conform(core, frame)
+        if known is None and len(given) < len(schema.columns(frame)):
+            known = pd.Series(" ".join(given), index=core.index, dtype="string")
+    if known is None:
+        return core
+    return core.assign(**{schema.BASELINE_FIELDS: pd.array(known.to_numpy(), dtype="string")})
 
 
 def _check_inputs(snapshot: Snapshot, kinds: list[str], links: pd.DataFrame | None,
@@ -123,6 +141,8 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     res = _KindResult()
     p = snap.frame("precoro", rule.kind).reset_index(drop=True)
     x = snap.frame("xero", rule.kind).reset_index(drop=True)
+    if rule.kind == "payment":
+        p = _paid_bills_in_xero(p, links)
     linkage = link(rule, p, x, links)
     sides = plan.Sides(rule, p, x)
     pairs = linkage.pairs
@@ -138,15 +158,19 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
         compare &= np.isin(p_status[pp], list(SENDABLE_STATUSES)) | ~p_active[pp]
     cp, cx = pp[compare], xx[compare]
     pc, xc = p.iloc[cp].reset_index(drop=True), x.iloc[cx].reset_index(drop=True)
-    b, has_b = diff.align_baseline(baselines.get(rule.kind), fields.text(xc["id"]))
+    x_ids = fields.text(xc["id"])
+    b, has_b = diff.align_baseline(baselines.get(rule.kind), x_ids)
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx)
-    if is_doc and len(diffs):
-        # a document cancelled in Precoro or deleted in Xero is not edited any more: only its state is shown
-        either_off = ~(p_active[diffs["p"].to_numpy()] & x_active[diffs["x"].to_numpy()])
-        diffs = diffs[~either_off | (diffs["field"] == "active").to_numpy()].reset_index(drop=True)
+    # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
+    linked = (pairs["how"] != "match").to_numpy()[compare] if len(pp) else np.zeros(0, dtype=bool)
+    res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""))
+    if len(diffs):
+        diffs = _only_state_rows(rule, diffs, p_active, x_active)
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
     if is_doc:
-        diffs, line_values, res.rounding = documents.compare_documents(rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs)
+        diffs, line_values, res.rounding, line_agreed = documents.compare_documents(
+            rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs, linked)
+        res.agreed += line_agreed
     actions, action_col = plan.field_actions(sides, diffs, line_values)
     res.actions += actions
     if len(diffs):
@@ -168,6 +192,22 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
                    "equal": int(len(pairs) - len(differing)),
                    **{k: int(counts.get(k, 0)) for k in DIFF_KINDS}, "actions": len(res.actions)}
     return res
+
+
+def _only_state_rows(rule: Rule, diffs: pd.DataFrame, p_active: np.ndarray, x_active: np.ndarray) -> pd.DataFrame:
+    """A record that is, or is about to become, inactive is not edited: only its ``active`` row is kept. A
+    document cancelled in Precoro or deleted in Xero counts from the moment either side is inactive; other
+    records when the ``active`` difference resolves to inactive (a reactivation carries the other edits)."""
+    is_active = (diffs["field"] == "active").to_numpy()
+    if rule.lines is not None:
+        off = ~(p_active[diffs["p"].to_numpy()] & x_active[diffs["x"].to_numpy()])
+    else:
+        winner = np.where(diffs["direction"].to_numpy(dtype=object) == "to_precoro",
+                          diffs["xero_value"].to_numpy(dtype=object), diffs["precoro_value"].to_numpy(dtype=object))
+        ending = np.unique(diffs["p"].to_numpy()[is_active & (winner == "false")])
+        off = np.isin(diffs["p"].to_numpy(), ending)
+    keep = ~off | is_active
+    return diffs if keep.all() else diffs[keep].reset_index(drop=True)
 
 
 def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult) -> None:
@@ -198,10 +238,40 @@ def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult)
                               reason=reason))
     if len(linkage.dangling):
         d = linkage.dangling
+        # reference data Xero deleted (an item, account, tax rate or tracking option) is inactivated in Precoro;
+        # other records are only shown: recreating a deleted contact or document could duplicate it
+        follows = rule.source == "xero" and rule.direction != TWO_WAY and "precoro" in rule.archive_on
+        if follows:
+            d = d[fields.active(p.iloc[d], rule.kind)] if len(d) else d
         stored = fields.text(p["xero_id"])[d]
-        res.rows.append(_rows(sides, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
-                              kind="only_in_precoro", direction="none", action="none",
-                              reason="the linked Xero record is not in Xero (deleted there?)"))
+        if follows and len(d):
+            res.rows.append(_rows(sides, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
+                                  kind="only_in_precoro", direction="to_precoro", action="archive",
+                                  reason="deleted in Xero: inactivated in Precoro"))
+            res.actions += [Action(rule.kind, "precoro", "archive", plan.keys(pid[i]), {"active": "false"},
+                                   {"active": "true"}, "deleted in Xero: inactivated in Precoro", "only_in_precoro",
+                                   str(plab[i])) for i in d]
+        elif len(d):
+            res.rows.append(_rows(sides, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
+                                  kind="only_in_precoro", direction="none", action="none",
+                                  reason="the linked Xero record is not in Xero (deleted there?)"))
+
+
+def _paid_bills_in_xero(payments: pd.DataFrame, links: pd.DataFrame | None) -> pd.DataFrame:
+    """Precoro payments name the Xero bill they pay: the Xero id their invoice stores (filled by the fetch),
+    else the link table's (an invoice recon sent to Xero is linked there)."""
+    if links is None or not len(links) or payments.empty:
+        return payments
+    table = links[links["kind"].astype("string") == "bill"]
+    lookup = pd.Series(fields.text(table["xero_id"]), index=pd.Index(fields.text(table["precoro_id"]), dtype=object))
+    lookup = lookup[~lookup.index.duplicated()]
+    missing = fields.text(payments["bill_xero_id"]) == ""
+    if not missing.any():
+        return payments
+    found = pd.Series(fields.text(payments["bill_id"])[missing]).map(lookup).fillna("").to_numpy(dtype=object)
+    out = payments.copy()
+    out.loc[missing, "bill_xero_id"] = pd.array(np.where(found == "", None, found), dtype="string")
+    return out
 
 
 def _bill_ids(bills: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
@@ -214,6 +284,34 @@ def _bill_ids(bills: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
     return lookup[(lookup.index != "") & ~lookup.index.duplicated()]
 
 
+def _possible_duplicates(sides: plan.Sides, linkage: Linkage, only_p: np.ndarray, only_x: np.ndarray,
+                         res: _KindResult) -> tuple[np.ndarray, np.ndarray]:
+    """A record about to be created on the other side whose normalised name (or other duplicate key) equals
+    that of a record already linked there is shown as a possible duplicate, for a person to decide, and is not
+    created: no policy may make a second contact, supplier or document of it. Returns the records still to create."""
+    rule = sides.rule
+    if not rule.duplicates:
+        return only_p, only_x
+    linked_p, linked_x = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
+    new_p = link_duplicates(rule, sides.p, only_p, sides.x, linked_x)
+    new_x = link_duplicates(rule, sides.x, only_x, sides.p, linked_p)
+    for side, dup in (("precoro", new_p), ("xero", new_x)):
+        if not len(dup):
+            continue
+        new, old = dup["p"].to_numpy(), dup["x"].to_numpy()
+        p_pos, x_pos = (new, old) if side == "precoro" else (old, new)
+        here, there = _NAMES[side], _NAMES[rule.other(side)]
+        other_labels = (sides.xlab if side == "precoro" else sides.plab)[old]
+        reason = np.array([f"possible duplicate: new in {here}, with the same {on} as {label!r}, which is already "
+                           f"integrated in {there}; not created: a person must decide (rename it, or disable the "
+                           f"duplicate)" for on, label in zip(dup["on"], other_labels)], dtype=object)
+        res.rows.append(_rows(sides, p_pos, x_pos, field=dup["on"].to_numpy(dtype=object),
+                              precoro_value=sides.plab[p_pos], xero_value=sides.xlab[x_pos],
+                              kind="match_candidate", direction="none", action="none", reason=reason))
+    return (np.setdiff1d(only_p, new_p["p"].to_numpy()) if len(new_p) else only_p,
+            np.setdiff1d(only_x, new_x["p"].to_numpy()) if len(new_x) else only_x)
+
+
 def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np.ndarray, x_active: np.ndarray,
                res: _KindResult, links: pd.DataFrame | None = None) -> None:
     """Records on one side only: created where the rule allows it, otherwise shown. Inactive ones are skipped."""
@@ -223,6 +321,7 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
     is_doc = rule.lines is not None
     if is_doc and len(only_p):
         only_p = only_p[np.isin(fields.text(p["status"].iloc[only_p]), list(SENDABLE_STATUSES))]
+    only_p, only_x = _possible_duplicates(sides, linkage, only_p, only_x, res)
     pid = sides.pid if len(only_p) else np.array([], dtype=object)
     xid = sides.xid if len(only_x) else np.array([], dtype=object)
     for side, pos, frame, ids in (("precoro", only_p, p, pid), ("xero", only_x, x, xid)):

@@ -15,6 +15,9 @@ amounts within tolerance      rounding, no action     rounding, no action
 
 ``active`` without a baseline is the exception: an inactivation on either side of a two-way kind wins (a
 supplier disabled in Precoro archives the Xero contact, an archived contact inactivates the Precoro supplier).
+
+A baseline may know only some fields (``schema.BASELINE_FIELDS``): a field it does not know is judged as if
+there were no baseline. :func:`agreed` lists the fields both sides hold equal, the baseline the caller records.
 """
 
 from __future__ import annotations
@@ -23,11 +26,20 @@ import numpy as np
 import pandas as pd
 
 from recon.reconcile import fields
-from recon.schema import DECIMAL_TYPES
+from recon.reconcile.model import Agreed
+from recon.schema import BASELINE_FIELDS, DECIMAL_TYPES
 from recon.rules import TWO_WAY, Rule
 
 DIFF_FRAME_COLUMNS = ("p", "x", "field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "reason")
 _NAMES = {"precoro": "Precoro", "xero": "Xero"}
+
+
+def knows(b: pd.DataFrame | None, has_b: np.ndarray, name: str) -> np.ndarray:
+    """Rows whose baseline exists and knows field ``name``."""
+    if b is None or BASELINE_FIELDS not in b.columns:
+        return has_b
+    listed = b[BASELINE_FIELDS].astype("string").fillna("")
+    return has_b & fields.mask(listed.str.contains(rf"(?:^| ){name}(?: |$)", regex=True))
 
 
 def empty_diffs() -> pd.DataFrame:
@@ -76,7 +88,7 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
         rows, pk, xk, near = rows[~eq], pk[~eq], xk[~eq], near[~eq]
         if not len(rows):
             continue
-        hb = has_b[rows]
+        hb = knows(b, has_b, name)[rows]
         if b is not None:
             bk = fields.key(b[name].iloc[rows], col, fold)
             eq_pb, _ = fields.equal(pk, bk, col)
@@ -93,6 +105,41 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
             "baseline_value": bv.astype(object), "kind": kind, "direction": direction, "reason": reason,
         }))
     return pd.concat(out, ignore_index=True) if out else empty_diffs()
+
+
+def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,
+           b: pd.DataFrame | None, has_b: np.ndarray, keys: np.ndarray) -> list[Agreed]:
+    """The fields of row-aligned pairs that both sides hold equal and that their baseline does not already
+    hold, one :class:`Agreed` per field (``keys``: the baseline key per row, ``""`` for a pair that records
+    nothing). Raw-equal values are equal without normalising them; only the rest are compared by type."""
+    out = []
+    recorded = keys != ""
+    for name in field_names:
+        col = fields.column(frame, name)
+        fold = name in rule.casefold
+        eq = fields.same(p[name], x[name])
+        rest = np.flatnonzero(~eq)
+        if len(rest):
+            pk, xk = fields.key(p[name].iloc[rest], col, fold), fields.key(x[name].iloc[rest], col, fold)
+            eq[rest] = fields.equal(pk, xk, col)[0]
+        rows = np.flatnonzero(eq & recorded)
+        if not len(rows):
+            continue
+        known = knows(b, has_b, name)[rows]
+        if b is not None and known.any():
+            held = np.zeros(len(rows), dtype=bool)
+            at = np.flatnonzero(known)
+            bb, xx = b[name].iloc[rows[at]], x[name].iloc[rows[at]]
+            same = fields.same(bb, xx)
+            differ = np.flatnonzero(~same)
+            if len(differ):
+                bk, xk = fields.key(bb.iloc[differ], col, fold), fields.key(xx.iloc[differ], col, fold)
+                same[differ] = fields.equal(bk, xk, col)[0]
+            held[at] = same
+            rows = rows[~held]
+        if len(rows):
+            out.append(Agreed(frame, name, keys[rows], x[name].iloc[rows].reset_index(drop=True)))
+    return out
 
 
 def _field_names(prefix: np.ndarray | str, rows: np.ndarray, name: str) -> np.ndarray | str:

@@ -9,27 +9,29 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from recon import money
+from recon import money, schema
 from recon.reconcile import diff, fields, plan, rounding
+from recon.reconcile.model import Agreed
 from recon.rules import DOC_TOTALS, Rule
 from recon.snapshot import Snapshot
 
 
 def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
                       p: pd.DataFrame, x: pd.DataFrame, cp: np.ndarray, cx: np.ndarray, pc: pd.DataFrame,
-                      xc: pd.DataFrame, diffs: pd.DataFrame
-                      ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict[str, str]]]], pd.DataFrame]:
+                      xc: pd.DataFrame, diffs: pd.DataFrame, linked: np.ndarray
+                      ) -> tuple[pd.DataFrame, dict[str, dict[str, list[dict[str, str]]]], pd.DataFrame, list[Agreed]]:
     """Lines diff, rounding analysis, and the totals' difference kinds for linked documents ``cp``/``cx``.
 
     Returns the differences (header and lines), the lines of the documents whose lines differ (as action
-    values, per system and document id) and the rounding analysis."""
+    values, per system and document id), the rounding analysis, and the line fields both sides agree on
+    (only for the ``linked`` documents, not those matched in this run)."""
     assert rule.lines is not None
     lp, lx = snap.frame("precoro", rule.lines), snap.frame("xero", rule.lines)
     unitdp = int(((meta or {}).get("xero") or {}).get("unitdp", 2) or 2)
     active_both = fields.active(pc, rule.kind) & fields.active(xc, rule.kind)
     pids, xids = fields.text(pc["id"]), fields.text(xc["id"])
-    line_diffs = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
-                             cx[active_both], baselines.get(rule.lines), unitdp)
+    line_diffs, line_agreed = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
+                                          cx[active_both], baselines.get(rule.lines), unitdp, linked[active_both])
     pairs = pd.DataFrame({"p": cp, "x": cx})
     analysis = rounding.analyse(rule.kind, p, x, pairs, lp, meta)
     if len(diffs):
@@ -43,25 +45,33 @@ def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.Dat
             diffs = diffs.copy()
             diffs.loc[is_round, "kind"] = "rounding"
             diffs.loc[is_round, "direction"] = "none"
-            diffs.loc[is_round, "reason"] = "explained by rounding: " + remedy[is_round]
+            diffs.loc[is_round, "reason"] = "rounding: explained by the rounding rules; " + remedy[is_round]
             material = totals & ~is_round & (diffs["kind"] != "rounding").to_numpy()
-            diffs.loc[material, "reason"] = "Xero computes totals from the lines; " + remedy[material]
+            diffs.loc[material, "reason"] = "material: not explained by rounding, review it; Xero computes totals " \
+                "from the lines"
     diffs = pd.concat([d for d in (diffs, line_diffs) if len(d)] or [diffs], ignore_index=True)
+    diffs = _paid_bills_kept(rule, x, diffs)
     changed = diffs["field"].str.startswith("lines[").to_numpy() if len(diffs) else np.zeros(0, dtype=bool)
     docs_p = np.unique(fields.text(p["id"].iloc[diffs["p"].to_numpy()[changed]])) if changed.any() else np.array([])
     docs_x = np.unique(fields.text(x["id"].iloc[diffs["x"].to_numpy()[changed]])) if changed.any() else np.array([])
+    # the lines an update replaces also carry the ids their names stand for, so the stale check before the
+    # write can tell a record renamed in Xero (same id) from a line pointed at another record
+    references = tuple(dict.fromkeys(schema.LINE_REFERENCES[c] for c in rule.line_fields if c in schema.LINE_REFERENCES))
     values = {"precoro": plan.lines_by_doc(lp, docs_p, rule.line_fields),
-              "xero": plan.lines_by_doc(lx, docs_x, rule.line_fields)}
-    return diffs, values, analysis
+              "xero": plan.lines_by_doc(lx, docs_x, rule.line_fields + references)}
+    return diffs, values, analysis, line_agreed
 
 
 def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray, xids: np.ndarray,
-                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int) -> pd.DataFrame:
-    """Lines of linked documents paired by position (``line_no``) and compared like header fields."""
+                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int,
+                linked: np.ndarray) -> tuple[pd.DataFrame, list[Agreed]]:
+    """Lines of linked documents paired by position (``line_no``) and compared like header fields; and the
+    line fields both sides agree on (baseline keys ``<Xero document id>#<line_no>``)."""
     frame = rule.lines
     assert frame is not None
+    agreed: list[Agreed] = []
     if not len(pids):
-        return diff.empty_diffs()
+        return diff.empty_diffs(), agreed
     doc_p = pd.DataFrame({"doc_id": pd.array(pids, dtype="string"), "_doc": np.arange(len(pids))})
     doc_x = pd.DataFrame({"doc_id": pd.array(xids, dtype="string"), "_doc": np.arange(len(xids))})
     left = lp.merge(doc_p, on="doc_id", how="inner")
@@ -82,11 +92,15 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
         pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
         pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
+        _same_references(pl, m, xl)
         wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
                          cx[m["_doc"].to_numpy()], line_no[matched])
         out.append(_unit_rounding(d))
+        keys = np.array([w.replace("\x1f", "#") for w in wanted], dtype=object)
+        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b,
+                             np.where(linked[m["_doc"].to_numpy()], keys, ""))
     only = ~matched
     if only.any():
         side = both["_merge"].to_numpy(dtype=object)[only]
@@ -100,7 +114,47 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
             "direction": "to_xero",
             "reason": np.where(in_p, "line only in Precoro", "line only in Xero: put back from Precoro"),
         }))
-    return pd.concat(out, ignore_index=True) if out else diff.empty_diffs()
+    return (pd.concat(out, ignore_index=True) if out else diff.empty_diffs()), agreed
+
+
+#: what Xero refuses to change on a bill that has a payment
+_LOCKED_WHEN_PAID = ("currency", "supplier_xero_id", "line_amount_types", *DOC_TOTALS)
+
+
+def _paid_bills_kept(rule: Rule, x: pd.DataFrame, diffs: pd.DataFrame) -> pd.DataFrame:
+    """A bill with a payment in Xero cannot have its lines, totals, contact or currency changed there (Xero
+    refuses): those differences are shown with no action, for a person to settle in Xero."""
+    if rule.kind != "bill" or not len(diffs):
+        return diffs
+    paid = x["amount_paid"].to_numpy(dtype=object)[diffs["x"].to_numpy()]
+    has_paid = np.array([v is not None and v == v and v > 0 for v in paid], dtype=bool)
+    field_names = diffs["field"].astype(str)
+    locked = has_paid & (field_names.str.startswith("lines[") | field_names.isin(_LOCKED_WHEN_PAID)).to_numpy() \
+        & (diffs["direction"] == "to_xero").to_numpy()
+    if not locked.any():
+        return diffs
+    diffs = diffs.copy()
+    diffs.loc[locked, "direction"] = "none"
+    diffs.loc[locked, "reason"] = diffs.loc[locked, "reason"] + "; the bill has a payment in Xero, which then " \
+        "refuses to change it: settle it there by hand"
+    return diffs
+
+
+#: line columns naming a record by its Xero id: lines naming the same record agree on the names it has
+_REFERENCES = (("account_id", ("account_code",)),
+               ("tracking1_option_id", ("tracking1_category", "tracking1_option")),
+               ("tracking2_option_id", ("tracking2_category", "tracking2_option")))
+
+
+def _same_references(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> None:
+    """Lines naming the same account or tracking option (by its Xero id) agree on it, whatever name or code
+    each side shows: one renamed or deleted in Xero is still the one the line was sent with."""
+    for ref, names in _REFERENCES:
+        ref_p = fields.text(m[ref])
+        same = (ref_p != "") & (ref_p == fields.text(m[f"{ref}__x"]))
+        if same.any():
+            for name in names:
+                pl.loc[same, name] = xl.loc[same, name].to_numpy()
 
 
 def _unit_rounding(d: pd.DataFrame) -> pd.DataFrame:

@@ -41,8 +41,10 @@ def _ids(series: pd.Series) -> np.ndarray:
     return series.astype("string").fillna("").str.strip().to_numpy(dtype=object)
 
 
-def _match_key(df: pd.DataFrame, frame: str, cols: tuple[str, ...]) -> np.ndarray:
-    parts = [np.asarray(fields.key(df[c], fields.column(frame, c), casefold=True), dtype=object) for c in cols]
+def _match_key(df: pd.DataFrame, rule: Rule, cols: tuple[str, ...]) -> np.ndarray:
+    frame = rule.kind
+    parts = [fields.name_key(df[c], rule.legal_names) if c == "name" else
+             np.asarray(fields.key(df[c], fields.column(frame, c), casefold=True), dtype=object) for c in cols]
     out = parts[0].astype(object)
     empty = out == ""
     for part in parts[1:]:
@@ -55,7 +57,6 @@ def _match_key(df: pd.DataFrame, frame: str, cols: tuple[str, ...]) -> np.ndarra
 
 def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | None) -> Linkage:
     """Link the Precoro frame ``p`` with the Xero frame ``x`` of ``rule.kind``."""
-    frame = rule.kind
     stored = _ids(p["xero_id"])
     how = np.where(stored != "", "stored", "")
     if links is not None and len(links):
@@ -84,7 +85,7 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
 
     free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
     free_x = _rest(len(x), pairs["x"].to_numpy())
-    cands = _candidates(rule, frame, p, x, free_p, free_x)
+    cands = _equal_keys(rule, rule.match_keys, p, free_p, x, free_x)
     if len(cands):
         n_p = cands.groupby("p")["x"].transform("size")
         n_x = cands.groupby("x")["p"].transform("size")
@@ -98,6 +99,14 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
 
 
+def duplicates(rule: Rule, new: pd.DataFrame, new_pos: np.ndarray, other: pd.DataFrame,
+               linked_pos: np.ndarray) -> pd.DataFrame:
+    """Records ``new_pos`` of ``new`` (about to be created on the other side) whose key equals, on one of the
+    rule's duplicate key sets, that of an already linked record ``linked_pos`` of ``other``: columns ``p``
+    (positions in ``new``), ``x`` (in ``other``) and ``on`` (the key sets), one row per pair."""
+    return _equal_keys(rule, rule.duplicates, new, new_pos, other, linked_pos)
+
+
 def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
     """Positions 0..n-1 not in any of ``taken`` (ascending)."""
     free = np.ones(n, dtype=bool)
@@ -106,14 +115,15 @@ def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
     return np.flatnonzero(free)
 
 
-def _candidates(rule: Rule, frame: str, p: pd.DataFrame, x: pd.DataFrame,
-                free_p: np.ndarray, free_x: np.ndarray) -> pd.DataFrame:
+def _equal_keys(rule: Rule, key_sets: tuple[tuple[str, ...], ...], a: pd.DataFrame, a_pos: np.ndarray,
+                b: pd.DataFrame, b_pos: np.ndarray) -> pd.DataFrame:
+    """Pairs of positions ``p`` (of ``a``) and ``x`` (of ``b``) equal on all columns of a key set (``on``)."""
     found = []
-    if len(free_p) and len(free_x):
-        pp, xx = p.iloc[free_p], x.iloc[free_x]
-        for cols in rule.match_keys:
-            left = pd.DataFrame({"p": free_p, "key": _match_key(pp, frame, cols)})
-            right = pd.DataFrame({"x": free_x, "key": _match_key(xx, frame, cols)})
+    if len(a_pos) and len(b_pos):
+        aa, bb = a.iloc[a_pos], b.iloc[b_pos]
+        for cols in key_sets:
+            left = pd.DataFrame({"p": a_pos, "key": _match_key(aa, rule, cols)})
+            right = pd.DataFrame({"x": b_pos, "key": _match_key(bb, rule, cols)})
             hit = left[left["key"] != ""].merge(right[right["key"] != ""], on="key")
             found.append(hit[["p", "x"]].assign(on="+".join(cols)))
     if not found:

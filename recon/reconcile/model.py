@@ -114,21 +114,56 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Agreed:
+    """One field that linked pairs hold equal on both sides and their baseline does not hold yet: ``keys`` are
+    the baseline keys (the Xero id; ``<Xero document id>#<line_no>`` for lines), ``values`` the Xero side's
+    canonical values, the frame's own objects (no text is made until the store writes them)."""
+
+    frame: str
+    field: str
+    keys: Any
+    values: pd.Series
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def texts(self) -> list[str]:
+        """The values as the canonical strings the store keeps."""
+        from recon.reconcile.fields import text
+
+        return text(self.values).tolist()
+
+
+@dataclass(frozen=True)
 class Reconciliation:
     """The result of reconcile: differences (``DIFF_COLUMNS``), the plan, a summary frame per kind,
-    the rounding analysis of POs and bills, and the rounding-settings check."""
+    the rounding analysis of POs and bills, the rounding-settings check, and ``agreed``: per field, the
+    values linked pairs hold equal that their baseline does not hold yet (:class:`Agreed`), for the caller to
+    record as baseline (:meth:`recon.store.Store.record_agreed`)."""
 
     differences: pd.DataFrame
     plan: Plan
     summary: pd.DataFrame
     rounding: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings_check: Mapping[str, Any] = field(default_factory=dict)
+    agreed: tuple[Agreed, ...] = ()
+
+    def agreed_values(self) -> pd.DataFrame:
+        """``agreed`` as one frame of canonical strings (``frame, key, field, value``), for people and tests."""
+        parts = [pd.DataFrame({"frame": a.frame, "key": a.keys, "field": a.field, "value": a.texts()})
+                 for a in self.agreed if len(a)]
+        return (pd.concat(parts, ignore_index=True) if parts
+                else pd.DataFrame({c: pd.Series([], dtype=object) for c in ("frame", "key", "field", "value")}))
 
     @property
     def message(self) -> str:
-        """The plain sentence for the terminal and the report."""
-        if not self.plan.actions and self.differences.empty:
-            return NO_CHANGES
+        """The plain sentence for the terminal and the report. With nothing to do it says so, and counts the
+        differences that are only shown (rounding, a possible duplicate, a document deleted in Xero)."""
+        if not self.plan.actions:
+            if self.differences.empty:
+                return NO_CHANGES
+            n = len(self.differences)
+            return f"{NO_CHANGES} {n} difference{'s' if n != 1 else ''} shown need{'s' if n == 1 else ''} no action."
         return f"{len(self.differences)} differences, {len(self.plan.actions)} proposed actions."
 
 

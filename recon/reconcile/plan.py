@@ -115,6 +115,12 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                 kinds.add(col["kind"][r])
         if not updated:
             continue
+        if target == "xero":
+            for group in rule.xero_groups:
+                if any(g in new for g in group):
+                    for g in group:
+                        if g not in new:
+                            new[g] = old[g] = sides.x_text(g)[xi]
         difference = next((d for d in ("conflict", "blocked_edit", "mismatch", "rounding") if d in kinds), "mismatch")
         actions.append(Action(rule.kind, target, "update", k, new, old, reason, difference, label))
         # totals follow from the lines Xero recomputes: they travel with the update, not as fields
@@ -133,6 +139,7 @@ class Sides:
 
     def __init__(self, rule: Rule, p: pd.DataFrame, x: pd.DataFrame) -> None:
         self.rule, self.p, self.x = rule, p, x
+        self._x_text: dict[str, np.ndarray] = {}
 
     @cached_property
     def pid(self) -> np.ndarray:
@@ -141,6 +148,12 @@ class Sides:
     @cached_property
     def xid(self) -> np.ndarray:
         return fields.text(self.x["id"])
+
+    def x_text(self, name: str) -> np.ndarray:
+        """Canonical strings of one Xero column (computed once per column)."""
+        if name not in self._x_text:
+            self._x_text[name] = fields.text(self.x[name])
+        return self._x_text[name]
 
     @cached_property
     def plab(self) -> np.ndarray:

@@ -5,8 +5,10 @@ For every linked document the Precoro total, the Xero total and the total Xero c
 lines (``money.xero_lines_array``: per-line tax half-up to 2 dp, unit amounts at the organisation's 2 or 4
 dp) are compared. A difference is ``rounding`` when Xero's own arithmetic on the Precoro lines gives the Xero
 total (at 2 or 4 dp unit amounts); every other difference is ``material``. The lines whose amount differs
-between the two systems' arithmetic are named, and the remedy is proposed: send unit amounts at 4 decimals
-when that removes the difference, else a rounding line to the organisation's ROUNDING account.
+between the two systems' arithmetic are named, and the remedy is proposed: send the lines again when Xero's
+arithmetic on them gives the Precoro total (Xero kept fewer decimals than the Precoro prices have), send unit
+amounts at 4 decimals when that does, else a rounding line (never of zero) to the organisation's ROUNDING
+account. Material differences are to be reviewed.
 """
 
 from __future__ import annotations
@@ -140,12 +142,17 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
         cause_text[causes.index.to_numpy(dtype=np.int64)] = causes.to_numpy(dtype=object)
 
     remedy = np.full(n, "", dtype=object)
-    fix4 = (cls == "rounding") & (pc == expected4) & (expected != expected4)
+    is_rounding = cls == "rounding"
+    # the lines sent again give the Precoro total: Xero holds them at fewer decimals than it was sent them
+    resend = is_rounding & (pc == expected)
+    remedy[resend] = f"send the lines again with unit amounts at {unitdp} decimals (unitdp={unitdp})"
+    fix4 = is_rounding & ~resend & (pc == expected4)
     remedy[fix4] = "send unit amounts at 4 decimals (unitdp=4)"
-    adjust = (cls == "rounding") & ~fix4
+    # what is left is a real adjustment, never of zero (pc differs from expected here)
+    adjust = is_rounding & ~resend & ~fix4
     remedy[adjust] = "add a rounding line of " + money.cents_text(pc[adjust] - expected[adjust]) + \
         f" to account {account}"
-    remedy[(cls == "material") & ~fix4] = "review: the difference is not explained by rounding"
+    remedy[cls == "material"] = "review: the difference is not explained by rounding"
 
     out = pd.DataFrame({
         "object": kind, "precoro_id": ids, "xero_id": fields.text(xd_docs["id"]),
