@@ -19,12 +19,12 @@ demo: $(STAMP)
 	$(VENV)/bin/recon demo
 
 test: $(STAMP)
-	bash tools/ensure-chromium
+	bash tools/ensure-test-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # the long soak runs (tests marked `slow`), left out of `make test` and CI
 test-slow: $(STAMP)
-	bash tools/ensure-chromium
+	bash tools/ensure-test-packages
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -30,6 +30,8 @@ from recon.errors import ApiError, ConfigError, DailyLimitError, DataError, Plan
 OK, NOT_ALL_WELL, NOTHING_DONE, DAY_LIMIT, SERVICE, STATE, INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
 #: commands that always run on the built-in sandbox profile
 SANDBOX_ONLY = ("sandbox", "demo")
+#: commands about every profile, which read no one profile's settings
+EVERY_PROFILE = ("profiles",)
 
 #: recon's errors and the exit status each ends a command with, most specific first.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -142,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=0, metavar="N", help="JupyterLab's port (default: its own choice)")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
     sub.add_parser("doctor", help="check the profile end to end and say how to fix each problem")
+    s = sub.add_parser("profiles", help="the profiles of recon.toml (a firm's organisations) and how each one's last "
+                                        "run went",
+                       description="One line per profile of the config file ([profile.NAME] tables and "
+                                   "profiles.d/NAME.toml): its last run, the run's status (synced, failures, deferred, "
+                                   "failed, waiting, unfinished, no runs), its approval policy and where its secrets "
+                                   "come from. Exit status 1 when a profile cannot be read or its last run failed.")
+    s.add_argument("names", nargs="*", metavar="NAME", help="only these profiles (default: every one)")
     return p
 
 
@@ -156,7 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in SANDBOX_ONLY and args.profile not in (None, SANDBOX_PROFILE):
             raise ConfigError(f"recon {args.command} always runs on the sandbox profile; --profile {args.profile} "
                               "does not apply to it")
-        settings = load_settings(SANDBOX_PROFILE if args.command in SANDBOX_ONLY else args.profile)
+        if args.command in EVERY_PROFILE and args.profile is not None:
+            raise ConfigError(f"recon {args.command} is about every profile: name the ones you want after it "
+                              f"(recon {args.command} {args.profile}), not with --profile")
+        settings = None if args.command in EVERY_PROFILE else \
+            load_settings(SANDBOX_PROFILE if args.command in SANDBOX_ONLY else args.profile)
         return int(handler(args, settings) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -216,3 +216,12 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from recon.doctor import run_doctor
 
     return run_doctor(settings)
+
+
+def cmd_profiles(args: argparse.Namespace, settings: Settings | None) -> int:
+    """``recon profiles [NAME...]``: every profile of the config file with its last run and that run's status."""
+    from recon.profiles import format_profiles, list_profiles
+
+    infos = list_profiles(list(args.names) or None)
+    print(format_profiles(infos))
+    return 1 if any(info.error or info.status in ("failed", "failures") for info in infos) else 0

@@ -20,6 +20,16 @@ folder (``RECON_DATA_DIR``, else platformdirs' user data folder: ``~/.local/shar
 Never the working folder: JupyterLab kernels (started in ``notebooks/``), ``recon run``, plain papermill,
 cron, systemd and Airflow each start somewhere else, and must all see the same state.
 
+**Many organisations** (a bookkeeping firm, :mod:`recon.profiles`): besides its ``[profile.NAME]`` tables,
+``recon.toml`` may have a ``[defaults]`` table whose keys every profile of the file takes unless it sets its own
+(the firm's one Xero app, its tier, its approval ``policy``, its ``limits_store``), and a folder of one file per
+client, ``profiles.d/NAME.toml`` beside it (``profiles_dir`` moves it), holding that profile's keys at the top
+level. A path is relative to the file that names it. Secrets need not be written in any of them: ``KEY_env =
+"VAR"`` reads ``KEY`` from the environment variable ``VAR`` (``precoro_token_env = "ACME_PRECORO_TOKEN"``), and
+``secrets_file = "PATH"`` reads keys from a TOML file readable by its owner alone. ``RECON_*`` variables still
+win over every profile: :func:`shared_overrides` names those that would give every profile one organisation's
+state, reports or credentials.
+
 **The sandbox profile.** A running ``recon sandbox`` (or ``recon lab``) registers itself in
 ``<data>/profiles/sandbox/server.json``, holding ``server.lock`` beside it while it serves; every recon process
 of the sandbox profile then talks to it and shares its state, ``<data>/profiles/sandbox/state.sqlite``, which
@@ -68,8 +78,17 @@ XERO_KEYS = ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET", "XERO_TENANT_ID", "XERO_API
 PRECORO_KEYS = ("PRECORO_TOKEN", "PRECORO_EMAIL", "PRECORO_BASE_URL")
 #: Keys that tune a profile without leaving the sandbox.
 PATH_KEYS = ("STATE", "REPORTS_DIR", "TOKEN_FILE")
-OTHER_KEYS = PATH_KEYS + ("TIMEOUT", "USER", "XERO_SCOPES", "XERO_TIER")
+OTHER_KEYS = PATH_KEYS + ("TIMEOUT", "USER", "XERO_SCOPES", "XERO_TIER", "POLICY", "LIMITS_STORE")
 ALL_KEYS = XERO_KEYS + PRECORO_KEYS + OTHER_KEYS
+#: Keys holding a secret: better named by ``KEY_env`` or kept in a ``secrets_file`` than written in recon.toml.
+SECRET_KEYS = ("XERO_CLIENT_SECRET", "PRECORO_TOKEN")
+#: Keys that belong to one organisation: set in the environment they would apply to every profile.
+PER_ORGANISATION_KEYS = ("STATE", "REPORTS_DIR", "XERO_TENANT_ID", "PRECORO_TOKEN", "PRECORO_EMAIL")
+#: The config file's table of keys every profile takes, and the folder of one file per profile beside it.
+DEFAULTS_TABLE = "defaults"
+PROFILES_DIR = "profiles.d"
+#: ``[defaults]`` may not name one state or reports folder for every profile.
+NOT_DEFAULTS = ("STATE", "REPORTS_DIR")
 #: Environment-only variables (never in a profile table).
 ENV_ONLY = ("PROFILE", "CONFIG", "DATA_DIR", "SANDBOX_XERO_URL", "SANDBOX_PRECORO_URL", "SANDBOX_STATE",
             "SANDBOX_INSTANCE")
@@ -137,6 +156,10 @@ class Settings:
     approvals_key: bytes = field(default=b"", repr=False)
     #: the registered ``recon sandbox`` this profile talks to ("" when none): its state lives as long as it
     sandbox_instance: str = ""
+    #: the approval policy of unattended runs of this profile ("" when it has none)
+    policy: str = ""
+    #: where the pacer's budgets are counted: ``memory``, ``sqlite:/abs/path`` or a Redis URL (may hold a password)
+    limits_store: str = field(default="memory", repr=False)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -239,46 +262,180 @@ def _find_config_file(env: Mapping[str, str]) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def profile_tables(path: Path | None) -> dict[str, dict[str, object]]:
-    """The ``[profile.NAME]`` tables of the config file (none without a file)."""
+def _read_toml(path: Path, what: str) -> dict[str, object]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class ProfileSource:
+    """Where one profile of the config file is written: its keys (``KEY`` upper-cased, as written), the file
+    each came from (paths are relative to it), and the ``[defaults]`` it takes."""
+
+    name: str
+    file: Path
+    keys: Mapping[str, object]
+    defaults: Mapping[str, object]
+    config_file: Path
+
+
+def _profiles_dir(path: Path, data: Mapping[str, object]) -> Path:
+    given = data.get("profiles_dir")
+    if given is not None and not isinstance(given, str):
+        raise ConfigError(f"{path}: profiles_dir is a folder name, not {given!r}")
+    return _absolute(given, f"{path} profiles_dir", path) if given else path.parent / PROFILES_DIR
+
+
+def profile_sources(path: Path | None) -> dict[str, ProfileSource]:
+    """Every profile the config file defines: its ``[profile.NAME]`` tables and its ``profiles.d/NAME.toml``
+    files (one profile each, keys at the top level), with the file's ``[defaults]``. None without a file."""
     if path is None:
         return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
-    profiles = data.get("profile", {})
-    if not isinstance(profiles, dict) or not all(isinstance(t, dict) for t in profiles.values()):
+    data = _read_toml(path, "the config file")
+    unknown = sorted(set(data) - {"profile", DEFAULTS_TABLE, "profiles_dir", "summary_dir"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; recon.toml holds [profile.NAME] "
+                          f"tables, [{DEFAULTS_TABLE}], profiles_dir and summary_dir")
+    tables = data.get("profile", {})
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
         raise ConfigError(f"{path}: profiles are tables, written [profile.NAME]")
-    if SANDBOX_PROFILE in profiles:
-        raise ConfigError(f"{path}: [profile.{SANDBOX_PROFILE}] is the built-in sandbox profile and takes no "
-                          "settings; give your profile another name")
-    return profiles
+    defaults = data.get(DEFAULTS_TABLE, {})
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{path}: [{DEFAULTS_TABLE}] is a table of keys every profile takes")
+    shared = [k for k in defaults if k.upper() in NOT_DEFAULTS]
+    if shared:
+        raise ConfigError(f"{path} [{DEFAULTS_TABLE}]: {', '.join(shared)} would give every profile the same one; "
+                          "set it per profile, or leave it out (each profile then has its own folder)")
+    sources = {name: ProfileSource(name, path, table, defaults, path) for name, table in tables.items()}
+    folder = _profiles_dir(path, data)
+    for file in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        name = file.stem
+        if name in sources:
+            raise ConfigError(f"profile {name!r} is defined twice: in {sources[name].file} and in {file}")
+        sources[name] = ProfileSource(name, file, _read_toml(file, "the profile file"), defaults, path)
+    for name, source in sources.items():
+        if name == SANDBOX_PROFILE:
+            raise ConfigError(f"{source.file}: [profile.{SANDBOX_PROFILE}] is the built-in sandbox profile and takes "
+                              "no settings; give your profile another name")
+        if not PROFILE_NAME.match(name):
+            raise ConfigError(f"{source.file}: profile name {name!r} is not usable (letters, digits, '.', '_', '-')")
+    return sources
+
+
+def profile_tables(path: Path | None) -> dict[str, dict[str, object]]:
+    """The profiles of the config file, each as the keys written for it (none without a file)."""
+    return {name: dict(source.keys) for name, source in profile_sources(path).items()}
+
+
+def configured_profiles(env: Mapping[str, str] | None = None) -> list[str]:
+    """The profiles the config file defines (its tables and profile files), sorted: a firm's organisations."""
+    env = os.environ if env is None else env
+    return sorted(profile_sources(_find_config_file(env)))
 
 
 def profile_names(env: Mapping[str, str] | None = None) -> list[str]:
-    """Every profile that exists: the two built-in ones and the config file's tables."""
+    """Every profile that exists: the two built-in ones and the config file's."""
+    return [DEFAULT_PROFILE, SANDBOX_PROFILE] + [n for n in configured_profiles(env) if n != DEFAULT_PROFILE]
+
+
+def firm_summary_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the firm-wide summary of every organisation's last run is written: the config file's top-level
+    ``summary_dir`` (relative to it), else ``<data>/firm``."""
     env = os.environ if env is None else env
-    return [DEFAULT_PROFILE, SANDBOX_PROFILE] + sorted(n for n in profile_tables(_find_config_file(env))
-                                                       if n != DEFAULT_PROFILE)
+    path = _find_config_file(env)
+    given = _read_toml(path, "the config file").get("summary_dir") if path else None
+    if given is not None and not isinstance(given, str):
+        raise ConfigError(f"{path}: summary_dir is a folder name, not {given!r}")
+    return _absolute(given, f"{path} summary_dir", path) if given else data_root(env) / "firm"
 
 
-def _profile_values(path: Path | None, profile: str) -> dict[str, str]:
-    profiles = profile_tables(path)
-    if profile not in profiles:
+def shared_overrides(env: Mapping[str, str] | None = None) -> list[str]:
+    """The ``RECON_*`` variables set in ``env`` that would apply to *every* profile although they belong to one
+    organisation (its state, reports folder, tenant, Precoro token): what a firm's scheduler must not set."""
+    env = os.environ if env is None else env
+    return [f"RECON_{key}" for key in PER_ORGANISATION_KEYS if env.get(f"RECON_{key}")]
+
+
+def _secrets_file(path: Path, where: str) -> dict[str, object]:
+    """The keys of a ``secrets_file``: a TOML file readable by its owner alone."""
+    if not path.is_file():
+        raise ConfigError(f"{where}: secrets_file {path} is not a file")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077 and os.name != "nt":  # Windows keeps access in ACLs, not mode bits
+        raise ConfigError(f"{where}: secrets_file {path} is readable by others (mode {mode:o}); run chmod 600 {path}")
+    return _read_toml(path, "the secrets file")
+
+
+def _resolve_keys(source: ProfileSource, env: Mapping[str, str]) -> dict[str, tuple[str, Path]]:
+    """A profile's keys as ``KEY -> (value, file it was written in)``: ``[defaults]`` first, then its own,
+    with ``KEY_env`` read from the environment and a ``secrets_file`` read in."""
+    values: dict[str, tuple[str, Path]] = {}
+    for origin, keys, where in ((source.config_file, source.defaults, f"{source.config_file} [{DEFAULTS_TABLE}]"),
+                                (source.file, source.keys, f"{source.file} [profile.{source.name}]"
+                                 if source.file == source.config_file else str(source.file))):
+        for key, value in keys.items():
+            upper = key.upper()
+            if upper == "SECRETS_FILE":
+                secrets_path = _absolute(str(value), f"{where} secrets_file", origin)
+                for skey, svalue in _secrets_file(secrets_path, where).items():
+                    if skey.upper() not in XERO_KEYS + PRECORO_KEYS:
+                        raise ConfigError(f"{secrets_path}: unknown key {skey!r}; a secrets file holds Xero and "
+                                          f"Precoro settings: {', '.join(k.lower() for k in XERO_KEYS + PRECORO_KEYS)}")
+                    values[skey.upper()] = (str(svalue), secrets_path)
+                continue
+            if upper.endswith("_ENV") and upper[:-4] in ALL_KEYS:
+                variable = str(value)
+                if not env.get(variable):
+                    raise ConfigError(f"{where}: {key} names the environment variable {variable}, which is not set")
+                values[upper[:-4]] = (env[variable], origin)
+                continue
+            if upper not in ALL_KEYS:
+                raise ConfigError(f"{where}: unknown key {key!r}; known: {', '.join(k.lower() for k in ALL_KEYS)}, "
+                                  "each also as KEY_env (an environment variable's name), and secrets_file")
+            if isinstance(value, (dict, list)):
+                raise ConfigError(f"{where}: {key} is a single value, not {type(value).__name__}")
+            values[upper] = (str(value), origin)
+    return values
+
+
+def credential_sources(profile: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Where each secret of ``profile`` comes from, in words (never the secret): ``environment ACME_TOKEN``,
+    ``secrets file /etc/...``, ``recon.toml`` (written in the file), ``RECON_PRECORO_TOKEN``, or ``sandbox``."""
+    env = os.environ if env is None else env
+    source = profile_sources(_find_config_file(env)).get(profile)
+    out = {}
+    for key in SECRET_KEYS:
+        if env.get(f"RECON_{key}") and profile != SANDBOX_PROFILE:
+            out[key.lower()] = f"RECON_{key}"
+            continue
+        if source is None:
+            out[key.lower()] = "sandbox"
+            continue
+        written = {k.upper(): v for k, v in {**source.defaults, **source.keys}.items()}
+        if f"{key}_ENV" in written:
+            out[key.lower()] = f"environment {written[f'{key}_ENV']}"
+        elif key in written:
+            out[key.lower()] = f"written in {source.file.name}"
+        elif "SECRETS_FILE" in written:
+            out[key.lower()] = f"secrets file {written['SECRETS_FILE']}"
+        else:
+            out[key.lower()] = "sandbox" if not any(k in written for k in XERO_KEYS + PRECORO_KEYS) else "not set"
+    return out
+
+
+def _profile_values(path: Path | None, profile: str, env: Mapping[str, str]) -> dict[str, tuple[str, Path]]:
+    sources = profile_sources(path)
+    if profile not in sources:
         if profile in (DEFAULT_PROFILE, SANDBOX_PROFILE):
             return {}
-        where = f"{path} has no [profile.{profile}] table" if path else \
+        where = f"{path} defines no profile {profile!r} (no [profile.{profile}] table, no " \
+                f"{PROFILES_DIR}/{profile}.toml)" if path else \
             f"there is no config file (RECON_CONFIG, or {config_dir() / 'recon.toml'})"
-        known = ", ".join([DEFAULT_PROFILE, SANDBOX_PROFILE] + sorted(n for n in profiles if n != DEFAULT_PROFILE))
+        known = ", ".join([DEFAULT_PROFILE, SANDBOX_PROFILE] + sorted(n for n in sources if n != DEFAULT_PROFILE))
         raise ConfigError(f"unknown profile {profile!r}: {where}; profiles: {known}")
-    values = {}
-    for key, value in profiles[profile].items():
-        upper = key.upper()
-        if upper not in ALL_KEYS:
-            raise ConfigError(f"{path} [profile.{profile}]: unknown key {key!r}; known: {', '.join(k.lower() for k in ALL_KEYS)}")
-        values[upper] = str(value)
-    return values
+    return _resolve_keys(sources[profile], env)
 
 
 def _approvals_key(env: Mapping[str, str]) -> bytes:
@@ -345,7 +502,8 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     if not PROFILE_NAME.match(name):
         raise ConfigError(f"profile name {name!r} is not usable (letters, digits, '.', '_', '-')")
     config_file = _find_config_file(env)
-    table = _profile_values(config_file, name)
+    written = _profile_values(config_file, name, env)
+    table = {key: value for key, (value, _) in written.items()}
     sandbox_profile = name == SANDBOX_PROFILE
     from_env = {k: env[f"RECON_{k}"] for k in ALL_KEYS if env.get(f"RECON_{k}")}
     if sandbox_profile:  # credentials never reach the built-in sandbox profile, whatever the environment holds
@@ -355,8 +513,9 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     def path_of(key: str) -> Path | None:
         if key in from_env:
             return _absolute(from_env[key], f"RECON_{key}", None)
-        if key in table:
-            return _absolute(table[key], f"{config_file} [profile.{name}] {key.lower()}", config_file)
+        if key in written:
+            value, origin = written[key]
+            return _absolute(value, f"{origin} [profile.{name}] {key.lower()}", origin)
         return None
 
     if any(k in values for k in XERO_KEYS):
@@ -414,8 +573,27 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         config_file=config_file,
         timeout=timeout,
         user=values.get("USER") or _login_name(env),
+        policy=values.get("POLICY", "").strip(),
+        limits_store=_limits_store(values.get("LIMITS_STORE", ""), None if "LIMITS_STORE" in from_env else
+                                   written.get("LIMITS_STORE", ("", None))[1], xero.sandbox and precoro.sandbox, env),
     )
     return _attach_sandbox(settings, env)
+
+
+def _limits_store(spec: str, origin: Path | None, sandboxed: bool, env: Mapping[str, str]) -> str:
+    """Where the pacer's budgets are counted (``recon.connectors.budget``): as set (a ``sqlite:`` path relative
+    to the file that names it), else in memory for the sandbox (each emulator counts for itself) and in
+    ``<data>/limits.sqlite`` for real accounts, so every recon process of the machine shares one count of each
+    organisation's, token's and app's calls."""
+    spec = spec.strip()
+    if not spec:
+        return "memory" if sandboxed else f"sqlite:{data_root(env) / 'limits.sqlite'}"
+    if spec == "memory" or spec.startswith(("redis://", "rediss://", "unix://")):
+        return spec
+    if spec.startswith("sqlite:") and spec[len("sqlite:"):].strip():
+        where = f"{origin} limits_store" if origin else "RECON_LIMITS_STORE"
+        return f"sqlite:{_absolute(spec[len('sqlite:'):].strip(), where, origin)}"
+    raise ConfigError(f"limits_store {spec!r} is not a store: use memory, sqlite:PATH or redis://HOST:PORT/DB")
 
 
 def _attach_sandbox(settings: Settings, env: Mapping[str, str]) -> Settings:

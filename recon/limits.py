@@ -28,6 +28,10 @@ PRECORO_LIMITS: dict[str, tuple[int, float]] = {"minute": (300, WINDOW_SECONDS["
                                                 "day": (3000, WINDOW_SECONDS["day"])}
 XERO_CONCURRENCY = 5
 PRECORO_CONCURRENCY = 5
+#: recon counts each call as inside a window this many seconds longer than the service does: a call reaches the
+#: service a little after recon counted it, and the service's clock may be a little behind; without it, a call
+#: counted just as recon's window rolled could meet a window that has not rolled yet on the service
+WINDOW_MARGIN = 1.0
 
 
 def xero_day_limit(tier: str) -> int:

@@ -171,7 +171,37 @@ class RunFolder:
         """Stamp ``finished_at`` into ``run.json``."""
         info = self.run_info()
         info["finished_at"] = iso(clock())
+        info.pop("stopped", None)
         _write_json(self.file(RUN_INFO), info)
+
+    def record_stop(self, *, reason: str, message: str, resume_at: datetime | None, clock: Clock = utc_now) -> None:
+        """Say in ``run.json`` why the run stopped before it finished (``day_limit``) and when it can resume; the
+        next step of the run (:meth:`record_run`) or its finish clears it."""
+        info = self.run_info()
+        info["stopped"] = {"reason": reason, "message": _scrub(message), "at": iso(clock()),
+                           "resume_at": iso(resume_at) if resume_at else ""}
+        _write_json(self.file(RUN_INFO), info)
+
+    def stopped(self) -> dict[str, Any] | None:
+        """Why the run stopped (``{"reason", "message", "at", "resume_at"}``), or None."""
+        return self.run_info().get("stopped") or None
+
+    def notebook_error(self, name: str) -> tuple[str, str] | None:
+        """The error (name, message) the executed notebook ``name`` stopped on, or None (no error, no notebook)."""
+        import nbformat
+
+        path = self.file(Path(name).name)
+        if not path.is_file():
+            return None
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as exc:  # a notebook papermill is writing right now
+            return ("unreadable", str(exc))
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    return (str(output.get("ename", "")), str(output.get("evalue", "")))
+        return None
 
     # -- the snapshot ------------------------------------------------------------------------------------
     def has_snapshot(self) -> bool:

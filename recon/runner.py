@@ -338,6 +338,9 @@ def _local_kernel_manager() -> type:
         def __init__(self, **kwargs: Any) -> None:
             if os.name != "nt":
                 kwargs.setdefault("transport", "ipc")
+                # sockets named for this kernel alone: the default, kernel-ipc-N in the working folder, is shared by
+                # every kernel started there at once (a scheduler's parallel runs), which then cross messages
+                kwargs.setdefault("ip", _ipc_path())
             super().__init__(**kwargs)
 
         @property
@@ -350,6 +353,22 @@ def _local_kernel_manager() -> type:
             return super().kernel_spec
 
     return LocalKernelManager
+
+
+def _ipc_path() -> str:
+    """A socket path prefix of a kernel's own, in Jupyter's runtime folder, or the temporary folder when that
+    path would pass what a Unix socket's name may hold (107 bytes); the kernel removes its files."""
+    import tempfile
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    name = f"recon-{uuid.uuid4().hex[:12]}-ipc"
+    runtime = Path(jupyter_runtime_dir())
+    if len(str(runtime / name)) + 4 > 100:
+        return str(Path(tempfile.gettempdir()) / name)
+    runtime.mkdir(parents=True, exist_ok=True)
+    return str(runtime / name)
 
 
 def _error_cell(executed: Path, fallback: int) -> int:

@@ -137,6 +137,7 @@ class Session:
             kept = getattr(exc, "snapshot", None)
             if kept is not None:
                 self.run_folder.save_snapshot(kept)
+            self.run_folder.record_stop(reason="day_limit", message=str(exc), resume_at=exc.resume_at, clock=self.clock)
             raise
         self.run_folder.save_snapshot(snap)
         return snap
@@ -212,7 +213,7 @@ class Session:
         log = DryRunLog(self.store) if dry_run else None
         approved = self.approve_by_policy(plan, policy, log) if given else []
         decisions = self.decisions(plan, log)
-        if plan.actions and not decisions:
+        if plan.actions and not decisions and not given:  # under a policy, nothing it allows is a night's outcome
             raise PlanError(f"run {self.run_id}: no decision on any of the {len(plan.actions)} actions of its plan "
                             f"in the state store {self.store.path}. Decide in reconcile.ipynb (each click is "
                             "recorded), with `recon apply PLAN --approve ID,...`, or give a policy")

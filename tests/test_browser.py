@@ -2,7 +2,7 @@
 script errors, a hostile value stays text, and a screenshot is kept beside the report.
 
 Skipped (with the reason) only when chromium or playwright is truly unavailable; `make test` installs
-chromium first (tools/ensure-chromium). Playwright drives the system chromium: never `playwright install`.
+chromium first (tools/ensure-test-packages). Playwright drives the system chromium: never `playwright install`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "audit_report.ipy
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (`make test` does, via tools/ensure-chromium)")
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (`make test` does, via tools/ensure-test-packages)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra: pip install -e '.[dev]'")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)

@@ -109,7 +109,7 @@ def test_stats_count_requests_by_route(api):
     client.post("/suppliers", data={"name": "A"})
     assert client.get("/_sandbox/stats").json() == {
         "total": 3, "by_method": {"GET": 2, "POST": 1},
-        "by_route": {"GET /suppliers": 1, "GET /suppliers/{id}": 1, "POST /suppliers": 1}}
+        "by_route": {"GET /suppliers": 1, "GET /suppliers/{id}": 1, "POST /suppliers": 1}, "limited": {}}
 
 
 def test_reset_over_http(api):

@@ -88,6 +88,24 @@ NOTEBOOKS = {
         ("code", "from recon import report\nfrom recon.workbench import report_folder\n\n"
                  "report.show(report.load_run(report_folder(run_id, reports_dir, profile)))"),
     ]),
+    "firm.ipynb": ({"title": "recon: the firm", "html_no_input": True}, [
+        ("md", "# The firm: every organisation's last run\n\n"
+               "One row per profile of recon.toml (a client of the firm): how its last run went (synced, failures, "
+               "deferred by a day limit, failed, waiting for decisions), what was applied, and a link to its audit "
+               "report. Below, every action the nightly policy left for a person to decide.\n\n"
+               "`recon profiles` prints the same in a terminal; the nightly DAG (`examples/airflow/recon_firm_dag.py`) "
+               "writes it as the firm's summary after every night."),
+        ("params", 'profiles = []  # profiles to show (empty: every profile of recon.toml)'),
+        ("code", "from IPython.display import display\n\nfrom recon import firm\n\n"
+                 "rows = firm.firm_rows(names=profiles or None)\nprint(firm.headline(rows))\nfirm.firm_view(rows)"),
+        ("md", "## Waiting for approval\n\n"
+               "Actions of each organisation's last run that its policy did not approve (writes into Xero, "
+               "conflicts): decide them in that profile's `reconcile.ipynb` (`recon lab --profile NAME`), or with "
+               "`recon --profile NAME apply RUN_ID --approve ID,...`."),
+        ("code", "waiting = firm.waiting_actions(profiles or None)\n"
+                 "print(f\"{len(waiting)} actions waiting for a decision\")\n"
+                 "display(waiting.style.hide(axis=\"index\").format(escape=\"html\")) if len(waiting) else None"),
+    ]),
 }
 
 

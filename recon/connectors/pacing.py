@@ -9,8 +9,11 @@ that every connector and thread of a process draws on the same budget:
   reply tighten the budget when other clients share the tenant or the app.
 * Precoro: the limits of :mod:`recon.limits` per token (per minute, hour and day).
 
-The windows themselves are :class:`recon.connectors.budget.Budget` objects; a call waits until every budget
-it draws on has room.
+The windows themselves are :class:`recon.connectors.budget.Budget` objects, counted in the store the profile's
+``limits_store`` names (this process, a SQLite file every process of the machine shares, or Redis for several
+machines: :mod:`recon.connectors.budget`); a call waits until every budget it draws on has room, so the sum
+over every process sharing the store stays inside the limits. A wait longer than ``RetryPolicy.max_wait`` (a
+spent day budget) stops the run with :class:`DailyLimitError` saying when the budget has room again.
 
 :meth:`Pacer.call` runs one request inside the budget and applies the retry policy: a minute/hour 429 waits
 ``retry_after`` and goes on; a day 429 raises :class:`DailyLimitError` at once; 5xx, timeouts and dropped
@@ -27,15 +30,15 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, TypeVar
 
-from recon.connectors.budget import Budget, app_budget, reset_app_budgets, take_all
+from recon.connectors.budget import MEMORY, Budget, BudgetStore, app_budget, reset_app_budgets, store_for, take_all
 from recon.errors import ApiError, DailyLimitError, RateLimitError, TransientError
-from recon.limits import PRECORO_CONCURRENCY, PRECORO_LIMITS, XERO_CONCURRENCY, xero_limits
+from recon.limits import PRECORO_CONCURRENCY, PRECORO_LIMITS, WINDOW_MARGIN, XERO_CONCURRENCY, xero_limits
 
 log = logging.getLogger("recon.connectors")
 T = TypeVar("T")
-
 
 
 @dataclass
@@ -66,10 +69,15 @@ class Pacer:
     """The budgets of one system and account plus a concurrency cap."""
 
     def __init__(self, system: str, limits: Mapping[str, tuple[int, float]], concurrency: int, *,
-                 policy: RetryPolicy | None = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, shared: Budget | None = None) -> None:
+                 policy: RetryPolicy | None = None, clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], None] = time.sleep, shared: Budget | None = None,
+                 store: BudgetStore | None = None, account: str = "", margin: float = 0.0) -> None:
         self.system = system
-        self.budget = Budget(f"{system} account", limits)
+        #: counted under ``<system>:<account>`` in ``store`` (default: a store of this pacer's own, in memory),
+        #: each call for ``margin`` seconds longer than the service's windows (``recon.limits.WINDOW_MARGIN``)
+        self.budget = Budget(f"{system}:{account or 'account'}", limits, store, margin=margin)
+        # a shared store counts in its own clock (wall time, the same in every process); memory in the caller's
+        clock = clock or self.budget.store.clock or time.monotonic
         #: a budget shared with other accounts (Xero's per-app minute limit), or None
         self.shared = shared
         self.policy = policy or RetryPolicy()
@@ -84,8 +92,9 @@ class Pacer:
         """The account's windows: ``{"minute": (60, 60.0), ...}``."""
         return dict(self.budget.limits)
 
-    def set_limits(self, limits: Mapping[str, int]) -> None:
-        """Change call counts per window (e.g. ``{"minute": 10000}`` against a sandbox with raised limits)."""
+    def set_limits(self, limits: Mapping[str, int | tuple[int, float]]) -> None:
+        """Change call counts per window (e.g. ``{"minute": 10000}`` against a sandbox with raised limits; a
+        ``(count, seconds)`` pair also changes the window's length)."""
         self.budget.set_limits(limits)
 
     def _budgets(self) -> list[Budget]:
@@ -101,8 +110,10 @@ class Pacer:
                     self.stats.calls += 1
                     return
             if wait > self.policy.max_wait:
-                raise DailyLimitError(f"the local budget of {self.system} calls is spent for the day",
-                                      system=self.system, resume_at=None)
+                resume = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=int(wait) + 1)
+                raise DailyLimitError(f"the {self.system} calls budget of {self.budget.name.split(':', 1)[-1]} is spent "
+                                      f"for the day (counted by every recon process sharing its limits store); the run "
+                                      f"can resume at {resume:%Y-%m-%d %H:%M} UTC", system=self.system, resume_at=resume)
             log.info("pacing: waiting %.1fs for %s budget", wait, self.system)
             self.stats.waited += wait
             self.sleep(wait)
@@ -123,10 +134,11 @@ class Pacer:
                     continue
         if not limited and (self.stats.remaining.get("minute") == 0 or self.stats.remaining.get("appminute") == 0):
             with self._lock:
-                oldest = self.budget.oldest("minute")
+                now = self.clock()
                 # the server's window started no later than our oldest call in it
-                until = (oldest + 60.0) if oldest is not None else self.clock() + 60.0
-                self._blocked_until = max(self._blocked_until, until)
+                renewed = self.budget.until_renewed("minute", now)
+                self._blocked_until = max(self._blocked_until,
+                                          now + (renewed if renewed is not None else self.budget.span("minute")))
 
     def call(self, fn: Callable[[], T], *, operation: str, write: bool = False, idempotent: bool = False) -> T:
         """Run ``fn`` (one HTTP call that raises recon :class:`ApiError` subclasses) within the budget,
@@ -134,9 +146,10 @@ class Pacer:
         idempotency key, or a method that sets rather than adds, such as Precoro's PUT and PATCH)."""
         attempt = 0
         while True:
-            self._wait_for_room()
             self._sem.acquire()
             try:
+                # counted only once a slot in flight is ours, so the call leaves the moment it is counted
+                self._wait_for_room()
                 return fn()
             except DailyLimitError:
                 raise
@@ -161,24 +174,30 @@ class Pacer:
             self.stats.retries += 1
 
 
-_PACERS: dict[tuple[str, str], Pacer] = {}
+_PACERS: dict[tuple[str, str, str], Pacer] = {}
 _PACERS_LOCK = threading.Lock()
 
 
-def pacer_for(system: str, account: str, *, app: str = "", day_limit: int | None = None) -> Pacer:
-    """The process-wide pacer of ``system`` for ``account`` (Xero tenant or Precoro token digest).
+def pacer_for(system: str, account: str, *, app: str = "", day_limit: int | None = None,
+              store: str = MEMORY) -> Pacer:
+    """The process-wide pacer of ``system`` for ``account`` (Xero organisation, Precoro token digest).
 
     ``app`` (the Xero client id) joins the pacer to that app's shared minute budget; ``day_limit`` is the
-    Xero day limit of the app's pricing tier (default: the Core tier's 5,000)."""
+    Xero day limit of the app's pricing tier (default: the Core tier's 5,000); ``store`` is the profile's
+    ``limits_store`` (``memory``, ``sqlite:PATH``, ``redis://...``), where the budgets are counted."""
     with _PACERS_LOCK:
-        key = (system, account)
+        key = (system, account, store)
         if key not in _PACERS:
+            shared_store = store_for(store)
             if system == "xero":
-                _PACERS[key] = pacer = Pacer(system, xero_limits(), XERO_CONCURRENCY, shared=app_budget(system, app))
+                _PACERS[key] = pacer = Pacer(system, xero_limits(), XERO_CONCURRENCY, store=shared_store,
+                                             account=account, shared=app_budget(system, app, shared_store),
+                                             margin=WINDOW_MARGIN)
                 if day_limit is not None:
                     pacer.set_limits({"day": day_limit})
             else:
-                _PACERS[key] = Pacer(system, PRECORO_LIMITS, PRECORO_CONCURRENCY)
+                _PACERS[key] = Pacer(system, PRECORO_LIMITS, PRECORO_CONCURRENCY, store=shared_store, account=account,
+                                     margin=WINDOW_MARGIN)
         return _PACERS[key]
 
 

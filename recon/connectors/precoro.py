@@ -98,7 +98,7 @@ class PrecoroConnector:
                                  headers={"X-AUTH-TOKEN": p.token, "email": p.email, "Accept": "application/json"},
                                  timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)))
         account = hashlib.sha256(f"{p.base_url}|{p.token}".encode()).hexdigest()[:16]
-        self.pacer = pacer or pacer_for("precoro", account)
+        self.pacer = pacer or pacer_for("precoro", account, store=settings.limits_store)
         self._fields: list[dict[str, Any]] | None = None
         self._fields_at = 0.0
         self.warnings: list[str] = []

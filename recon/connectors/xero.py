@@ -107,7 +107,9 @@ class XeroConnector:
         self.sdk_check = SdkReadCheck()
         self.tenant = x.tenant_id or self.tokens.tenant_id()
         self.timeout = (max(1, int(min(settings.timeout, 10))), max(1, int(round(settings.timeout))))
-        self.pacer = pacer or pacer_for("xero", self.tenant or x.api_url, app=x.client_id, day_limit=x.day_limit)
+        # keyed by API and tenant (every sandbox calls its tenant "sandbox-tenant"), counted in the profile's store
+        self.pacer = pacer or pacer_for("xero", f"{x.api_url}|{self.tenant}", app=f"{x.identity_url}|{x.client_id}",
+                                        day_limit=x.day_limit, store=settings.limits_store)
         self.warnings: list[str] = []
 
     # --- calls -------------------------------------------------------------------------------------------

@@ -184,14 +184,20 @@ class RateLimiter:
 
 @dataclass
 class Stats:
-    """Requests served, by ``METHOD /route``."""
+    """Requests served, by ``METHOD /route``, and those refused for a rate limit, by window (``limited``: what
+    proves that clients sharing one budget kept inside it together)."""
 
     by_route: Counter = field(default_factory=Counter)
+    limited: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, method: str, path: str) -> None:
         with self._lock:
             self.by_route[route_of(method, path)] += 1
+
+    def refused(self, window: str) -> None:
+        with self._lock:
+            self.limited[window] += 1
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -199,11 +205,12 @@ class Stats:
             for route, n in self.by_route.items():
                 by_method[route.split(" ", 1)[0]] += n
             return {"total": sum(self.by_route.values()), "by_method": dict(sorted(by_method.items())),
-                    "by_route": dict(sorted(self.by_route.items()))}
+                    "by_route": dict(sorted(self.by_route.items())), "limited": dict(sorted(self.limited.items()))}
 
     def reset(self) -> None:
         with self._lock:
             self.by_route.clear()
+            self.limited.clear()
 
 
 #: (problem, retry_after_seconds, remaining) -> (status, headers, body bytes)
@@ -249,6 +256,7 @@ class SandboxMiddleware:
         if key is not None:
             window, wait, remaining = self.limiter.hit(key)
             if window is not None:
+                self.stats.refused(window.name)
                 await _reply(send, *self.limited(window.name, wait, remaining))
                 return
             extra = self.remaining_headers(remaining)
