@@ -59,6 +59,8 @@ def airflow_python() -> Path:
     return python
 
 
+# the first run installs Airflow from the package registry (minutes on a 2-core machine) inside the fixture
+@pytest.mark.timeout(3000)
 def test_the_firm_dag_runs_every_organisation_in_airflow(airflow_python: Path, tmp_path: Path) -> None:
     dags, airflow_home, home = tmp_path / "dags", tmp_path / "airflow", tmp_path / "firm"
     dags.mkdir()
