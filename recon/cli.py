@@ -15,7 +15,8 @@ Each subcommand is one function in :mod:`recon.commands` taking the parsed argum
 130   interrupted (Ctrl-C)
 ====  =====================================================================================================
 
-Error messages go to stderr as one line, ``recon <command>: <message>``; never a traceback.
+Error messages go to stderr as one line, ``recon <command>: <message>``; never a traceback. Everything printed
+is cleaned of control characters first (:mod:`recon.terminal`).
 """
 
 from __future__ import annotations
@@ -155,10 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``recon`` console script."""
+    """Entry point of the ``recon`` console script. Everything it prints is cleaned of control characters
+    (:mod:`recon.terminal`): record names come from two systems anyone with access may write to."""
+    from recon.terminal import cleaned_output
+
+    with cleaned_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from recon import commands  # imported late: keeps `recon --help` fast
     from recon.config import SANDBOX_PROFILE, load_settings
+    from recon.terminal import clean
 
     handler = getattr(commands, f"cmd_{args.command}")
     try:
@@ -175,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
     except ReconError as exc:
-        print(f"recon {args.command}: {exc}", file=sys.stderr)
+        print(f"recon {args.command}: {clean(exc)}", file=sys.stderr)  # one line, whatever the message holds
         return exit_code(exc)
 
 

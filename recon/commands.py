@@ -125,16 +125,22 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
     from recon.apply import summary
     from recon.errors import PlanError
     from recon.reconcile.model import canonical_json
-    from recon.run_folder import OUTCOME
+    from recon.run_folder import OUTCOME, PLAN, RunFolder
+    from recon.terminal import clean
     from recon.workbench import DryRunLog, Session
 
     folder = _plan_folder(args.plan, settings)
+    plan = RunFolder(folder).plan()  # read and checked before anything is opened: a bad plan writes nothing
+    if plan is None:
+        raise PlanError(f"{folder} has no plan.json")
+    unknown = [i.strip() for i in (args.approve or "").split(",")
+               if i.strip() and args.approve != "all" and i.strip() not in plan.by_id()]
+    if unknown:
+        raise PlanError(f"--approve names {', '.join(unknown)}, not an action of {RunFolder(folder).file(PLAN)} "
+                        "(give all, or ids of its actions)")
     with Session.open(run_id=folder.name, reports_dir=folder.parent, notebook="recon apply", settings=settings,
                       parameters={"approve": args.approve or "", "dry_run": args.dry_run}, start_sandbox=False,
                       record=not args.dry_run) as session:
-        plan = session.plan()
-        if plan is None:
-            raise PlanError(f"{folder} has no plan.json")
         log = DryRunLog(session.store) if args.dry_run else None
         if args.approve:
             approved = session.approve_ids(plan, args.approve, log, comment="approved on the command line (--approve)")
@@ -143,7 +149,7 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
     actions = plan.by_id()
     for r in outcome.results:
         a = actions[r.action_id]
-        line = f"{r.status:8} {a.op} {a.kind} {a.label or a.id} → {a.target}"
+        line = f"{r.status:8} {a.op} {a.kind} {clean(a.label or a.id)} → {a.target}"
         if r.status == "dry_run":
             line += f": {canonical_json(dict(r.request))}"
         elif r.message and r.status != "applied":

@@ -92,7 +92,9 @@ class Session:
 
                 sb = stack.enter_context(Sandbox(seed=seed))
                 settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
-            folder = RunFolder.create(reports_dir or settings.reports_dir, run_id or new_run_id(clock()))
+            # nothing is made until all of it can be: the run folder's place, then the state, then the folder
+            folder = RunFolder.usable(reports_dir or settings.reports_dir, run_id or new_run_id(clock()),
+                                      setting="--out" if reports_dir else "the profile's reports_dir")
             made_against = folder.run_info().get("sandbox", "")
             now_against = OWN_SANDBOX if own else settings.sandbox_instance
             if settings.uses_sandbox and made_against and made_against != now_against:
@@ -100,8 +102,11 @@ class Session:
                     f"the recon sandbox {made_against}"
                 raise ConfigError(f"run {folder.run_id} was made against {which}, which has stopped: its records "
                                   "and state went with it; start a new run")
-            store = stack.enter_context(Store(folder.sandbox_state() if own else settings.state_path,
-                                              approvals_key=settings.approvals_key))
+            if not own:
+                store = stack.enter_context(Store(settings.state_path, approvals_key=settings.approvals_key))
+            folder = RunFolder.create(folder.reports_dir, folder.run_id)
+            if own:
+                store = stack.enter_context(Store(folder.sandbox_state(), approvals_key=settings.approvals_key))
             if own and seed == "demo" and store.links().empty:
                 from recon.sandbox import demo
 
