@@ -144,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("lab", help="JupyterLab on the notebooks for the profile (the sandbox served beside it)")
     s.add_argument("--port", type=int, default=0, metavar="N", help="JupyterLab's port (default: its own choice)")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    sub.add_parser("doctor", help="check the profile end to end and say how to fix each problem")
+    s = sub.add_parser("doctor", help="check the profile end to end and say how to fix each problem")
+    s.add_argument("--fix", action="store_true",
+                   help="make the profile's state, lock, token file and run folders private to you (0600/0700)")
     s = sub.add_parser("profiles", help="the profiles of recon.toml (a firm's organisations) and how each one's last "
                                         "run went",
                        description="One line per profile of the config file ([profile.NAME] tables and "

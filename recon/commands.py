@@ -218,10 +218,11 @@ def cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    """``recon doctor``: check the profile end to end, one line per check, a fix for each problem."""
+    """``recon doctor [--fix]``: check the profile end to end, one line per check, a fix for each problem
+    (``--fix``: make loose permissions of the profile's files private)."""
     from recon.doctor import run_doctor
 
-    return run_doctor(settings)
+    return run_doctor(settings, fix=args.fix)
 
 
 def cmd_profiles(args: argparse.Namespace, settings: Settings | None) -> int:
