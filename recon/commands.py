@@ -131,6 +131,7 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
 
     folder = _plan_folder(args.plan, settings)
     plan = RunFolder(folder).plan()  # read and checked before anything is opened: a bad plan writes nothing
+    RunFolder(folder).approvals()  # the decisions file apply rewrites: a broken one stops it here, not half-way
     if plan is None:
         raise PlanError(f"{folder} has no plan.json")
     unknown = [i.strip() for i in (args.approve or "").split(",")

@@ -333,7 +333,14 @@ class RunFolder:
         path = self.file(APPROVALS)
         if not path.is_file():
             return None
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = []
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError as exc:
+                    raise ConfigError(f"{path} line {n} is not valid JSON: {exc}") from None
+        return rows
 
     def write_approvals(self, decisions: Iterable[Decision | Mapping[str, Any]], *, source: str = "") -> Path:
         """Write ``approvals.jsonl`` from the state store's decisions on the plan, one per line in the order
@@ -400,8 +407,10 @@ class RunFolder:
             return None
         try:
             return json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ConfigError(f"{path} is not valid JSON: {exc}") from exc
+        except ValueError as exc:  # UnicodeDecodeError included
+            raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 # ---- the runs of a reports folder ---------------------------------------------------------------------------

@@ -137,9 +137,11 @@ class Store:
             raise StoreError(f"cannot open state store {self.path}: {exc}") from exc
         try:
             self.migrate()
-        except sqlite3.Error as exc:
-            self._db.close()
-            raise StoreError(f"cannot use state store {self.path}: {exc}") from exc
+        except BaseException as exc:
+            self._db.close()  # at once: SQLite removes the -wal and -shm files it made when the last one closes
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot use state store {self.path}: {exc}") from exc
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def __enter__(self) -> "Store":

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from recon.config import Settings, load_settings
-from recon.errors import ConfigError, DailyLimitError, PlanError, StoreError
+from recon.errors import ConfigError, DailyLimitError, PlanError, ReconError, StoreError
 from recon.reconcile.model import Decision, Outcome, Plan
 from recon.run_folder import OWN_SANDBOX, RunFolder, find_run, iso, new_run_id, previous_snapshot, utc_now
 
@@ -134,7 +134,11 @@ class Session:
         previous = None
         if not full and not self.own_sandbox:
             base = previous_snapshot(self.run_folder.reports_dir, self.run_id, sandbox=self.sandbox)
-            previous = base.load_snapshot() if base is not None else None
+            try:
+                previous = base.load_snapshot() if base is not None else None
+            except (ReconError, OSError, ValueError) as exc:  # pyarrow's errors are ValueErrors and OSErrors
+                # a broken earlier snapshot is no base to start from, and no reason to stop: fetch it all
+                self.out(f"warning: the snapshot of run {base.run_id} cannot be read ({exc}); fetching in full")
         try:
             snap = fetch(self.settings, tuple(kinds), full=full or previous is None, previous=previous,
                          progress=progress)
@@ -266,6 +270,8 @@ def verify_state(settings: Settings, *, sign: bool = False) -> Any:
     key). A missing state file is a :class:`StoreError` (this never creates one)."""
     from recon.store import Store
 
+    if sign and not settings.approvals_key:
+        raise ConfigError("no approvals key to sign with: set RECON_APPROVALS_KEY or RECON_APPROVALS_KEY_FILE")
     if not settings.state_path.is_file():
         raise StoreError(f"no state file at {settings.state_path} for {settings.describe()}: nothing has been "
                          "recorded for this profile yet (is it the profile you meant?)")

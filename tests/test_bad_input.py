@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,12 @@ def both(*setups: Callable[[World], None]) -> Callable[[World], None]:
     return setup
 
 
+def newer_state(w: World) -> None:
+    db = sqlite3.connect(w.root / "state.sqlite")
+    db.execute("PRAGMA user_version = 999")
+    db.close()
+
+
 def read_only_state(w: World) -> None:
     w.read_only(w.root / "state.sqlite")
 
@@ -286,6 +293,25 @@ CASES: list[Case] = [
          "--approve names nope, not an action of"),
     Case("apply a file not a plan", ("apply", "recon.toml"), file_at("recon.toml", b""), "is not a run's plan.json"),
     Case("apply a run that does not exist", ("apply", "run9"), lambda w: None, "no plan at run9"),
+    # options
+    Case("--objects unknown", ("fetch", "--objects", "supplier,invoice"), lambda w: None,
+         "unknown object kind(s) invoice"),
+    Case("run --timeout -5", ("run", "reconcile.ipynb", "--timeout", "-5"), lambda w: None, "--timeout"),
+    Case("run --timeout nan", ("run", "reconcile.ipynb", "--timeout", "nan"), lambda w: None, "--timeout"),
+    Case("lab --port 99999", ("lab", "--no-browser", "--port", "99999"), lambda w: None, "--port"),
+    Case("--approve empty", ("apply", "run1", "--approve", " , "), lambda w: None, "--approve"),
+    # the run folder's other files, notebooks, signing, secrets, the state's version
+    Case("run.json not JSON", ("apply", "run1", "--approve", "all"), file_at("reports/run1/run.json", b"{"), "run.json"),
+    Case("approvals.jsonl not JSON", ("apply", "run1", "--approve", "all"),
+         file_at("reports/run1/approvals.jsonl", b"{\n"), "approvals.jsonl"),
+    Case("run a notebook that does not exist", ("run", "nosuch.ipynb"), lambda w: None, "nosuch.ipynb"),
+    Case("run an unknown parameter", ("run", "reconcile.ipynb", "-p", "nosuch", "1"), lambda w: None, "nosuch"),
+    Case("run a bad parameter value", ("run", "reconcile.ipynb", "-p", "objects", "[1"), lambda w: None, "objects"),
+    Case("verify --sign without a key", ("verify", "--sign"), lambda w: None, "no approvals key to sign with"),
+    Case("secrets file readable by others", ("fetch",), both(
+        file_at("secrets.toml", b'precoro_token = "t"\n'), lambda w: (w.root / "secrets.toml").chmod(0o644),
+        config('[profile.default]\nsecrets_file = "secrets.toml"\n')), "is readable by others"),
+    Case("state of a newer recon", ("reconcile",), newer_state, "has schema version 999, newer than this recon", STATE),
 ]
 
 
@@ -293,7 +319,10 @@ CASES: list[Case] = [
 def test_bad_input_ends_in_one_line_and_writes_nothing(case, world, sandbox, capsys):
     case.setup(world)
     files, records = tree(world.root), emulator_state(sandbox)
-    code = cli.main(list(case.argv))
+    try:
+        code = cli.main(list(case.argv))
+    except SystemExit as exc:  # argparse's own: a usage line, then one line naming the option
+        code = exc.code
     out, err = capsys.readouterr()
     lines = [line for line in err.splitlines() if line.startswith("recon ")]
     assert code == case.code, (code, out, err)
@@ -306,3 +335,12 @@ def test_bad_input_ends_in_one_line_and_writes_nothing(case, world, sandbox, cap
 def test_the_corpus_counts_what_the_docs_say():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "approve-apply.md").read_text()
     assert f"| bad inputs ending in one line, the right exit status and nothing written | {len(CASES)} " in doc
+
+
+def test_a_broken_earlier_snapshot_is_no_base_and_no_reason_to_stop(world, capsys):
+    """Not bad input to refuse: the earlier run's snapshot is only where an incremental fetch would start."""
+    file_at("reports/old/run.json", b'{"started_at": "2026-12-01T00:00:00Z"}')(world)
+    file_at("reports/old/snapshot.json", b"{")(world)
+    assert cli.main(["fetch", "--objects", "supplier"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: the snapshot of run old cannot be read" in out and "fetching in full" in out
