@@ -67,7 +67,7 @@ def check_paths(settings: Settings) -> Iterator[Finding]:
     elif state.is_file():
         from recon.store import Store
 
-        with Store(state, approvals_key=settings.approvals_key) as store:
+        with Store(state, approvals_key=settings.approvals_key, writable=False) as store:
             report = store.verify()
             links = len(store.links())
         yield Finding("state", report.ok, f"{state} ({links} links; {report.message})",

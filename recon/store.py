@@ -121,14 +121,25 @@ def _text(value: Any) -> str | None:
 
 
 class Store:
-    """The SQLite state store. Creates and migrates the file on open; use it as a context manager."""
+    """The SQLite state store. Creates and migrates the file on open; use it as a context manager.
 
-    def __init__(self, path: str | os.PathLike[str], *, approvals_key: bytes = b"") -> None:
+    ``writable=False`` (``recon verify``, ``recon doctor``) also opens a state file that cannot be written."""
+
+    def __init__(self, path: str | os.PathLike[str], *, approvals_key: bytes = b"", writable: bool = True) -> None:
         self.path = Path(path)
         self._key = approvals_key  # signs the approvals head (see recon.chain); never stored in the file
         try:
             make_dir(self.path.parent)
-            make_file(self.path)  # 0600 before SQLite opens it: its -wal and -shm files take the same mode
+            if self.path.is_dir():
+                raise StoreError(f"the state file {self.path} is a folder: point the profile's state at a file")
+            if not self.path.exists():
+                make_file(self.path)  # 0600 before SQLite makes it: its -wal and -shm files take the same mode
+            elif writable:  # SQLite opens a read-only file and fails at its first write: find out before
+                try:
+                    os.close(os.open(self.path, os.O_RDWR))
+                except OSError as exc:
+                    raise StoreError(f"the state file {self.path} cannot be written ({exc.strerror}): make it "
+                                     "writable, or point the profile's state at one that is") from None
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a journal row committed before a call must survive a crash

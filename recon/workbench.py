@@ -275,7 +275,7 @@ def verify_state(settings: Settings, *, sign: bool = False) -> Any:
     if not settings.state_path.is_file():
         raise StoreError(f"no state file at {settings.state_path} for {settings.describe()}: nothing has been "
                          "recorded for this profile yet (is it the profile you meant?)")
-    with Store(settings.state_path, approvals_key=settings.approvals_key) as store:
+    with Store(settings.state_path, approvals_key=settings.approvals_key, writable=sign) as store:
         return store.sign() if sign else store.verify()
 
 

@@ -240,16 +240,16 @@ CASES: list[Case] = [
     Case("--out a file: fetch", ("fetch", "--out", "afile"), file_at("afile"), "check --out"),
     Case("--out a file: reconcile", ("reconcile", "--out", "afile"), file_at("afile"), "check --out"),
     Case("--out under a file", ("reconcile", "--out", "afile/run"), file_at("afile"), "afile is a file"),
-    Case("state a folder", ("reconcile",), env(RECON_STATE="{root}/reports"), "cannot open state store", STATE),
+    Case("state a folder", ("reconcile",), env(RECON_STATE="{root}/reports"), "reports is a folder", STATE),
     Case("state under a file", ("fetch",), both(file_at("afile"), env(RECON_STATE="{root}/afile/state.sqlite")),
          "cannot open state store", STATE),
     Case("state not a database", ("reconcile",), both(file_at("junk.sqlite", b"junk" * 100),
                                                       env(RECON_STATE="{root}/junk.sqlite")),
          "junk.sqlite: file is not a database", STATE),
-    Case("state read-only: reconcile", ("reconcile",), read_only_state, "cannot open state store", STATE),
-    Case("state read-only: fetch", ("fetch",), read_only_state, "cannot open state store", STATE),
+    Case("state read-only: reconcile", ("reconcile",), read_only_state, "state.sqlite cannot be written", STATE),
+    Case("state read-only: fetch", ("fetch",), read_only_state, "state.sqlite cannot be written", STATE),
     Case("state read-only: apply", ("apply", "run1", "--approve", "all"), read_only_state,
-         "cannot open state store", STATE),
+         "state.sqlite cannot be written", STATE),
     Case("no state: verify", ("verify",), env(RECON_STATE="{root}/none.sqlite"), "no state file", STATE),
     # plans: edited, with every id and the fingerprint recomputed, refused in a dry run and for real
     *[Case(f"plan {what}: {mode}", ("apply", "run1", *extra), edit_plan(change), expect)
@@ -344,3 +344,10 @@ def test_a_broken_earlier_snapshot_is_no_base_and_no_reason_to_stop(world, capsy
     assert cli.main(["fetch", "--objects", "supplier"]) == 0
     out = capsys.readouterr().out
     assert "warning: the snapshot of run old cannot be read" in out and "fetching in full" in out
+
+
+def test_a_read_only_state_can_still_be_verified(world, capsys):
+    """Not bad input for a command that only reads it: `recon verify` of a state file on a read-only backup."""
+    read_only_state(world)
+    assert cli.main(["verify"]) == 0, capsys.readouterr()
+    assert "state.sqlite: " in capsys.readouterr().out
