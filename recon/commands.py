@@ -131,11 +131,11 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
 
     folder = _plan_folder(args.plan, settings)
     plan = RunFolder(folder).plan()  # read and checked before anything is opened: a bad plan writes nothing
-    RunFolder(folder).approvals()  # the decisions file apply rewrites: a broken one stops it here, not half-way
     if plan is None:
         raise PlanError(f"{folder} has no plan.json")
-    unknown = [i.strip() for i in (args.approve or "").split(",")
-               if i.strip() and args.approve != "all" and i.strip() not in plan.by_id()]
+    RunFolder(folder).approvals()  # the decisions file apply rewrites: a broken one stops it here, not half-way
+    named = [] if args.approve in (None, "all") else args.approve.split(",")  # cli._approvals: ids, no blanks
+    unknown = [action_id for action_id in named if action_id not in plan.by_id()]
     if unknown:
         raise PlanError(f"--approve names {', '.join(unknown)}, not an action of {RunFolder(folder).file(PLAN)} "
                         "(give all, or ids of its actions)")
