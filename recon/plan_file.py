@@ -124,7 +124,7 @@ def _action(body: Any, where: _Where) -> Action:
     for field in ("reason", "label", "id"):
         _text(body[field], where, field)
     keys = body["keys"]
-    if not isinstance(keys, dict) or not keys:
+    if not isinstance(keys, dict):
         raise where.fail("is not an object of the record's ids", "keys")
     for name, value in keys.items():
         _one_of(name, KEY_NAMES, where, "keys", "key")
