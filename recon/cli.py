@@ -15,7 +15,8 @@ Each subcommand is one function in :mod:`recon.commands` taking the parsed argum
 130   interrupted (Ctrl-C)
 ====  =====================================================================================================
 
-Error messages go to stderr as one line, ``recon <command>: <message>``; never a traceback.
+Error messages go to stderr as one line, ``recon <command>: <message>``; never a traceback. Everything printed
+is cleaned of control characters first (:mod:`recon.terminal`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,36 @@ def _kinds(text: str | None) -> tuple[str, ...]:
     return kinds
 
 
+def _seconds(text: str) -> float:
+    """A per-cell timeout: a number of seconds above 0 and at most a day (``nan``, ``inf``, ``-5`` refused)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 86400:  # also false for nan
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 and at most 86400")
+    return seconds
+
+
+def _port(text: str) -> int:
+    """A TCP port, or 0 for a free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535; 0: a free one)")
+    return port
+
+
+def _approvals(text: str) -> str:
+    """``all`` or comma-separated action ids: at least one."""
+    ids = [i.strip() for i in text.split(",") if i.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(f"{text!r} names no action: give all, or action ids separated by commas")
+    return text.strip() if ids == ["all"] else ",".join(ids)
+
+
 KINDS_HELP = f"comma-separated object kinds (default: all of {', '.join(schema.KINDS)})"
 
 
@@ -97,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and baselines when it starts.")
     s.add_argument("--seed", choices=["demo", "empty"], default="demo",
                    help="data to start with: demo (the demo company, the default) or empty")
-    s.add_argument("--xero-port", type=int, default=0, metavar="N", help="port of the Xero emulator (default: a free one)")
-    s.add_argument("--precoro-port", type=int, default=0, metavar="N",
+    s.add_argument("--xero-port", type=_port, default=0, metavar="N", help="port of the Xero emulator (default: a free one)")
+    s.add_argument("--precoro-port", type=_port, default=0, metavar="N",
                    help="port of the Precoro emulator (default: a free one)")
     s.add_argument("--xero-app", choices=["new", "old"], default="new",
                    help="how the Xero emulator treats the sandbox client: new (created after 2 March 2026: granular "
@@ -119,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("apply", help="carry out the approved actions of a plan")
     s.add_argument("plan", metavar="PLAN", help="a plan.json, its run folder, or a run id of the profile's reports")
-    s.add_argument("--approve", metavar="all|ID,...",
+    s.add_argument("--approve", type=_approvals, metavar="all|ID,...",
                    help="approve these pending actions first, as you (all: every pending action)")
     s.add_argument("--dry-run", action="store_true",
                    help="show the exact requests; write nothing (no approval, no journal, no outcome.json)")
@@ -133,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a notebook file, or one of recon's own: reconcile.ipynb, sync.ipynb, audit_report.ipynb")
     s.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="a parameter of the notebook's parameters cell (repeat for more); checked before it runs")
-    s.add_argument("--timeout", type=float, default=900.0, metavar="SECONDS",
+    s.add_argument("--timeout", type=_seconds, default=900.0, metavar="SECONDS",
                    help="per-cell execution timeout (default 900)")
 
     s = sub.add_parser("connect", help="connect a real account (Xero: authorisation-code consent in the browser)")
@@ -141,9 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="the whole loop on a sandbox of its own; prints the audit report's path")
     s = sub.add_parser("lab", help="JupyterLab on the notebooks for the profile (the sandbox served beside it)")
-    s.add_argument("--port", type=int, default=0, metavar="N", help="JupyterLab's port (default: its own choice)")
+    s.add_argument("--port", type=_port, default=0, metavar="N", help="JupyterLab's port (default: its own choice)")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    sub.add_parser("doctor", help="check the profile end to end and say how to fix each problem")
+    s = sub.add_parser("doctor", help="check the profile end to end and say how to fix each problem")
+    s.add_argument("--fix", action="store_true",
+                   help="make the profile's state, lock, token file and run folders private to you (0600/0700)")
     s = sub.add_parser("profiles", help="the profiles of recon.toml (a firm's organisations) and how each one's last "
                                         "run went",
                        description="One line per profile of the config file ([profile.NAME] tables and "
@@ -155,10 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``recon`` console script."""
+    """Entry point of the ``recon`` console script. Everything it prints is cleaned of control characters
+    (:mod:`recon.terminal`): record names come from two systems anyone with access may write to."""
+    from recon.terminal import cleaned_output
+
+    with cleaned_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from recon import commands  # imported late: keeps `recon --help` fast
     from recon.config import SANDBOX_PROFILE, load_settings
+    from recon.terminal import clean
 
     handler = getattr(commands, f"cmd_{args.command}")
     try:
@@ -175,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
     except ReconError as exc:
-        print(f"recon {args.command}: {exc}", file=sys.stderr)
+        print(f"recon {args.command}: {clean(exc)}", file=sys.stderr)  # one line, whatever the message holds
         return exit_code(exc)
 
 

@@ -125,16 +125,23 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
     from recon.apply import summary
     from recon.errors import PlanError
     from recon.reconcile.model import canonical_json
-    from recon.run_folder import OUTCOME
+    from recon.run_folder import OUTCOME, PLAN, RunFolder
+    from recon.terminal import clean
     from recon.workbench import DryRunLog, Session
 
     folder = _plan_folder(args.plan, settings)
+    plan = RunFolder(folder).plan()  # read and checked before anything is opened: a bad plan writes nothing
+    if plan is None:
+        raise PlanError(f"{folder} has no plan.json")
+    RunFolder(folder).approvals()  # the decisions file apply rewrites: a broken one stops it here, not half-way
+    named = [] if args.approve in (None, "all") else args.approve.split(",")  # cli._approvals: ids, no blanks
+    unknown = [action_id for action_id in named if action_id not in plan.by_id()]
+    if unknown:
+        raise PlanError(f"--approve names {', '.join(unknown)}, not an action of {RunFolder(folder).file(PLAN)} "
+                        "(give all, or ids of its actions)")
     with Session.open(run_id=folder.name, reports_dir=folder.parent, notebook="recon apply", settings=settings,
                       parameters={"approve": args.approve or "", "dry_run": args.dry_run}, start_sandbox=False,
                       record=not args.dry_run) as session:
-        plan = session.plan()
-        if plan is None:
-            raise PlanError(f"{folder} has no plan.json")
         log = DryRunLog(session.store) if args.dry_run else None
         if args.approve:
             approved = session.approve_ids(plan, args.approve, log, comment="approved on the command line (--approve)")
@@ -143,7 +150,7 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
     actions = plan.by_id()
     for r in outcome.results:
         a = actions[r.action_id]
-        line = f"{r.status:8} {a.op} {a.kind} {a.label or a.id} → {a.target}"
+        line = f"{r.status:8} {a.op} {a.kind} {clean(a.label or a.id)} → {a.target}"
         if r.status == "dry_run":
             line += f": {canonical_json(dict(r.request))}"
         elif r.message and r.status != "applied":
@@ -212,10 +219,11 @@ def cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    """``recon doctor``: check the profile end to end, one line per check, a fix for each problem."""
+    """``recon doctor [--fix]``: check the profile end to end, one line per check, a fix for each problem
+    (``--fix``: make loose permissions of the profile's files private)."""
     from recon.doctor import run_doctor
 
-    return run_doctor(settings)
+    return run_doctor(settings, fix=args.fix)
 
 
 def cmd_profiles(args: argparse.Namespace, settings: Settings | None) -> int:

@@ -42,6 +42,7 @@ the caller starts a sandbox of its own (``needs_sandbox``).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -484,6 +485,43 @@ def _scopes(text: str | None) -> tuple[str, ...]:
     return scopes
 
 
+def _url(text: str, key: str, from_env: Mapping[str, str], written: Mapping[str, tuple[str, Path]],
+         profile: str) -> str:
+    """A service's base URL: http or https with a host (checked here, not by a failed call deep in a fetch)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        where = f"RECON_{key}" if key in from_env else \
+            f"{written[key][1]} [profile.{profile}] {key.lower()}" if key in written else key
+        raise ConfigError(f"{where}: {text!r} is not a URL (http:// or https:// and a host)")
+    return text.strip().rstrip("/")
+
+
+#: the longest wait for one HTTP reply recon accepts (seconds): longer is a typo, and the libraries below
+#: overflow on infinity
+MAX_TIMEOUT = 3600.0
+
+
+def _timeout(text: str | None, where: str) -> float:
+    """Seconds to wait for one reply: a number above 0 and at most :data:`MAX_TIMEOUT` (``nan``, ``inf``, ``0``
+    and ``-5`` are refused here, not by a socket deep in a fetch)."""
+    if text is None:
+        return Settings.timeout
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds <= MAX_TIMEOUT):  # also false for nan
+        raise ConfigError(f"{where}: the timeout must be a number of seconds above 0 and at most "
+                          f"{MAX_TIMEOUT:g}, not {text!r}")
+    return seconds
+
+
 def _tier(text: str | None) -> str:
     tier = (text or "core").strip().lower()
     if tier not in XERO_TIERS:
@@ -523,8 +561,9 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         if missing:
             raise ConfigError(f"Xero settings are partly configured: missing {', '.join(missing)}")
         xero = XeroSettings(
-            api_url=values.get("XERO_API_URL", XeroSettings.api_url).rstrip("/"),
-            identity_url=values.get("XERO_IDENTITY_URL", XeroSettings.identity_url).rstrip("/"),
+            api_url=_url(values.get("XERO_API_URL", XeroSettings.api_url), "XERO_API_URL", from_env, written, name),
+            identity_url=_url(values.get("XERO_IDENTITY_URL", XeroSettings.identity_url), "XERO_IDENTITY_URL",
+                              from_env, written, name),
             client_id=values["XERO_CLIENT_ID"],
             client_secret=values["XERO_CLIENT_SECRET"],
             tenant_id=values.get("XERO_TENANT_ID", ""),
@@ -543,7 +582,8 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         if missing:
             raise ConfigError(f"Precoro settings are partly configured: missing {', '.join(missing)}")
         precoro = PrecoroSettings(
-            base_url=values.get("PRECORO_BASE_URL", PrecoroSettings.base_url).rstrip("/"),
+            base_url=_url(values.get("PRECORO_BASE_URL", PrecoroSettings.base_url), "PRECORO_BASE_URL", from_env,
+                          written, name),
             token=values["PRECORO_TOKEN"],
             email=values["PRECORO_EMAIL"],
         )
@@ -554,10 +594,8 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     if name == DEFAULT_PROFILE and xero.sandbox and precoro.sandbox:
         name = SANDBOX_PROFILE
 
-    try:
-        timeout = float(values.get("TIMEOUT", Settings.timeout))
-    except ValueError as exc:
-        raise ConfigError(f"RECON_TIMEOUT must be a number of seconds, not {values['TIMEOUT']!r}") from exc
+    timeout = _timeout(values.get("TIMEOUT"), "RECON_TIMEOUT" if "TIMEOUT" in from_env else
+                       f"{written['TIMEOUT'][1]} [profile.{name}] timeout" if "TIMEOUT" in written else "")
 
     folder = profile_dir(name, env)
     state = path_of("STATE") or folder / "state.sqlite"

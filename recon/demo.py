@@ -30,6 +30,7 @@ from typing import Callable, Iterator, Mapping
 from recon import config
 from recon.config import SANDBOX_PROFILE, SandboxServer, Settings
 from recon.errors import ConfigError
+from recon.private import make_dir
 from recon.run_folder import iso, new_run_id, utc_now
 from recon.runner import KERNEL_NAME, RunResult, interpreter_kernel_spec, kernel_registered, notebooks_dir, run_notebook
 
@@ -82,7 +83,7 @@ def serve_sandbox(*, seed: str = "demo", xero_port: int = 0, precoro_port: int =
     from recon.sandbox import Sandbox
 
     server_file = config.sandbox_server_file()
-    server_file.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(server_file.parent)
     lock = FileLock(str(server_file.with_name("server.lock")))
     try:
         lock.acquire(timeout=2)

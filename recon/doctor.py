@@ -1,7 +1,8 @@
 """``recon doctor``: check a profile end to end, one line per check, and say how to fix each problem.
 
 What it checks, in order: the profile and its config file; where the state and the run folders are (and
-that they can be written); the Jupyter kernel; the credentials; Xero (a token, the scopes granted against
+that they can be written); that they, the apply lock and the token file are private to the user (``--fix``
+makes them so); the Jupyter kernel; the credentials; Xero (a token, the scopes granted against
 what each kind needs, the organisation reached, its day limit left); Precoro (the company, its precision);
 whether the two systems' rounding settings agree. A sandbox profile with no ``recon sandbox`` serving is
 checked against a sandbox started for the purpose.
@@ -66,7 +67,7 @@ def check_paths(settings: Settings) -> Iterator[Finding]:
     elif state.is_file():
         from recon.store import Store
 
-        with Store(state, approvals_key=settings.approvals_key) as store:
+        with Store(state, approvals_key=settings.approvals_key, writable=False) as store:
             report = store.verify()
             links = len(store.links())
         yield Finding("state", report.ok, f"{state} ({links} links; {report.message})",
@@ -80,9 +81,44 @@ def check_paths(settings: Settings) -> Iterator[Finding]:
     latest = f"; latest run {every[-1].run_id}" if every else ""
     yield Finding("run folders", _writable(reports), f"{reports} ({len(every)} runs{latest})",
                   "" if _writable(reports) else f"make {reports} writable, or set the profile's reports_dir")
-    token = settings.token_file
-    if token.is_file() and token.stat().st_mode & 0o077:
-        yield Finding("token file", False, f"{token} is readable by others", f"chmod 600 {token}")
+
+
+def private_paths(settings: Settings) -> Iterator[Path]:
+    """Every file and folder of the profile that holds business data or a secret, as far as it exists: the state
+    file (and SQLite's files beside it), its apply lock, the token file and its lock, the reports folder and
+    every run folder with all that is in it."""
+    state, token = settings.state_path, settings.token_file
+    for path in (state, state.with_name(f"{state.name}-wal"), state.with_name(f"{state.name}-shm"),
+                 state.with_name(f"{state.name}-journal"), state.with_name(f"{state.name}.apply.lock"),
+                 token, token.with_name(f"{token.name}.lock")):
+        if path.is_file():
+            yield path
+    if settings.reports_dir.is_dir():
+        yield settings.reports_dir
+        yield from sorted(p for p in settings.reports_dir.rglob("*") if not p.is_symlink())
+
+
+def check_permissions(settings: Settings, fix: bool = False) -> Iterator[Finding]:
+    """Files others may read (0600 wanted) and folders others may enter (0700): named, and with ``fix`` made
+    private."""
+    from recon.private import loose, tighten
+
+    found = [(path, mode) for path in private_paths(settings) if (mode := loose(path))]
+    if not found:
+        yield Finding("permissions", True, "the state, its lock, the token file and the run folders are private "
+                      "to you (0600 files, 0700 folders)")
+        return
+    shown = ", ".join(f"{path} ({mode})" for path, mode in found[:5]) + (f" and {len(found) - 5} more"
+                                                                        if len(found) > 5 else "")
+    if fix:
+        for path, _ in found:
+            tighten(path)
+        left = [path for path, _ in found if loose(path)]
+        yield Finding("permissions", not left, f"made {len(found) - len(left)} private to you: {shown}",
+                      f"chmod go-rwx {' '.join(map(str, left))}" if left else "")
+        return
+    yield Finding("permissions", False, f"{len(found)} readable or enterable by others: {shown}",
+                  "recon doctor --fix (takes every permission of others and the group away)")
 
 
 def check_kernel() -> Iterator[Finding]:
@@ -209,12 +245,13 @@ def _xero_organisation(settings: Settings, xero: Any, meta: dict[str, Any]) -> I
                   "" if remaining.get("day", 1) > 0 else "wait for the day window to renew, or narrow --objects")
 
 
-def checks(settings: Settings) -> Iterator[Finding]:
-    """Every check of :func:`run_doctor`, in order."""
+def checks(settings: Settings, fix: bool = False) -> Iterator[Finding]:
+    """Every check of :func:`run_doctor`, in order (``fix``: make loose permissions private)."""
     from recon import config
 
     yield from check_profile(settings)
     yield from check_paths(settings)
+    yield from check_permissions(settings, fix)
     yield from check_kernel()
     with contextlib.ExitStack() as stack:
         if settings.is_sandbox:
@@ -232,10 +269,10 @@ def checks(settings: Settings) -> Iterator[Finding]:
         yield from check_services(settings, xero_ok=all(f.ok for f in xero if f.topic in ("xero token", "xero tenant")))
 
 
-def run_doctor(settings: Settings, out: Callable[[str], None] = print) -> int:
-    """Print one line per check; 0 when nothing failed, else 1."""
+def run_doctor(settings: Settings, out: Callable[[str], None] = print, *, fix: bool = False) -> int:
+    """Print one line per check; 0 when nothing failed, else 1. ``fix`` repairs what it can (permissions)."""
     problems = 0
-    for finding in checks(settings):
+    for finding in checks(settings, fix):
         out(finding.line())
         problems += not finding.ok
     out(f"{problems} problem{'s' if problems != 1 else ''} found" if problems else "no problem found")

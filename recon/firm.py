@@ -41,6 +41,7 @@ from typing import Any, Callable, Mapping, Sequence
 from recon import errors
 from recon.config import configured_profiles, firm_summary_dir, load_settings, shared_overrides
 from recon.errors import ReconError
+from recon.private import make_dir, open_private
 from recon.profiles import RunStatus, last_run, run_status
 from recon.run_folder import RunFolder, iso, new_run_id, utc_now
 
@@ -333,7 +334,8 @@ def summary_html(rows: Sequence[FirmRow], *, title: str, written_at: str) -> str
 
 def _write(path: Path, text: str) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    with open_private(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
     tmp.replace(path)
     return path
 
@@ -345,7 +347,7 @@ def write_summary(rows: Sequence[FirmRow], folder: Path | str | None = None, *, 
     root = Path(folder) if folder else firm_summary_dir()
     now = clock()
     night = root / now.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    night.mkdir(parents=True, exist_ok=True)
+    make_dir(night)  # the firm's summary names every client: private like their run folders
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[f.name for f in fields(FirmRow)], lineterminator="\n")
     writer.writeheader()

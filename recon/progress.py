@@ -6,6 +6,8 @@ line instead, at most every few seconds and once at the end::
 
     fetch xero: 120 req
     fetch xero: 184 req, done
+
+Descriptions are cleaned of control characters (:mod:`recon.terminal`), in bars and lines alike.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import sys
 import time
 from typing import Any, Iterable, Iterator, TextIO
+
+from recon.terminal import clean, raw
 
 #: seconds between two plain lines of the same progress
 PLAIN_INTERVAL = 10.0
@@ -34,10 +38,12 @@ def progress(iterable: Iterable[Any] | None = None, *, desc: str = "", unit: str
     """A tqdm-compatible progress (``update``, ``close``, iteration): a bar where someone watches it, plain lines
     where a log records it."""
     stream = file if file is not None else sys.stderr
+    desc, unit = clean(desc), clean(unit)
     if disable or _in_notebook() or getattr(stream, "isatty", lambda: False)():
         from tqdm.auto import tqdm
 
-        return tqdm(iterable, desc=desc, unit=unit, total=total, disable=disable, file=file, **tqdm_options)
+        # the bar redraws itself with \r: it gets the stream under recon's cleaning, and only clean text
+        return tqdm(iterable, desc=desc, unit=unit, total=total, disable=disable, file=raw(stream), **tqdm_options)
     return PlainProgress(iterable, desc=desc, unit=unit, total=total, file=stream)
 
 
@@ -55,7 +61,7 @@ class PlainProgress:
 
     def _line(self, final: bool = False) -> str:
         count = f"{self.n}/{self.total}" if self.total is not None else str(self.n)
-        return f"{self.desc}: {count} {self.unit}" + (", done" if final else "")
+        return clean(f"{self.desc}: {count} {self.unit}") + (", done" if final else "")
 
     def _say(self, final: bool = False) -> None:
         print(self._line(final), file=self.file, flush=True)

@@ -15,14 +15,18 @@ notebooks         ``<name>.ipynb`` and ``<name>.html`` of ``recon run``; ``audit
 greater run id); a folder without ``run.json`` is not a run. The same order finds the snapshot an
 incremental fetch starts from: the latest earlier run holding one, made against the same sandbox.
 
+Folders are made 0700 and files 0600 (:mod:`recon.private`), whatever the umask.
+
 Run ids are ``YYYYMMDD-HHMMSS-xxxx`` in UTC (:func:`new_run_id`); any name usable as a folder is accepted.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
+import tempfile
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 import pandas as pd
 
 from recon.errors import ConfigError, StoreError
+from recon.private import make_dir, make_file, open_private
 from recon.reconcile.model import Decision, Outcome, Plan, canonical_json
 
 if TYPE_CHECKING:
@@ -84,6 +89,16 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+def _writable_dir(path: Path) -> bool:
+    """Whether a file can be made in the folder ``path`` (tried: root passes ``os.access`` on a read-only
+    mount or an immutable folder)."""
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            return True
+    except OSError:
+        return False
+
+
 def _scrub(value: Any) -> Any:
     from recon.report import scrub
 
@@ -91,10 +106,11 @@ def _scrub(value: Any) -> Any:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    """Write through a temporary file and rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write through a temporary file (0600) and rename: a reader never sees half a file."""
+    make_dir(path.parent)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    with open_private(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
     tmp.replace(path)
     return path
 
@@ -122,7 +138,26 @@ class RunFolder:
     def create(cls, reports_dir: Path | str, run_id: str) -> "RunFolder":
         """``<reports_dir>/<run_id>/``, created."""
         folder = cls(Path(reports_dir) / check_run_id(run_id))
-        folder.path.mkdir(parents=True, exist_ok=True)
+        try:
+            make_dir(folder.path)
+        except OSError as exc:
+            raise ConfigError(f"cannot make the run folder {folder.path}: {exc.strerror or exc}") from None
+        return folder
+
+    @classmethod
+    def usable(cls, reports_dir: Path | str, run_id: str, *, setting: str = "the reports folder") -> "RunFolder":
+        """``<reports_dir>/<run_id>/`` as it will be, made nowhere yet: a :class:`ConfigError` naming ``setting``
+        when it could not be made (a file where a folder must be, a folder that cannot be written)."""
+        folder = cls(Path(reports_dir) / check_run_id(run_id))
+        probe = folder.path
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            raise ConfigError(f"{probe} is a file, not a folder: the run folder {folder.path} cannot be made there "
+                              f"(check {setting})")
+        if not os.access(probe, os.W_OK | os.X_OK) or not _writable_dir(probe):
+            raise ConfigError(f"{probe} cannot be written: the run folder {folder.path} cannot be made there "
+                              f"(check {setting})")
         return folder
 
     @property
@@ -209,11 +244,12 @@ class RunFolder:
 
     def save_snapshot(self, snap: "Snapshot") -> list[Path]:
         """Every frame as Parquet, the raw payloads as JSON, the metadata; returns the Parquet paths."""
-        (self.path / RAW).mkdir(parents=True, exist_ok=True)
+        make_dir(self.path / RAW)
         paths = []
         for (system, name), df in sorted(snap.frames.items()):
             path = self.file(f"{system}_{name}.parquet")
-            df.to_parquet(path, index=False)
+            with open_private(path, "wb") as fh:
+                df.to_parquet(fh, index=False)
             paths.append(path)
         for (system, name), payload in sorted(snap.raw.items()):
             _write_text(self.path / RAW / f"{system}_{name}.json", json.dumps(payload, indent=1, default=str))
@@ -256,7 +292,7 @@ class RunFolder:
         input."""
         from recon.reconcile.output import summary
 
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_dir(self.path)
         paths = [self.file(n) for n in RECONCILE_FILES]
         _write_text(paths[0], rec.differences.to_csv(index=False, lineterminator="\n"))
         _write_text(paths[1], rec.plan.to_json())
@@ -269,12 +305,14 @@ class RunFolder:
         path = self.file(PLAN)
         if not path.is_file():
             return None
-        try:
-            return Plan.from_json(path.read_text(encoding="utf-8"))
-        except (ValueError, KeyError, TypeError) as exc:
-            from recon.errors import PlanError
+        from recon.errors import PlanError
+        from recon.plan_file import parse_plan
 
-            raise PlanError(f"cannot read plan {path}: {exc}") from exc
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PlanError(f"cannot read plan {path}: {exc}") from None
+        return parse_plan(text, path)  # checked field by field: a plan file is text anyone may have edited
 
     def differences(self) -> pd.DataFrame | None:
         path = self.file(DIFFERENCES)
@@ -295,7 +333,14 @@ class RunFolder:
         path = self.file(APPROVALS)
         if not path.is_file():
             return None
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = []
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError as exc:
+                    raise ConfigError(f"{path} line {n} is not valid JSON: {exc}") from None
+        return rows
 
     def write_approvals(self, decisions: Iterable[Decision | Mapping[str, Any]], *, source: str = "") -> Path:
         """Write ``approvals.jsonl`` from the state store's decisions on the plan, one per line in the order
@@ -341,13 +386,14 @@ class RunFolder:
 
     # -- notebooks and the report -------------------------------------------------------------------------
     def notebook(self, name: str) -> Path:
-        """Where the executed copy of notebook ``name`` goes (papermill writes it, cell by cell)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        return self.file(Path(name).name)
+        """Where the executed copy of notebook ``name`` goes (papermill writes it, cell by cell): made 0600 here,
+        papermill then writes into it."""
+        make_dir(self.path)
+        return make_file(self.file(Path(name).name))
 
     def write_html(self, name: str, body: str) -> Path:
         """An HTML export (``sync.html``, ``audit.html``)."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_dir(self.path)
         return _write_text(self.file(Path(name).name), body)
 
     def sandbox_state(self) -> Path:
@@ -361,8 +407,10 @@ class RunFolder:
             return None
         try:
             return json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ConfigError(f"{path} is not valid JSON: {exc}") from exc
+        except ValueError as exc:  # UnicodeDecodeError included
+            raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 # ---- the runs of a reports folder ---------------------------------------------------------------------------

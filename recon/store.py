@@ -42,6 +42,7 @@ from recon import chain, schema
 from recon.chain import DECISION_FIELDS as _DECISION_FIELDS
 from recon.chain import GENESIS, VerifyReport, row_hash  # noqa: F401  (re-exported)
 from recon.errors import IntegrityError, LockError, StoreError
+from recon.private import FILE_MODE, make_dir, make_file
 from recon.reconcile.model import Agreed, Decision, canonical_json
 
 #: Each migration brings the database from version ``i`` to ``i + 1`` (``PRAGMA user_version``).
@@ -120,20 +121,38 @@ def _text(value: Any) -> str | None:
 
 
 class Store:
-    """The SQLite state store. Creates and migrates the file on open; use it as a context manager."""
+    """The SQLite state store. Creates and migrates the file on open; use it as a context manager.
 
-    def __init__(self, path: str | os.PathLike[str], *, approvals_key: bytes = b"") -> None:
+    ``writable=False`` (``recon verify``, ``recon doctor``) also opens a state file that cannot be written."""
+
+    def __init__(self, path: str | os.PathLike[str], *, approvals_key: bytes = b"", writable: bool = True) -> None:
         self.path = Path(path)
         self._key = approvals_key  # signs the approvals head (see recon.chain); never stored in the file
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            make_dir(self.path.parent)
+            if self.path.is_dir():
+                raise StoreError(f"the state file {self.path} is a folder: point the profile's state at a file")
+            if not self.path.exists():
+                make_file(self.path)  # 0600 before SQLite makes it: its -wal and -shm files take the same mode
+            elif writable:  # SQLite opens a read-only file and fails at its first write: find out before
+                try:
+                    os.close(os.open(self.path, os.O_RDWR))
+                except OSError as exc:
+                    raise StoreError(f"the state file {self.path} cannot be written ({exc.strerror}): make it "
+                                     "writable, or point the profile's state at one that is") from None
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a journal row committed before a call must survive a crash
             self._db.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open state store {self.path}: {exc}") from exc
-        self.migrate()
+        try:
+            self.migrate()
+        except BaseException as exc:
+            self._db.close()  # at once: SQLite removes the -wal and -shm files it made when the last one closes
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot use state store {self.path}: {exc}") from exc
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def __enter__(self) -> "Store":
@@ -443,7 +462,7 @@ class Store:
         SQLite write transaction that takes the file lock: a refused caller waits for that transaction
         before reading the row, so it never names a holder that has already gone. ``profile`` only names
         the holder in that message."""
-        lock = FileLock(self.lock_path, timeout=0)
+        lock = FileLock(self.lock_path, timeout=0, mode=FILE_MODE)  # filelock sets the mode whatever the umask
         with self._tx() as db:  # BEGIN IMMEDIATE: waits for a holder still writing its row
             try:
                 lock.acquire()

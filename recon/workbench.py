@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from recon.config import Settings, load_settings
-from recon.errors import ConfigError, DailyLimitError, PlanError, StoreError
+from recon.errors import ConfigError, DailyLimitError, PlanError, ReconError, StoreError
 from recon.reconcile.model import Decision, Outcome, Plan
 from recon.run_folder import OWN_SANDBOX, RunFolder, find_run, iso, new_run_id, previous_snapshot, utc_now
 
@@ -92,7 +92,9 @@ class Session:
 
                 sb = stack.enter_context(Sandbox(seed=seed))
                 settings = settings.with_sandbox_urls(sb.xero_url, sb.precoro_url)
-            folder = RunFolder.create(reports_dir or settings.reports_dir, run_id or new_run_id(clock()))
+            # nothing is made until all of it can be: the run folder's place, then the state, then the folder
+            folder = RunFolder.usable(reports_dir or settings.reports_dir, run_id or new_run_id(clock()),
+                                      setting="--out" if reports_dir else "the profile's reports_dir")
             made_against = folder.run_info().get("sandbox", "")
             now_against = OWN_SANDBOX if own else settings.sandbox_instance
             if settings.uses_sandbox and made_against and made_against != now_against:
@@ -100,8 +102,11 @@ class Session:
                     f"the recon sandbox {made_against}"
                 raise ConfigError(f"run {folder.run_id} was made against {which}, which has stopped: its records "
                                   "and state went with it; start a new run")
-            store = stack.enter_context(Store(folder.sandbox_state() if own else settings.state_path,
-                                              approvals_key=settings.approvals_key))
+            if not own:
+                store = stack.enter_context(Store(settings.state_path, approvals_key=settings.approvals_key))
+            folder = RunFolder.create(folder.reports_dir, folder.run_id)
+            if own:
+                store = stack.enter_context(Store(folder.sandbox_state(), approvals_key=settings.approvals_key))
             if own and seed == "demo" and store.links().empty:
                 from recon.sandbox import demo
 
@@ -129,7 +134,11 @@ class Session:
         previous = None
         if not full and not self.own_sandbox:
             base = previous_snapshot(self.run_folder.reports_dir, self.run_id, sandbox=self.sandbox)
-            previous = base.load_snapshot() if base is not None else None
+            try:
+                previous = base.load_snapshot() if base is not None else None
+            except (ReconError, OSError, ValueError) as exc:  # pyarrow's errors are ValueErrors and OSErrors
+                # a broken earlier snapshot is no base to start from, and no reason to stop: fetch it all
+                self.out(f"warning: the snapshot of run {base.run_id} cannot be read ({exc}); fetching in full")
         try:
             snap = fetch(self.settings, tuple(kinds), full=full or previous is None, previous=previous,
                          progress=progress)
@@ -261,10 +270,12 @@ def verify_state(settings: Settings, *, sign: bool = False) -> Any:
     key). A missing state file is a :class:`StoreError` (this never creates one)."""
     from recon.store import Store
 
+    if sign and not settings.approvals_key:
+        raise ConfigError("no approvals key to sign with: set RECON_APPROVALS_KEY or RECON_APPROVALS_KEY_FILE")
     if not settings.state_path.is_file():
         raise StoreError(f"no state file at {settings.state_path} for {settings.describe()}: nothing has been "
                          "recorded for this profile yet (is it the profile you meant?)")
-    with Store(settings.state_path, approvals_key=settings.approvals_key) as store:
+    with Store(settings.state_path, approvals_key=settings.approvals_key, writable=sign) as store:
         return store.sign() if sign else store.verify()
 
 

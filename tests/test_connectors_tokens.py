@@ -261,3 +261,38 @@ def test_records_the_sdk_cannot_read_are_kept_from_the_raw_json_with_a_warning(t
         assert "c-2" in caplog.text
     finally:
         server.stop()
+
+
+# ---- token errors through the one table of lower-library errors (recon/connectors/failures.py) ---------------
+
+def _closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"  # nobody listens once the socket is closed
+
+
+def _failing_token_service() -> ThreadedServer:
+    async def token(request: Any) -> JSONResponse:
+        return JSONResponse({"error": "maintenance"}, status_code=503)
+    return ThreadedServer(Starlette(routes=[Route("/connect/token", token, methods=["POST"])])).start()
+
+
+@pytest.mark.parametrize("where, call, error, words", [
+    ("closed", lambda s: XeroTokenSource(s).token(), "NotConnectedError", "xero POST /connect/token: could not connect"),
+    ("failing", lambda s: XeroTokenSource(s).token(), "ServerError", "xero POST /connect/token HTTP 503: token service"),
+    ("closed", lambda s: __import__("recon.connectors.tokens", fromlist=["connections"]).connections(s, "t"),
+     "NotConnectedError", "xero GET /connections: could not connect"),
+])
+def test_token_failures_are_named_by_the_failures_table(tmp_path: Path, where, call, error, words) -> None:
+    server = _failing_token_service() if where == "failing" else None
+    try:
+        settings = _app_settings(server.url if server else _closed_port_url(), tmp_path / "tokens.json")
+        with pytest.raises(Exception) as caught:
+            call(settings)
+    finally:
+        if server:
+            server.stop()
+    assert type(caught.value).__name__ == error and str(caught.value).startswith(words), caught.value
+    assert caught.value.retryable

@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from recon.errors import ConfigError, StoreError
 from recon.limits import WINDOW_MARGIN, WINDOW_SECONDS, XERO_APP_LIMITS
+from recon.private import make_dir
 
 #: one lock for every in-memory budget: a call's check and count across several budgets must be atomic
 _LOCK = threading.RLock()
@@ -149,7 +150,7 @@ class SqliteStore(BudgetStore):
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
             return conn
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(self.path.parent)
             conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
             self._init(conn)
         except (OSError, sqlite3.Error) as exc:

@@ -36,7 +36,9 @@ from typing import Any, Callable, Iterator
 import httpx
 
 from recon.config import DEPRECATED_SCOPES, GRANULAR_SCOPES, Settings
-from recon.errors import AuthError, ConfigError, DailyLimitError, RateLimitError, TransientError
+from recon.connectors.failures import translated
+from recon.errors import AuthError, ConfigError, DailyLimitError, RateLimitError, ServerError, TransientError
+from recon.private import make_dir
 
 log = logging.getLogger("recon.connectors")
 
@@ -100,7 +102,7 @@ class TokenFile:
 
     def write(self, profile: str, entry: dict[str, Any]) -> None:
         """Replace the entry of ``profile`` atomically; the file is created with mode 0600."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_dir(self.path.parent)
         data: dict[str, Any] = {}
         if self.path.exists():
             try:
@@ -122,7 +124,7 @@ class TokenFile:
         """Exclusive lock shared by every process using this token file."""
         from filelock import FileLock
 
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_dir(self.path.parent)
         with FileLock(str(self.path.with_name(self.path.name + ".lock")), mode=0o600):
             yield
 
@@ -208,12 +210,9 @@ class XeroTokenSource:
     def _post(self, form: dict[str, str], asked: list[str] | None = None) -> dict[str, Any]:
         x = self.settings.xero
         basic = base64.b64encode(f"{x.client_id}:{x.client_secret}".encode()).decode()
-        try:
+        with translated("xero", "POST /connect/token"):  # the one table of lower-library errors
             r = self._http.post(self.token_url, data=form, headers={"Authorization": f"Basic {basic}",
                                                                   "Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise TransientError(f"token request failed: {type(exc).__name__}", system="xero",
-                                 operation="POST /connect/token") from exc
         if r.status_code == 429:
             retry = float(r.headers.get("retry-after") or 60)
             if r.headers.get("x-rate-limit-problem") == "day":
@@ -222,7 +221,7 @@ class XeroTokenSource:
             raise RateLimitError("token endpoint rate limit", system="xero", operation="POST /connect/token",
                                  status=429, retry_after=retry)
         if r.status_code >= 500:
-            raise TransientError("token service failed", system="xero", operation="POST /connect/token", status=r.status_code)
+            raise ServerError("token service failed", system="xero", operation="POST /connect/token", status=r.status_code)
         if r.status_code != 200:
             error = _json(r).get("error", r.text[:200])
             if error in ("invalid_scope", "unauthorized_client") and asked:
@@ -250,12 +249,9 @@ def _json(r: httpx.Response) -> dict[str, Any]:
 def connections(settings: Settings, access_token: str) -> list[dict[str, Any]]:
     """The organisations the token may reach (``GET /connections``); an :class:`AuthError` when refused."""
     with httpx.Client(timeout=max(5.0, settings.timeout)) as http:
-        try:
+        with translated("xero", "GET /connections"):
             r = http.get(settings.xero.api_url.rstrip("/") + "/connections",
                          headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise TransientError(f"connections request failed: {type(exc).__name__}", system="xero",
-                                 operation="GET /connections") from exc
     if r.status_code != 200:
         raise AuthError(f"connections refused: {r.text[:200]}", system="xero", operation="GET /connections",
                         status=r.status_code)
