@@ -45,6 +45,7 @@ from typing import Any, Sequence
 from airflow.sdk import DAG, BaseOperator, Param, TriggerRule, task, task_group
 
 from recon import firm
+from recon.terminal import clean
 
 try:  # the standard provider comes with Airflow 3
     from airflow.providers.standard.triggers.temporal import DateTimeTrigger
@@ -148,7 +149,8 @@ def firm_dag(dag_id: str = "recon_firm", *, schedule: str | None = "0 1 * * *",
             started = [runs] if isinstance(runs, dict) else [run for run in (runs or []) if run]
             rows = firm.firm_rows(started, names=[o["profile"] for o in chosen])
             paths = firm.write_summary(rows)
-            print(f"{firm.headline(rows)}; summary: {paths['html']}")
+            # Airflow's task log is read in a terminal too; organisation names come from the clients' systems
+            print(clean(f"{firm.headline(rows)}; summary: {paths['html']}"))
             return paths
 
         chosen = organisations()
