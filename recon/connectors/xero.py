@@ -67,6 +67,8 @@ MODIFIED_SINCE = {"supplier", "item", "account", "purchase_order", "bill", "paym
 ALWAYS_FULL = frozenset({"item", "account", "tracking_option", "tax_rate"})
 ID_KEY = {"supplier": "ContactID", "item": "ItemID", "account": "AccountID", "tracking_option": "TrackingCategoryID",
           "tax_rate": "TaxType", "purchase_order": "PurchaseOrderID", "bill": "InvoiceID", "payment": "PaymentID"}
+#: snapshot meta name -> Organisation field of Xero's lock dates (shown only when set)
+LOCK_DATE_FIELDS = {"period_lock_date": "PeriodLockDate", "end_of_year_lock_date": "EndOfYearLockDate"}
 #: kinds recon writes to Xero (DESIGN.md section 1)
 WRITABLE = {"supplier", "purchase_order", "bill"}
 
@@ -243,7 +245,9 @@ class XeroConnector:
         """Organisation name, base currency and the rounding account (SystemAccount ROUNDING)."""
         payload, _ = self.call("get_organisations", operation="GET /Organisation")
         org = (payload.get("Organisations") or [{}])[0]
-        return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4}
+        locks = {name: mapping.xero_date(org.get(field)) for name, field in LOCK_DATE_FIELDS.items()}
+        return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4,
+                **{name: day.isoformat() if day else "" for name, day in locks.items()}}
 
     def read(self, kind: str, record_id: str) -> dict[str, Any] | None:
         """Current canonical values of one record, as canonical strings (for the stale check).
