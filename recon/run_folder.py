@@ -3,7 +3,8 @@
 ================  =========================================================================================
 ``run.json``      who runs what, when, with which parameters, against what (:meth:`RunFolder.record_run`)
 snapshot          ``<system>_<frame>.parquet``, ``raw/<system>_<frame>.json``, ``snapshot.json``
-``differences.csv``, ``plan.json``, ``summary.json``, ``rounding.csv``   what reconcile found and proposes
+``differences.csv``, ``plan.json``, ``summary.json``, ``rounding.csv``   what reconcile found and proposes (a
+                  revert's folder holds its reverse ``plan.json`` alone)
 ``approvals.jsonl``  the state store's decisions on the plan, one JSON object per line (never fewer than it held)
 ``outcome.json``  what an apply did (a dry run writes none)
 ``integrity.json``  the approvals-chain check of the state store
@@ -263,6 +264,14 @@ class RunFolder:
         _write_text(paths[2], json.dumps(summary(rec), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         _write_text(paths[3], rec.rounding.to_csv(index=False, lineterminator="\n"))
         return paths
+
+    def write_reverse_plan(self, plan: Plan) -> Path:
+        """``plan.json`` alone, for a reverse plan (``recon revert``): no reconcile made it, so there are no
+        differences beside it."""
+        if not plan.reverts:
+            raise ValueError("only a reverse plan is written without the reconcile that makes a plan")
+        self.path.mkdir(parents=True, exist_ok=True)
+        return _write_text(self.file(PLAN), plan.to_json())
 
     def plan(self) -> Plan | None:
         """The plan of this run, or None when it has none."""

@@ -222,6 +222,23 @@ class Session:
         self.out(f"{len(decisions)} decisions on this plan ({sum(d.verdict == 'approve' for d in decisions)} approvals)")
         return plan, log
 
+    # -- revert ------------------------------------------------------------------------------------------
+    def revert(self, reverts: str, connectors: Sequence[Any] | None = None) -> Plan:
+        """Write the reverse plan of run ``reverts`` (:func:`recon.revert.reverse_plan`) as this run's plan.json;
+        it is then decided and applied like any plan."""
+        from recon.connectors import open_connectors
+        from recon.revert import reverse_plan
+
+        source = find_run(self.run_folder.reports_dir, reverts)
+        plan = source.plan() if source.is_run() else None
+        if plan is None:
+            raise PlanError(f"no run {reverts!r} with a plan in {self.run_folder.reports_dir}: nothing to revert")
+        with contextlib.ExitStack() as stack:
+            conns = connectors if connectors is not None else stack.enter_context(open_connectors(self.settings))
+            reverse = reverse_plan(plan, self.store, conns, run_id=self.run_id, reverts=source.run_id)
+        self.run_folder.write_reverse_plan(reverse)
+        return reverse
+
     # -- apply -------------------------------------------------------------------------------------------
     def apply(self, plan: Plan, dry_run: bool = False, progress: bool = True, log: Any = None,
               connectors: Sequence[Any] | None = None) -> Outcome:

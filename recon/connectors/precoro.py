@@ -353,8 +353,8 @@ class PrecoroConnector:
         v, kind, op = req.values, req.kind, req.op
         rid = req.record_id
         def link() -> list[tuple[str, str, list[tuple[str, str]]]]:
-            if not text(v, "xero_id"):
-                return []
+            if not text(v, "xero_id") and not (op == "link" and "xero_id" in v and rid):
+                return []  # (a link to "" unlinks: what a revert of a link sends)
             path = self._path(kind, rid) if rid else f"{LISTS[kind]}/{{id}}"
             return [("PATCH", path, [("externalId", text(v, "xero_id"))])]
         if op == "link":

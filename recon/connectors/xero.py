@@ -533,8 +533,11 @@ def _bill(req: WriteRequest, conn: XeroConnector) -> xm.Invoice:
     if text(v, "due_date"):
         kw["due_date"] = _date(v, "due_date")
     if req.op == "archive":
-        # drafts can be deleted; an approved bill can only be voided
+        # drafts can be deleted; an approved bill can only be voided (a revert names which)
         current = text(v, "status")
+        if current in ("deleted", "voided"):
+            kw["status"] = current.upper()
+            return xm.Invoice(**kw)
         if not current and req.record_id:
             now = conn.read("bill", req.record_id) or {}
             current = now.get("status", "")
