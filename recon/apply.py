@@ -6,7 +6,8 @@ For every approved action, in dependency order (reference data, then items, then
 2. re-read the target record; when it already holds the new values (a document's lines included) the
    action counts as applied (a run killed after its write lands here); when it differs from the values the
    plan saw (``action.old``, header fields and lines alike) the action is refused as stale and nothing is
-   written;
+   written: the refusal names each field with the value approved against and the value found, and the decision
+   (who approved, when);
 3. before a create in Precoro (no idempotency keys there), or a create that an earlier run journaled as
    started, look the record up (``find``) and adopt it instead of creating it again;
 4. journal ``started`` (committed), write with the action id as the idempotency key, record the link and
@@ -198,9 +199,12 @@ class Applier:
                 return self._done(action, None, record_id, values, f"{action.target} already holds the new values")
             stale = changes(current, action.old)
             if stale:
-                said = "; ".join(f"{name}: plan saw {saw!r}, now {now!r}" for name, saw, now in stale)
+                said = "; ".join(f"{name}: approved against {saw!r}, found {now!r}" for name, saw, now in stale)
+                since = f"recon wrote it in run {self.plan.reverts}" if self.plan.reverts else "the plan was made"
+                decision = self.verdicts.get(action.id)
+                who = f"; the decision: {decision.verdict}d by {decision.by} at {decision.at}" if decision else ""
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) changed in {action.target} "
-                                       f"since the plan was made ({said}); reconcile again")
+                                       f"since {since} ({said}){who}; not written, reconcile again")
 
         request = WriteRequest(key=action.id, kind=action.kind, op=action.op, record_id=record_id, values=values)
         if self.dry_run:
