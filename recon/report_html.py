@@ -283,6 +283,14 @@ def _differences(d: "AuditData") -> str:
     return "".join(out)
 
 
+def _changed_in_xero(d: "AuditData") -> str:
+    """Documents recon sent to Xero and someone changed there since (each run says so until recon sends again)."""
+    out = ['<h2 id="changed-in-xero">Changed in Xero after recon sent it</h2>']
+    out.append(table(d.changed_in_xero, "t-changed-in-xero",
+                     empty="No purchase order or bill recon sent to Xero has been changed there since."))
+    return "".join(out)
+
+
 def _decisions(d: "AuditData") -> str:
     out = ['<h2 id="decisions">Decisions</h2>']
     out.append(table(d.decisions, "t-decisions",
@@ -333,7 +341,7 @@ def _integrity(d: "AuditData") -> str:
     return "".join(out)
 
 
-SECTIONS = (_header, _fetched, _settings_check, _differences, _decisions, _applied, _rounding, _integrity)
+SECTIONS = (_header, _fetched, _settings_check, _differences, _changed_in_xero, _decisions, _applied, _rounding, _integrity)
 
 
 def body(d: "AuditData") -> str:

@@ -5,6 +5,7 @@
 snapshot          ``<system>_<frame>.parquet``, ``raw/<system>_<frame>.json``, ``snapshot.json``
 ``differences.csv``, ``plan.json``, ``summary.json``, ``rounding.csv``   what reconcile found and proposes (a
                   revert's folder holds its reverse ``plan.json`` alone)
+``changed_in_xero.csv``  documents recon sent to Xero and someone changed there since (:mod:`recon.sent`)
 ``approvals.jsonl``  the state store's decisions on the plan, one JSON object per line (never fewer than it held)
 ``outcome.json``  what an apply did (a dry run writes none)
 ``integrity.json``  the approvals-chain check of the state store
@@ -49,6 +50,7 @@ DIFFERENCES = "differences.csv"
 PLAN = "plan.json"
 SUMMARY = "summary.json"
 ROUNDING = "rounding.csv"
+CHANGED_IN_XERO = "changed_in_xero.csv"
 APPROVALS = "approvals.jsonl"
 OUTCOME = "outcome.json"
 INTEGRITY = "integrity.json"
@@ -272,6 +274,16 @@ class RunFolder:
             raise ValueError("only a reverse plan is written without the reconcile that makes a plan")
         self.path.mkdir(parents=True, exist_ok=True)
         return _write_text(self.file(PLAN), plan.to_json())
+
+    def write_changed_in_xero(self, changed: pd.DataFrame) -> Path:
+        """``changed_in_xero.csv``: what :func:`recon.sent.changed_in_xero` found (written every reconcile, empty
+        or not)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return _write_text(self.file(CHANGED_IN_XERO), changed.to_csv(index=False, lineterminator="\n"))
+
+    def changed_in_xero(self) -> pd.DataFrame | None:
+        path = self.file(CHANGED_IN_XERO)
+        return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
 
     def plan(self) -> Plan | None:
         """The plan of this run, or None when it has none."""

@@ -151,7 +151,20 @@ class Session:
                         run_id=self.run_id)
         self.store.record_agreed(rec.agreed, at=self.stamp())  # what both sides hold equal is their baseline now
         self.run_folder.write_reconciliation(rec)
+        self.run_folder.write_changed_in_xero(self.changed_in_xero(snap))
         return rec
+
+    def changed_in_xero(self, snap: Any) -> Any:
+        """Documents recon sent to Xero that someone changed in Xero since (:mod:`recon.sent`), said once."""
+        from recon.sent import changed_in_xero, sent_documents
+
+        changed = changed_in_xero(snap, sent_documents(self.store.journal_rows()),
+                                  self.store.baselines(("purchase_order", "bill")))
+        if len(changed):
+            docs = changed[["object", "xero_id"]].drop_duplicates()
+            self.out(f"{len(docs)} document(s) changed in Xero after recon sent it: "
+                     + ", ".join(sorted(set(changed["label"]))) + f" (see {self.run_folder.file('changed_in_xero.csv')})")
+        return changed
 
     def plan(self) -> Plan | None:
         """The plan already in the run folder, or None."""

@@ -128,12 +128,12 @@ def test_a_second_revert_changes_nothing(sandbox, tmp_path):
     assert writes(httpx.get(f"{sandbox.precoro_url}/_sandbox/stats").json()["by_route"]) == writes(p0) > 0
 
 
-def _pay(sb, s, bill_number):
+def _pay(sb, s, bill_number, amount="10.00"):
     with sandbox_connectors(s) as (xero, _):
         bill = next(r for p in xero.fetch_kind("bill") for r in p.records if r["InvoiceNumber"] == bill_number)
         account = next(r for r in xero.fetch_kind("account").__next__().records if r.get("Type") == "BANK")
     body = {"Invoice": {"InvoiceID": bill["InvoiceID"]}, "Account": {"AccountID": account["AccountID"]},
-            "Date": "2026-11-24", "Amount": "10.00"}
+            "Date": "2026-11-24", "Amount": str(amount)}
     token = httpx.post(f"{sb.xero_url}/connect/token", data={"grant_type": "client_credentials", "client_id": "sandbox-client",
                                                              "client_secret": "sandbox-secret"}).json()["access_token"]
     reply = httpx.put(f"{sb.xero_url}/api.xro/2.0/Payments", json=body,
