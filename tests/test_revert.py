@@ -188,3 +188,8 @@ def test_recon_revert_then_recon_apply_on_the_command_line(sandbox, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     outcome = json.loads((folder / "outcome.json").read_text())
     assert outcome["counts"]["applied"] == len(json.loads((folder / "plan.json").read_text())["actions"]) > 0
+    # its own audit report names the run it reverts and what of it cannot be reverted
+    from recon.report import load_run, render
+
+    report = render(load_run(folder))
+    assert "This run reverts run night" in report and "a deleted or voided Xero document cannot be restored" in report
