@@ -132,8 +132,11 @@ class _Builder:
             else:
                 word = "cancels the payment" if a.kind == "payment" else (
                     "archives the contact" if a.target == "xero" else "disables the record")
-                self.add(a, "archive", keys, {"active": "false"}, {**_checked(a.kind, written), "active": "true"},
-                         f"{word} it created", unlink=True)
+                # a Precoro record also loses the Xero id the run gave it: disabled and unlinked, the next
+                # reconcile leaves it alone instead of carrying its "inactive" over to the Xero record
+                unlinked = {"xero_id": ""} if a.target == "precoro" else {}
+                self.add(a, "archive", keys, {"active": "false", **unlinked},
+                         {**_checked(a.kind, written), "active": "true"}, f"{word} it created", unlink=True)
         elif a.op == "archive":
             if a.kind in DOCUMENTS:
                 self.hold(a, "a deleted or voided Xero document cannot be restored" if a.target == "xero" else

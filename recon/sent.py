@@ -64,14 +64,26 @@ def as_xero_holds(kind: str, status: str) -> str:
     return back.get(out.get(status, ""), status)
 
 
-def _lines(lines: pd.DataFrame, doc_id: str) -> list[dict[str, str]]:
-    mine = lines[lines["doc_id"].astype("string").fillna("") == doc_id]
-    mine = mine.assign(_n=mine["line_no"].astype("Int64").fillna(0)).sort_values("_n", kind="stable")
+def _lines(lines: pd.DataFrame | None, doc_ids: Any) -> dict[str, list[dict[str, str]]]:
+    """The lines (``LINE_COLUMNS`` as canonical strings, by ``line_no``) of the documents ``doc_ids``, by doc id:
+    one pass over the lines frame, however many documents."""
+    if lines is None or lines.empty:
+        return {}
+    doc = pd.Series(fields.text(lines["doc_id"]), index=lines.index)
+    mine = lines[doc.isin(pd.Index(list(doc_ids), dtype=object)).to_numpy()]
+    if mine.empty:
+        return {}
+    mine = mine.assign(_n=mine["line_no"].astype("Int64").fillna(0), _d=doc[mine.index]).sort_values(
+        ["_d", "_n"], kind="stable")
     texts = {c: fields.text(mine[c]) for c in LINE_COLUMNS}
-    return [{c: str(texts[c][i]) for c in LINE_COLUMNS} for i in range(len(mine))]
+    out: dict[str, list[dict[str, str]]] = {}
+    for i, d in enumerate(mine["_d"].tolist()):
+        out.setdefault(str(d), []).append({c: str(texts[c][i]) for c in LINE_COLUMNS})
+    return out
 
 
-def _agreed(baselines: Mapping[str, pd.DataFrame], kind: str) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, str]]]]:
+def _agreed(baselines: Mapping[str, pd.DataFrame], kind: str,
+            sent_ids: set[str]) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, str]]]]:
     """The baseline of each document (the fields it knows) and its lines: what Xero held after recon's last
     write, whatever fields that write carried, as long as nobody changed it since."""
     head: dict[str, dict[str, str]] = {}
@@ -81,12 +93,7 @@ def _agreed(baselines: Mapping[str, pd.DataFrame], kind: str) -> tuple[dict[str,
         texts = {c: fields.text(frame[c]) for c in ("supplier_xero_id", "status")}
         for i, (xid, names) in enumerate(zip(fields.text(frame["xero_id"]), known)):
             head[str(xid)] = {c: str(texts[c][i]) for c in texts if c in names and str(texts[c][i])}
-    lines: dict[str, list[dict[str, str]]] = {}
-    frame = baselines.get(schema.LINE_FRAMES[kind])
-    if frame is not None and len(frame):
-        for doc in set(fields.text(frame["doc_id"]).tolist()):
-            lines[str(doc)] = _lines(frame, str(doc))
-    return head, lines
+    return head, _lines(baselines.get(schema.LINE_FRAMES[kind]), sent_ids)
 
 
 def changed_in_xero(snapshot: Any, sent: Mapping[tuple[str, str], Mapping[str, Any]],
@@ -101,8 +108,9 @@ def changed_in_xero(snapshot: Any, sent: Mapping[tuple[str, str], Mapping[str, A
         frame = snapshot.frame("xero", kind)
         if frame is None or frame.empty:
             continue
-        agreed_head, agreed_lines = _agreed(baselines or {}, kind)
-        lines = snapshot.frame("xero", schema.LINE_FRAMES[kind])
+        sent_ids = {xid for k, xid in sent if k == kind}
+        agreed_head, agreed_lines = _agreed(baselines or {}, kind, sent_ids)
+        lines = _lines(snapshot.frame("xero", schema.LINE_FRAMES[kind]), sent_ids)
         ids = fields.text(frame["id"]).tolist()
         header = {c: fields.text(frame[c]) for c in ("supplier_xero_id", "status", "number", "updated_at")}
         for i, xid in enumerate(ids):
@@ -118,7 +126,7 @@ def changed_in_xero(snapshot: Any, sent: Mapping[tuple[str, str], Mapping[str, A
             if isinstance(values.get("lines"), list):
                 expected["lines"] = [{c: line[c] for c in LINE_COLUMNS if c in line} for line in values["lines"]]
             current: dict[str, Any] = {k: str(header[k][i]) for k in ("supplier_xero_id", "status")}
-            current["lines"] = _lines(lines, xid) if lines is not None and not lines.empty else []
+            current["lines"] = lines.get(xid, [])
             for name, was, now in changes(current, expected):
                 what = "amount" if name.endswith((".quantity", ".unit_amount")) else WHAT.get(name.split("[")[0], name)
                 rows.append({"object": kind, "xero_id": xid, "label": str(header["number"][i]), "field": name,
