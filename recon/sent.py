@@ -3,8 +3,9 @@
 What recon sent is in the apply journal: every ``started`` row of a PO or bill write (the values it sent) whose
 action is ``done`` (the Xero id it wrote to), the later writes over the earlier ones. Each run compares the
 Xero snapshot with it and reports, per document and field, the value sent and the value found, with when Xero
-last changed the document (``UpdatedDateUTC``) and who, where Xero says (its API names the user only in a
-document's history, which the emulator does not keep: "someone in Xero"):
+last changed the document (``UpdatedDateUTC``) and who, from the document's history in Xero
+(:func:`who_changed`: the user of the latest change after recon's write; read for at most
+:data:`HISTORY_READS` documents a run, the others say "someone in Xero"):
 
 * the contact (``supplier_xero_id``);
 * the amount: each line's quantity and unit amount (Xero recomputes the totals from them), and the lines'
@@ -32,6 +33,10 @@ COLUMNS = ("object", "xero_id", "label", "field", "sent", "found", "sent_in_run"
            "reason")
 WHAT = {"supplier_xero_id": "contact", "status": "status", "lines": "lines"}
 NOBODY_KNOWN = "someone in Xero"
+#: how many changed documents a run reads the history of (one call each): the rest say NOBODY_KNOWN
+HISTORY_READS = 50
+#: Xero's user for a change made through its API, by an app
+APP_USER = "System Generated"
 
 
 def sent_documents(journal: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -135,3 +140,14 @@ def changed_in_xero(snapshot: Any, sent: Mapping[tuple[str, str], Mapping[str, A
                              "changed_by": NOBODY_KNOWN,
                              "reason": f"changed in Xero after recon sent it: the {what}"})
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype(object)
+
+
+def who_changed(history: list[Mapping[str, str]], sent_at: str) -> str:
+    """Who changed a document after recon sent it, from its history (newest first): the latest change made
+    after ``sent_at``, in Xero's words (an app through Xero's API is ``System Generated``)."""
+    after = [h for h in history if str(h.get("at") or "")[:19] > str(sent_at or "")[:19].replace("Z", "")]
+    if not after:
+        return NOBODY_KNOWN
+    h = after[0]
+    who = "an app through Xero's API" if h.get("user") == APP_USER else str(h.get("user") or NOBODY_KNOWN)
+    return f"{who} ({h.get('changes', '')}, {str(h.get('at') or '')[:19]}Z)"

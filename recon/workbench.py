@@ -161,9 +161,27 @@ class Session:
         changed = changed_in_xero(snap, sent_documents(self.store.journal_rows()),
                                   self.store.baselines(("purchase_order", "bill")))
         if len(changed):
+            changed = self._who_changed(changed)
             docs = changed[["object", "xero_id"]].drop_duplicates()
             self.out(f"{len(docs)} document(s) changed in Xero after recon sent it: "
                      + ", ".join(sorted(set(changed["label"]))) + f" (see {self.run_folder.file('changed_in_xero.csv')})")
+        return changed
+
+    def _who_changed(self, changed: Any) -> Any:
+        """Fill in who changed each document, from its history in Xero (one call per document, at most
+        :data:`recon.sent.HISTORY_READS`); a history that cannot be read leaves "someone in Xero"."""
+        from recon.connectors.xero import XeroConnector
+        from recon.errors import ApiError
+        from recon.sent import HISTORY_READS, who_changed
+
+        docs = changed[["object", "xero_id", "sent_at"]].drop_duplicates(["object", "xero_id"]).head(HISTORY_READS)
+        try:
+            with XeroConnector(self.settings) as xero:
+                for kind, xid, sent_at in docs.itertuples(index=False):
+                    who = who_changed(xero.history(kind, xid), sent_at)
+                    changed.loc[(changed["object"] == kind) & (changed["xero_id"] == xid), "changed_by"] = who
+        except ApiError as exc:
+            self.out(f"could not read who changed them in Xero: {exc}")
         return changed
 
     def plan(self) -> Plan | None:

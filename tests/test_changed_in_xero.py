@@ -35,11 +35,15 @@ def test_a_document_edited_in_xero_after_recon_sent_it_is_reported_in_every_run(
         po_id = xero.find("purchase_order", {"number": "PO-00008"})
         lines = xero.read("purchase_order", po_id)["lines"]
         edited = [{**line, "quantity": "61"} if n == 0 else line for n, line in enumerate(lines)]
-        results = xero.write([
-            WriteRequest("edit-po", "purchase_order", "update", po_id, {"lines": edited}),
-            WriteRequest("edit-bill", "bill", "update", bill.keys["xero_id"], {"supplier_xero_id": other.keys["xero_id"]}),
-        ])
-        assert all(r.ok for r in results), [r.error for r in results]
+        [result] = xero.write([WriteRequest("edit-po", "purchase_order", "update", po_id, {"lines": edited})])
+        assert result.ok, result.error  # an app's edit through Xero's API
+        token = xero.tokens.token()
+    # a person's edit in Xero (the sandbox's X-Sandbox-User header stands for Xero's web app)
+    reply = httpx.post(f"{sandbox.xero_url}/api.xro/2.0/Invoices/{bill.keys['xero_id']}",
+                       json={"Contact": {"ContactID": other.keys["xero_id"]}},
+                       headers={"Authorization": f"Bearer {token['access_token']}",
+                                "xero-tenant-id": "sandbox-tenant", "X-Sandbox-User": "Hana Kereama"})
+    assert reply.status_code == 200, reply.text
 
     found = changed_in_xero(snapshot(s), sent_documents(store.journal_rows()), store.baselines(DOCS))
     rows = {(r["label"], r["field"]): r for r in found.to_dict("records")}
@@ -61,6 +65,9 @@ def test_a_document_edited_in_xero_after_recon_sent_it_is_reported_in_every_run(
             written = session.run_folder.changed_in_xero()
             assert set(zip(written["label"], written["field"])) >= {("PO-00008", "lines[1].quantity"),
                                                                     ("TH-10077", "supplier_xero_id")}
+            by = dict(zip(written["label"], written["changed_by"]))  # from each document's history in Xero
+            assert by["TH-10077"].startswith("Hana Kereama (Edited, ")
+            assert by["PO-00008"].startswith("an app through Xero's API (Edited, ")
             report = render(load_run(session.folder))
             assert "Changed in Xero after recon sent it" in report and "changed in Xero after recon sent it: the amount" in report
 

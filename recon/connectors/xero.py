@@ -279,6 +279,18 @@ class XeroConnector:
                                          if col not in absent})
         return current
 
+    def history(self, kind: str, record_id: str) -> list[dict[str, str]]:
+        """A PO's or bill's history in Xero (``GET /{kind}/{id}/History``), newest first: ``user``, ``at`` (ISO
+        UTC), ``changes``, ``details``."""
+        method = {"purchase_order": "get_purchase_order_history", "bill": "get_invoice_history"}[kind]
+        payload, _ = self.call(method, record_id, operation=f"GET /{READS[kind][1]}/{record_id}/History")
+        out = []
+        for h in payload.get("HistoryRecords") or []:
+            at = mapping.xero_timestamp(h.get("DateUTC"))
+            out.append({"user": str(h.get("User") or ""), "at": at.isoformat() if at else "",
+                        "changes": str(h.get("Changes") or ""), "details": str(h.get("Details") or "")})
+        return out
+
     def find(self, kind: str, values: Mapping[str, Any], *, unlinked: bool = False) -> str | None:
         """An existing record with the same number (POs, bills with the same supplier) or name (suppliers).
         Xero records carry no link to look for, so ``unlinked`` changes nothing here."""
