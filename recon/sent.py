@@ -33,8 +33,9 @@ COLUMNS = ("object", "xero_id", "label", "field", "sent", "found", "sent_in_run"
            "reason")
 WHAT = {"supplier_xero_id": "contact", "status": "status", "lines": "lines"}
 NOBODY_KNOWN = "someone in Xero"
-#: how many changed documents a run reads the history of (one call each): the rest say NOBODY_KNOWN
-HISTORY_READS = 50
+#: how many changes a run reads the history of (one call each; a change an earlier run read is not read again):
+#: the rest say NOBODY_KNOWN until a later run reads them
+HISTORY_READS = 10
 #: Xero's user for a change made through its API, by an app
 APP_USER = "System Generated"
 

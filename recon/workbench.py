@@ -168,21 +168,45 @@ class Session:
         return changed
 
     def _who_changed(self, changed: Any) -> Any:
-        """Fill in who changed each document, from its history in Xero (one call per document, at most
-        :data:`recon.sent.HISTORY_READS`); a history that cannot be read leaves "someone in Xero"."""
+        """Fill in who changed each document, from its history in Xero: one call per change not read by an earlier
+        run (at most :data:`recon.sent.HISTORY_READS` a run); a history that cannot be read leaves "someone in
+        Xero"."""
         from recon.connectors.xero import XeroConnector
         from recon.errors import ApiError
         from recon.sent import HISTORY_READS, who_changed
 
-        docs = changed[["object", "xero_id", "sent_at"]].drop_duplicates(["object", "xero_id"]).head(HISTORY_READS)
+        known = self._known_changes()
+        docs = changed[["object", "xero_id", "sent_at", "changed_at"]].drop_duplicates(["object", "xero_id"])
+        ask = []
+        for kind, xid, sent_at, changed_at in docs.itertuples(index=False):
+            here = (changed["object"] == kind) & (changed["xero_id"] == xid)
+            if (kind, xid, changed_at) in known:  # an earlier run read this very change's history
+                changed.loc[here, "changed_by"] = known[(kind, xid, changed_at)]
+            else:
+                ask.append((kind, xid, sent_at, here))
+        if not ask:
+            return changed
         try:
             with XeroConnector(self.settings) as xero:
-                for kind, xid, sent_at in docs.itertuples(index=False):
-                    who = who_changed(xero.history(kind, xid), sent_at)
-                    changed.loc[(changed["object"] == kind) & (changed["xero_id"] == xid), "changed_by"] = who
+                for kind, xid, sent_at, here in ask[:HISTORY_READS]:
+                    changed.loc[here, "changed_by"] = who_changed(xero.history(kind, xid), sent_at)
         except ApiError as exc:
             self.out(f"could not read who changed them in Xero: {exc}")
         return changed
+
+    def _known_changes(self) -> dict[tuple[str, str, str], str]:
+        """Who made each change, as the latest earlier run of this reports folder read it from Xero's history."""
+        from recon.run_folder import runs
+        from recon.sent import NOBODY_KNOWN
+
+        for folder in reversed(runs(self.run_folder.reports_dir)):
+            if folder.run_id == self.run_id:
+                continue
+            found = folder.changed_in_xero()
+            if found is not None:
+                return {(o, x, c): b for o, x, c, b in zip(found["object"], found["xero_id"], found["changed_at"],
+                                                           found["changed_by"]) if b != NOBODY_KNOWN}
+        return {}
 
     def plan(self) -> Plan | None:
         """The plan already in the run folder, or None."""

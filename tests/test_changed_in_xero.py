@@ -70,6 +70,9 @@ def test_a_document_edited_in_xero_after_recon_sent_it_is_reported_in_every_run(
             assert by["PO-00008"].startswith("an app through Xero's API (Edited, ")
             report = render(load_run(session.folder))
             assert "Changed in Xero after recon sent it" in report and "changed in Xero after recon sent it: the amount" in report
+        reads = sum(n for route, n in httpx.get(f"{sandbox.xero_url}/_sandbox/stats").json()["by_route"].items()
+                    if route.endswith("/History"))
+        assert reads == 2  # one per change, read by the first run; the second took who from the first run's file
 
 
 def test_a_status_moved_to_authorised_then_paid_outside_recon_is_reported(sandbox, tmp_path):
