@@ -6,7 +6,8 @@ For every approved action, in dependency order (reference data, then items, then
 2. re-read the target record; when it already holds the new values (a document's lines included) the
    action counts as applied (a run killed after its write lands here); when it differs from the values the
    plan saw (``action.old``, header fields and lines alike) the action is refused as stale and nothing is
-   written;
+   written: the refusal names each field with the value approved against and the value found, and the decision
+   (who approved, when);
 3. before a create in Precoro (no idempotency keys there), or a create that an earlier run journaled as
    started, look the record up (``find``) and adopt it instead of creating it again;
 4. journal ``started`` (committed), write with the action id as the idempotency key, record the link and
@@ -46,9 +47,10 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def ordered(actions: Iterable[Action]) -> list[Action]:
-    """Actions in dependency order, keeping the plan's order within a rank."""
-    return sorted(actions, key=lambda a: RANK.get(a.kind, 9))
+def ordered(actions: Iterable[Action], *, undo: bool = False) -> list[Action]:
+    """Actions in dependency order, keeping the plan's order within a rank; ``undo`` (a reverse plan): the other
+    way round, a payment cancelled before its bill is voided, a document before its supplier is archived."""
+    return sorted(actions, key=lambda a: -RANK.get(a.kind, 9) if undo else RANK.get(a.kind, 9))
 
 
 def _norm(value: Any) -> Any:
@@ -197,9 +199,12 @@ class Applier:
                 return self._done(action, None, record_id, values, f"{action.target} already holds the new values")
             stale = changes(current, action.old)
             if stale:
-                said = "; ".join(f"{name}: plan saw {saw!r}, now {now!r}" for name, saw, now in stale)
+                said = "; ".join(f"{name}: approved against {saw!r}, found {now!r}" for name, saw, now in stale)
+                since = f"recon wrote it in run {self.plan.reverts}" if self.plan.reverts else "the plan was made"
+                decision = self.verdicts.get(action.id)
+                who = f"; the decision: {decision.verdict}d by {decision.by} at {decision.at}" if decision else ""
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) changed in {action.target} "
-                                       f"since the plan was made ({said}); reconcile again")
+                                       f"since {since} ({said}){who}; not written, reconcile again")
 
         request = WriteRequest(key=action.id, kind=action.kind, op=action.op, record_id=record_id, values=values)
         if self.dry_run:
@@ -238,8 +243,11 @@ class Applier:
             raise PlanError(f"{action.target} did not return an id for the new {action.kind} {action.label}")
         precoro_id = target_id if action.target == "precoro" else action.keys.get("precoro_id", "")
         xero_id = target_id if action.target == "xero" else action.keys.get("xero_id", "")
-        self.store.record_applied(action.kind, precoro_id=precoro_id, xero_id=xero_id,
-                                  values=baseline_values(action.kind, values, action.op), at=self.clock())
+        if action.id in self.plan.unlinks:  # a revert of a record the reverted run created or linked
+            self.store.unlink(action.kind, precoro_id=precoro_id, xero_id=xero_id)
+        else:
+            self.store.record_applied(action.kind, precoro_id=precoro_id, xero_id=xero_id,
+                                      values=baseline_values(action.kind, values, action.op), at=self.clock())
         self._journal(action, "done", target_id, message=message)
         return ActionResult(action.id, "applied", message, target_id, dict(res.request) if res else {},
                             dict(action.old), dict(values))
@@ -247,7 +255,8 @@ class Applier:
     def _resolve(self, action: Action) -> dict[str, Any]:
         """Fill in ids only known once earlier actions ran (a supplier created in Xero by this plan)."""
         values = dict(action.new)
-        if action.op == "link" and action.target == "precoro" and not values.get("xero_id"):
+        if action.op == "link" and action.target == "precoro" and not values.get("xero_id") and \
+                action.id not in self.plan.unlinks:
             values["xero_id"] = action.keys.get("xero_id", "")  # what a link writes: Precoro's external id
         if action.target == "xero" and "supplier_xero_id" in values and not values["supplier_xero_id"]:
             supplier = str(values.get("supplier_id") or "")
@@ -279,7 +288,7 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
     check_plan(plan)
     store.check()
     verdicts = latest(plan, store.decisions(plan.fingerprint) if decisions is None else decisions)
-    actions = ordered(plan.actions)
+    actions = ordered(plan.actions, undo=bool(plan.reverts))
     results: list[ActionResult] = []
     with nullcontext() if dry_run else store.apply_lock(profile, at=clock()):
         if not dry_run:

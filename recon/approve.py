@@ -21,7 +21,9 @@ Policies, given by name (several joined with ``+``):
 ``demo``                     everything (the built-in demo only)
 ===========================  ======================================================================
 
-Conflicts are never approved by a policy unless it is ``demo``: a person settles them.
+Conflicts are never approved by a policy unless it is ``demo``: a person settles them. A PO or bill in Xero's
+locked period (:mod:`recon.reconcile.locks`) is never approved by any policy, ``demo`` included: the
+accountant chooses to date it after the lock or to leave it.
 """
 
 from __future__ import annotations
@@ -183,6 +185,8 @@ class Policy:
         return cls(text.strip(), tuple(terms))
 
     def allows(self, action: Action) -> bool:
+        if action.difference == "locked_period":  # Xero's lock date: the accountant chooses, never a policy
+            return False
         if action.difference == "conflict" and ("conflict", "*") not in self.terms:
             return False
         return any(d in ("*", direction_of(action)) and k in ("*", action.kind)

@@ -155,6 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dry-run", action="store_true",
                    help="show the exact requests; write nothing (no approval, no journal, no outcome.json)")
 
+    s = sub.add_parser("revert", help="write the reverse plan of a run into a new run folder (then recon apply it)",
+                       description="Build the reverse plan of run RUN_ID from its journal: every field it changed put "
+                                   "back, every record it created archived, disabled, deleted or voided as each "
+                                   "system allows, every link it made removed. Prints the new run folder; approve "
+                                   "and apply its plan like any plan (recon apply FOLDER, or sync.ipynb with its "
+                                   "run id). What cannot be reverted (a bill with a payment, a locked period, a "
+                                   "deleted document) is listed with the reason.")
+    s.add_argument("run_id", metavar="RUN_ID", help="the run whose applied actions to revert")
+    s.add_argument("--out", metavar="DIR", help="run folder to write (default: <reports>/<new run id>)")
+
     s = sub.add_parser("verify", help="check the approvals hash chain of the profile's state")
     s.add_argument("--sign", action="store_true",
                    help="sign the chain's head with the approvals key (once, when the key is first set)")

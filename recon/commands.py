@@ -162,6 +162,25 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if counts["failed"] or counts["refused"] else 0
 
 
+def cmd_revert(args: argparse.Namespace, settings: Settings) -> int:
+    """``recon revert RUN_ID``: the reverse plan of a run in a new run folder, whose path it prints."""
+    from recon.run_folder import PLAN
+    from recon.workbench import Session
+
+    run_id, reports_dir = _out_folder(args.out)
+    with Session.open(run_id=run_id, reports_dir=reports_dir or settings.reports_dir, notebook="recon revert",
+                      settings=settings, parameters={"reverts": args.run_id}, start_sandbox=False) as session:
+        plan = session.revert(args.run_id)
+    for action in plan.actions:
+        print(f"  {action.op} {action.kind} {action.label or action.id} → {action.target}: {action.reason}")
+    for held in plan.held:
+        print(f"  cannot revert {held['op']} of {held['kind']} {held['label']} in {held['target']}: {held['why']}")
+    print(f"reverse plan of run {plan.reverts}: {len(plan.actions)} actions, {len(plan.held)} that cannot be reverted; "
+          f"approve and apply it with `recon apply {session.folder}`")
+    print(session.run_folder.file(PLAN).parent)
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """``recon verify [--sign]``: check (or first sign, with the approvals key) the approvals hash chain of the
     profile's state store (never creates one)."""

@@ -381,8 +381,8 @@ def _assemble(fetches: dict[str, _SystemFetch], previous: Snapshot | None, kinds
         meta = {**sf.prev_meta, **sf.meta, "requests": sf.requests, "warnings": sf.warnings,
                 "fetched_kinds": [k for k in kinds if k in sf.frames], "partial_kinds": sorted(sf.partial_raw)}
         reuse = {"xero": "organisation", "precoro": "company"}[system]
-        if reuse in sf.prev_meta and "incremental" in sf.meta["modes"].values():
-            pass  # an incremental run: the organisation facts of the last snapshot stand
+        if reuse in sf.prev_meta and "incremental" in sf.meta["modes"].values() and system != "xero":
+            pass  # an incremental run: the company facts of the last snapshot stand (Xero's lock dates move: read)
         elif not skip_meta:
             try:
                 meta.update(_system_meta(system, sf, by_system[system]))

@@ -59,6 +59,7 @@ class AuditData:
     integrity: Mapping[str, Any]
     outcome: Outcome | None
     missing: tuple[str, ...] = field(default_factory=tuple)
+    changed_in_xero: pd.DataFrame = field(default_factory=pd.DataFrame)  # recon.sent.COLUMNS
 
     @property
     def message(self) -> str:
@@ -190,7 +191,14 @@ def load_run(folder: Path | str) -> AuditData:
         counts=run_folder.snapshot_counts(), settings_check=scrub(settings_check or meta.get("settings_check") or {}),
         summary=summary, differences=differences, plan=plan, decisions=decisions, applied=applied,
         not_applied=not_applied, rounding=rounding, integrity=integrity, outcome=outcome, missing=tuple(missing),
+        changed_in_xero=_changed(run_folder.changed_in_xero()),
     )
+
+
+def _changed(found: pd.DataFrame | None) -> pd.DataFrame:
+    from recon.sent import COLUMNS
+
+    return found if found is not None else pd.DataFrame(columns=list(COLUMNS))
 
 
 def render(data: AuditData) -> str:

@@ -224,9 +224,19 @@ def _header(d: "AuditData") -> str:
     out = [f"<h1>recon audit report</h1><p class=\"lead\" id=\"message\">{esc(d.message)}</p>", facts(pairs),
            "<h2 id=\"parameters\">Parameters</h2>",
            table(_mapping_frame(params, "parameter"), "t-parameters", empty="No parameters recorded.")]
+    if d.plan is not None and d.plan.reverts:
+        out.append(f'<h2 id="reverts">Revert of run {esc(d.plan.reverts)}</h2><p class="lead" id="reverts-run">This run '
+                   f'reverts run {esc(d.plan.reverts)}: {len(d.plan.actions)} reverse actions; '
+                   f'{len(d.plan.held)} of that run\'s changes cannot be reverted.</p>')
+        out.append(table(pd.DataFrame([dict(h) for h in d.plan.held], columns=list(HELD_COLUMNS)), "t-held",
+                         empty="Every change of that run can be reverted."))
     if d.missing:
         out.append(f'<p class="note" id="missing">Not in this run folder: {esc(", ".join(d.missing))}.</p>')
     return "".join(out)
+
+
+#: the columns of a reverse plan's changes that cannot be reverted
+HELD_COLUMNS = ("label", "kind", "op", "target", "why", "action_id")
 
 
 def _fetched(d: "AuditData") -> str:
@@ -270,6 +280,14 @@ def _differences(d: "AuditData") -> str:
         out.append("<h3>Summary per kind</h3>" + table(d.summary, "t-summary"))
     out.append(table(diffs, "t-differences", row_class=lambda r: f"k-{r.get('kind', '')}",
                      empty="No objects needed to be updated."))
+    return "".join(out)
+
+
+def _changed_in_xero(d: "AuditData") -> str:
+    """Documents recon sent to Xero and someone changed there since (each run says so until recon sends again)."""
+    out = ['<h2 id="changed-in-xero">Changed in Xero after recon sent it</h2>']
+    out.append(table(d.changed_in_xero, "t-changed-in-xero",
+                     empty="No purchase order or bill recon sent to Xero has been changed there since."))
     return "".join(out)
 
 
@@ -323,7 +341,7 @@ def _integrity(d: "AuditData") -> str:
     return "".join(out)
 
 
-SECTIONS = (_header, _fetched, _settings_check, _differences, _decisions, _applied, _rounding, _integrity)
+SECTIONS = (_header, _fetched, _settings_check, _differences, _changed_in_xero, _decisions, _applied, _rounding, _integrity)
 
 
 def body(d: "AuditData") -> str:

@@ -3,7 +3,9 @@
 ================  =========================================================================================
 ``run.json``      who runs what, when, with which parameters, against what (:meth:`RunFolder.record_run`)
 snapshot          ``<system>_<frame>.parquet``, ``raw/<system>_<frame>.json``, ``snapshot.json``
-``differences.csv``, ``plan.json``, ``summary.json``, ``rounding.csv``   what reconcile found and proposes
+``differences.csv``, ``plan.json``, ``summary.json``, ``rounding.csv``   what reconcile found and proposes (a
+                  revert's folder holds its reverse ``plan.json`` alone)
+``changed_in_xero.csv``  documents recon sent to Xero and someone changed there since (:mod:`recon.sent`)
 ``approvals.jsonl``  the state store's decisions on the plan, one JSON object per line (never fewer than it held)
 ``outcome.json``  what an apply did (a dry run writes none)
 ``integrity.json``  the approvals-chain check of the state store
@@ -53,6 +55,7 @@ DIFFERENCES = "differences.csv"
 PLAN = "plan.json"
 SUMMARY = "summary.json"
 ROUNDING = "rounding.csv"
+CHANGED_IN_XERO = "changed_in_xero.csv"
 APPROVALS = "approvals.jsonl"
 OUTCOME = "outcome.json"
 INTEGRITY = "integrity.json"
@@ -299,6 +302,24 @@ class RunFolder:
         _write_text(paths[2], json.dumps(summary(rec), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         _write_text(paths[3], rec.rounding.to_csv(index=False, lineterminator="\n"))
         return paths
+
+    def write_reverse_plan(self, plan: Plan) -> Path:
+        """``plan.json`` alone, for a reverse plan (``recon revert``): no reconcile made it, so there are no
+        differences beside it."""
+        if not plan.reverts:
+            raise ValueError("only a reverse plan is written without the reconcile that makes a plan")
+        self.path.mkdir(parents=True, exist_ok=True)
+        return _write_text(self.file(PLAN), plan.to_json())
+
+    def write_changed_in_xero(self, changed: pd.DataFrame) -> Path:
+        """``changed_in_xero.csv``: what :func:`recon.sent.changed_in_xero` found (written every reconcile, empty
+        or not)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return _write_text(self.file(CHANGED_IN_XERO), changed.to_csv(index=False, lineterminator="\n"))
+
+    def changed_in_xero(self) -> pd.DataFrame | None:
+        path = self.file(CHANGED_IN_XERO)
+        return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
 
     def plan(self) -> Plan | None:
         """The plan of this run, or None when it has none."""

@@ -447,6 +447,21 @@ class Store:
                     for n, line in enumerate(lines, start=1):
                         self._set_baseline(frame, {"line_no": str(n), **line, "doc_id": xero_id}, at)
 
+    def unlink(self, kind: str, *, precoro_id: str = "", xero_id: str = "") -> None:
+        """Forget the link of a record (and its baselines, a document's lines included), in one transaction:
+        what a revert does for a record the reverted run created or linked."""
+        with self._tx() as db:
+            if not xero_id and precoro_id:
+                row = db.execute("SELECT xero_id FROM links WHERE kind = ? AND precoro_id = ?", (kind, precoro_id)).fetchone()
+                xero_id = row[0] if row else ""
+            db.execute("DELETE FROM links WHERE kind = ? AND (precoro_id = ? OR xero_id = ?)",
+                       (kind, precoro_id or "\0", xero_id or "\0"))
+            if xero_id:
+                db.execute("DELETE FROM baselines WHERE kind = ? AND xero_id = ?", (kind, xero_id))
+                if kind in schema.LINE_FRAMES:
+                    db.execute("DELETE FROM baselines WHERE kind = ? AND xero_id LIKE ?",
+                               (schema.LINE_FRAMES[kind], f"{xero_id}#%"))
+
     # -- apply lock --------------------------------------------------------------------------------------
     @property
     def lock_path(self) -> Path:

@@ -26,7 +26,8 @@ from recon.reconcile.model import Action
 from recon.schema import KINDS
 
 MARKS = {"conflict": ("⚠ conflict", "#b45309"), "rounding": ("≈ rounding", "#6d28d9"),
-         "blocked_edit": ("⛔ blocked edit", "#b91c1c")}
+         "blocked_edit": ("⛔ blocked edit", "#b91c1c"), "locked_period": ("🔒 in a locked period", "#1e3a8a"),
+         "revert": ("↶ revert", "#0f766e")}
 STATUS_TEXT = {None: ("pending", "#6b7280"), "approve": ("approved", "#15803d"), "reject": ("rejected", "#b91c1c")}
 CHANGED_STYLE = "background:#fef3c7;font-weight:600"
 

@@ -160,7 +160,62 @@ class Session:
                         run_id=self.run_id)
         self.store.record_agreed(rec.agreed, at=self.stamp())  # what both sides hold equal is their baseline now
         self.run_folder.write_reconciliation(rec)
+        self.run_folder.write_changed_in_xero(self.changed_in_xero(snap))
         return rec
+
+    def changed_in_xero(self, snap: Any) -> Any:
+        """Documents recon sent to Xero that someone changed in Xero since (:mod:`recon.sent`), said once."""
+        from recon.sent import changed_in_xero, sent_documents
+
+        changed = changed_in_xero(snap, sent_documents(self.store.journal_rows()),
+                                  self.store.baselines(("purchase_order", "bill")))
+        if len(changed):
+            changed = self._who_changed(changed)
+            docs = changed[["object", "xero_id"]].drop_duplicates()
+            self.out(f"{len(docs)} document(s) changed in Xero after recon sent it: "
+                     + ", ".join(sorted(set(changed["label"]))) + f" (see {self.run_folder.file('changed_in_xero.csv')})")
+        return changed
+
+    def _who_changed(self, changed: Any) -> Any:
+        """Fill in who changed each document, from its history in Xero: one call per change not read by an earlier
+        run (at most :data:`recon.sent.HISTORY_READS` a run); a history that cannot be read leaves "someone in
+        Xero"."""
+        from recon.connectors.xero import XeroConnector
+        from recon.errors import ApiError
+        from recon.sent import HISTORY_READS, who_changed
+
+        known = self._known_changes()
+        docs = changed[["object", "xero_id", "sent_at", "changed_at"]].drop_duplicates(["object", "xero_id"])
+        ask = []
+        for kind, xid, sent_at, changed_at in docs.itertuples(index=False):
+            here = (changed["object"] == kind) & (changed["xero_id"] == xid)
+            if (kind, xid, changed_at) in known:  # an earlier run read this very change's history
+                changed.loc[here, "changed_by"] = known[(kind, xid, changed_at)]
+            else:
+                ask.append((kind, xid, sent_at, here))
+        if not ask:
+            return changed
+        try:
+            with XeroConnector(self.settings) as xero:
+                for kind, xid, sent_at, here in ask[:HISTORY_READS]:
+                    changed.loc[here, "changed_by"] = who_changed(xero.history(kind, xid), sent_at)
+        except ApiError as exc:
+            self.out(f"could not read who changed them in Xero: {exc}")
+        return changed
+
+    def _known_changes(self) -> dict[tuple[str, str, str], str]:
+        """Who made each change, as the latest earlier run of this reports folder read it from Xero's history."""
+        from recon.run_folder import runs
+        from recon.sent import NOBODY_KNOWN
+
+        for folder in reversed(runs(self.run_folder.reports_dir)):
+            if folder.run_id == self.run_id:
+                continue
+            found = folder.changed_in_xero()
+            if found is not None:
+                return {(o, x, c): b for o, x, c, b in zip(found["object"], found["xero_id"], found["changed_at"],
+                                                           found["changed_by"]) if b != NOBODY_KNOWN}
+        return {}
 
     def plan(self) -> Plan | None:
         """The plan already in the run folder, or None."""
@@ -230,6 +285,23 @@ class Session:
             self.out(f"policy {policy!r} approved {len(approved)} pending actions")
         self.out(f"{len(decisions)} decisions on this plan ({sum(d.verdict == 'approve' for d in decisions)} approvals)")
         return plan, log
+
+    # -- revert ------------------------------------------------------------------------------------------
+    def revert(self, reverts: str, connectors: Sequence[Any] | None = None) -> Plan:
+        """Write the reverse plan of run ``reverts`` (:func:`recon.revert.reverse_plan`) as this run's plan.json;
+        it is then decided and applied like any plan."""
+        from recon.connectors import open_connectors
+        from recon.revert import reverse_plan
+
+        source = find_run(self.run_folder.reports_dir, reverts)
+        plan = source.plan() if source.is_run() else None
+        if plan is None:
+            raise PlanError(f"no run {reverts!r} with a plan in {self.run_folder.reports_dir}: nothing to revert")
+        with contextlib.ExitStack() as stack:
+            conns = connectors if connectors is not None else stack.enter_context(open_connectors(self.settings))
+            reverse = reverse_plan(plan, self.store, conns, run_id=self.run_id, reverts=source.run_id)
+        self.run_folder.write_reverse_plan(reverse)
+        return reverse
 
     # -- apply -------------------------------------------------------------------------------------------
     def apply(self, plan: Plan, dry_run: bool = False, progress: bool = True, log: Any = None,

@@ -104,7 +104,9 @@ def test_stale_target_is_refused_and_the_rest_goes_on(world):
     outcome = run(store, xero, precoro)
     result = {r.action_id: r for r in outcome.results}[ACT["BOLT"].id]
     assert result.status == "refused"
-    assert "changed in precoro since the plan was made (name: plan saw 'Bolt', now 'Bolt (steel)')" in result.message
+    assert "changed in precoro since the plan was made (name: approved against 'Bolt', found 'Bolt (steel)')" in result.message
+    decision = next(d for d in store.decisions(outcome.plan_fingerprint) if d.action_id == ACT["BOLT"].id)
+    assert f"the decision: approved by {decision.by} at {decision.at}" in result.message
     assert precoro.read("item", "PI1")["name"] == "Bolt (steel)" and outcome.counts()["applied"] == 7
 
 

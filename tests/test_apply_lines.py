@@ -95,9 +95,9 @@ def _description(lines):
 
 @pytest.mark.parametrize("kind, xid", [("bill", BILL), ("purchase_order", PO)])
 @pytest.mark.parametrize("edit, words", [
-    (_quantity_up, r"lines\[1\]\.quantity: plan saw '\d+\.0000', now '\d+\.0000'"),
-    (_line_added, r"lines: plan saw '\d lines', now '\d lines'"),
-    (_description, r"lines\[\d\]\.description: plan saw '[^']+', now '[^']+ \(returned\)'"),
+    (_quantity_up, r"lines\[1\]\.quantity: approved against '\d+\.0000', found '\d+\.0000'"),
+    (_line_added, r"lines: approved against '\d lines', found '\d lines'"),
+    (_description, r"lines\[\d\]\.description: approved against '[^']+', found '[^']+ \(returned\)'"),
 ])
 def test_a_line_edited_in_xero_after_the_plan_is_refused_as_stale(sandbox, tmp_path, kind, xid, edit, words):
     plan, s = _plan(sandbox, tmp_path, kind)

@@ -112,6 +112,6 @@ def test_stale_target_in_precoro_is_refused(sandbox, tmp_path):
         outcome = apply_plan(plan, store, (xero, precoro), clock=CLOCK, progress=False)
         [refused] = [r for r in outcome.results if r.status == "refused"]
         assert plan.by_id()[refused.action_id].label == "Southern Alps Timber Ltd"
-        assert "phone: plan saw '+64 3 555 0142', now '+64 3 555 0000'" in refused.message
+        assert "phone: approved against '+64 3 555 0142', found '+64 3 555 0000'" in refused.message
         assert suppliers(precoro, "precoro")["Southern Alps Timber Ltd"]["phone"] == "+64 3 555 0000"
         assert outcome.counts()["applied"] == 3

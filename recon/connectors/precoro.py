@@ -353,8 +353,8 @@ class PrecoroConnector:
         v, kind, op = req.values, req.kind, req.op
         rid = req.record_id
         def link() -> list[tuple[str, str, list[tuple[str, str]]]]:
-            if not text(v, "xero_id"):
-                return []
+            if not text(v, "xero_id") and not (op in ("link", "archive") and "xero_id" in v and rid):
+                return []  # (a link to "" unlinks: what a revert of a link or of a create sends)
             path = self._path(kind, rid) if rid else f"{LISTS[kind]}/{{id}}"
             return [("PATCH", path, [("externalId", text(v, "xero_id"))])]
         if op == "link":
@@ -366,13 +366,14 @@ class PrecoroConnector:
         if kind == "payment":
             if op != "create":
                 if op == "archive" and rid:
-                    return [("PATCH", self._path(kind, rid), [("status", "canceled")])]
+                    unlink = [("externalId", "")] if "xero_id" in v and not text(v, "xero_id") else []
+                    return [("PATCH", self._path(kind, rid), [("status", "canceled"), *unlink])]
                 raise ValueError("Precoro payments can only be created or cancelled")
             return [("POST", "/payments", self._payment_form(v))]
         if op == "archive":
             if not rid:
                 raise ValueError("archive needs the Precoro record id")
-            return [("PUT", self._path(kind, rid), [("enable", "0")])]
+            return [("PUT", self._path(kind, rid), [("enable", "0")])] + link()
         form = self._record_form(kind, v, op)
         if op == "create":
             if kind in ("account", "tracking_option"):

@@ -67,6 +67,8 @@ MODIFIED_SINCE = {"supplier", "item", "account", "purchase_order", "bill", "paym
 ALWAYS_FULL = frozenset({"item", "account", "tracking_option", "tax_rate"})
 ID_KEY = {"supplier": "ContactID", "item": "ItemID", "account": "AccountID", "tracking_option": "TrackingCategoryID",
           "tax_rate": "TaxType", "purchase_order": "PurchaseOrderID", "bill": "InvoiceID", "payment": "PaymentID"}
+#: snapshot meta name -> Organisation field of Xero's lock dates (shown only when set)
+LOCK_DATE_FIELDS = {"period_lock_date": "PeriodLockDate", "end_of_year_lock_date": "EndOfYearLockDate"}
 #: kinds recon writes to Xero (DESIGN.md section 1)
 WRITABLE = {"supplier", "purchase_order", "bill"}
 
@@ -243,7 +245,9 @@ class XeroConnector:
         """Organisation name, base currency and the rounding account (SystemAccount ROUNDING)."""
         payload, _ = self.call("get_organisations", operation="GET /Organisation")
         org = (payload.get("Organisations") or [{}])[0]
-        return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4}
+        locks = {name: mapping.xero_date(org.get(field)) for name, field in LOCK_DATE_FIELDS.items()}
+        return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4,
+                **{name: day.isoformat() if day else "" for name, day in locks.items()}}
 
     def read(self, kind: str, record_id: str) -> dict[str, Any] | None:
         """Current canonical values of one record, as canonical strings (for the stale check).
@@ -274,6 +278,18 @@ class XeroConnector:
                 current["lines"].append({col: v for col, v in mapping.canonical_strings(row, frame).items()
                                          if col not in absent})
         return current
+
+    def history(self, kind: str, record_id: str) -> list[dict[str, str]]:
+        """A PO's or bill's history in Xero (``GET /{kind}/{id}/History``), newest first: ``user``, ``at`` (ISO
+        UTC), ``changes``, ``details``."""
+        method = {"purchase_order": "get_purchase_order_history", "bill": "get_invoice_history"}[kind]
+        payload, _ = self.call(method, record_id, operation=f"GET /{READS[kind][1]}/{record_id}/History")
+        out = []
+        for h in payload.get("HistoryRecords") or []:
+            at = mapping.xero_timestamp(h.get("DateUTC"))
+            out.append({"user": str(h.get("User") or ""), "at": at.isoformat() if at else "",
+                        "changes": str(h.get("Changes") or ""), "details": str(h.get("Details") or "")})
+        return out
 
     def find(self, kind: str, values: Mapping[str, Any], *, unlinked: bool = False) -> str | None:
         """An existing record with the same number (POs, bills with the same supplier) or name (suppliers).
@@ -529,8 +545,11 @@ def _bill(req: WriteRequest, conn: XeroConnector) -> xm.Invoice:
     if text(v, "due_date"):
         kw["due_date"] = _date(v, "due_date")
     if req.op == "archive":
-        # drafts can be deleted; an approved bill can only be voided
+        # drafts can be deleted; an approved bill can only be voided (a revert names which)
         current = text(v, "status")
+        if current in ("deleted", "voided"):
+            kw["status"] = current.upper()
+            return xm.Invoice(**kw)
         if not current and req.record_id:
             now = conn.read("bill", req.record_id) or {}
             current = now.get("status", "")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from recon import schema
 from recon.errors import DataError
-from recon.reconcile import diff, documents, fields, plan, rounding
+from recon.reconcile import diff, documents, fields, locks, plan, rounding
 from recon.reconcile.link import Linkage, duplicates as link_duplicates, link
 from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Agreed, Plan, Reconciliation
 from recon.schema import LINE_FRAMES
@@ -49,8 +49,10 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     _check_inputs(snapshot, chosen, links, baselines)
     results = {k: _reconcile_kind(get_rule(k), snapshot, links, baselines, snapshot.meta or {}) for k in chosen}
     rows = [r for res in results.values() for r in res.rows]
-    differences = _finish_rows(rows, run_id)
-    actions = plan.sort_actions([a for res in results.values() for a in res.actions])
+    actions = plan.sort_actions(locks.mark_locked([a for res in results.values() for a in res.actions],
+                                                  snapshot.meta or {}, {k: snapshot.frame("xero", k) for k in
+                                                                        locks.DOCUMENTS if k in chosen}))
+    differences = _locked_rows(_finish_rows(rows, run_id), actions)
     summary = pd.DataFrame([{"object": k, **res.summary} for k, res in results.items()],
                            columns=["object", "precoro", "xero", "linked", "equal", *DIFF_KINDS, "actions"])
     rnd = [res.rounding for res in results.values() if res.rounding is not None]
@@ -60,6 +62,18 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     return Reconciliation(differences=differences, plan=Plan(run_id=run_id, kinds=tuple(chosen), actions=actions),
                           summary=summary, rounding=rounding_frame,
                           settings_check=rounding.settings_check(snapshot.meta or {}), agreed=agreed)
+
+
+def _locked_rows(differences: pd.DataFrame, actions: tuple[Action, ...]) -> pd.DataFrame:
+    """The differences whose action is in a locked period say so (the plan holds the accountant's choice)."""
+    reasons = locks.locked_reasons(actions)
+    if not reasons or differences.empty:
+        return differences
+    for key in ("precoro_id", "xero_id"):
+        found = pd.Series(list(zip(differences["object"], differences[key]))).map(reasons)
+        hit = (found.notna() & (differences["action"] != "none")).to_numpy()
+        differences.loc[hit, "reason"] = found[hit].to_numpy()
+    return differences
 
 
 def _baseline_frame(df: pd.DataFrame, frame: str) -> pd.DataFrame:

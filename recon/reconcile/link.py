@@ -1,7 +1,8 @@
 """Linking: pair each Precoro record with its Xero counterpart.
 
 1. By the id Precoro stores of the Xero record (``xero_id``), else by the state store's link table.
-2. Unlinked records get match candidates on the rule's key sets (normalised, case-folded). A candidate that is
+2. Unlinked records get match candidates on the rule's key sets (normalised, case-folded), active with active and
+   inactive with inactive. A candidate that is
    the only one for both of its records is an exact unique match (proposed as a ``link`` action); every
    other candidate is ambiguous and only shown: nobody is linked without a person deciding.
 """
@@ -86,6 +87,11 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
     free_x = _rest(len(x), pairs["x"].to_numpy())
     cands = _equal_keys(rule, rule.match_keys, p, free_p, x, free_x)
+    if len(cands):
+        # an active record is never matched with one inactive on the other side (a supplier archived in Xero
+        # long ago, or a record a revert archived, is not the new record of the same name)
+        cands = cands[fields.active(p, rule.kind)[cands["p"].to_numpy()] ==
+                      fields.active(x, rule.kind)[cands["x"].to_numpy()]]
     if len(cands):
         n_p = cands.groupby("p")["x"].transform("size")
         n_x = cands.groupby("x")["p"].transform("size")

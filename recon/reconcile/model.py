@@ -89,25 +89,38 @@ class Plan:
     kinds: tuple[str, ...]
     actions: tuple[Action, ...]
     fingerprint: str = ""
+    #: a reverse plan (``recon revert``): the run it reverts, what of that run cannot be reverted and why
+    #: (``action_id, kind, op, target, label, why``), and the actions whose record recon then forgets the link of
+    reverts: str = ""
+    held: tuple[Mapping[str, str], ...] = ()
+    unlinks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
             object.__setattr__(self, "fingerprint", self.compute_fingerprint())
 
+    def _revert_body(self) -> dict[str, Any]:
+        if not self.reverts:
+            return {}
+        return {"reverts": self.reverts, "held": [dict(h) for h in self.held], "unlinks": sorted(self.unlinks)}
+
     def compute_fingerprint(self) -> str:
-        """Hash over the kinds and every action's content (not the run id): same data, same fingerprint."""
-        return digest({"kinds": sorted(self.kinds), "actions": [a.to_dict() for a in self.actions]}, 32)
+        """Hash over the kinds and every action's content (not the run id): same data, same fingerprint. A reverse
+        plan's run it reverts, held actions and unlinks count too."""
+        return digest({"kinds": sorted(self.kinds), "actions": [a.to_dict() for a in self.actions],
+                       **self._revert_body()}, 32)
 
     def to_json(self) -> str:
         return json.dumps({"run_id": self.run_id, "kinds": list(self.kinds), "fingerprint": self.fingerprint,
-                           "actions": [a.to_dict() for a in self.actions]}, indent=2, sort_keys=True,
-                          ensure_ascii=False) + "\n"
+                           "actions": [a.to_dict() for a in self.actions], **self._revert_body()}, indent=2,
+                          sort_keys=True, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Plan":
         d = json.loads(text)
         return cls(run_id=d["run_id"], kinds=tuple(d["kinds"]), fingerprint=d["fingerprint"],
-                   actions=tuple(Action.from_dict(a) for a in d["actions"]))
+                   actions=tuple(Action.from_dict(a) for a in d["actions"]), reverts=d.get("reverts", ""),
+                   held=tuple(d.get("held", ())), unlinks=tuple(d.get("unlinks", ())))
 
     def by_id(self) -> dict[str, Action]:
         return {a.id: a for a in self.actions}

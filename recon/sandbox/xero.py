@@ -12,7 +12,8 @@ One base URL serves (see docs/sandbox-xero.md):
   ``GET /connections`` (any case);
 - ``/api.xro/2.0/...``: Contacts, Items, Accounts, TrackingCategories (+Options), TaxRates, PurchaseOrders,
   Invoices, Payments, Organisation (:mod:`recon.sandbox.xero_api`);
-- the admin surface ``/_sandbox/reset|load|dump|stats|faults``.
+- the admin surface ``/_sandbox/reset|load|dump|stats|faults|organisation`` (``organisation``: set or clear the
+  lock dates).
 
 Rate limits, faults and statistics come from :class:`recon.sandbox.admin.SandboxMiddleware`, keyed by the
 tenant the bearer token reaches. ``Idempotency-Key`` replays are handled here, in front of the API.
@@ -40,7 +41,7 @@ from recon.sandbox.xero_api import JSON, BadRequest, Reply, Request, error_reply
 from recon.sandbox.xero_auth import Identity, TokenError
 from recon.sandbox.xero_rules import DEFAULT_ORGANISATION
 from recon.sandbox.xero_store import Store
-from recon.sandbox.xero_wire import dumps, loads
+from recon.sandbox.xero_wire import dumps, loads, render
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +240,11 @@ class XeroEmulator:
             if name == "dump" and method == "GET":
                 with self.store.lock:
                     return Response(_json(self.store.dump()), media_type=JSON)
+            if name == "organisation" and method == "POST":  # lock dates, as an adviser sets them in Xero
+                from recon.sandbox.xero_rules import set_lock_dates
+
+                with self.store.lock:
+                    return Response(_json(render(set_lock_dates(self.store, data or {}))), media_type=JSON)
             if name == "stats" and method == "GET":
                 return Response(json.dumps(self.stats.snapshot()), media_type=JSON)
             if name == "faults" and method == "GET":

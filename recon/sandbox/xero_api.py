@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recon.sandbox.xero_rules import TrackingOptions
-from recon.sandbox.xero_store import HANDLERS, ID_FIELD, Context, Invalid, Record, Result, Store
+from recon.sandbox.xero_store import HANDLERS, HISTORY_KINDS, ID_FIELD, Context, Invalid, Record, Result, Store
 from recon.sandbox.xero_where import WhereError, order_terms, sort_records, where
 from recon.sandbox.xero_wire import (
     ZERO_GUID, dumps, is_guid, loads, norm_guid, parse_bool, parse_date, parse_http_date, parse_record, render,
@@ -106,7 +106,8 @@ def _dp(kind: str, ctx: Context) -> int:
 def context(req: Request) -> Context:
     unitdp = _int(req.query, "unitdp", 2)
     return Context(unitdp=4 if unitdp == 4 else 2, include_archived=_bool(req.query, "includearchived"),
-                   paged="page" in req.query, summary_only=_bool(req.query, "summaryonly"))
+                   paged="page" in req.query, summary_only=_bool(req.query, "summaryonly"),
+                   user=req.headers.get("x-sandbox-user", "").strip())
 
 
 def handle(store: Store, req: Request) -> Reply:
@@ -119,6 +120,8 @@ def handle(store: Store, req: Request) -> Reply:
         ctx = context(req)
         if kind == "TrackingCategories" and len(rest) >= 2 and rest[1].lower() == "options":
             return _options(store, req, rest, ctx)
+        if len(rest) == 2 and rest[1].lower() == "history" and kind in HISTORY_KINDS and req.method == "GET":
+            return _history(store, kind, rest[0])
         if len(rest) > 1:
             return not_found()
         key = rest[0] if rest else None
@@ -142,6 +145,15 @@ def _get(store: Store, kind: str, key: str, req: Request, ctx: Context) -> Reply
         return not_found()
     ctx.paged = True  # a GET by id always carries the lines
     return Reply(200, envelope(store, kind, [render(handler.view(store, record, ctx), _dp(kind, ctx))]))
+
+
+def _history(store: Store, kind: str, key: str) -> Reply:
+    """``GET /Invoices/{id}/History``: the document's history, newest first, as Xero lists it."""
+    record = HANDLERS[kind].lookup(store, norm_guid(key) if is_guid(key) else key)
+    if record is None:
+        return not_found()
+    lines = [render(h) for h in reversed(store.history.get(record[ID_FIELD[kind]], []))]
+    return Reply(200, envelope(store, "HistoryRecords", lines))
 
 
 def _list(store: Store, kind: str, req: Request, ctx: Context) -> Reply:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from recon.money import quantize, round2, xero_line, xero_totals
-from recon.sandbox.xero_rules import active_account, active_tax_rate, merged, organisation, text
+from recon.sandbox.xero_rules import active_account, active_tax_rate, check_lock_dates, merged, organisation, text
 from recon.sandbox.xero_store import Change, Context, Handler, Invalid, Record, Store, register
 
 ZERO = Decimal("0.00")
@@ -161,6 +161,7 @@ class Document(Handler):
             rec["LineItems"] = compute_lines(store, given, (existing or {}).get("LineItems", []),
                                              rec["LineAmountTypes"], unitdp, purchase)
         set_totals(rec)
+        check_lock_dates(store, rec.get("Date"), (existing or {}).get("Date"))
 
     def view(self, store: Store, record: Record, ctx: Context) -> Record:
         out = {**record, "Contact": contact_summary(store, record.get("Contact")), "HasAttachments": False}

@@ -313,3 +313,37 @@ def organisation(store: Store) -> Record:
     """The organisation (the first loaded, else the built-in default)."""
     orgs = store.all("Organisations")
     return orgs[0] if orgs else DEFAULT_ORGANISATION
+
+
+#: Xero's lock dates, the later wins; each refuses a document dated on or before it with its own words.
+LOCK_DATES = (("EndOfYearLockDate", "end of year lock date"), ("PeriodLockDate", "period lock date"))
+
+
+def check_lock_dates(store: Store, *dates: Any) -> None:
+    """Refuse a document write when the document is dated on or before a lock date of the organisation: its new
+    date, and the date it had (a document in a locked period cannot be edited, voided or deleted either)."""
+    org = organisation(store)
+    for name, words in LOCK_DATES:
+        lock = org.get(name)
+        if lock and any(when is not None and when <= lock for when in dates):
+            raise Invalid(f"The document date cannot be before the {words}")
+
+
+def set_lock_dates(store: Store, given: dict[str, Any]) -> Record:
+    """The admin surface's ``POST /_sandbox/organisation``: set (a ``YYYY-MM-DD`` date) or clear (``null``)
+    ``PeriodLockDate`` and ``EndOfYearLockDate``; no other field may be changed."""
+    from recon.sandbox.xero_store import Change
+    from recon.sandbox.xero_wire import parse_date
+
+    names = {name for name, _ in LOCK_DATES}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise ValueError(f"organisation: only {', '.join(sorted(names))} can be set, not {', '.join(unknown)}")
+    org = dict(organisation(store))
+    for name, value in given.items():
+        if value in (None, ""):
+            org.pop(name, None)
+        else:
+            org[name] = parse_date(str(value))
+    store.put(Change("Organisations", org, touch=False))
+    return org

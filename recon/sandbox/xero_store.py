@@ -59,6 +59,16 @@ class Context:
     include_archived: bool = False
     paged: bool = True
     summary_only: bool = False
+    #: who makes the change, for a document's history: an app (Xero's words) unless the request stands for a
+    #: person in Xero's web app (the sandbox's ``X-Sandbox-User`` header)
+    user: str = ""
+
+
+API_USER = "System Generated"
+#: kinds whose changes Xero keeps a history of (``GET /{kind}/{id}/History``)
+HISTORY_KINDS = ("Invoices", "PurchaseOrders")
+STATUS_WORDS = {"AUTHORISED": "Approved", "SUBMITTED": "Submitted for approval", "VOIDED": "Voided",
+                "DELETED": "Deleted", "PAID": "Paid", "BILLED": "Billed", "DRAFT": "Draft"}
 
 
 class Handler:
@@ -142,6 +152,7 @@ class Store:
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
         self.version = 0
+        self.history: dict[str, list[Record]] = {}  # document id -> its history records, oldest first
         self._by_invoice: tuple[int, dict[str, list[Record]]] = (-1, {})
 
     def now(self) -> datetime:
@@ -158,6 +169,7 @@ class Store:
 
     def clear(self, seed: int = 0) -> None:
         self.records = {k: {} for k in KINDS}
+        self.history = {}
         self._rng = random.Random(seed)
         self.version += 1
 
@@ -199,6 +211,14 @@ class Store:
         self.version += 1
         return record
 
+    def note(self, record: Record, changes: str, user: str = "") -> None:
+        """Add a line to a document's history, as Xero keeps one for every change."""
+        who = user or API_USER
+        how = f"by {who}" if user else "through the Xero API using recon sandbox"
+        number = record.get("InvoiceNumber") or record.get("PurchaseOrderNumber") or ""
+        self.history.setdefault(record[ID_FIELD["Invoices" if "InvoiceID" in record else "PurchaseOrders"]], []).append(
+            {"Changes": changes, "DateUTC": self.now(), "User": who, "Details": f"{changes} {number} {how}".replace("  ", " ")})
+
     def remove(self, kind: str, key: str) -> None:
         self.records[kind].pop(key, None)
         self.version += 1
@@ -228,8 +248,14 @@ class Store:
                     if target is not None:  # the URL (or the match) names the record, whatever the body says
                         data[handler.id_field] = target[handler.id_field]
                 changes = handler.build(self, data, copy.deepcopy(target) if target else None, ctx)
-                for change in changes:
+                for n, change in enumerate(changes):
+                    before = self.get(change.kind, change.record.get(ID_FIELD[change.kind]) or "")
+                    old_status = (before or {}).get("Status")
                     self.put(change)
+                    if change.kind in HISTORY_KINDS:
+                        self.note(change.record, "Created" if before is None else (
+                            STATUS_WORDS.get(change.record.get("Status"), "Edited")
+                            if change.record.get("Status") != old_status else "Edited"), ctx.user)
                 view = handler.view(self, changes[0].record, ctx)
                 results.append(Result(True, {**view, "StatusAttributeString": "OK"}))
             except Invalid as exc:

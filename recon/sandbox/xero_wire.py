@@ -32,7 +32,7 @@ DATE_FIELDS = frozenset({
     "Date", "DueDate", "DeliveryDate", "ExpectedArrivalDate", "FullyPaidOnDate", "ExpectedPaymentDate",
     "PlannedPaymentDate", "PeriodLockDate", "EndOfYearLockDate",
 })
-TIMESTAMP_FIELDS = frozenset({"UpdatedDateUTC", "CreatedDateUTC"})
+TIMESTAMP_FIELDS = frozenset({"UpdatedDateUTC", "CreatedDateUTC", "DateUTC"})
 MONEY_FIELDS = frozenset({
     "SubTotal", "TotalTax", "Total", "AmountDue", "AmountPaid", "AmountCredited", "LineAmount", "TaxAmount",
     "Amount", "BankAmount", "TotalDiscount", "Outstanding", "Overdue", "DiscountAmount", "TotalCostPool",
