@@ -20,9 +20,12 @@ from typing import Any, Callable, Mapping
 
 from recon import schema
 from recon.errors import PlanError
-from recon.reconcile.model import DIFF_KINDS, OPERATIONS, Action, Plan
+from recon.reconcile.model import ACTION_DIFFERENCES, OPERATIONS, Action, Plan
 
 PLAN_KEYS = ("actions", "fingerprint", "kinds", "run_id")
+#: what a reverse plan (``recon revert``) holds besides: all three or none
+REVERSE_KEYS = ("held", "reverts", "unlinks")
+HELD_KEYS = ("action_id", "kind", "label", "op", "target", "why")
 ACTION_KEYS = ("difference", "id", "keys", "kind", "label", "new", "old", "op", "reason", "target")
 #: the field of a document action holding its lines (each a mapping of line columns)
 LINES = "lines"
@@ -120,7 +123,7 @@ def _action(body: Any, where: _Where) -> Action:
     kind = _one_of(body["kind"], schema.KINDS, where, "kind", "kind")
     _one_of(body["op"], OPERATIONS, where, "op", "operation")
     _one_of(body["target"], schema.SYSTEMS, where, "target", "target system")
-    _one_of(body["difference"], DIFF_KINDS, where, "difference", "difference")
+    _one_of(body["difference"], ACTION_DIFFERENCES, where, "difference", "difference")
     for field in ("reason", "label", "id"):
         _text(body[field], where, field)
     keys = body["keys"]
@@ -146,7 +149,8 @@ def parse_plan(text: str, path: Path | str) -> Plan:
         body = json.loads(text)
     except ValueError as exc:
         raise where.fail(f"is not valid JSON ({exc})") from None
-    body = _exact_keys(body, PLAN_KEYS, where, "the plan")
+    reverse = isinstance(body, dict) and any(key in body for key in REVERSE_KEYS)
+    body = _exact_keys(body, PLAN_KEYS + REVERSE_KEYS if reverse else PLAN_KEYS, where, "the plan")
     _text(body["run_id"], where, "run_id")
     _text(body["fingerprint"], where, "fingerprint")
     kinds = body["kinds"]
@@ -165,7 +169,29 @@ def parse_plan(text: str, path: Path | str) -> Plan:
             raise where.fail(f"{action.id} is also the id of action {seen[action.id]}: an action appears twice", "id")
         seen[action.id] = n
         actions.append(action)
-    return Plan(run_id=body["run_id"], kinds=tuple(kinds), fingerprint=body["fingerprint"], actions=tuple(actions))
+    where.action = ""
+    held, unlinks = _reverse_parts(body, seen, where) if reverse else ((), ())
+    return Plan(run_id=body["run_id"], kinds=tuple(kinds), fingerprint=body["fingerprint"], actions=tuple(actions),
+                reverts=body.get("reverts", ""), held=held, unlinks=unlinks)
+
+
+def _reverse_parts(body: Mapping[str, Any], seen: Mapping[str, int],
+                   where: _Where) -> tuple[tuple[Mapping[str, str], ...], tuple[str, ...]]:
+    """A reverse plan's held actions (each an object of text) and unlinks (ids of actions of this plan)."""
+    if not _text(body["reverts"], where, "reverts"):
+        raise where.fail("is empty: a reverse plan names the run it reverts", "reverts")
+    if not isinstance(body["held"], list):
+        raise where.fail("is not a list of held actions", "held")
+    held = []
+    for n, item in enumerate(body["held"], 1):
+        entry = _exact_keys(item, HELD_KEYS, where, f"held action {n}", f"held[{n}]")
+        held.append({key: _text(entry[key], where, f"held[{n}].{key}") for key in HELD_KEYS})
+    if not isinstance(body["unlinks"], list):
+        raise where.fail("is not a list of action ids", "unlinks")
+    for n, action_id in enumerate(body["unlinks"], 1):
+        if _text(action_id, where, f"unlinks[{n}]") not in seen:
+            raise where.fail(f"{action_id!r:.40} is not the id of an action of this plan", f"unlinks[{n}]")
+    return tuple(held), tuple(body["unlinks"])
 
 
 __all__ = ["parse_plan"]

@@ -32,11 +32,10 @@ from typing import Any, Mapping, Sequence
 
 from recon.errors import PlanError
 from recon.reconcile.locks import DOCUMENTS, lock_date
-from recon.reconcile.model import Action, Plan
+from recon.reconcile.model import REVERT, Action, Plan
 from recon.rules import DOC_TOTALS, rule
 from recon.store import Store
 
-REVERT = "revert"
 #: what a reverse action compares of a document's lines: what a person edits (Xero recomputes the rest)
 LINE_CHECK = ("description", "quantity", "unit_amount")
 PAID = ("partly_paid", "paid")

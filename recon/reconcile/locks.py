@@ -22,9 +22,9 @@ from typing import Any, Mapping
 import pandas as pd
 
 from recon.reconcile import fields
-from recon.reconcile.model import Action
+from recon.reconcile.model import LOCKED_PERIOD, Action
 
-LOCKED = "locked_period"
+LOCKED = LOCKED_PERIOD
 DOCUMENTS = ("purchase_order", "bill")
 #: the snapshot meta names of Xero's lock dates, with the words Xero uses for each
 LOCK_NAMES = (("end_of_year_lock_date", "end of year lock date"), ("period_lock_date", "period lock date"))

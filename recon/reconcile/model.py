@@ -20,6 +20,9 @@ DIFF_COLUMNS: tuple[str, ...] = (
     "baseline_value", "kind", "direction", "action", "reason",
 )
 DIFF_KINDS = ("only_in_precoro", "only_in_xero", "mismatch", "conflict", "blocked_edit", "rounding", "match_candidate")
+#: what an action may answer besides a difference: a document held back by Xero's lock date, a revert of a run
+LOCKED_PERIOD, REVERT = "locked_period", "revert"
+ACTION_DIFFERENCES = DIFF_KINDS + (LOCKED_PERIOD, REVERT)
 DIRECTIONS = ("to_xero", "to_precoro", "none")
 OPERATIONS = ("create", "update", "archive", "link")
 NO_CHANGES = "No objects needed to be updated."
