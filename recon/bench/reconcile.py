@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import resource
+import sys
 import time
 from decimal import Decimal
 from typing import Any
@@ -249,6 +250,53 @@ def compare_documents_with_datacompy(snap: Snapshot) -> dict[str, Any]:
             "recon_document_differences": int(len(rec.differences)), "recon_document_actions": len(rec.plan.actions)}
 
 
+def representations(n: int = 1_000_000, seed: int = SEED) -> dict[str, Any]:
+    """The micro case behind the schema's choice: Xero's line maths (line amount and per-line tax, half away
+    from zero) and an equality test on ``n`` lines, in Arrow ``decimal128`` arithmetic (``pyarrow.compute``),
+    in scaled ``int64`` (what ``money.xero_line_columns`` does on the decimal columns' own integers) and, for
+    the equality test, on ``Decimal`` objects (the schema before issue 14); both exact results are checked equal."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(seed)
+    q4 = rng.integers(1, 21, n) * 10**4
+    u4 = rng.integers(1, 10**9, n)
+    r4 = rng.choice(np.array([0, 150000, 200000]), n)
+    unit = schema.ARROW_TYPES["unit"]
+    cols = [money.from_unscaled(v, unit, 4) for v in (q4, u4, r4)]
+    lat = np.full(n, "Exclusive", dtype=object)
+
+    def arrow_maths() -> tuple[Any, Any]:
+        q, u, r = (pc.cast(c, pa.decimal128(18, 4)) for c in cols)
+        line = pc.cast(pc.round(pc.multiply(q, u), 2, round_mode=money.HALF_AWAY_FROM_ZERO), pa.decimal128(18, 2))
+        rate = pc.cast(pc.divide(r, pa.scalar(Decimal(100), pa.decimal128(3, 0))), pa.decimal128(18, 6))
+        return line, pc.round(pc.multiply(line, rate), 2, round_mode=money.HALF_AWAY_FROM_ZERO)
+
+    def int_maths() -> tuple[np.ndarray, np.ndarray]:
+        return money.xero_line_columns(*(pd.Series(c, dtype=pd.ArrowDtype(unit)) for c in cols), lat, 4)
+
+    t_arrow = t_int = float("inf")
+    for _ in range(REPEAT):
+        (a_line, a_tax), t = _timed(arrow_maths)
+        t_arrow = min(t_arrow, t)
+        (i_line, i_tax), t = _timed(int_maths)
+        t_int = min(t_int, t)
+    same = bool(np.array_equal(money.unscaled(a_line, 2), i_line) and np.array_equal(money.unscaled(a_tax, 2), i_tax))
+    objects = np.array([Decimal(int(v)).scaleb(-4) for v in u4[: n // 10]], dtype=object)
+    objects_back = objects[::-1].copy()
+    back = cols[1].take(pa.array(np.arange(n)[::-1]))
+    _, t_obj = _timed(lambda: objects == objects_back)
+    _, t_eq = _timed(lambda: pc.equal(cols[1], back))
+    sums = [pd.Series(objects), pd.Series(cols[1][: n // 10], dtype=pd.ArrowDtype(unit))]
+    _, t_obj_sum = _timed(lambda: sums[0].sum())
+    _, t_dec_sum = _timed(lambda: sums[1].sum())
+    return {"lines": n, "decimal128_line_maths_seconds": round(t_arrow, 3), "int64_line_maths_seconds": round(t_int, 3),
+            "same_results": same, "decimal128_equality_seconds": round(t_eq, 4),
+            "decimal_objects_equality_seconds": round(t_obj * 10, 4),  # measured on a tenth of the lines
+            "decimal128_sum_seconds": round(t_dec_sum * 10, 4), "decimal_objects_sum_seconds": round(t_obj_sum * 10, 4),
+            "bytes_per_value": {"decimal128": 16, "int64": 8, "Decimal object": 8 + sys.getsizeof(Decimal("1234.5678"))}}
+
+
 def measure(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, Any]:
     """Generate, reconcile, measure; returns the figures recorded in docs/benchmarks.md."""
     out: dict[str, Any] = {"suppliers": n_suppliers, "lines": n_lines}
@@ -272,6 +320,8 @@ def measure(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, A
     out["differences_by_kind"] = {str(k): int(v) for k, v in rec.differences["kind"].value_counts().sort_index().items()}
     out["rounding_classes"] = {str(k): int(v) for k, v in rec.rounding["classification"].value_counts().sort_index().items()}
     out["peak_rss_mib"] = round(_peak_mib(), 1)
+    del rec, both, docs, sup
+    out["representations"] = representations()  # after the peak is read: the micro case is not the run
     out["goals"] = {"speedup_comparison >= 5": out["datacompy"]["speedup_comparison"] >= 5,
                     "speedup_full_reconcile >= 1.5": out["datacompy"]["speedup_full_reconcile"] >= 1.5,
                     "speedup_documents >= 1.0": out["datacompy_documents"]["speedup_documents"] >= 1.0,
