@@ -60,11 +60,10 @@ def _lines_for(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[pd.DataFrame, 
 
 
 def _exact_sum(cents: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
-    """Per-group sums of integer cents (exact: float64 sums are exact below 2**53, else integer adds)."""
-    if not len(cents) or int(np.abs(cents).sum()) < 2**53:
-        return np.rint(np.bincount(groups, weights=cents.astype(np.float64), minlength=n)).astype(np.int64)
+    """Per-group sums of integer cents, in integers (``np.add.at``: exact, and faster than a float bincount)."""
     out = np.zeros(n, dtype=np.int64)
-    np.add.at(out, groups, cents)
+    if len(cents):
+        np.add.at(out, groups, np.asarray(cents, dtype=np.int64))
     return out
 
 
