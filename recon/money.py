@@ -7,6 +7,12 @@ includes tax (``tax = LineAmount × r / (100 + r)``); ``NoTax``: no tax.
 
 Precoro: a company setting gives the decimals of prices, quantities and totals (``precisionData``); lines
 and their tax are computed and rounded at that precision, half-up, and the document total is their sum.
+
+The canonical frames hold amounts as Arrow ``decimal128`` columns (:mod:`recon.schema`). The column helpers at
+the end do the same arithmetic on whole columns: on the columns' own unscaled integers (an int64 view of the
+decimal128 buffer, no copy per value) when every value fits, else on ``Decimal`` objects. Arrow's own rounding
+is used with ``round_mode="half_towards_infinity"``, which is half away from zero; Arrow's ``"half_up"`` rounds
+ties towards +infinity (-2.675 becomes -2.67), which is not what Xero does.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -273,3 +281,118 @@ def xero_line_cents(q4: np.ndarray, u4: np.ndarray, r4: np.ndarray, line_amount_
     tax = div_half_up(line * r4, divisor)
     tax = np.where((line_amount_types == "NoTax") | (r4 == 0), 0, tax)
     return line, tax
+
+
+# --- Arrow decimal columns ---------------------------------------------------------------------------------
+#: Arrow's name for half away from zero (see the module docstring)
+HALF_AWAY_FROM_ZERO = "half_towards_infinity"
+
+
+def arrow_array(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One Arrow array of a column (an Arrow-backed Series, a chunked array or an array)."""
+    arr = pa.array(values) if isinstance(values, pd.Series) else values
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _is_decimal_column(values: object) -> bool:
+    if isinstance(values, pd.Series):
+        return isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_decimal128(values.dtype.pyarrow_dtype)
+    return isinstance(values, (pa.Array, pa.ChunkedArray)) and pa.types.is_decimal128(values.type)
+
+
+def _raw_ints(arr: pa.Array) -> np.ndarray | None:
+    """The unscaled integers of a decimal128 array as int64 (missing → 0), without copying each value; ``None``
+    when one needs more than 64 bits."""
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset: 2 * (arr.offset + len(arr))]
+    low, high = words[0::2], words[1::2]
+    valid = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool) if arr.null_count else None
+    fits = high == (low >> 63)  # the high word only repeats the sign bit
+    if valid is not None:
+        fits |= ~valid
+    if not bool(np.all(fits)):
+        return None
+    return np.where(valid, low, 0) if valid is not None else low.copy()
+
+
+def unscaled(values: pd.Series | pa.Array | np.ndarray, places: int) -> np.ndarray | None:
+    """Exact ``int64`` values × 10^places of a decimal column (missing → 0), or ``None`` when a value has more
+    places or does not fit. Arrow decimal columns are read from their buffers; object arrays of ``Decimal`` go
+    through :func:`scaled`."""
+    if not _is_decimal_column(values):
+        return scaled(np.asarray(values, dtype=object), places)
+    arr = arrow_array(values)
+    ints = _raw_ints(arr)
+    if ints is None:
+        return None
+    shift = places - arr.type.scale
+    if shift >= 0:
+        factor = 10 ** shift
+        if len(ints) and int(np.abs(ints).max()) >= _LIMIT // factor:
+            return None
+        return ints * factor
+    factor = 10 ** -shift
+    if bool(np.any(ints % factor)):
+        return None
+    return ints // factor
+
+
+def column_text(values: pd.Series | pa.Array, places: int) -> np.ndarray:
+    """:func:`canonical` text of every value of a decimal column (``""`` when missing): ``places`` decimals, or
+    exactly the decimals a value needs beyond them. Built from the unscaled integers (Arrow's own decimal text
+    turns to exponent notation for small values such as 0E-8)."""
+    arr = arrow_array(values) if _is_decimal_column(values) else None
+    if arr is None:
+        return np.array(["" if pd.isna(v) else format(canonical(v, places), "f")
+                         for v in np.asarray(values, dtype=object)], dtype=object)
+    scale = arr.type.scale
+    ints = _raw_ints(arr)
+    if ints is None or scale < places:
+        return np.array(["" if v is None else format(canonical(v, places), "f") for v in arr.to_pylist()],
+                        dtype=object)
+    magnitude = pa.array(np.abs(ints))
+    factor = pa.scalar(10 ** scale, pa.int64())
+    whole = pc.cast(pc.divide(magnitude, factor), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pc.subtract(magnitude, pc.multiply(pc.divide(magnitude, factor), factor)),
+                                pa.string()), width=scale, padding="0")
+    kept = pc.utf8_slice_codeunits(frac, 0, places)
+    extra = pc.utf8_rtrim(pc.utf8_slice_codeunits(frac, places, scale), characters="0")
+    sign = pc.if_else(pa.array(ints < 0), "-", "")
+    body = pc.binary_join_element_wise(whole, pc.binary_join_element_wise(kept, extra, ""), ".") if places or scale \
+        else whole
+    out = pc.binary_join_element_wise(sign, body, "")
+    if arr.null_count:
+        out = pc.if_else(arr.is_null(), "", out)
+    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def round_column(values: pd.Series, places: int) -> pd.Series:
+    """:func:`quantize` (half away from zero) of a whole decimal column, in Arrow; the column keeps its type."""
+    arr = arrow_array(values)
+    rounded = pc.cast(pc.round(arr, places, round_mode=HALF_AWAY_FROM_ZERO), arr.type)
+    return pd.Series(rounded, index=values.index, dtype=values.dtype)
+
+
+def from_unscaled(ints: np.ndarray, type_: pa.Decimal128Type, places: int) -> pa.Array:
+    """A decimal128 array of ``type_`` from exact int64 values × 10^places (e.g. cents with ``places=2``)."""
+    shift = type_.scale - places
+    low = np.asarray(ints, dtype=np.int64) * (10 ** shift) if shift >= 0 else None
+    if low is None or (len(ints) and int(np.abs(ints).max()) >= _LIMIT // (10 ** shift)):
+        return pa.array([Decimal(int(v)).scaleb(-places) for v in ints], type=type_)
+    words = np.empty(2 * len(low), dtype=np.int64)
+    words[0::2], words[1::2] = low, low >> 63
+    return pa.Array.from_buffers(type_, len(low), [None, pa.py_buffer(words)])
+
+
+def xero_line_columns(quantity: pd.Series, unit_amount: pd.Series, rate: pd.Series,
+                      line_amount_types: np.ndarray, unitdp: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`xero_line` for whole decimal columns: ``(line amount, tax)`` in integer cents. Integer maths on
+    the columns' unscaled values when they fit (quantity, unit amount and rate at 4 dp), else ``Decimal``."""
+    q4, u4, r4 = (unscaled(c, 4) for c in (quantity, unit_amount, rate))
+    if not (q4 is None or u4 is None or r4 is None):
+        fast = xero_line_cents(q4, u4, r4, line_amount_types, unitdp)
+        if fast is not None:
+            return fast
+    objects = [np.asarray(c.to_numpy(dtype=object, na_value=None) if isinstance(c, pd.Series) else c, dtype=object)
+               for c in (quantity, unit_amount, rate)]
+    amount, tax = xero_lines_array(*objects, line_amount_types, unitdp)
+    return to_cents(amount), to_cents(tax)

@@ -9,16 +9,23 @@ Column types (``Column.type``) and their pandas form:
 ==========  ==========================================  =============================================
 type        pandas dtype                                values
 ==========  ==========================================  =============================================
-id, text    ``string``                                  ``str`` or ``<NA>``; ids are never numbers
-money       ``object``                                  ``decimal.Decimal`` or ``None`` (2 dp amounts)
-unit        ``object``                                  ``Decimal`` unit amounts/prices (up to 4 dp)
-quantity    ``object``                                  ``Decimal``
-rate        ``object``                                  ``Decimal`` percentage (15 means 15 %)
-date        ``object``                                  ``datetime.date`` or ``None``
+id, text    ``string`` (Arrow strings)                  ``str`` or ``<NA>``; ids are never numbers
+money       ``decimal128(30, 6)[pyarrow]``              exact amounts (2 dp as Xero keeps them; Precoro
+                                                        may have more), ``<NA>`` when unknown
+unit        ``decimal128(30, 8)[pyarrow]``              unit amounts/prices (up to 4 dp in Xero)
+quantity    ``decimal128(30, 8)[pyarrow]``              quantities
+rate        ``decimal128(30, 8)[pyarrow]``              percentage (15 means 15 %)
+date        ``date32[day][pyarrow]``                    days or ``<NA>``
 timestamp   ``datetime64[ns, UTC]``                     aware UTC instants or ``NaT``
-bool        ``boolean``                                 ``True``/``False``/``<NA>``
+bool        ``bool[pyarrow]``                           ``True``/``False``/``<NA>``
 int         ``Int64``                                   integers or ``<NA>``
 ==========  ==========================================  =============================================
+
+Amounts are Arrow ``decimal128`` columns (pandas ``ArrowDtype``): exact, vectorised, 16 bytes a value against
+some 100 for a ``Decimal`` object, and written to Parquet as they are. The storage scale (``STORAGE_SCALES``)
+is wider than the canonical text's (``SCALES``) so that a value with more decimals than its kind usually has
+is kept exactly; a value with more decimals than the storage scale is refused as bad input. ``Decimal`` stays
+the type at the edges (the SDK models, JSON, the plan's text), converted once per column.
 
 Every record frame has ``id`` (the record's id in its own system: a Xero GUID, Xero's ``TaxType`` for tax
 rates, a Precoro ``id``, or the ``idn`` for Precoro documents), ``xero_id`` (the Xero id of the record it is
@@ -30,10 +37,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api.types import infer_dtype
 
 from recon import money
@@ -184,14 +194,24 @@ LINE_REFERENCES: dict[str, str] = {
 
 FRAME_NAMES: tuple[str, ...] = (*KINDS, *LINE_FRAMES.values())
 
-_DTYPES = {
-    "id": "string", "text": "string", "money": "object", "unit": "object", "quantity": "object",
-    "rate": "object", "date": "object", "timestamp": "datetime64[ns, UTC]", "bool": "boolean", "int": "Int64",
-}
 DECIMAL_TYPES = frozenset({"money", "unit", "quantity", "rate"})
 #: Decimals of each amount type's canonical text (``money.canonical``): money as Xero keeps it, unit amounts,
 #: quantities and rates at the 4 decimals Xero allows them; more decimals are kept when a value has them.
 SCALES: dict[str, int] = {"money": 2, "unit": 4, "quantity": 4, "rate": 4}
+#: Digits and decimals each amount type is stored with (Arrow ``decimal128(PRECISION, scale)``): 30 digits leave
+#: Arrow room to add and multiply without leaving decimal128 (38 digits at most).
+PRECISION = 30
+STORAGE_SCALES: dict[str, int] = {"money": 6, "unit": 8, "quantity": 8, "rate": 8}
+#: the canonical text's decimals of a stored decimal column, by its storage scale (one look-up: a column's
+#: text needs nothing but the column)
+CANONICAL_PLACES: dict[int, int] = {STORAGE_SCALES[k]: SCALES[k] for k in SCALES}
+ARROW_TYPES: dict[str, pa.DataType] = {
+    **{k: pa.decimal128(PRECISION, STORAGE_SCALES[k]) for k in DECIMAL_TYPES}, "date": pa.date32(), "bool": pa.bool_(),
+}
+_DTYPES: dict[str, Any] = {
+    "id": "string", "text": "string", "timestamp": "datetime64[ns, UTC]", "int": "Int64",
+    **{k: pd.ArrowDtype(t) for k, t in ARROW_TYPES.items()},
+}
 #: Optional column of a baseline frame: the fields that baseline knows, space-separated (a field it does not
 #: name is unknown, as if there were no baseline for it). A baseline frame without it knows its columns.
 BASELINE_FIELDS = "baseline_fields"
@@ -208,7 +228,12 @@ def compared(frame: str) -> list[Column]:
 
 
 def empty(frame: str) -> pd.DataFrame:
-    """An empty frame with the canonical columns and dtypes."""
+    """An empty frame with the canonical columns and dtypes (a copy: callers may add to it)."""
+    return _empty(frame).copy()
+
+
+@lru_cache(maxsize=None)
+def _empty(frame: str) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series([], dtype=_DTYPES[c.type]) for c in FRAMES[frame]})
 
 
@@ -260,24 +285,51 @@ def to_date(value: Any) -> dt.date | None:
     raise TypeError(f"cannot read {type(value).__name__} as a date")
 
 
+def _bad(value: Any, kind: str, frame: str, system: str | None, rid: Any, col: Column, why: str) -> DataError:
+    return DataError(f"{value!r} is not a valid {kind} ({why})", system=system, kind=frame,
+                     record=None if rid is None or rid is pd.NA else str(rid), field=col.name, value=value)
+
+
+def _arrow_column(series: pd.Series, col: Column, frame: str, system: str | None, ids: pd.Series) -> pd.Series:
+    """A decimal or date column as its Arrow type: in one conversion when the values are already exact
+    (``Decimal``/``date`` objects or another Arrow column), else value by value, naming a bad one."""
+    kind = col.type
+    target = _DTYPES[kind]
+    if series.dtype == target:
+        return series
+    arrow_type = ARROW_TYPES[kind]
+    try:
+        if isinstance(series.dtype, pd.ArrowDtype):
+            return pd.Series(pa.array(series).cast(arrow_type), index=series.index, dtype=target)
+        inferred = infer_dtype(series, skipna=True) if series.dtype == object else ""
+        if inferred in ("empty", "decimal" if kind in DECIMAL_TYPES else "date"):
+            values = series.to_numpy(dtype=object)
+            values = np.where(pd.isna(values), None, values)
+            return pd.Series(pa.array(values, type=arrow_type), index=series.index, dtype=target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        pass  # the value-by-value path names the record
+    out = []
+    for rid, value in zip(ids, series.tolist()):
+        try:
+            out.append(canonical_decimal(value, kind) if kind in DECIMAL_TYPES else to_date(value))
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise _bad(value, kind, frame, system, rid, col, str(exc)) from None
+        number = out[-1]
+        if kind in DECIMAL_TYPES and number is not None:
+            if not number.is_finite():
+                raise _bad(value, kind, frame, system, rid, col, "not a finite number")
+            exponent = number.normalize().as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > STORAGE_SCALES[kind]:
+                raise _bad(value, kind, frame, system, rid, col, f"more than {STORAGE_SCALES[kind]} decimals")
+            if number.adjusted() >= PRECISION - STORAGE_SCALES[kind]:
+                raise _bad(value, kind, frame, system, rid, col, "too large")
+    return pd.Series(pa.array(out, type=arrow_type), index=series.index, dtype=target)
+
+
 def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | None, ids: pd.Series) -> pd.Series:
     kind = col.type
     if kind in DECIMAL_TYPES or kind == "date":
-        # values the connectors' mapping made are already exact: a C-speed look over the column instead of
-        # a Python call per value (a string, float or datetime among them takes the checking path below)
-        inferred = infer_dtype(series, skipna=True) if series.dtype == object else ""
-        if inferred == "empty" or inferred == ("decimal" if kind in DECIMAL_TYPES else "date"):
-            return series.astype(object).where(series.notna(), None)
-        out = []
-        for rid, value in zip(ids, series.tolist()):
-            try:
-                out.append(canonical_decimal(value, kind) if kind in DECIMAL_TYPES else to_date(value))
-            except (InvalidOperation, TypeError, ValueError) as exc:
-                raise DataError(
-                    f"{value!r} is not a valid {kind} ({exc})", system=system, kind=frame,
-                    record=None if rid is None or rid is pd.NA else str(rid), field=col.name, value=value,
-                ) from None
-        return pd.Series(out, index=series.index, dtype="object")
+        return _arrow_column(series, col, frame, system, ids)
     try:
         if kind == "timestamp":
             return pd.to_datetime(series, utc=True).astype("datetime64[ns, UTC]")
@@ -288,7 +340,9 @@ def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | Non
                 return series.astype("string")
             return series.map(lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)).astype("string")
         if kind == "bool":
-            return series.astype("boolean")
+            if series.dtype == _DTYPES["bool"]:
+                return series
+            return series.astype("boolean").astype(_DTYPES["bool"])
         if kind == "int":
             return series.astype("Int64")
     except (TypeError, ValueError) as exc:
@@ -299,18 +353,11 @@ def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | Non
 
 
 def is_conformed(df: pd.DataFrame, frame: str) -> bool:
-    """Cheap check that ``df`` already has the canonical columns of ``frame``, with exact decimals and dates
-    where the schema wants them (the first value of each such column is looked at, not every value)."""
+    """Cheap check that ``df`` already has the canonical columns of ``frame`` with their canonical dtypes."""
     if list(df.columns) != columns(frame):
         return False
-    for col in FRAMES[frame]:
-        if col.type in DECIMAL_TYPES or col.type == "date":
-            values = df[col.name].dropna()
-            if len(values) and not isinstance(values.iloc[0], Decimal if col.type in DECIMAL_TYPES else dt.date):
-                return False
-        elif str(df[col.name].dtype) != _DTYPES[col.type] and not (col.type == "timestamp" and "UTC" in str(df[col.name].dtype)):
-            return False
-    return True
+    return all(dtype == _DTYPES[col.type] or (col.type == "timestamp" and "UTC" in str(dtype))
+               for col, dtype in zip(FRAMES[frame], df.dtypes.tolist()))
 
 
 def conform(df: pd.DataFrame | Iterable[Mapping[str, Any]], frame: str, *, system: str | None = None) -> pd.DataFrame:

@@ -24,13 +24,17 @@ def test_a_small_run_reports_every_figure():
     assert {"equal", "rounding"} <= set(out["rounding_classes"])
     assert out["datacompy"]["recon_field_differences"] > 0 and out["datacompy"]["datacompy_mismatched_rows"] > 0
     assert out["peak_rss_mib"] > 0 and out["actions"] > 0
+    docs = out["datacompy_documents"]
+    assert docs["datacompy_mismatched_line_rows"] > 0 and docs["recon_document_differences"] > 0
+    assert docs["speedup_documents"] > 0 and set(out["goals"]) >= {"speedup_documents >= 1.0", "peak_rss_mib <= 1024"}
+    assert out["representations"]["same_results"] is True  # decimal128 and int64 line maths agree exactly
 
 
 def test_the_dispatcher_lists_every_benchmark_module_and_refuses_unknown_names(capsys):
     from recon.bench.__main__ import main
 
     assert main(["nope"]) == 2
-    assert "available: fetch, firm, reconcile" in capsys.readouterr().err
+    assert "available: fetch, firm, load, reconcile" in capsys.readouterr().err
 
 
 def test_the_reconcile_benchmark_runs_from_the_dispatcher_with_sizes(capsys):
@@ -40,3 +44,12 @@ def test_the_reconcile_benchmark_runs_from_the_dispatcher_with_sizes(capsys):
     out = capsys.readouterr().out
     figures = __import__("json").loads(out[out.index("{"):])
     assert (figures["suppliers"], figures["lines"]) == (200, 1000)
+
+
+def test_the_emulator_load_benchmark_loads_a_small_set(capsys):
+    from recon.bench.__main__ import main
+
+    assert main(["load", "--", "--suppliers", "50", "--lines", "200"]) == 0
+    out = capsys.readouterr().out
+    figures = __import__("json").loads(out[out.index("{"):])
+    assert (figures["suppliers"], figures["lines"]) == (50, 200) and figures["total_seconds"] >= figures["generate_seconds"]

@@ -80,3 +80,67 @@ def test_scaled_refuses_values_finer_than_the_scale():
 
 def test_cents_text_is_canonical_two_decimal_text():
     assert list(_money.cents_text(_np.array([0, 5, -5, 123456, -100]))) == ["0.00", "0.05", "-0.05", "1234.56", "-1.00"]
+
+
+# --- the canonical schema's Arrow decimal columns ----------------------------------------------------------
+import pandas as _pd
+import pyarrow as _pa
+
+from recon import schema as _schema
+
+
+def _col(values, kind="unit"):
+    return _pd.Series([None if v is None else _D(v) for v in values], dtype=_schema._DTYPES[kind])
+
+
+@_settings(max_examples=100, deadline=None)
+@_given(_st.lists(_st.tuples(_qty, _amounts, _rates, _st.sampled_from(_money.LINE_AMOUNT_TYPES)), min_size=1,
+                  max_size=8), _st.sampled_from([2, 4]))
+def test_line_maths_on_arrow_columns_match_xero_line(rows, unitdp):
+    q, u, r, lat = zip(*rows)
+    expected = [_money.xero_line(a, b, c, d, unitdp) for a, b, c, d in rows]
+    cols = [_pd.Series(list(v), dtype=_schema._DTYPES[k]) for v, k in ((q, "quantity"), (u, "unit"), (r, "rate"))]
+    amount, tax = _money.xero_line_columns(*cols, _np.array(lat, dtype=object), unitdp)
+    assert list(amount) == [int(e.line_amount * 100) for e in expected]
+    assert list(tax) == [int(e.tax_amount * 100) for e in expected]
+
+
+@pytest.mark.parametrize("amounts, rate, expected_tax", [
+    (["25.06", "25.61", "25.63"], "15", 1144),  # Xero docs: per-line rounding; 11.45 on the total
+    (["45.45", "45.45"], "10", 910),            # Xero docs: 9.09 on the total
+])
+def test_xero_documented_examples_on_columns(amounts, rate, expected_tax):
+    n = len(amounts)
+    _, tax = _money.xero_line_columns(_col(["1"] * n, "quantity"), _col(amounts), _col([rate] * n, "rate"),
+                                      _np.full(n, "Exclusive", dtype=object), 2)
+    assert int(tax.sum()) == expected_tax
+
+
+@pytest.mark.parametrize("value, places, text", [
+    ("14", 4, "14.0000"), ("12.805", 2, "12.805"), ("-0.5", 2, "-0.50"), ("0", 2, "0.00"),
+    ("0.00000001", 4, "0.00000001"), ("-2.165", 2, "-2.165"), (None, 2, ""),
+])
+def test_column_text_is_canonical(value, places, text):
+    kind = "money" if places == 2 and value != "0.00000001" else "unit"
+    assert list(_money.column_text(_col([value], kind), places)) == [text]
+    if value is not None:
+        assert text == format(_money.canonical(_D(value), places), "f")
+
+
+@pytest.mark.parametrize("value, rounded", [("2.165", "2.17"), ("-2.165", "-2.17"), ("2.175", "2.18"),
+                                            ("-2.675", "-2.68"), ("2.1649", "2.16")])
+def test_column_rounding_is_half_away_from_zero(value, rounded):
+    got = _money.round_column(_col([value]), 2)
+    assert got.iloc[0] == _D(rounded) and got.dtype == _schema._DTYPES["unit"]
+    assert got.iloc[0] == _money.round2(_D(value))
+
+
+def test_unscaled_reads_the_exact_integers_or_refuses():
+    col = _col(["1.5", None, "-0.25"], "money")
+    assert list(_money.unscaled(col, 2)) == [150, 0, -25]
+    assert _money.unscaled(col, 1) is None  # -0.25 has two places
+    assert list(_money.unscaled(col.iloc[1:], 4)) == [0, -2500]  # a slice keeps its offset
+    huge = _pd.Series([_D("123456789012345678901.5")], dtype=_schema._DTYPES["money"])
+    assert _money.unscaled(huge, 2) is None  # beyond int64: callers fall back to Decimal
+    assert list(_money.from_unscaled(_np.array([1234, -5]), _schema.ARROW_TYPES["money"], 2).to_pylist()) == \
+        [_D("12.34"), _D("-0.05")]

@@ -55,3 +55,21 @@ def test_snapshot_round_trips_through_parquet(tmp_path):
     assert back.frame("precoro", "bill_lines").loc[0, "unit_amount"] == Decimal("33.3333")
     assert back.raw[("xero", "supplier")] == [{"ContactID": "a"}]
     assert back.counts() == {"precoro_bill_lines": 1, "xero_supplier": 1}
+
+
+@pytest.mark.parametrize("value, why", [("1.123456789", "more than 8 decimals"), ("NaN", "not a finite number"),
+                                        ("1" + "0" * 25, "too large")])
+def test_an_amount_the_columns_cannot_hold_exactly_is_refused(value, why):
+    with pytest.raises(DataError, match=why) as err:
+        schema.conform([{"doc_id": "D1", "line_no": 1, "unit_amount": value}], "purchase_order_lines", system="precoro")
+    assert err.value.field == "unit_amount" and err.value.record == "D1"
+
+
+def test_amounts_dates_and_flags_are_arrow_columns():
+    import datetime as dt
+    from decimal import Decimal
+
+    df = schema.conform([{"id": "1", "total": Decimal("12.5"), "date": dt.date(2026, 1, 2), "active": True}], "bill")
+    assert str(df["total"].dtype) == "decimal128(30, 6)[pyarrow]" and df["total"].iloc[0] == Decimal("12.50")
+    assert str(df["date"].dtype) == "date32[day][pyarrow]" and str(df["active"].dtype) == "bool[pyarrow]"
+    assert schema.is_conformed(df, "bill") and schema.conform(df, "bill")["total"].iloc[0] == Decimal("12.5")

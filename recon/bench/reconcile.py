@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import resource
+import sys
 import time
 from decimal import Decimal
 from typing import Any
@@ -144,7 +145,9 @@ def documents(n_lines: int, seed: int = SEED, per_doc: int = 5) -> Snapshot:
             "tax_amount": xtax[x_keep]}, int(x_keep.sum()))
 
         def sums(values: np.ndarray) -> np.ndarray:
-            return money.from_cents(np.bincount(doc_of_line, weights=money.to_cents(values), minlength=n_docs).astype(np.int64))
+            cents = np.zeros(n_docs, dtype=np.int64)
+            np.add.at(cents, doc_of_line, money.to_cents(values))
+            return money.from_cents(cents)
         p_sub, p_tax, x_sub, x_tax = sums(net), sums(tax), sums(xamt), sums(xtax)
         supplier = rng.integers(0, 96000, n_docs)
         head = {"number": _s("PO-" + pd.Series(d + k * 10**7).astype(str)), "supplier_id": _s("P" + pd.Series(supplier).astype(str)),
@@ -170,6 +173,13 @@ def documents(n_lines: int, seed: int = SEED, per_doc: int = 5) -> Snapshot:
 
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _current_mib() -> float:
+    """Resident memory now (the peak above includes the data generation's temporaries)."""
+    gc.collect()
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 def _timed(fn: Any) -> tuple[Any, float]:
@@ -218,16 +228,98 @@ def compare_with_datacompy(snap: Snapshot) -> dict[str, Any]:
             "datacompy_mismatched_rows": int(len(cmp.all_mismatch()))}
 
 
+def _line_frames_for_datacompy(snap: Snapshot, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The line frames of ``kind`` as datacompy needs them: both keyed by the Xero document id and the line number
+    (Precoro lines get their document's ``xero_id``; lines of documents not in Xero keep no key and datacompy
+    lists them as unpaired), with the compared line columns."""
+    frame = schema.LINE_FRAMES[kind]
+    cols = ["doc_id", "line_no", *get_rule(kind).line_fields]
+    head = snap.frame("precoro", kind)
+    to_xero = pd.Series(head["xero_id"].to_numpy(), index=head["id"].to_numpy())
+    lp = snap.frame("precoro", frame)[cols].copy()
+    lp["doc_id"] = pd.array(lp["doc_id"].map(to_xero).to_numpy(), dtype="string")
+    return lp, snap.frame("xero", frame)[cols]
+
+
+def compare_documents_with_datacompy(snap: Snapshot) -> dict[str, Any]:
+    """recon's documents ``reconcile()`` (headers, lines, rounding analysis, plan) against datacompy's bare
+    comparison of the same PO and bill line frames joined on document id and line number."""
+    import datacompy
+
+    frames = {kind: _line_frames_for_datacompy(snap, kind) for kind in ("purchase_order", "bill")}
+
+    def bare() -> int:
+        return sum(len(datacompy.PandasCompare(lp, lx, join_columns=["doc_id", "line_no"]).all_mismatch())
+                   for lp, lx in frames.values())
+
+    mismatched, t_dc = _timed(bare)
+    rec, t_recon = _timed(lambda: reconcile(snap, kinds=["purchase_order", "bill"], run_id="bench"))
+    return {"recon_documents_seconds": round(t_recon, 3), "datacompy_lines_seconds": round(t_dc, 3),
+            "speedup_documents": round(t_dc / t_recon, 2), "datacompy_mismatched_line_rows": int(mismatched),
+            "recon_document_differences": int(len(rec.differences)), "recon_document_actions": len(rec.plan.actions)}
+
+
+def representations(n: int = 1_000_000, seed: int = SEED) -> dict[str, Any]:
+    """The micro case behind the schema's choice: Xero's line maths (line amount and per-line tax, half away
+    from zero) and an equality test on ``n`` lines, in Arrow ``decimal128`` arithmetic (``pyarrow.compute``),
+    in scaled ``int64`` (what ``money.xero_line_columns`` does on the decimal columns' own integers) and, for
+    the equality test, on ``Decimal`` objects (the schema before issue 14); both exact results are checked equal."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(seed)
+    q4 = rng.integers(1, 21, n) * 10**4
+    u4 = rng.integers(1, 10**9, n)
+    r4 = rng.choice(np.array([0, 150000, 200000]), n)
+    unit = schema.ARROW_TYPES["unit"]
+    cols = [money.from_unscaled(v, unit, 4) for v in (q4, u4, r4)]
+    lat = np.full(n, "Exclusive", dtype=object)
+
+    def arrow_maths() -> tuple[Any, Any]:
+        q, u, r = (pc.cast(c, pa.decimal128(18, 4)) for c in cols)
+        line = pc.cast(pc.round(pc.multiply(q, u), 2, round_mode=money.HALF_AWAY_FROM_ZERO), pa.decimal128(18, 2))
+        rate = pc.cast(pc.divide(r, pa.scalar(Decimal(100), pa.decimal128(3, 0))), pa.decimal128(18, 6))
+        return line, pc.round(pc.multiply(line, rate), 2, round_mode=money.HALF_AWAY_FROM_ZERO)
+
+    def int_maths() -> tuple[np.ndarray, np.ndarray]:
+        return money.xero_line_columns(*(pd.Series(c, dtype=pd.ArrowDtype(unit)) for c in cols), lat, 4)
+
+    t_arrow = t_int = float("inf")
+    for _ in range(REPEAT):
+        (a_line, a_tax), t = _timed(arrow_maths)
+        t_arrow = min(t_arrow, t)
+        (i_line, i_tax), t = _timed(int_maths)
+        t_int = min(t_int, t)
+    same = bool(np.array_equal(money.unscaled(a_line, 2), i_line) and np.array_equal(money.unscaled(a_tax, 2), i_tax))
+    objects = np.array([Decimal(int(v)).scaleb(-4) for v in u4[: n // 10]], dtype=object)
+    objects_back = objects[::-1].copy()
+    back = cols[1].take(pa.array(np.arange(n)[::-1]))
+    _, t_obj = _timed(lambda: objects == objects_back)
+    _, t_eq = _timed(lambda: pc.equal(cols[1], back))
+    sums = [pd.Series(objects), pd.Series(cols[1][: n // 10], dtype=pd.ArrowDtype(unit))]
+    _, t_obj_sum = _timed(lambda: sums[0].sum())
+    _, t_dec_sum = _timed(lambda: sums[1].sum())
+    return {"lines": n, "decimal128_line_maths_seconds": round(t_arrow, 3), "int64_line_maths_seconds": round(t_int, 3),
+            "same_results": same, "decimal128_equality_seconds": round(t_eq, 4),
+            "decimal_objects_equality_seconds": round(t_obj * 10, 4),  # measured on a tenth of the lines
+            "decimal128_sum_seconds": round(t_dec_sum * 10, 4), "decimal_objects_sum_seconds": round(t_obj_sum * 10, 4),
+            "bytes_per_value": {"decimal128": 16, "int64": 8, "Decimal object": 8 + sys.getsizeof(Decimal("1234.5678"))}}
+
+
 def measure(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, Any]:
     """Generate, reconcile, measure; returns the figures recorded in docs/benchmarks.md."""
     out: dict[str, Any] = {"suppliers": n_suppliers, "lines": n_lines}
     (sup, base), t_gen_s = _timed(lambda: suppliers(n_suppliers))
     docs, t_gen_d = _timed(lambda: documents(n_lines))
     out["generate_seconds"] = round(t_gen_s + t_gen_d, 1)
+    out["peak_rss_mib_after_generate"] = round(_peak_mib(), 1)
+    out["rss_mib_holding_the_frames"] = round(_current_mib(), 1)
     out["datacompy"] = compare_with_datacompy(sup)
+    out["datacompy_documents"] = compare_documents_with_datacompy(docs)
     rec_s, t_s = _timed(lambda: reconcile(sup, kinds=["supplier"], baselines=base, run_id="bench"))
     out["suppliers_seconds"] = round(t_s, 3)
     out["supplier_differences"] = int(len(rec_s.differences))
+    del rec_s
     both = Snapshot(frames={**sup.frames, **docs.frames}, meta=META)
     rec, t_all = _timed(lambda: reconcile(both, kinds=["supplier", "purchase_order", "bill"], baselines=base,
                                           run_id="bench"))
@@ -238,6 +330,13 @@ def measure(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, A
     out["differences_by_kind"] = {str(k): int(v) for k, v in rec.differences["kind"].value_counts().sort_index().items()}
     out["rounding_classes"] = {str(k): int(v) for k, v in rec.rounding["classification"].value_counts().sort_index().items()}
     out["peak_rss_mib"] = round(_peak_mib(), 1)
+    del rec, both, docs, sup
+    # after the peak is read: the micro case is not the run
+    out["representations"] = representations(max(1000, min(n_lines, 1_000_000)))
+    out["goals"] = {"speedup_comparison >= 5": out["datacompy"]["speedup_comparison"] >= 5,
+                    "speedup_full_reconcile >= 1.5": out["datacompy"]["speedup_full_reconcile"] >= 1.5,
+                    "speedup_documents >= 1.0": out["datacompy_documents"]["speedup_documents"] >= 1.0,
+                    "peak_rss_mib <= 1024": out["peak_rss_mib"] <= 1024}
     return out
 
 

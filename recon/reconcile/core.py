@@ -47,6 +47,7 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
         get_rule(k)  # unknown kinds fail loudly
     baselines = {k: _baseline_frame(df, k) for k, df in (baselines or {}).items() if df is not None}
     _check_inputs(snapshot, chosen, links, baselines)
+    snapshot = _conformed(snapshot)
     results = {k: _reconcile_kind(get_rule(k), snapshot, links, baselines, snapshot.meta or {}) for k in chosen}
     rows = [r for res in results.values() for r in res.rows]
     actions = plan.sort_actions(locks.mark_locked([a for res in results.values() for a in res.actions],
@@ -74,6 +75,16 @@ def _locked_rows(differences: pd.DataFrame, actions: tuple[Action, ...]) -> pd.D
         hit = (found.notna() & (differences["action"] != "none")).to_numpy()
         differences.loc[hit, "reason"] = found[hit].to_numpy()
     return differences
+
+
+def _conformed(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with every frame in the canonical dtypes (frames a fetch made already are: they are kept
+    as they are; frames built by hand, with ``Decimal`` objects say, are converted once here)."""
+    if all(schema.is_conformed(df, frame) for (_, frame), df in snapshot.frames.items() if frame in schema.FRAMES):
+        return snapshot
+    frames = {(system, frame): df if frame not in schema.FRAMES or schema.is_conformed(df, frame)
+              else schema.conform(df, frame, system=system) for (system, frame), df in snapshot.frames.items()}
+    return Snapshot(frames=frames, raw=snapshot.raw, meta=snapshot.meta)
 
 
 def _baseline_frame(df: pd.DataFrame, frame: str) -> pd.DataFrame:

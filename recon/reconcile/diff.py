@@ -27,7 +27,7 @@ import pandas as pd
 
 from recon.reconcile import fields
 from recon.reconcile.model import Agreed
-from recon.schema import BASELINE_FIELDS, DECIMAL_TYPES
+from recon.schema import BASELINE_FIELDS
 from recon.rules import TWO_WAY, Rule
 
 DIFF_FRAME_COLUMNS = ("p", "x", "field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "reason")
@@ -76,11 +76,8 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
     for name in field_names:
         col = fields.column(frame, name)
         fold = name in rule.casefold
-        if col.type in DECIMAL_TYPES:
-            rows = np.arange(len(p))
-        else:
-            # equal raw values are equal after any normalisation: normalise only the rest (usually few)
-            rows = np.flatnonzero(~fields.same(p[name], x[name]))
+        # equal raw values are equal after any normalisation: normalise only the rest (usually few)
+        rows = np.flatnonzero(~fields.same(p[name], x[name]))
         if not len(rows):
             continue
         pk, xk = fields.key(p[name].iloc[rows], col, fold), fields.key(x[name].iloc[rows], col, fold)

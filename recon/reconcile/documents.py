@@ -126,8 +126,9 @@ def _paid_bills_kept(rule: Rule, x: pd.DataFrame, diffs: pd.DataFrame) -> pd.Dat
     refuses): those differences are shown with no action, for a person to settle in Xero."""
     if rule.kind != "bill" or not len(diffs):
         return diffs
-    paid = x["amount_paid"].to_numpy(dtype=object)[diffs["x"].to_numpy()]
-    has_paid = np.array([v is not None and v == v and v > 0 for v in paid], dtype=bool)
+    has_paid = money.unscaled(x["amount_paid"].iloc[diffs["x"].to_numpy()], schema.STORAGE_SCALES["money"])
+    has_paid = has_paid > 0 if has_paid is not None else np.array(
+        [not pd.isna(v) and v > 0 for v in x["amount_paid"].iloc[diffs["x"].to_numpy()].tolist()], dtype=bool)
     field_names = diffs["field"].astype(str)
     locked = has_paid & (field_names.str.startswith("lines[") | field_names.isin(_LOCKED_WHEN_PAID)).to_numpy() \
         & (diffs["direction"] == "to_xero").to_numpy()
@@ -181,12 +182,8 @@ def _unit_rounding(d: pd.DataFrame) -> pd.DataFrame:
 
 def _rounded(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
     """``series`` with the values that differ from ``other`` rounded to ``places`` (what Xero would keep)."""
-    values = series.to_numpy(dtype=object).copy()
-    theirs = other.to_numpy(dtype=object)
-    known = ~pd.isna(values)
-    differ = known.copy()
-    both = known & ~pd.isna(theirs)
-    differ[both] = np.asarray(values[both] != theirs[both], dtype=bool)
-    if differ.any():
-        values[differ] = money.quantize_array(values[differ], places)
-    return pd.Series(values, index=series.index, dtype=object)
+    differ = ~fields.same(series, other)
+    if not differ.any():
+        return series
+    rounded = money.round_column(series, places)
+    return rounded.where(differ, series)

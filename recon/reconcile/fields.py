@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recon import schema
+from recon import money, schema
 
 _COLS: dict[str, dict[str, schema.Column]] = {f: {c.name: c for c in cols} for f, cols in schema.FRAMES.items()}
 
@@ -43,16 +43,30 @@ def _one_text(value: object) -> str:
 
 
 def text(series: pd.Series) -> np.ndarray:
-    """Canonical strings of any canonical column: exact decimal text, ISO dates, ``true``/``false``, ``""``."""
+    """Canonical strings of any canonical column: exact decimal text (``money.canonical``), ISO dates,
+    ``true``/``false``, ``""`` for missing. Arrow columns are rendered whole in Arrow."""
     if series.dtype == "string":
         return series.fillna("").to_numpy(dtype=object)
+    if isinstance(series.dtype, pd.ArrowDtype):
+        arrow_type = series.dtype.pyarrow_dtype
+        if pa.types.is_decimal128(arrow_type):
+            return money.column_text(series, schema.CANONICAL_PLACES.get(arrow_type.scale, 2))
+        arr = money.arrow_array(series)
+        if pa.types.is_boolean(arrow_type):
+            out = pc.if_else(arr, "true", "false")
+        else:
+            out = pc.cast(arr, pa.string())
+        return np.asarray(pc.fill_null(out, "").to_numpy(zero_copy_only=False), dtype=object)
     return np.array([_one_text(v) for v in series.tolist()], dtype=object)
 
 
 def key(series: pd.Series, col: schema.Column, casefold: bool = False) -> Any:
-    """Values ready for equality: an Arrow string array of normalised text (never missing), or a numpy
-    object array of ``Decimal``/``None`` for amounts. Both support ``[positions]`` and ``== other``."""
+    """Values ready for equality: an Arrow string array of normalised text (never missing), or for amounts the
+    column's own exact values (Arrow decimals; ``Decimal`` objects for a column that is not canonical). Both
+    support ``[positions]`` and :func:`equal`."""
     if col.type in schema.DECIMAL_TYPES:
+        if isinstance(series.dtype, pd.ArrowDtype):
+            return series.reset_index(drop=True)
         return series.to_numpy(dtype=object)
     if col.type in ("text", "id"):
         s = series.astype("string").fillna("").str.strip()
@@ -124,6 +138,9 @@ def equal(a: Any, b: Any, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:
     """``(equal, within_tolerance)``: exact equality, and unequal amounts no further apart than the tolerance."""
     if col.type not in schema.DECIMAL_TYPES:
         return mask(a == b), np.zeros(len(a), dtype=bool)
+    if isinstance(a, pd.Series) and isinstance(b, pd.Series):
+        return _equal_arrow(money.arrow_array(a), money.arrow_array(b), Decimal(col.tolerance))
+    a, b = _objects(a), _objects(b)
     a_null, b_null = pd.isna(a), pd.isna(b)
     both = ~a_null & ~b_null
     eq = a_null & b_null
@@ -136,4 +153,24 @@ def equal(a: Any, b: Any, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:
         if tol > 0:
             close = np.asarray(np.abs(aa - bb) <= tol, dtype=bool)
             near[both] = close & ~same
+    return eq, near
+
+
+def _objects(values: Any) -> np.ndarray:
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=object, na_value=None)
+    return np.asarray(values, dtype=object)
+
+
+def _equal_arrow(a: pa.Array, b: pa.Array, tolerance: Decimal) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`equal` on Arrow decimal arrays, in Arrow (exact: no value leaves its decimal type)."""
+    a_null = np.asarray(a.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    b_null = np.asarray(b.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    same = np.asarray(pc.fill_null(pc.equal(a, b), False).to_numpy(zero_copy_only=False), dtype=bool)
+    eq = same | (a_null & b_null)
+    near = np.zeros(len(a), dtype=bool)
+    if tolerance > 0:
+        gap = pc.abs(pc.subtract(a, b))
+        within = pc.less_equal(gap, pa.scalar(tolerance).cast(gap.type))
+        near = np.asarray(pc.fill_null(within, False).to_numpy(zero_copy_only=False), dtype=bool) & ~eq
     return eq, near

@@ -10,6 +10,7 @@ totals with Xero's arithmetic (``money``), as the real API does on create and up
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any, Mapping
 
 import numpy as np
@@ -135,13 +136,14 @@ def _write_lines(f: _Frames, system: str, kind: str, frame: str, doc_id: str, li
         header = f.get("xero", kind)
         lat = header.loc[header["id"].astype("string") == doc_id, "line_amount_types"]
         lat_value = "Exclusive" if lat.empty or pd.isna(lat.iloc[0]) or not lat.iloc[0] else str(lat.iloc[0])
-        new["unit_amount"] = money.quantize_array(new["unit_amount"].to_numpy(dtype=object), 4 if unitdp == 4 else 2)
-        amount, tax = money.xero_lines_array(new["quantity"].to_numpy(dtype=object),
-                                             new["unit_amount"].to_numpy(dtype=object),
-                                             new["tax_rate"].to_numpy(dtype=object), lat_value, unitdp)
-        new["line_amount"], new["tax_amount"] = amount, tax
-        total_amount = sum(amount, money.ZERO.quantize(money.step(2)))
-        total_tax = sum(tax, money.ZERO.quantize(money.step(2)))
+        new["unit_amount"] = money.round_column(new["unit_amount"], 4 if unitdp == 4 else 2)
+        amount, tax = money.xero_line_columns(new["quantity"], new["unit_amount"], new["tax_rate"],
+                                              np.full(len(new), lat_value, dtype=object), unitdp)
+        money_type = schema.ARROW_TYPES["money"]
+        new["line_amount"] = pd.Series(money.from_unscaled(amount, money_type, 2), dtype=pd.ArrowDtype(money_type))
+        new["tax_amount"] = pd.Series(money.from_unscaled(tax, money_type, 2), dtype=pd.ArrowDtype(money_type))
+        total_amount = Decimal(int(amount.sum())).scaleb(-2)
+        total_tax = Decimal(int(tax.sum())).scaleb(-2)
         if lat_value == "Inclusive":
             totals = {"subtotal": total_amount - total_tax, "total_tax": total_tax, "total": total_amount}
         else:
