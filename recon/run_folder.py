@@ -160,6 +160,8 @@ class RunFolder:
             "notebook": notebook if not previous.get("notebook") else
             (previous["notebook"] if notebook in previous["notebook"].split(", ") else f"{previous['notebook']}, {notebook}"),
             "settings": settings.describe(),
+            "timezone": settings.timezone,
+            "require_second_approver": settings.require_second_approver,
             "parameters": _scrub({**previous.get("parameters", {}), **dict(parameters)}),
         }
         if "finished_at" in previous:
@@ -285,8 +287,8 @@ class RunFolder:
 
     def rounding(self) -> pd.DataFrame | None:
         path = self.file(ROUNDING)
-        if not path.is_file() or not path.stat().st_size:
-            return None
+        if not path.is_file() or not path.read_text(encoding="utf-8").strip():
+            return None  # empty, or a lone newline: no analysis written
         return pd.read_csv(path, dtype=str, keep_default_na=False)
 
     # -- decisions, outcome, integrity -------------------------------------------------------------------

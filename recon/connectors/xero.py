@@ -240,10 +240,11 @@ class XeroConnector:
         return records
 
     def organisation(self) -> dict[str, Any]:
-        """Organisation name, base currency and the rounding account (SystemAccount ROUNDING)."""
+        """Organisation name, base currency, timezone (Xero's Windows-style name, for the views' times)."""
         payload, _ = self.call("get_organisations", operation="GET /Organisation")
         org = (payload.get("Organisations") or [{}])[0]
-        return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4}
+        return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4,
+                "timezone": org.get("Timezone", "")}
 
     def read(self, kind: str, record_id: str) -> dict[str, Any] | None:
         """Current canonical values of one record, as canonical strings (for the stale check).
