@@ -38,7 +38,7 @@ CSS = f"""
 .recon-tbl .recon-tools{{display:flex;gap:1em;align-items:center;margin-bottom:.3em}}
 .recon-tbl input.recon-filter{{padding:.25em .5em;min-width:18em;border:1px solid #aab3c0;border-radius:4px}}
 .recon-tbl .recon-shown{{color:{palette.MUTED};font-size:.9em}}
-table.recon-table{{border-collapse:collapse;font-size:.86em;width:100%}}
+.recon-report table.recon-table{{border-collapse:collapse;font-size:.86em;width:100%;table-layout:auto;margin:0}}
 .recon-report table.recon-table th,.recon-report table.recon-table td{{border:1px solid {palette.RULE};padding:.2em .45em;text-align:left;vertical-align:top;overflow-wrap:anywhere}}
 table.recon-table th{{background:#eef2f7;position:sticky;top:0}}
 table.recon-table th button{{background:none;border:0;padding:0;font:inherit;font-weight:600;cursor:pointer;color:inherit}}
@@ -47,7 +47,7 @@ table.recon-table th[aria-sort=descending] button::after{{content:" \\25BC"}}
 .recon-report table.recon-table td.num,.recon-report table.recon-table th.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
 .recon-report td.nw{{white-space:nowrap}}
 .recon-report .kv{{display:flex;flex-wrap:wrap;gap:.1em 1.2em}}.recon-report .kv b{{font-weight:600;color:{palette.MUTED}}}
-.recon-report table.nested{{border-collapse:collapse;font-size:.95em;margin:0}}
+.recon-report table.nested{{border-collapse:collapse;font-size:.95em;margin:0;table-layout:auto;width:auto}}
 .recon-report table.nested th,.recon-report table.nested td{{border:0;border-bottom:1px solid {palette.RULE};padding:.05em .4em;background:transparent}}
 .recon-report .arrow{{color:{palette.MUTED}}}.recon-report del{{color:{palette.MUTED}}}
 .recon-report details>summary{{cursor:pointer;font-weight:600;font-size:1.1em;margin:1em 0 .3em}}
