@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("lab", help="JupyterLab on the notebooks for the profile (the sandbox served beside it)")
     s.add_argument("--port", type=int, default=0, metavar="N", help="JupyterLab's port (default: its own choice)")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    s = sub.add_parser("app", help="the approval web app on loopback: runs, differences, approval grid, audit reports")
+    s.add_argument("--port", type=int, default=8765, metavar="N", help="port to listen on (default 8765)")
+    s.add_argument("--open", action="store_true", help="open it in the browser")
     sub.add_parser("doctor", help="check the profile end to end and say how to fix each problem")
     s = sub.add_parser("profiles", help="the profiles of recon.toml (a firm's organisations) and how each one's last "
                                         "run went",

@@ -225,3 +225,14 @@ def cmd_profiles(args: argparse.Namespace, settings: Settings | None) -> int:
     infos = list_profiles(list(args.names) or None)
     print(format_profiles(infos))
     return 1 if any(info.error or info.status in ("failed", "failures") for info in infos) else 0
+
+
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the approval web app for the profile until interrupted."""
+    from recon.app import serve
+
+    try:
+        serve(settings, port=args.port, open_browser=args.open)
+    except KeyboardInterrupt:
+        return 0
+    return 0

@@ -87,7 +87,8 @@ SCRIPT = """
     });
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(heads, function(th, i){
-      th.querySelector('button').addEventListener('click', function(){
+      var button = th.querySelector('button'); if (!button) return;
+      button.addEventListener('click', function(){
         var asc = th.getAttribute('aria-sort') !== 'ascending';
         Array.prototype.forEach.call(heads, function(o){ o.removeAttribute('aria-sort'); });
         th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
