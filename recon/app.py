@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -62,6 +62,7 @@ class App:
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.token = secrets.token_urlsafe(24)
+        self._plans: dict[str, tuple[Any, Any]] = {}
 
     # -- where things are --------------------------------------------------------------------------------
     def folder(self, run_id: str) -> RunFolder:
@@ -69,6 +70,26 @@ class App:
         if not folder.is_run():
             raise ConfigError(f"there is no run {run_id} in {self.settings.reports_dir}")
         return folder
+
+    def plan(self, folder: RunFolder) -> Any:
+        """The run's plan, checked against its fingerprint once per version of ``plan.json`` (a click on 10,000
+        actions must not rehash the plan)."""
+        from recon.approve import check_plan
+
+        path = folder.file("plan.json")
+        if not path.is_file():
+            return None
+        key = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        cached = self._plans.get(str(path))
+        if cached is None or cached[0] != key:
+            plan = folder.plan()
+            if plan is not None:
+                check_plan(plan)
+            cached = self._plans[str(path)] = (key, plan)
+        return cached[1]
+
+    def model(self, plan: Any, store: Any) -> ApprovalModel:
+        return ApprovalModel(plan, store, self.settings.user, lambda: iso(self.clock()), plan_checked=True)
 
     def store(self, folder: RunFolder) -> Any:
         """The state store the run's decisions belong in (a demo run's own sandbox state, else the profile's)."""
@@ -108,6 +129,13 @@ def runs_page(app: App, request: Request) -> str:
     rows = []
     for folder in every:
         status = run_status(folder)
+        plan = folder.plan() if status.status == "waiting" else None
+        if plan is not None and plan.actions:  # decisions made here are in the store, not yet in approvals.jsonl
+            with app.store(folder) as store:
+                decided = {d.action_id for d in store.decisions(plan.fingerprint)}
+            pending = sum(1 for a in plan.actions if a.id not in decided)
+            status = replace(status, detail=f"{pending} of {len(plan.actions)} actions waiting for a decision"
+                             if pending else f"all {len(plan.actions)} actions decided, not applied yet")
         run_id = esc(folder.run_id)
         links = [f'<a href="/runs/{run_id}">differences</a>']
         if status.actions:
@@ -138,14 +166,13 @@ def differences_page(app: App, request: Request) -> str:
 
 def approve_page(app: App, request: Request) -> str:
     folder = app.folder(request.path_params["run_id"])
-    plan = folder.plan()
+    plan = app.plan(folder)
     if plan is None:
         return '<p class="note">This run has no plan: nothing to approve.</p>'
     if not plan.actions:
         return '<p class="lead">No objects needed to be updated.</p>'
     with app.store(folder) as store:
-        model = ApprovalModel(plan, store, app.settings.user, lambda: iso(app.clock()))
-        verdicts = model.verdicts()
+        verdicts = app.model(plan, store).verdicts()
     return (f'<p class="note">Plan {esc(plan.fingerprint)}: every click is recorded at once in the state store, '
             f"as {esc(app.settings.user)}.</p>" + grid(plan, verdicts, app.zone(folder)))
 
@@ -184,7 +211,7 @@ def _page_endpoint(app: App, page: Page) -> Callable[[Request], Any]:
 def _action_fragment(app: App) -> Callable[[Request], Response]:
     def endpoint(request: Request) -> Response:
         try:
-            plan = app.folder(request.path_params["run_id"]).plan()
+            plan = app.plan(app.folder(request.path_params["run_id"]))
         except ReconError as exc:
             return HTMLResponse(f'<p class="bad">{esc(exc)}</p>', status_code=404)
         action = plan.by_id().get(request.path_params["action_id"]) if plan else None
@@ -218,16 +245,16 @@ def _record(app: App, run_id: str, body: Any) -> JSONResponse:
                             status_code=400)
     try:
         folder = app.folder(run_id)
-        plan = folder.plan()
+        plan = app.plan(folder)
         if plan is None:
             raise ConfigError(f"run {run_id} has no plan")
         if body.get("plan") != plan.fingerprint:
             return JSONResponse({"error": f"The plan of run {run_id} has changed since this page was loaded: reload it."},
                                 status_code=409)
         with app.store(folder) as store:
-            model = ApprovalModel(plan, store, app.settings.user, lambda: iso(app.clock()))
+            model = app.model(plan, store)
+            # the store is the record; approvals.jsonl is copied from it when the run is synced (sync.ipynb)
             made = model.decide_many(ids, verdict, str(body.get("comment") or ""))
-            folder.write_approvals(store.decisions(plan.fingerprint), source=str(store.path))
     except ReconError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     zone = app.zone(folder)

@@ -1,7 +1,8 @@
 """The approval grid as HTML, for the web app (``recon app``): one row per action with a checkbox, its record,
 what it does, the difference in words, and its state (pending, approved or rejected, by whom, when); filters
 by kind, direction, difference and state; a comment; approve or reject the selected or the shown rows; the
-record's before and after fetched on demand.
+record's before and after fetched on demand. 100 rows are laid out at a time (pages), so 10,000 stay
+responsive; "approve/reject shown" decide every row the filters select, on every page.
 
 Pure: a plan and the decisions in force in, escaped HTML out. The page's script only hides rows, ticks boxes
 and sends decisions; each answer of the app re-states the rows it changed from the store, which is the record.
@@ -34,11 +35,15 @@ def _options(name: str, label: str, values: Mapping[str, str]) -> str:
             "</select></label>")
 
 
-def _row(a: Action, decision: Decision | None, zone: dt.tzinfo) -> str:
+#: rows shown at once; the filters and "approve/reject shown" work on every row, on every page
+PAGE_ROWS = 100
+
+
+def _row(a: Action, decision: Decision | None, zone: dt.tzinfo, hidden: bool = False) -> str:
     state = STATE_CLASS[decision.verdict if decision else None]
     what = f"{rw.lookup(rw.OPERATION, a.op)} {rw.lookup(rw.OBJECT, a.kind).lower()} in {rw.SYSTEM.get(a.target, a.target)}"
     return (f'<tr data-id="{esc(a.id)}" data-kind="{esc(a.kind)}" data-direction="{esc(direction_of(a))}" '
-            f'data-difference="{esc(a.difference)}" data-state="{state}" class="s-{state}">'
+            f'data-difference="{esc(a.difference)}" data-state="{state}" class="s-{state}"{" hidden" if hidden else ""}>'
             f'<td><input type="checkbox" class="pick" aria-label="select {esc(a.label or a.id)}"></td>'
             f"<td>{esc(a.label or a.id)}</td><td>{esc(what)}</td><td>{esc(rw.lookup(rw.KIND, a.difference))}</td>"
             f"<td>{esc(a.reason)}</td><td class=\"state\">{esc(state_words(decision, zone))}</td>"
@@ -64,12 +69,14 @@ def grid(plan: Plan, verdicts: Mapping[str, Decision], zone: dt.tzinfo) -> str:
         '<button type="button" id="reject-selected" data-verdict="reject" data-scope="selected">Reject selected</button>'
         '<button type="button" id="approve-shown" data-verdict="approve" data-scope="shown">Approve shown</button>'
         '<button type="button" id="reject-shown" data-verdict="reject" data-scope="shown">Reject shown</button></div>'
-        '<p id="counts" aria-live="polite"></p><p id="said" role="status" aria-live="polite"></p>')
+        '<div class="grid-tools"><span id="counts" aria-live="polite"></span>'
+        '<button type="button" id="page-previous">◀ previous</button><button type="button" id="page-next">next ▶'
+        '</button></div><p id="said" role="status" aria-live="polite"></p>')
     head = ('<thead><tr><th><input type="checkbox" id="pick-shown" aria-label="select every shown action"></th>'
             "<th>Record</th><th>Action</th><th>Difference</th><th>Reason</th><th>State</th><th>Decide</th></tr></thead>")
-    rows = "".join(_row(a, verdicts.get(a.id), zone) for a in plan.actions)
+    rows = "".join(_row(a, verdicts.get(a.id), zone, n >= PAGE_ROWS) for n, a in enumerate(plan.actions))
     return (f'{toolbar}<div class="recon-tbl"><table class="recon-table grid" id="t-grid" '
-            f'data-plan="{esc(plan.fingerprint)}">{head}<tbody>{rows}</tbody></table></div>')
+            f'data-plan="{esc(plan.fingerprint)}" data-page-rows="{PAGE_ROWS}">{head}<tbody>{rows}</tbody></table></div>')
 
 
 GRID_CSS = """
@@ -85,23 +92,41 @@ GRID_SCRIPT = """
   var token = document.querySelector('meta[name=recon-token]').content;
   var base = location.pathname.replace(/\\/approve$/, '');
   var filters = Array.prototype.slice.call(document.querySelectorAll('[data-filter]'));
-  function shown(){ return rows.filter(function(r){ return !r.hidden; }); }
+  var per = parseInt(table.getAttribute('data-page-rows'), 10), page = 0, matched = rows;
+  function shown(){ return matched; }  // every row the filters select, on every page
+  function onPage(){ return rows.filter(function(r){ return !r.hidden; }); }
   function counts(){
     var c = {pending: 0, approve: 0, reject: 0}; rows.forEach(function(r){ c[r.getAttribute('data-state')]++; });
-    document.getElementById('counts').textContent = shown().length + ' of ' + rows.length + ' actions shown · ' +
-      c.pending + ' pending · ' + c.approve + ' approved · ' + c.reject + ' rejected';
+    var pages = Math.max(1, Math.ceil(matched.length / per));
+    document.getElementById('counts').textContent = matched.length + ' of ' + rows.length + ' actions shown · ' +
+      c.pending + ' pending · ' + c.approve + ' approved · ' + c.reject + ' rejected' +
+      (pages > 1 ? ' · page ' + (page + 1) + ' of ' + pages : '');
+    document.getElementById('page-previous').disabled = page === 0;
+    document.getElementById('page-next').disabled = page >= pages - 1;
   }
-  function apply(){
-    var want = {}; filters.forEach(function(f){ want[f.getAttribute('data-filter')] = f.value.trim().toLowerCase(); });
+  function show(){
+    var first = page * per, on = {};
+    matched.slice(first, first + per).forEach(function(r){ on[r.getAttribute('data-id')] = true; });
     rows.forEach(function(r){
-      var hit = ['kind', 'direction', 'difference', 'state'].every(function(k){ return !want[k] || r.getAttribute('data-' + k) === want[k]; })
-        && (!want.text || r.textContent.toLowerCase().indexOf(want.text) >= 0);
-      r.hidden = !hit;
+      var hit = on[r.getAttribute('data-id')] === true;
+      if (r.hidden === hit) r.hidden = !hit;
       var next = r.nextElementSibling; if (next && next.classList.contains('detail-row')) next.hidden = !hit;
     });
     counts();
   }
-  filters.forEach(function(f){ f.addEventListener('input', apply); f.addEventListener('change', apply); });
+  function apply(){
+    var want = {}; filters.forEach(function(f){ want[f.getAttribute('data-filter')] = f.value.trim().toLowerCase(); });
+    matched = rows.filter(function(r){
+      return ['kind', 'direction', 'difference', 'state'].every(function(k){ return !want[k] || r.getAttribute('data-' + k) === want[k]; })
+        && (!want.text || r.textContent.toLowerCase().indexOf(want.text) >= 0);
+    });
+    page = Math.min(page, Math.max(0, Math.ceil(matched.length / per) - 1));
+    show();
+  }
+  function refilter(){ page = 0; apply(); }
+  filters.forEach(function(f){ f.addEventListener('input', refilter); f.addEventListener('change', refilter); });
+  document.getElementById('page-previous').addEventListener('click', function(){ page--; show(); });
+  document.getElementById('page-next').addEventListener('click', function(){ page++; show(); });
   function say(text){ document.getElementById('said').textContent = text; }
   function decide(ids, verdict){
     if (!ids.length) { say('Nothing selected: no decision made.'); return; }
@@ -114,8 +139,9 @@ GRID_SCRIPT = """
       var byId = {}; rows.forEach(function(r){ byId[r.getAttribute('data-id')] = r; });
       Object.keys(res[1].states).forEach(function(id){
         var s = res[1].states[id], r = byId[id];
-        r.setAttribute('data-state', s.state); r.className = 's-' + s.state;
-        r.querySelector('td.state').textContent = s.words; r.querySelector('input.pick').checked = false;
+        if (r.getAttribute('data-state') !== s.state) { r.setAttribute('data-state', s.state); r.className = 's-' + s.state; }
+        r.querySelector('td.state').textContent = s.words;
+        var pick = r.querySelector('input.pick'); if (pick.checked) pick.checked = false;
       });
       say(res[1].said); apply();
     });
@@ -136,12 +162,12 @@ GRID_SCRIPT = """
     }
   });
   document.getElementById('pick-shown').addEventListener('change', function(e){
-    shown().forEach(function(r){ r.querySelector('input.pick').checked = e.target.checked; });
+    onPage().forEach(function(r){ r.querySelector('input.pick').checked = e.target.checked; });
   });
-  Array.prototype.forEach.call(document.querySelectorAll('.grid-tools button'), function(b){
+  Array.prototype.forEach.call(document.querySelectorAll('.grid-tools button[data-verdict]'), function(b){
     b.addEventListener('click', function(){
       var scope = b.getAttribute('data-scope') === 'shown' ? shown() :
-        shown().filter(function(r){ return r.querySelector('input.pick').checked; });
+        rows.filter(function(r){ return r.querySelector('input.pick').checked; });
       decide(scope.map(function(r){ return r.getAttribute('data-id'); }), b.getAttribute('data-verdict'));
     });
   });

@@ -306,7 +306,8 @@ class RunFolder:
         rows = [d.to_dict() if isinstance(d, Decision) else dict(d) for d in decisions]
         lines = [canonical_json(_scrub(r)) for r in rows]
         held = [canonical_json(_scrub(r)) for r in self.approvals() or []]
-        lost = [line for line in held if line not in set(lines)]
+        have = set(lines)  # once: a set per line made 10,000 decisions quadratic
+        lost = [line for line in held if line not in have]
         if lost:
             raise StoreError(f"{self.file(APPROVALS)} holds {len(lost)} decision(s) that the state store "
                              f"{source or ''} does not; not overwriting it with fewer (is this the profile and "

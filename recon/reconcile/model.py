@@ -110,7 +110,13 @@ class Plan:
                    actions=tuple(Action.from_dict(a) for a in d["actions"]))
 
     def by_id(self) -> dict[str, Action]:
-        return {a.id: a for a in self.actions}
+        """The actions by id (built once per plan: checking 10,000 decisions must not rebuild it 10,000 times;
+        callers read it, never change it)."""
+        index = self.__dict__.get("_by_id")
+        if index is None:
+            index = {a.id: a for a in self.actions}
+            object.__setattr__(self, "_by_id", index)
+        return index
 
 
 @dataclass(frozen=True)
