@@ -125,9 +125,9 @@ def runs_page(app: App, request: Request) -> str:
     if not every:
         return (f'<p class="note">No runs yet in {esc(app.settings.reports_dir)}. Start one with <code>recon reconcile'
                 "</code> or in JupyterLab.</p>")
-    zone = app.zone()
     rows = []
     for folder in every:
+        zone = app.zone(folder)
         status = run_status(folder)
         plan = folder.plan() if status.status == "waiting" else None
         if plan is not None and plan.actions:  # decisions made here are in the store, not yet in approvals.jsonl

@@ -77,8 +77,8 @@ class AuditData:
 
 #: columns of :attr:`AuditData.actions`; ``changes`` holds ``(field, before, after)`` tuples (a document's
 #: ``lines`` as lists of line mappings), ``why`` the apply's message or why it never reached apply
-ACTION_COLUMNS = ("action_id", "label", "kind", "op", "target", "difference", "status", "approved_by", "applied_by",
-                  "changes", "why")
+ACTION_COLUMNS = ("action_id", "label", "kind", "op", "target", "difference", "reason", "status", "approved_by",
+                  "applied_by", "changes", "why")
 
 
 def scrub(value: Any) -> Any:
@@ -145,7 +145,7 @@ def _actions(outcome: Outcome | None, plan: Plan | None, decisions: pd.DataFrame
         changes = tuple((name, before.get(name), after.get(name)) for name in dict.fromkeys([*after, *before])
                         if a.op == "create" or before.get(name) != after.get(name))
         rows.append({"action_id": a.id, "label": a.label, "kind": a.kind, "op": a.op, "target": a.target,
-                     "difference": a.difference, "status": status,
+                     "difference": a.difference, "reason": a.reason, "status": status,
                      "approved_by": (r.approved_by if r is not None and r.approved_by else by) if verdict != "reject" else "",
                      "applied_by": outcome.applied_by if outcome is not None and status == "applied" else "",
                      "changes": changes, "why": why if status != "applied" else ""})

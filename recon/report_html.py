@@ -45,7 +45,7 @@ table.recon-table th button{{background:none;border:0;padding:0;font:inherit;fon
 table.recon-table th[aria-sort=ascending] button::after{{content:" \\25B2"}}
 table.recon-table th[aria-sort=descending] button::after{{content:" \\25BC"}}
 .recon-report table.recon-table td.num,.recon-report table.recon-table th.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
-.recon-report td.nw{{white-space:nowrap}}
+.recon-report td.nw{{white-space:nowrap}}.recon-report table.recon-table td:first-child{{min-width:7em}}
 .recon-report .kv{{display:flex;flex-wrap:wrap;gap:.1em 1.2em}}.recon-report .kv b{{font-weight:600;color:{palette.MUTED}}}
 .recon-report table.nested{{border-collapse:collapse;font-size:.95em;margin:0;table-layout:auto;width:auto}}
 .recon-report table.nested th,.recon-report table.nested td{{border:0;border-bottom:1px solid {palette.RULE};padding:.05em .4em;background:transparent}}

@@ -13,13 +13,13 @@ import pandas as pd
 
 from recon import report_words as rw
 from recon.difference_view import changes_html, difference_frame, differences_table
-from recon.report_html import bar_chart, esc, facts, table, text, tiles
+from recon.report_html import Html, bar_chart, esc, facts, table, text, tiles
 
 if TYPE_CHECKING:
     from recon.report import AuditData
 
 #: the order of statuses in the actions table: what needs a look first
-STATUS_ORDER = ("failed", "refused", "skipped", "not applied", "dry_run", "applied")
+STATUS_ORDER = ("failed", "refused", "applied", "dry_run", "skipped", "not applied")
 #: the summary's columns in the order an accountant reads them (kinds of difference after the counts)
 SUMMARY_ORDER = ("object", "precoro", "xero", "linked", "equal", "actions", "mismatch", "conflict", "blocked_edit",
                  "only_in_precoro", "only_in_xero", "match_candidate", "rounding")
@@ -89,16 +89,18 @@ def _actions(d: "AuditData") -> str:
     acts = acts.sort_values(["_rank", "kind", "label"], kind="stable")
     rows = pd.DataFrame({
         "record": acts["label"],
-        "operation": [f"{rw.lookup(rw.OPERATION, op)} {rw.lookup(rw.OBJECT, k).lower()} in {rw.SYSTEM.get(t, t)}"
-                      for op, k, t in zip(acts["op"], acts["kind"], acts["target"])],
+        "operation": [Html(f"{esc(rw.lookup(rw.OPERATION, op))} {esc(rw.lookup(rw.OBJECT, k).lower())} in "
+                           f'{esc(rw.SYSTEM.get(t, t))}<br><span class="note">{esc(why)}</span>')
+                      for op, k, t, why in zip(acts["op"], acts["kind"], acts["target"], acts["reason"])],
         "changes": [changes_html(c, op) for c, op in zip(acts["changes"], acts["op"])],
-        "status": acts["status"].map(lambda s: rw.lookup(rw.STATUS, s)),
-        "approved_by": acts["approved_by"].map(rw.by_words), "applied_by": acts["applied_by"], "why": acts["why"],
+        "status": [Html(esc(rw.lookup(rw.STATUS, s)) + (f'<br><span class="note">{esc(why)}</span>' if why else ""))
+                   for s, why in zip(acts["status"], acts["why"])],
+        "approved_by": acts["approved_by"].map(rw.by_words), "applied_by": acts["applied_by"],
         "_status": acts["status"]})
     headers = {"record": "Record", "operation": "Action", "changes": "Before → after",
-               "status": "Status", "approved_by": "Approved by", "applied_by": "Applied by", "why": "Note"}
+               "status": "Status", "approved_by": "Approved by", "applied_by": "Applied by"}
     shown = [c for c in headers if c in ("record", "operation", "changes", "status") or rows[c].astype(str).ne("").any()]
-    out.append(table(rows, "t-actions", columns=shown, headers=headers, nowrap=("status", "approved_by", "applied_by"),
+    out.append(table(rows, "t-actions", columns=shown, headers=headers, nowrap=("approved_by", "applied_by"),
                      row_class=lambda r: f"s-{str(r['_status']).replace(' ', '-').replace('_', '-')}"))
     return "".join(out)
 

@@ -52,7 +52,7 @@ def test_every_section_shows_all_its_rows(html: str, table_id: str, expected: in
     "1 decision(s) are not bound to this plan", "Applied by bob.",
     # what became of each action, with the words of its status and who approved it
     "Xero refused: Name is required &lt;ValidationException&gt;", "target changed since the plan was made",
-    "<td>rejected</td>", "new supplier &lt;ok&gt;", "send unit amounts at 4 decimals",
+    'Not applied<br><span class="note">rejected</span>', "new supplier &lt;ok&gt;", "send unit amounts at 4 decimals",
     '<td class="changed"><del>Acme</del> <span class="arrow">→</span> Acme Ltd</td>', "Update supplier in Precoro",
     '<td class="nw">policy “demo”</td>', '<td class="nw">bob</td>',
     # the differences in words, the changed side marked, amounts with their currency

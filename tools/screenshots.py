@@ -1,0 +1,120 @@
+"""Make the screenshots of the README and docs/workbench.md (``make screenshots``): a `recon sandbox` with the
+demo company, a reconcile through it, two decisions clicked in `recon app`, the sync, the audit report; each
+view photographed in headless chromium at 1366 px wide into docs/images/.
+
+    docs/images/difference-view.png   the notebook's difference view (the itables output of reconcile.ipynb)
+    docs/images/approval-grid.png     the approval grid of `recon app`, two decisions made
+    docs/images/app-runs.png          the runs of `recon app`
+    docs/images/audit-report.png      the top of the audit report of the synced run
+
+Everything runs in a temporary data folder: no profile of yours is read or written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images"
+CHROMIUM = "/usr/bin/chromium"
+RUN = "20261201-093000-demo"
+
+
+def recon(*args: str, env: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-m", "recon.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"recon {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def serving(args: list[str], env: dict[str, str], ready: str) -> Iterator[str]:
+    proc = subprocess.Popen([sys.executable, "-m", "recon.cli", *args], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        lines = "".join(proc.stdout.readline() for _ in range(1 if args[0] == "app" else 3))
+        if not re.search(ready, lines):
+            raise SystemExit(f"recon {args[0]} did not start: {lines}{proc.stderr.read()}")
+        yield lines
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    import pandas as pd
+
+    from recon import report_views
+
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RECON_")}
+        env.update(RECON_DATA_DIR=str(Path(tmp) / "data"), USER="ana", PYTHONPATH=str(ROOT))
+        reports = Path(tmp) / "data" / "profiles" / "sandbox" / "reports"
+        with serving(["sandbox"], env, r"Xero sandbox:"):
+            recon("reconcile", "--out", str(reports / RUN), env=env)
+            diffs = pd.read_csv(reports / RUN / "differences.csv", dtype=str, keep_default_na=False)
+            view = report_views.difference_view(diffs, "NZD")
+            page_file = Path(tmp) / "difference-view.html"
+            page_file.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="font-family:'
+                                 f'system-ui,sans-serif">{view.data}</body></html>')
+            port = free_port()
+            with serving(["app", "--port", str(port)], env, r"recon app for"), sync_playwright() as p:
+                url = f"http://127.0.0.1:{port}"
+                for _ in range(50):
+                    with contextlib.suppress(httpx.HTTPError):
+                        if httpx.get(url, timeout=1).status_code == 200:
+                            break
+                    time.sleep(0.2)
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+                page = browser.new_page(viewport={"width": 1366, "height": 900})
+                page.goto(page_file.as_uri())
+                page.wait_for_selector("table.dataTable")
+                page.screenshot(path=str(IMAGES / "difference-view.png"))
+                page.goto(f"{url}/runs/{RUN}/approve")
+                grid = page.locator("#t-grid")
+                for label, verdict in (("Southern Alps Timber Ltd", "Approve"), ("Coastal Packaging Ltd", "Reject")):
+                    row = grid.locator("tr[data-id]", has_text=label)
+                    row.get_by_role("button", name=verdict).click()
+                    page.wait_for_function("r => r.getAttribute('data-state') !== 'pending'", arg=row.element_handle())
+                grid.locator("tr[data-id]", has_text="Kauri Print").get_by_role("button", name="Before/after").click()
+                page.wait_for_selector("#t-grid tr.detail-row")
+                page.screenshot(path=str(IMAGES / "approval-grid.png"))
+                recon("run", "sync.ipynb", "-p", "run_id", RUN, "-p", "policy", "xero_to_precoro_reference", env=env)
+                recon("run", "audit_report.ipynb", "-p", "run_id", RUN, env=env)
+                recon("reconcile", "--out", str(reports / "20261202-093000-next"), env=env)  # a run waiting
+                page.goto(url + "/")
+                page.screenshot(path=str(IMAGES / "app-runs.png"))
+                page.goto((reports / RUN / "audit.html").as_uri())
+                page.screenshot(path=str(IMAGES / "audit-report.png"))
+                browser.close()
+    for name in ("difference-view", "approval-grid", "app-runs", "audit-report"):
+        print(IMAGES / f"{name}.png")
+
+
+if __name__ == "__main__":
+    main()
