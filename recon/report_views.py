@@ -174,6 +174,7 @@ def difference_view(differences: pd.DataFrame, currency: str = "", *, page_lengt
     styled = shown.style.apply(colour, axis=1).hide(axis="index").format(escape="html")
     # allow_html: the Styler escapes every value itself (format(escape="html")), so the cells are our markup only
     html = to_html_datatable(styled, connected=False, allow_html=True, pageLength=page_length, classes="display compact",
+                             text_in_header_can_be_selected=False,  # a click on a heading sorts, as in the report
                              layout={"topStart": "pageLength", "topEnd": "search"}, style="width:100%;max-width:1340px",
                              columnDefs=[{"targets": [3, 4, 5], "width": "14%"}])
     # the DataTables bundle goes with the output, so the view works offline, reopened and in an HTML export
