@@ -140,6 +140,8 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
             approved = session.approve_ids(plan, args.approve, log, comment="approved on the command line (--approve)")
             print(f"{'would approve' if args.dry_run else 'approved'} {len(approved)} actions as {settings.user}")
         outcome = session.apply(plan, dry_run=args.dry_run, progress=True, log=log)
+    from recon.report_words import terminal_text
+
     actions = plan.by_id()
     for r in outcome.results:
         a = actions[r.action_id]
@@ -148,7 +150,7 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
             line += f": {canonical_json(dict(r.request))}"
         elif r.message and r.status != "applied":
             line += f": {r.message}"
-        print(line)
+        print(terminal_text(line))  # a name holding escape codes stays text on the terminal
     where = "nothing written" if args.dry_run else f"outcome in {session.run_folder.file(OUTCOME)}"
     print(summary(outcome) + f"; {where}")
     counts = outcome.counts()

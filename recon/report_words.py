@@ -190,5 +190,14 @@ def by_words(by: str) -> str:
     return f"policy “{by.split(':', 1)[1]}”" if str(by).startswith("policy:") else str(by or "")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(value: Any) -> str:
+    """Text safe to print in a terminal or a log: control characters (an escape sequence hidden in a supplier's
+    name would recolour, move or clear the screen) shown as their code, ``\\x1b``, never sent as they are."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value if value is not None else ""))
+
+
 def lookup(table: Mapping[str, str], code: Any) -> str:
     return table.get(str(code or ""), words(code))

@@ -72,3 +72,11 @@ def test_without_any_zone_the_machines_is_used_and_bad_text_is_kept() -> None:
 @pytest.mark.parametrize("by, shown", [("policy:demo", "policy “demo”"), ("ana", "ana"), ("", "")])
 def test_who_decided(by, shown) -> None:
     assert rw.by_words(by) == shown
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("\x1b[31mRed Ltd\x1b[0m", "\\x1b[31mRed Ltd\\x1b[0m"), ("Bell\x07", "Bell\\x07"), ("Kauri Print & Signs", "Kauri Print & Signs"),
+    ("tab\tand\nnewline", "tab\tand\nnewline"), ("\x9b2J", "\\x9b2J"),
+])
+def test_terminal_escapes_in_a_name_stay_text(name, shown) -> None:
+    assert rw.terminal_text(name) == shown
