@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("app", help="the approval web app on loopback: runs, differences, approval grid, audit reports")
     s.add_argument("--port", type=int, default=8765, metavar="N", help="port to listen on (default 8765)")
     s.add_argument("--open", action="store_true", help="open it in the browser")
+    # also after the command (`recon app --profile P`); SUPPRESS keeps `recon --profile P app` working
+    s.add_argument("--profile", metavar="NAME", default=argparse.SUPPRESS, help="settings profile (as recon --profile)")
     sub.add_parser("doctor", help="check the profile end to end and say how to fix each problem")
     s = sub.add_parser("profiles", help="the profiles of recon.toml (a firm's organisations) and how each one's last "
                                         "run went",

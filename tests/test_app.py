@@ -193,3 +193,19 @@ def test_the_sync_applies_what_the_app_approved_and_the_report_says_who(page: An
     assert page.locator("#applied-by").inner_text().startswith("Applied by ana.")
     rejected = page.locator("#t-actions tr", has_text=REJECT).first.inner_text()
     assert "Skipped" in rejected and "rejected by ana" in rejected
+
+
+@pytest.mark.parametrize("argv, profile, port", [
+    (["app"], None, 8765), (["app", "--port", "9001"], None, 9001), (["app", "--profile", "acme"], "acme", 8765),
+    (["--profile", "books", "app", "--port", "1"], "books", 1),
+])
+def test_recon_app_takes_a_port_and_a_profile(argv: list[str], profile: str | None, port: int) -> None:
+    from recon.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert (args.command, args.profile, args.port) == ("app", profile, port)
+
+
+def test_recon_app_for_an_unknown_profile_is_one_clear_line(tmp_path: Path) -> None:
+    done = recon("app", "--profile", "nosuch", env=clean_env(RECON_DATA_DIR=str(tmp_path)))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "unknown profile 'nosuch'" in done.stderr
