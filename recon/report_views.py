@@ -162,7 +162,7 @@ def difference_view(differences: pd.DataFrame, currency: str = "", *, page_lengt
         i = row.name
         out = []
         for col in row.index:
-            css = f"background-color:{palette.KIND.get(kinds[i], '')};text-align:left"
+            css = f"background-color:{palette.KIND.get(kinds[i], '')};text-align:left;overflow-wrap:anywhere"
             side = {"Precoro": "precoro", "Xero": "xero"}.get(col)
             if side and changed[i] in (side, "both"):
                 css += f";background-color:{palette.CHANGED};font-weight:600"
@@ -175,8 +175,7 @@ def difference_view(differences: pd.DataFrame, currency: str = "", *, page_lengt
     # allow_html: the Styler escapes every value itself (format(escape="html")), so the cells are our markup only
     html = to_html_datatable(styled, connected=False, allow_html=True, pageLength=page_length, classes="display compact",
                              text_in_header_can_be_selected=False,  # a click on a heading sorts, as in the report
-                             layout={"topStart": "pageLength", "topEnd": "search"}, style="width:100%;max-width:1340px",
-                             columnDefs=[{"targets": [3, 4, 5], "width": "14%"}])
+                             layout={"topStart": "pageLength", "topEnd": "search"}, style="width:100%;max-width:1340px")
     # the DataTables bundle goes with the output, so the view works offline, reopened and in an HTML export
     bundle = generate_init_offline_itables_html(options.dt_bundle)
     return HTML(f'<div class="recon-differences">{bundle}{html}</div>')

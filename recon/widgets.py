@@ -84,11 +84,11 @@ class GridRow:
     def __init__(self, action: Action, on_decide: Callable[[str, str], None]) -> None:
         self.action = action
         self.pick = w.Checkbox(value=False, indent=False, layout=w.Layout(width="28px"))
-        self.header = w.HTML(layout=w.Layout(width="100%"))
-        self.approve = w.Button(description="Approve", button_style="success", icon="check",
-                                layout=w.Layout(width="100px"))
-        self.reject = w.Button(description="Reject", button_style="danger", icon="times", layout=w.Layout(width="100px"))
-        self.more = w.ToggleButton(value=False, description="Before/after", layout=w.Layout(width="110px"))
+        self.header = w.HTML(layout=w.Layout(flex="1 1 auto", width="auto"))
+        fixed = {"flex": "0 0 auto", "width": "auto"}  # the buttons keep their words, the text takes the rest
+        self.approve = w.Button(description="Approve", button_style="success", icon="check", layout=w.Layout(**fixed))
+        self.reject = w.Button(description="Reject", button_style="danger", icon="times", layout=w.Layout(**fixed))
+        self.more = w.ToggleButton(value=False, description="Before/after", layout=w.Layout(**fixed))
         self.detail = w.HTML(layout=w.Layout(display="none", padding="2px 0 6px 34px"))
         self.approve.on_click(lambda _: on_decide(action.id, "approve"))
         self.reject.on_click(lambda _: on_decide(action.id, "reject"))
@@ -110,11 +110,11 @@ class GridRow:
         who = f" by {html.escape(by)}" if by else ""
         what = (f"{words.lookup(words.OPERATION, a.op)} {words.lookup(words.OBJECT, a.kind).lower()} in "
                 f"{words.SYSTEM.get(a.target, a.target)}")
-        self.header.value = (f"<div style='display:flex;gap:1em;align-items:baseline'>"
-                             f"<b style='min-width:16em'>{html.escape(a.label or a.id)}</b>"
-                             f"<span style='min-width:16em'>{html.escape(what)}{badge}</span>"
-                             f"<span style='flex:1;color:{palette.MUTED}'>{html.escape(a.reason)}</span>"
-                             f"<span style='min-width:11em;color:{colour};font-weight:600'>{text}{who}</span></div>")
+        self.header.value = (f"<div style='display:flex;gap:1em;align-items:baseline;line-height:1.3'>"
+                             f"<b style='flex:0 0 13em'>{html.escape(a.label or a.id)}</b>"
+                             f"<span style='flex:0 0 15em'>{html.escape(what)}{badge}</span>"
+                             f"<span style='flex:1 1 10em;color:{palette.MUTED}'>{html.escape(a.reason)}</span>"
+                             f"<span style='flex:0 0 9em;color:{colour};font-weight:600'>{text}{who}</span></div>")
         self.widget.layout.background = palette.STATUS.get(verdict or "pending", "")
 
 
