@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow bench lab doctor clean
+.PHONY: install demo test test-slow bench bench-views screenshots app lab doctor clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,18 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m recon.bench
+
+# the approval grids with 1,000 and 10,000 actions (notebook, app, chromium); writes docs/benchmarks.md "Views"
+bench-views: $(STAMP)
+	$(PY) -m recon.bench views
+
+# the screenshots of the README and docs/workbench.md (docs/images/), made from a fresh demo run in chromium
+screenshots: $(STAMP)
+	bash tools/ensure-test-packages
+	$(PY) tools/screenshots.py
+
+app: $(STAMP)
+	$(VENV)/bin/recon app --open
 
 lab: $(STAMP)
 	$(VENV)/bin/recon lab

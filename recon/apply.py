@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -117,8 +118,10 @@ class Applier:
 
     def __init__(self, plan: Plan, store: Store, connectors: Sequence[Connector], verdicts: Mapping[str, Decision],
                  *, run_id: str, clock: Callable[[], str], dry_run: bool,
-                 on_journal: Callable[[int, str], None] | None = None) -> None:
+                 on_journal: Callable[[int, str], None] | None = None, user: str = "",
+                 second_approver_required: bool = False) -> None:
         self.plan, self.store, self.verdicts = plan, store, verdicts
+        self.user, self.second_approver_required = user, second_approver_required
         self.systems = {c.system: c for c in connectors}
         self.run_id, self.clock, self.dry_run, self.on_journal = run_id, clock, dry_run, on_journal
         self.journal_writes = 0
@@ -136,6 +139,12 @@ class Applier:
 
     # -- one action --------------------------------------------------------------------------------------
     def run(self, action: Action, state: JournalEntry | None) -> ActionResult:
+        """What became of ``action``, with who approved it."""
+        result = self._run(action, state)
+        decision = self.verdicts.get(action.id)
+        return replace(result, approved_by=decision.by) if decision is not None else result
+
+    def _run(self, action: Action, state: JournalEntry | None) -> ActionResult:
         if state and state.phase == "done":
             return ActionResult(action.id, "skipped", f"already applied in run {state.run_id}", state.target_id)
         decision = self.verdicts.get(action.id)
@@ -144,6 +153,10 @@ class Applier:
         if decision.verdict != "approve":
             return ActionResult(action.id, "skipped", f"rejected by {decision.by}" +
                                 (f": {decision.comment}" if decision.comment else ""))
+        if self.second_approver_required and decision.by == self.user:
+            # four eyes: nothing is written, so a second person's approval (or apply) finishes it later
+            return ActionResult(action.id, "refused", f"four eyes: approved by {decision.by}, who runs this apply; "
+                                "the profile requires a second person (require_second_approver)")
         if self.stopped:
             return ActionResult(action.id, "skipped", self.stopped)
         try:
@@ -274,7 +287,7 @@ class Applier:
 def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisions: Iterable[Decision] | None = None,
                *, dry_run: bool = False, run_id: str | None = None, clock: Callable[[], str] | None = None,
                progress: bool = True, profile: str = "default", user: str = "", out_dir: str | Path | None = None,
-               on_journal: Callable[[int, str], None] | None = None) -> Outcome:
+               on_journal: Callable[[int, str], None] | None = None, second_approver_required: bool = False) -> Outcome:
     """Apply the approved actions of ``plan``; return (and, with ``out_dir``, write) the :class:`Outcome`.
 
     ``decisions`` default to those recorded in ``store`` for this plan. Refuses, before writing anything, a
@@ -282,6 +295,8 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
     broken approvals chain (:class:`~recon.errors.IntegrityError`), and a second apply on the same state file,
     whatever its profile (:class:`~recon.errors.LockError`; ``profile`` only names this apply as the holder). ``on_journal(n, "before"|"after")`` is called around the n-th journal write (a "before" of a ``done`` row
     falls after the system committed the write: the crash tests kill the process there).
+    With ``second_approver_required`` (the profile's ``require_second_approver``) an action approved by ``user``,
+    the person running this apply, is refused and nothing of it is written (four eyes).
     """
     clock = clock or utc_now
     run_id = run_id or f"apply-{plan.run_id}"
@@ -296,7 +311,7 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
                             kind="apply")
         state = store.journal_state(plan.fingerprint)
         applier = Applier(plan, store, connectors, verdicts, run_id=run_id, clock=clock, dry_run=dry_run,
-                          on_journal=on_journal)
+                          on_journal=on_journal, user=user, second_approver_required=second_approver_required)
         status = "failed"
         try:
             for action in tqdm(actions, desc="apply", unit="action", disable=not progress):
@@ -304,9 +319,9 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
             status = "done"
         finally:
             if not dry_run:
-                outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run)
+                outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
                 store.end_run(run_id, clock(), status if not applier.stopped else "stopped", outcome.counts())
-    outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run)
+    outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
     if out_dir is not None and not dry_run:
         from recon.run_folder import RunFolder
 

@@ -43,6 +43,8 @@ class DecisionLog(Protocol):
 
     def record_decision(self, decision: Decision) -> int: ...
 
+    # optional: ``record_decisions(decisions)`` records several in one go (the store has it)
+
     def decisions(self, fingerprint: str) -> list[Decision]: ...
 
 
@@ -84,8 +86,10 @@ def latest(plan: Plan, decisions: Iterable[Decision]) -> dict[str, Decision]:
 class ApprovalModel:
     """Decisions on one plan. Every decision goes to the log the moment it is made."""
 
-    def __init__(self, plan: Plan, store: DecisionLog, user: str, clock: Callable[[], str]) -> None:
-        check_plan(plan)
+    def __init__(self, plan: Plan, store: DecisionLog, user: str, clock: Callable[[], str], *,
+                 plan_checked: bool = False) -> None:
+        if not plan_checked:  # a caller holding a plan it checked since it was read (the web app) skips the rehash
+            check_plan(plan)
         if not user:
             raise ApprovalError("a decision needs a user name (settings.user)")
         self.plan, self.store, self.user, self.clock = plan, store, user, clock
@@ -99,11 +103,23 @@ class ApprovalModel:
         decision = Decision(self.plan.fingerprint, action_id, verdict, by or self.user, self.clock(), comment, policy)
         return self.record(decision)
 
-    def decide_many(self, action_ids: Sequence[str], verdict: str, comment: str = "", **kw: Any) -> list[Decision]:
-        """The same verdict on several actions (all checked before any is recorded)."""
-        for action_id in action_ids:
-            check_decision(self.plan, Decision(self.plan.fingerprint, action_id, verdict, self.user, "", comment))
-        return [self.decide(a, verdict, comment, **kw) for a in action_ids]
+    def decide_many(self, action_ids: Sequence[str], verdict: str, comment: str = "", *, by: str | None = None,
+                    policy: str = "") -> list[Decision]:
+        """The same verdict on several actions, all checked before any is recorded, and recorded together
+        (one transaction) when the log can (``record_decisions``)."""
+        at = self.clock()
+        made = [Decision(self.plan.fingerprint, a, verdict, by or self.user, at, comment, policy) for a in action_ids]
+        for decision in made:
+            check_decision(self.plan, decision)
+        many = getattr(self.store, "record_decisions", None)
+        if many is None:
+            for decision in made:
+                self.store.record_decision(decision)
+        else:
+            many(made)
+        for decision in made:
+            self._verdicts[decision.action_id] = decision
+        return made
 
     def record(self, decision: Decision) -> Decision:
         """Record a decision made elsewhere (e.g. read from ``approvals.jsonl``), checked like any other."""
@@ -200,4 +216,4 @@ def apply_policy(model: ApprovalModel, policy: Policy, comment: str = "") -> lis
     """
     chosen = [a.id for a in model.pending() if policy.allows(a)]
     note = comment or f"approved by policy {policy.name}"
-    return [model.decide(a, "approve", note, by=f"policy:{policy.name}", policy=policy.name) for a in chosen]
+    return model.decide_many(chosen, "approve", note, by=f"policy:{policy.name}", policy=policy.name) if chosen else []

@@ -184,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("lab", help="JupyterLab on the notebooks for the profile (the sandbox served beside it)")
     s.add_argument("--port", type=_port, default=0, metavar="N", help="JupyterLab's port (default: its own choice)")
     s.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    s = sub.add_parser("app", help="the approval web app on loopback: runs, differences, approval grid, audit reports")
+    s.add_argument("--port", type=int, default=8765, metavar="N", help="port to listen on (default 8765)")
+    s.add_argument("--open", action="store_true", help="open it in the browser")
+    # also after the command (`recon app --profile P`); SUPPRESS keeps `recon --profile P app` working
+    s.add_argument("--profile", metavar="NAME", default=argparse.SUPPRESS, help="settings profile (as recon --profile)")
     s = sub.add_parser("doctor", help="check the profile end to end and say how to fix each problem")
     s.add_argument("--fix", action="store_true",
                    help="make the profile's state, lock, token file and run folders private to you (0600/0700)")

@@ -147,6 +147,8 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
             approved = session.approve_ids(plan, args.approve, log, comment="approved on the command line (--approve)")
             print(f"{'would approve' if args.dry_run else 'approved'} {len(approved)} actions as {settings.user}")
         outcome = session.apply(plan, dry_run=args.dry_run, progress=True, log=log)
+    from recon.report_words import terminal_text
+
     actions = plan.by_id()
     for r in outcome.results:
         a = actions[r.action_id]
@@ -155,7 +157,7 @@ def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
             line += f": {canonical_json(dict(r.request))}"
         elif r.message and r.status != "applied":
             line += f": {r.message}"
-        print(line)
+        print(terminal_text(line))  # a name holding escape codes stays text on the terminal
     where = "nothing written" if args.dry_run else f"outcome in {session.run_folder.file(OUTCOME)}"
     print(summary(outcome) + f"; {where}")
     counts = outcome.counts()
@@ -252,3 +254,14 @@ def cmd_profiles(args: argparse.Namespace, settings: Settings | None) -> int:
     infos = list_profiles(list(args.names) or None)
     print(format_profiles(infos))
     return 1 if any(info.error or info.status in ("failed", "failures") for info in infos) else 0
+
+
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the approval web app for the profile until interrupted."""
+    from recon.app import serve
+
+    try:
+        serve(settings, port=args.port, open_browser=args.open)
+    except KeyboardInterrupt:
+        return 0
+    return 0

@@ -79,7 +79,8 @@ XERO_KEYS = ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET", "XERO_TENANT_ID", "XERO_API
 PRECORO_KEYS = ("PRECORO_TOKEN", "PRECORO_EMAIL", "PRECORO_BASE_URL")
 #: Keys that tune a profile without leaving the sandbox.
 PATH_KEYS = ("STATE", "REPORTS_DIR", "TOKEN_FILE")
-OTHER_KEYS = PATH_KEYS + ("TIMEOUT", "USER", "XERO_SCOPES", "XERO_TIER", "POLICY", "LIMITS_STORE")
+OTHER_KEYS = PATH_KEYS + ("TIMEOUT", "USER", "XERO_SCOPES", "XERO_TIER", "POLICY", "LIMITS_STORE",
+                          "REQUIRE_SECOND_APPROVER", "TIMEZONE")
 ALL_KEYS = XERO_KEYS + PRECORO_KEYS + OTHER_KEYS
 #: Keys holding a secret: better named by ``KEY_env`` or kept in a ``secrets_file`` than written in recon.toml.
 SECRET_KEYS = ("XERO_CLIENT_SECRET", "PRECORO_TOKEN")
@@ -161,6 +162,10 @@ class Settings:
     policy: str = ""
     #: where the pacer's budgets are counted: ``memory``, ``sqlite:/abs/path`` or a Redis URL (may hold a password)
     limits_store: str = field(default="memory", repr=False)
+    #: four eyes: apply refuses an action approved by the person running the apply
+    require_second_approver: bool = False
+    #: the organisation's IANA timezone for the views ("" : Xero's organisation timezone, else the machine's)
+    timezone: str = ""
 
     @property
     def uses_sandbox(self) -> bool:
@@ -612,10 +617,34 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         timeout=timeout,
         user=values.get("USER") or _login_name(env),
         policy=values.get("POLICY", "").strip(),
+        require_second_approver=_flag(values.get("REQUIRE_SECOND_APPROVER", ""), "require_second_approver"),
+        timezone=_timezone(values.get("TIMEZONE", "")),
         limits_store=_limits_store(values.get("LIMITS_STORE", ""), None if "LIMITS_STORE" in from_env else
                                    written.get("LIMITS_STORE", ("", None))[1], xero.sandbox and precoro.sandbox, env),
     )
     return _attach_sandbox(settings, env)
+
+
+def _flag(text: object, name: str) -> bool:
+    """A yes/no setting (``true``/``false`` in recon.toml, ``1``/``0``, ``yes``/``no`` from the environment)."""
+    value = str(text).strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} (RECON_{name.upper()}) must be true or false, not {text!r}")
+
+
+def _timezone(text: str) -> str:
+    name = str(text or "").strip()
+    if name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"timezone {name!r} (RECON_TIMEZONE) is not an IANA timezone such as Pacific/Auckland") from None
+    return name
 
 
 def _limits_store(spec: str, origin: Path | None, sandboxed: bool, env: Mapping[str, str]) -> str:

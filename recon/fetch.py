@@ -156,6 +156,10 @@ class _SystemFetch:
         if self.system == "precoro" and kind in ("purchase_order", "bill"):
             kwargs["previous"] = prev_raw
         seen = calls0
+        # progress per kind and system, in records (of the total when the API gives it); the system's bar counts requests
+        words = kind.replace("_", " ")
+        shown = tqdm(desc=f"fetch {self.system} {words}", unit="records", disable=self.bar.disable, leave=True) \
+            if hasattr(self.bar, "disable") else None
         # each page is mapped as it arrives: the other system's thread uses the network waits in between
         mapped: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
         try:
@@ -166,15 +170,24 @@ class _SystemFetch:
                 now_calls = self.conn.pacer.stats.calls
                 self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
                 seen = now_calls
+                if shown is not None:
+                    if page.total is not None and shown.total != page.total:
+                        shown.total = page.total
+                    shown.update(len(page.records))
         except DailyLimitError as exc:
             # keep the raw records read so far (not a frame: the kind is incomplete); the next run reuses
             # their document details instead of spending the day's budget on them again
             partial = {_raw_id(self.system, kind, r): r for r in [*prev_raw.values(), *records, *getattr(exc, "partial", [])]}
             self.partial_raw[kind] = list(partial.values())
+            if shown is not None:
+                shown.close()
             raise
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
         self.meta.setdefault("requests_by_kind", {})[kind] = requests
+        if shown is not None:
+            shown.set_postfix_str(f"{requests} requests")
+            shown.close()
         self._frames(kind, mapped)
         if not full:
             merged = dict(prev_raw)
@@ -314,7 +327,7 @@ def _fetch(settings: Settings, kinds: tuple[str, ...], full: bool, previous: Sna
         xero_kinds = kinds if not ({"purchase_order", "bill"} & set(kinds)) else \
             tuple(dict.fromkeys(("account", "tracking_option", "tax_rate", *kinds)))
         plan = {"xero": tuple(k for k in KINDS if k in xero_kinds), "precoro": kinds}
-        bars = {s: tqdm(desc=f"fetch {s}", unit="req", disable=not progress, position=n, leave=True)
+        bars = {s: tqdm(desc=f"fetch {s}", unit="requests", disable=not progress, position=n, leave=True)
                 for n, s in enumerate(options.systems)}
         for system in options.systems:
             fetches[system] = _SystemFetch(by_system[system], plan[system], full, previous, options, bars[system])

@@ -2,10 +2,12 @@
 
 A bar redraws itself with escape codes, which turn a log file (cron, systemd's journal, Airflow's task log)
 into noise. When the stream is not a terminal and no notebook is showing it, :func:`progress` writes a plain
-line instead, at most every few seconds and once at the end::
+line instead, at most every few seconds and once at the end. The fetch shows one per kind and system, in
+records of the total when the API gives it (Precoro does), and one per system in requests::
 
-    fetch xero: 120 req
-    fetch xero: 184 req, done
+    fetch precoro supplier: 200/450 records
+    fetch precoro supplier: 450/450 records, done (3 requests)
+    fetch xero: 184 requests, done
 
 Descriptions are cleaned of control characters (:mod:`recon.terminal`), in bars and lines alike.
 """
@@ -56,12 +58,14 @@ class PlainProgress:
         self.iterable, self.desc, self.unit, self.file = iterable, desc, unit, file or sys.stderr
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)  # type: ignore[arg-type]
         self.n, self.interval, self.clock = 0, interval, clock
+        self.disable, self.postfix = False, ""
         self._last = clock()
         self._closed = False
 
     def _line(self, final: bool = False) -> str:
         count = f"{self.n}/{self.total}" if self.total is not None else str(self.n)
-        return clean(f"{self.desc}: {count} {self.unit}") + (", done" if final else "")
+        return clean(f"{self.desc}: {count} {self.unit}" + (", done" if final else "")
+                     + (f" ({self.postfix})" if self.postfix else ""))
 
     def _say(self, final: bool = False) -> None:
         print(self._line(final), file=self.file, flush=True)
@@ -72,8 +76,9 @@ class PlainProgress:
         if self.clock() - self._last >= self.interval:
             self._say()
 
-    def set_postfix_str(self, *args: Any, **kwargs: Any) -> None:
-        """Accepted for tqdm compatibility; plain lines carry only the count."""
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        """A note shown after the count (as tqdm does)."""
+        self.postfix = s
 
     def close(self) -> None:
         if not self._closed:

@@ -53,13 +53,16 @@ class AuditData:
     differences: pd.DataFrame
     plan: Plan | None
     decisions: pd.DataFrame  # action_id, label, kind, target, op, verdict, by, at, comment, policy, bound
-    applied: pd.DataFrame  # action_id, label, kind, target, op, status, field, before, after
-    not_applied: pd.DataFrame  # action_id, label, kind, target, op, status, why
+    actions: pd.DataFrame  # ACTION_COLUMNS: one row per action of the plan, what became of it
     rounding: pd.DataFrame
     integrity: Mapping[str, Any]
     outcome: Outcome | None
     missing: tuple[str, ...] = field(default_factory=tuple)
     changed_in_xero: pd.DataFrame = field(default_factory=pd.DataFrame)  # recon.sent.COLUMNS
+    #: the organisation's timezone (Xero's, else the profile's, else the machine's): every time is shown in it
+    zone: Any = None
+    #: the organisation's base currency, shown with amounts whose record names none
+    currency: str = ""
 
     @property
     def message(self) -> str:
@@ -71,6 +74,12 @@ class AuditData:
             counts = self.outcome.counts()
             parts.append(", ".join(f"{n} {status}" for status, n in counts.items() if n) or "nothing applied")
         return "; ".join(parts) + "."
+
+
+#: columns of :attr:`AuditData.actions`; ``changes`` holds ``(field, before, after)`` tuples (a document's
+#: ``lines`` as lists of line mappings), ``why`` the apply's message or why it never reached apply
+ACTION_COLUMNS = ("action_id", "label", "kind", "op", "target", "difference", "reason", "status", "approved_by",
+                  "applied_by", "changes", "why")
 
 
 def scrub(value: Any) -> Any:
@@ -117,39 +126,31 @@ def _decisions(lines: list[dict[str, Any]], plan: Plan | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).sort_values(["at", "action_id"], kind="stable").reset_index(drop=True)
 
 
-def _results(outcome: Outcome | None, plan: Plan | None, decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    actions = plan.by_id() if plan else {}
-    applied, other = [], []
-
-    def info(action_id: str) -> dict[str, str]:
-        a = actions.get(action_id)
-        return {"action_id": action_id, "label": a.label if a else "", "kind": a.kind if a else "",
-                "target": a.target if a else "", "op": a.op if a else ""}
-
-    seen = set()
-    for r in outcome.results if outcome else ():
-        seen.add(r.action_id)
-        if r.status == "applied":
-            a = actions.get(r.action_id)
-            before = dict(r.before) or (dict(a.old) if a else {})
-            after = dict(r.after) or (dict(a.new) if a else {})
-            for name in sorted(set(before) | set(after)):
-                applied.append({**info(r.action_id), "status": r.status, "target_id": r.target_id, "field": name,
-                                "before": before.get(name, ""), "after": after.get(name, "")})
+def _actions(outcome: Outcome | None, plan: Plan | None, decisions: pd.DataFrame) -> pd.DataFrame:
+    """One row per action of the plan: what the apply did with it (or why it never reached the apply), who
+    approved it, who applied it, and each field before and after."""
+    results = {r.action_id: r for r in outcome.results} if outcome else {}
+    bound = decisions[decisions["bound"]] if not decisions.empty else decisions
+    deciders = dict(zip(bound["action_id"], zip(bound["verdict"], bound["by"]))) if not bound.empty else {}
+    rows = []
+    for a in plan.actions if plan else ():
+        r = results.get(a.id)
+        verdict, by = deciders.get(a.id, ("", ""))
+        if r is None:
+            status = "not applied"
+            why = {"reject": "rejected", "approve": "approved, not applied in this run"}.get(verdict, "no decision")
         else:
-            other.append({**info(r.action_id), "status": r.status, "why": r.message})
-    # Actions of the plan that never reached apply: rejected, or left undecided.
-    verdicts = {} if decisions.empty else dict(zip(decisions.loc[decisions["bound"], "action_id"],
-                                                   decisions.loc[decisions["bound"], "verdict"]))
-    for action_id in sorted(set(actions) - seen):
-        verdict = verdicts.get(action_id)
-        why = "rejected" if verdict == "reject" else ("approved, not applied in this run" if verdict == "approve"
-                                                      else "no decision")
-        other.append({**info(action_id), "status": "not applied", "why": why})
-    applied_df = pd.DataFrame(applied, columns=["action_id", "label", "kind", "target", "op", "status", "target_id",
-                                                "field", "before", "after"])
-    other_df = pd.DataFrame(other, columns=["action_id", "label", "kind", "target", "op", "status", "why"])
-    return applied_df, other_df.sort_values(["status", "action_id"], kind="stable").reset_index(drop=True)
+            status, why = r.status, r.message
+        before = dict(r.before) if r is not None and r.before else dict(a.old)
+        after = dict(r.after) if r is not None and r.after else dict(a.new)
+        changes = tuple((name, before.get(name), after.get(name)) for name in dict.fromkeys([*after, *before])
+                        if a.op == "create" or before.get(name) != after.get(name))
+        rows.append({"action_id": a.id, "label": a.label, "kind": a.kind, "op": a.op, "target": a.target,
+                     "difference": a.difference, "reason": a.reason, "status": status,
+                     "approved_by": (r.approved_by if r is not None and r.approved_by else by) if verdict != "reject" else "",
+                     "applied_by": outcome.applied_by if outcome is not None and status == "applied" else "",
+                     "changes": changes, "why": why if status != "applied" else ""})
+    return pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
 
 
 def load_run(folder: Path | str) -> AuditData:
@@ -182,15 +183,20 @@ def load_run(folder: Path | str) -> AuditData:
     plan = noted(PLAN, run_folder.plan())
     decisions = _decisions(noted(APPROVALS, run_folder.approvals()) or [], plan)
     outcome = noted(OUTCOME, run_folder.outcome())
-    applied, not_applied = _results(outcome, plan, decisions)
+    actions = _actions(outcome, plan, decisions)
     integrity = scrub(noted(INTEGRITY, run_folder.integrity()) or {})
 
     systems = {k: v for k, v in meta.items() if isinstance(v, Mapping)}
+    from recon.report_words import zone_of
+
+    xero = systems.get("xero", {})
+    zone = zone_of(str(xero.get("timezone", "")), str(run.get("timezone", "")))
+    currency = str(xero.get("base_currency") or systems.get("precoro", {}).get("currency") or "")
     return AuditData(
         run_id=str(run.get("run_id") or (plan.run_id if plan else "") or run_folder.run_id), run=run, systems=systems,
         counts=run_folder.snapshot_counts(), settings_check=scrub(settings_check or meta.get("settings_check") or {}),
-        summary=summary, differences=differences, plan=plan, decisions=decisions, applied=applied,
-        not_applied=not_applied, rounding=rounding, integrity=integrity, outcome=outcome, missing=tuple(missing),
+        summary=summary, differences=differences, plan=plan, decisions=decisions, actions=actions,
+        rounding=rounding, integrity=integrity, outcome=outcome, missing=tuple(missing), zone=zone, currency=currency,
         changed_in_xero=_changed(run_folder.changed_in_xero()),
     )
 

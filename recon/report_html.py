@@ -1,8 +1,10 @@
-"""HTML of the audit report: escaped tables that sort and filter, inline SVG charts, one inline stylesheet
-and one small inline script. Nothing is loaded from anywhere, so a report opens offline years later.
+"""HTML building blocks of recon's views (audit report, web app, notebook): escaped tables that sort and
+filter, inline SVG charts, one inline stylesheet (screen and A4 print) and one small inline script. Nothing
+is loaded from anywhere, so a report opens offline years later.
 
-Every value from the run passes through :func:`esc` (HTML-escaped, quotes included); the script only moves
-and hides existing rows, it never builds HTML from data.
+Every value from a run passes through :func:`esc` (HTML-escaped, quotes included) unless it is an
+:class:`Html` fragment built here from escaped parts; the script only moves and hides existing rows, it never
+builds HTML from data. The sections of the audit report are in :mod:`recon.report_sections`.
 """
 
 from __future__ import annotations
@@ -15,85 +17,120 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from recon import palette
+
 if TYPE_CHECKING:
     from recon.report import AuditData
 
-CSS = """
-.recon-report{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;line-height:1.4;max-width:1400px}
-.recon-report h1{font-size:1.6em;margin:.2em 0}.recon-report h2{font-size:1.25em;margin:1.4em 0 .4em;border-bottom:2px solid #d8dee8}
-.recon-report .lead{font-size:1.1em;font-weight:600}.recon-report .note{color:#5a6473}
-.recon-report .ok{color:#17663a;font-weight:600}.recon-report .bad{color:#a3161b;font-weight:600}
-.recon-report dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}.recon-report dl.facts dt{font-weight:600;white-space:nowrap}
-.recon-report dd{margin:0}
-.recon-tbl{margin:.4em 0 1em;overflow-x:auto}
-.recon-tbl .recon-tools{display:flex;gap:1em;align-items:center;margin-bottom:.3em}
-.recon-tbl input.recon-filter{padding:.25em .5em;min-width:18em;border:1px solid #aab3c0;border-radius:4px}
-.recon-tbl .recon-shown{color:#5a6473;font-size:.9em}
-table.recon-table{border-collapse:collapse;font-size:.86em;width:100%}
-.recon-report table.recon-table th,.recon-report table.recon-table td{border:1px solid #d8dee8;padding:.25em .5em;text-align:left;vertical-align:top;white-space:pre-wrap}
-table.recon-table th{background:#eef2f7;position:sticky;top:0}
-table.recon-table th button{all:unset;cursor:pointer;font-weight:600}
-table.recon-table th[aria-sort=ascending] button::after{content:" \\25B2"}
-table.recon-table th[aria-sort=descending] button::after{content:" \\25BC"}
-.recon-report table.recon-table td.num{text-align:right;font-variant-numeric:tabular-nums}
-table.recon-table tr.k-conflict td{background:#fff1d6}table.recon-table tr.k-blocked_edit td{background:#fde7e7}
-table.recon-table tr.k-rounding td{background:#eef5ff}table.recon-table tr.k-mismatch td{background:#fffbe6}
-table.recon-table tr.s-failed td,table.recon-table tr.s-refused td{background:#fde7e7}
-table.recon-table tr.v-reject td{background:#f3f0f7}table.recon-table tr.unbound td{background:#fde7e7}
-table.recon-table td.changed{background:#fff3b0;font-weight:600}
-.recon-report figure{margin:.5em 0 1em}.recon-report figcaption{font-size:.9em;color:#5a6473}
+#: a table with more rows than this gets a filter box (a short table is read at a glance)
+FILTER_FROM = 12
+
+CSS = f"""
+.recon-report{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:{palette.INK};line-height:1.4;max-width:1340px}}
+.recon-report h1{{font-size:1.5em;margin:.2em 0}}.recon-report h2{{font-size:1.2em;margin:1.2em 0 .3em;border-bottom:2px solid {palette.RULE}}}
+.recon-report .lead{{font-size:1.05em;font-weight:600}}.recon-report .note{{color:{palette.MUTED}}}
+.recon-report dl.facts{{display:grid;grid-template-columns:repeat(3,max-content auto);gap:.15em 1em;margin:.4em 0}}
+.recon-report dl.facts dt{{font-weight:600;white-space:nowrap}}.recon-report dd{{margin:0}}
+.recon-report .tiles{{display:flex;flex-wrap:wrap;gap:.5em;margin:.4em 0}}
+.recon-report .tile{{border:1px solid {palette.RULE};border-radius:6px;padding:.3em .8em;min-width:6em}}
+.recon-report .tile b{{display:block;font-size:1.4em;font-variant-numeric:tabular-nums}}
+.recon-tbl{{margin:.3em 0 .8em;overflow-x:auto}}
+.recon-tbl .recon-tools{{display:flex;gap:1em;align-items:center;margin-bottom:.3em}}
+.recon-tbl input.recon-filter{{padding:.25em .5em;min-width:18em;border:1px solid #aab3c0;border-radius:4px}}
+.recon-tbl .recon-shown{{color:{palette.MUTED};font-size:.9em}}
+.recon-report table.recon-table{{border-collapse:collapse;font-size:.86em;width:100%;table-layout:auto;margin:0}}
+.recon-report table.recon-table th,.recon-report table.recon-table td{{border:1px solid {palette.RULE};padding:.2em .45em;text-align:left;vertical-align:top;overflow-wrap:anywhere}}
+table.recon-table th{{background:#eef2f7;position:sticky;top:0}}
+table.recon-table th button{{background:none;border:0;padding:0;font:inherit;font-weight:600;cursor:pointer;color:inherit}}
+table.recon-table th[aria-sort=ascending] button::after{{content:" \\25B2"}}
+table.recon-table th[aria-sort=descending] button::after{{content:" \\25BC"}}
+.recon-report table.recon-table td.num,.recon-report table.recon-table th.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
+.recon-report td.nw{{white-space:nowrap}}.recon-report table.recon-table td:first-child{{min-width:7em}}
+.recon-report .kv{{display:flex;flex-wrap:wrap;gap:.1em 1.2em}}.recon-report .kv b{{font-weight:600;color:{palette.MUTED}}}
+.recon-report table.nested{{border-collapse:collapse;font-size:.95em;margin:0;table-layout:auto;width:auto}}
+.recon-report table.nested th,.recon-report table.nested td{{border:0;border-bottom:1px solid {palette.RULE};padding:.05em .4em;background:transparent}}
+.recon-report .arrow{{color:{palette.MUTED}}}.recon-report del{{color:{palette.MUTED}}}
+.recon-report details>summary{{cursor:pointer;font-weight:600;font-size:1.1em;margin:1em 0 .3em}}
+.recon-report figure{{margin:.3em 0 .6em}}.recon-report figcaption{{font-size:.9em;color:{palette.MUTED}}}
+{palette.css_rules(".recon-report")}
+@media print{{
+  @page{{size:A4;margin:12mm 10mm}}
+  .recon-report{{max-width:none;font-size:9pt}}
+  .recon-tbl{{overflow:visible}}.recon-tbl .recon-tools{{display:none}}
+  table.recon-table th{{position:static}}table.recon-table tr{{break-inside:avoid}}
+  .recon-report h2{{break-after:avoid}}
+  .recon-report tr.k-conflict td,.recon-report td.changed{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+}}
 """
 
 SCRIPT = """
 (function(){
   function key(td, num){
-    var t = td.textContent.trim();
-    if (!num) return t.toLowerCase();
-    var n = parseFloat(t.replace(/[,\\s]/g, ''));
-    return isNaN(n) ? -Infinity : n;
+    var s = td.getAttribute('data-sort');
+    if (num) { var n = parseFloat(s !== null ? s : td.textContent.replace(/[^0-9.\\-]/g, '')); return isNaN(n) ? -Infinity : n; }
+    return (s !== null ? s : td.textContent).trim();
   }
+  var collator = new Intl.Collator(undefined, {numeric: true, sensitivity: 'base'});
   function init(table){
     if (table.getAttribute('data-ready')) return;
     table.setAttribute('data-ready', '1');
     var tbody = table.tBodies[0], wrap = table.closest('.recon-tbl');
     var input = wrap.querySelector('input.recon-filter'), shown = wrap.querySelector('.recon-shown');
-    var total = tbody.rows.length;
-    function update(){
+    var rows = Array.prototype.filter.call(tbody.rows, function(r){ return r.parentNode === tbody; });
+    if (input) input.addEventListener('input', function(){
       var q = input.value.trim().toLowerCase(), n = 0;
-      Array.prototype.forEach.call(tbody.rows, function(tr){
+      rows.forEach(function(tr){
         var hit = !q || tr.textContent.toLowerCase().indexOf(q) >= 0;
         tr.hidden = !hit; if (hit) n++;
       });
-      shown.textContent = n + ' of ' + total + ' rows';
-    }
-    input.addEventListener('input', update);
+      shown.textContent = n + ' of ' + rows.length + ' rows';
+    });
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(heads, function(th, i){
-      th.querySelector('button').addEventListener('click', function(){
+      var button = th.querySelector('button'); if (!button) return;
+      button.addEventListener('click', function(){
         var asc = th.getAttribute('aria-sort') !== 'ascending';
         Array.prototype.forEach.call(heads, function(o){ o.removeAttribute('aria-sort'); });
         th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
         var num = th.getAttribute('data-type') === 'num';
-        var rows = Array.prototype.slice.call(tbody.rows);
         rows.sort(function(a, b){
           var x = key(a.cells[i], num), y = key(b.cells[i], num);
-          return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+          var c = num ? (x < y ? -1 : x > y ? 1 : 0) : collator.compare(x, y);
+          return c * (asc ? 1 : -1);
         });
         rows.forEach(function(r){ tbody.appendChild(r); });
       });
     });
   }
   Array.prototype.forEach.call(document.querySelectorAll('table.recon-table'), init);
+  window.addEventListener('beforeprint', function(){
+    Array.prototype.forEach.call(document.querySelectorAll('.recon-report details'), function(d){ d.open = true; });
+  });
 })();
 """
 
-PALETTE = ("#3b6fb6", "#d9822b", "#2e9e6a", "#a3161b", "#7a52a8", "#5a6473", "#c2a01e")
+PALETTE = palette.SERIES
+
+
+class Html:
+    """A fragment of HTML built by recon from escaped parts: put into a cell as it is. (Not a ``str``: a frame
+    would turn a string subclass back into plain text, to be escaped.)"""
+
+    __slots__ = ("html",)
+
+    def __init__(self, fragment: str) -> None:
+        self.html = fragment
+
+    def __str__(self) -> str:
+        return self.html
 
 
 def text(value: Any) -> str:
     """The plain text shown for a value: blanks for missing ones, exact decimals, JSON for structures."""
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
+    if isinstance(value, Html):
+        return value.html
     if isinstance(value, float) and math.isnan(value):
         return ""
     if isinstance(value, bool):
@@ -104,49 +141,71 @@ def text(value: Any) -> str:
 
 
 def esc(value: Any) -> str:
-    """HTML-escaped :func:`text` (quotes too, so it is safe inside attributes)."""
+    """HTML-escaped :func:`text` (quotes too, so it is safe inside attributes); an :class:`Html` as it is."""
+    if isinstance(value, Html):
+        return value.html
     return html.escape(text(value), quote=True)
+
+
+def _number(value: Any) -> Decimal | None:
+    t = text(value).replace(",", "").strip()
+    if not t or isinstance(value, bool) or isinstance(value, Html):
+        return None
+    parts = t.split(" ")
+    if len(parts) == 2 and len(parts[0]) == 3 and parts[0].isalpha():  # "NZD 1,234.50"
+        t = parts[1]
+    try:
+        number = Decimal(t)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def _numeric(values: Iterable[Any]) -> bool:
     seen = False
     for v in values:
-        t = text(v).replace(",", "").strip()
-        if not t:
+        if not text(v).strip():
             continue
-        if isinstance(v, bool):
-            return False
-        try:
-            Decimal(t)
-        except InvalidOperation:
+        if _number(v) is None:
             return False
         seen = True
     return seen
 
 
 def table(df: pd.DataFrame, tid: str, *, columns: Sequence[str] | None = None,
+          headers: Mapping[str, str] | None = None,
           row_class: Callable[[Mapping[str, Any]], str] | None = None,
-          cell_class: Callable[[Mapping[str, Any], str], str] | None = None, empty: str = "None.") -> str:
-    """A sortable, filterable table of ``df`` (all of it: an audit report never truncates)."""
+          cell_class: Callable[[Mapping[str, Any], str], str] | None = None, empty: str = "None.",
+          filterable: bool | None = None, nowrap: Sequence[str] = ()) -> str:
+    """A sortable table of ``df`` (all of it: an audit report never truncates), with a filter box when it is
+    long (``filterable`` forces it either way). Numeric columns sort as numbers and sit right-aligned; text
+    columns sort naturally (``2`` before ``10``). ``headers`` names the columns in words; ``nowrap`` columns
+    keep their words on one line."""
     if df is None or df.empty:
         return f'<p class="note" id="{esc(tid)}-empty">{esc(empty)}</p>'
     columns = list(columns or df.columns)
+    headers = headers or {}
     records = df.to_dict("records")
     numeric = {c: _numeric(r.get(c) for r in records) for c in columns}
-    head = "".join(f'<th scope="col" data-type="{"num" if numeric[c] else "text"}"><button type="button">'
-                   f"{esc(c)}</button></th>" for c in columns)
+    head = "".join(f'<th scope="col" data-type="{"num" if numeric[c] else "text"}"'
+                   f'{" class=" + chr(34) + "num" + chr(34) if numeric[c] else ""}><button type="button">'
+                   f"{esc(headers.get(c, c))}</button></th>" for c in columns)
     rows = []
     for r in records:
         cls = row_class(r) if row_class else ""
         cells = []
         for c in columns:
-            classes = " ".join(x for x in ("num" if numeric[c] else "", cell_class(r, c) if cell_class else "") if x)
-            cells.append(f'<td{f" class={chr(34)}{esc(classes)}{chr(34)}" if classes else ""}>{esc(r.get(c))}</td>')
+            classes = " ".join(x for x in ("num" if numeric[c] else "", "nw" if c in nowrap else "",
+                                           cell_class(r, c) if cell_class else "") if x)
+            sort = f' data-sort="{_number(r.get(c))}"' if numeric[c] and _number(r.get(c)) is not None else ""
+            cells.append(f'<td{f" class={chr(34)}{esc(classes)}{chr(34)}" if classes else ""}{sort}>{esc(r.get(c))}</td>')
         rows.append(f'<tr{f" class={chr(34)}{esc(cls)}{chr(34)}" if cls else ""}>{"".join(cells)}</tr>')
     n = len(records)
-    return (f'<div class="recon-tbl"><div class="recon-tools"><input type="search" class="recon-filter" '
-            f'placeholder="Filter rows" aria-label="Filter {esc(tid)}"><span class="recon-shown">{n} of {n} rows</span>'
-            f'</div><table class="recon-table" id="{esc(tid)}"><thead><tr>{head}</tr></thead>'
+    tools = ""
+    if filterable if filterable is not None else n > FILTER_FROM:
+        tools = (f'<div class="recon-tools"><input type="search" class="recon-filter" placeholder="Filter rows" '
+                 f'aria-label="Filter {esc(tid)}"><span class="recon-shown">{n} of {n} rows</span></div>')
+    return (f'<div class="recon-tbl">{tools}<table class="recon-table" id="{esc(tid)}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
@@ -157,7 +216,7 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float]], 
     if not categories or not series:
         return ""
     names = list(series)
-    bar, gap, label_w, width = 14, 10, 170, 640
+    bar, gap, label_w, width = 14, 6, 170, 640
     legend, x, ly = [], label_w, 26
     for i, name in enumerate(names):
         step = 22 + 7 * len(name)
@@ -200,157 +259,29 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float]], 
             y += bar
         y += gap
     parts.append("</svg>")
-    return f'<figure>{"".join(parts)}<figcaption>{esc(title)}</figcaption></figure>'
+    return f'<figure>{"".join(parts)}</figure>'
 
 
 def facts(pairs: Iterable[tuple[str, Any]]) -> str:
     return '<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in pairs) + "</dl>"
 
 
-def _mapping_frame(values: Mapping[str, Any], key: str = "name", value: str = "value") -> pd.DataFrame:
-    return pd.DataFrame([{key: k, value: v} for k, v in sorted(values.items())], columns=[key, value])
-
-
-def _header(d: "AuditData") -> str:
-    run = d.run
-    pairs = [("Run", d.run_id), ("Run by", run.get("user", "")), ("Started", run.get("started_at", "")),
-             ("Finished", run.get("finished_at", "")), ("Notebook", run.get("notebook", "")),
-             ("Settings", run.get("settings", ""))]
-    for system in sorted(d.systems):
-        for k, v in sorted(d.systems[system].items()):
-            if not isinstance(v, (Mapping, list, tuple)):
-                pairs.append((f"{system} {k}", v))
-    params = run.get("parameters") or {}
-    out = [f"<h1>recon audit report</h1><p class=\"lead\" id=\"message\">{esc(d.message)}</p>", facts(pairs),
-           "<h2 id=\"parameters\">Parameters</h2>",
-           table(_mapping_frame(params, "parameter"), "t-parameters", empty="No parameters recorded.")]
-    if d.plan is not None and d.plan.reverts:
-        out.append(f'<h2 id="reverts">Revert of run {esc(d.plan.reverts)}</h2><p class="lead" id="reverts-run">This run '
-                   f'reverts run {esc(d.plan.reverts)}: {len(d.plan.actions)} reverse actions; '
-                   f'{len(d.plan.held)} of that run\'s changes cannot be reverted.</p>')
-        out.append(table(pd.DataFrame([dict(h) for h in d.plan.held], columns=list(HELD_COLUMNS)), "t-held",
-                         empty="Every change of that run can be reverted."))
-    if d.missing:
-        out.append(f'<p class="note" id="missing">Not in this run folder: {esc(", ".join(d.missing))}.</p>')
-    return "".join(out)
-
-
-#: the columns of a reverse plan's changes that cannot be reverted
-HELD_COLUMNS = ("label", "kind", "op", "target", "why", "action_id")
-
-
-def _fetched(d: "AuditData") -> str:
-    out = ['<h2 id="fetched">Fetched</h2>']
-    if d.counts.empty:
-        return out[0] + '<p class="note">No snapshot files in this run folder.</p>'
-    pivot = d.counts.pivot_table(index="frame", columns="system", values="rows", aggfunc="sum", fill_value=0)
-    pivot = pivot.reset_index()
-    systems = [c for c in pivot.columns if c != "frame"]
-    out.append(bar_chart(list(pivot["frame"]), {s: [int(v) for v in pivot[s]] for s in systems},
-                         "Records fetched per kind and system"))
-    out.append(table(pivot, "t-fetched"))
-    return "".join(out)
-
-
-def _settings_check(d: "AuditData") -> str:
-    check = dict(d.settings_check)
-    out = ['<h2 id="settings-check">Rounding settings check</h2>']
-    if not check:
-        return out[0] + '<p class="note">No rounding-settings check recorded.</p>'
-    verdict = next((check[k] for k in ("ok", "agree", "agrees", "consistent") if k in check), None)
-    if verdict is not None:
-        cls, word = ("ok", "The rounding settings of both systems agree.") if verdict else \
-            ("bad", "The rounding settings of the two systems do not agree.")
-        out.append(f'<p class="{cls}" id="settings-verdict">{esc(word)}</p>')
-    if check.get("message"):
-        out.append(f"<p>{esc(check['message'])}</p>")
-    out.append(table(_mapping_frame(check, "setting"), "t-settings-check"))
-    return "".join(out)
-
-
-def _differences(d: "AuditData") -> str:
-    out = ['<h2 id="differences">Differences</h2>']
-    diffs = d.differences
-    if not diffs.empty and "kind" in diffs:
-        counts = diffs.groupby(["object", "kind"]).size().unstack(fill_value=0) if "object" in diffs else None
-        if counts is not None:
-            out.append(bar_chart(list(counts.index), {k: [int(v) for v in counts[k]] for k in counts.columns},
-                                 "Differences per object and kind", stacked=True))
-    if not d.summary.empty:
-        out.append("<h3>Summary per kind</h3>" + table(d.summary, "t-summary"))
-    out.append(table(diffs, "t-differences", row_class=lambda r: f"k-{r.get('kind', '')}",
-                     empty="No objects needed to be updated."))
-    return "".join(out)
-
-
-def _changed_in_xero(d: "AuditData") -> str:
-    """Documents recon sent to Xero and someone changed there since (each run says so until recon sends again)."""
-    out = ['<h2 id="changed-in-xero">Changed in Xero after recon sent it</h2>']
-    out.append(table(d.changed_in_xero, "t-changed-in-xero",
-                     empty="No purchase order or bill recon sent to Xero has been changed there since."))
-    return "".join(out)
-
-
-def _decisions(d: "AuditData") -> str:
-    out = ['<h2 id="decisions">Decisions</h2>']
-    out.append(table(d.decisions, "t-decisions",
-                     row_class=lambda r: " ".join(x for x in (f"v-{r['verdict']}", "" if r["bound"] else "unbound") if x),
-                     empty="No decisions were recorded in this run."))
-    return "".join(out)
-
-
-def _applied(d: "AuditData") -> str:
-    out = ['<h2 id="applied">Actions applied</h2>']
-    if d.outcome is not None and d.outcome.dry_run:
-        out.append('<p class="note">Dry run: nothing was written to either system.</p>')
-    changed = (lambda r, c: "changed" if c == "after" and text(r.get("before")) != text(r.get("after")) else "")
-    out.append(table(d.applied, "t-applied", cell_class=changed, empty="No action was applied."))
-    out.append('<h2 id="not-applied">Refused, skipped, failed or not applied</h2>')
-    out.append(table(d.not_applied, "t-not-applied", row_class=lambda r: f"s-{r['status']}",
-                     empty="Every proposed action was applied."))
-    if d.outcome is not None:
-        counts = d.outcome.counts()
-        out.append(bar_chart(list(counts), {"actions": list(counts.values())}, "Outcome of the apply"))
-    return "".join(out)
-
-
-def _rounding(d: "AuditData") -> str:
-    return ('<h2 id="rounding">Rounding analysis of purchase orders and bills</h2>'
-            + table(d.rounding, "t-rounding", row_class=lambda r: f"k-{r.get('kind', r.get('classification', ''))}",
-                    empty="No purchase order or bill totals to analyse."))
-
-
-def _integrity(d: "AuditData") -> str:
-    out = ['<h2 id="integrity">Integrity of the approvals chain</h2>']
-    chk = dict(d.integrity)
-    if not chk:
-        out.append('<p class="note" id="integrity-verdict">The approvals chain was not checked in this run.</p>')
-    else:
-        ok = bool(chk.get("ok"))
-        word = "The approvals chain is intact." if ok else "The approvals chain is BROKEN."
-        out.append(f'<p class="{"ok" if ok else "bad"}" id="integrity-verdict">{esc(word)} {esc(chk.get("message", ""))}</p>')
-        out.append(table(_mapping_frame(chk, "check"), "t-integrity"))
-    if not d.decisions.empty:
-        unbound = int((~d.decisions["bound"]).sum())
-        if unbound:
-            out.append(f'<p class="bad" id="unbound">{unbound} decision(s) are not bound to this plan '
-                       f'(another fingerprint or an unknown action) and were not used.</p>')
-        else:
-            out.append(f'<p class="ok" id="unbound">All {len(d.decisions)} decisions are bound to plan '
-                       f'{esc(d.plan.fingerprint if d.plan else "")}.</p>')
-    return "".join(out)
-
-
-SECTIONS = (_header, _fetched, _settings_check, _differences, _changed_in_xero, _decisions, _applied, _rounding, _integrity)
+def tiles(pairs: Iterable[tuple[str, Any]], tid: str = "") -> str:
+    """Big figures with their words (what the run changed, at a glance)."""
+    return (f'<div class="tiles"{f" id={chr(34)}{esc(tid)}{chr(34)}" if tid else ""}>'
+            + "".join(f'<div class="tile"><b>{esc(v)}</b>{esc(k)}</div>' for k, v in pairs) + "</div>")
 
 
 def body(d: "AuditData") -> str:
     """The report as an HTML fragment carrying its own style and script (for a notebook output)."""
+    from recon.report_sections import SECTIONS
+
     return (f'<div class="recon-report" data-run-id="{esc(d.run_id)}"><style>{CSS}</style>'
             + "".join(section(d) for section in SECTIONS) + f"<script>{SCRIPT}</script></div>")
 
 
 def document(d: "AuditData") -> str:
     """A whole HTML document around :func:`body`."""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>recon audit report {esc(d.run_id)}'
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>recon audit report {esc(d.run_id)}'
             f"</title></head><body>{body(d)}</body></html>\n")

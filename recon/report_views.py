@@ -1,6 +1,7 @@
 """Notebook views of a reconciliation (``reconcile.ipynb``): the settings check, the summary with its chart,
-and the differences as styled tables (changed cells highlighted, conflicts marked with the side that wins,
-rounding apart from material differences, each record's "Integrated" state). Same escaping and charts as the report."""
+and the difference view: one interactive table (itables, DataTables bundled offline: nothing is loaded from
+the network) that sorts, filters and pages, with the side that changed highlighted, the difference in words,
+amounts with their currency and each record's "Integrated" state. Same words and palette as the report."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from recon import palette
+from recon.difference_view import COLUMNS, difference_frame
 from recon.report_html import CSS, SCRIPT, bar_chart, esc, table
 
 ROW_COLOURS = {"conflict": "#fff1d6", "blocked_edit": "#fde7e7", "mismatch": "#fffbe6", "rounding": "#eef5ff",
@@ -36,20 +39,26 @@ def summary_view(summary: pd.DataFrame, message: str) -> Any:
     """Counts per kind as a table and a chart of the differences per kind."""
     chart = ""
     if not summary.empty:
+        from recon import report_words as rw
+
         kinds = [c for c in summary.columns if c not in ("object", "precoro", "xero", "linked", "equal", "actions")]
         used = [c for c in kinds if pd.to_numeric(summary[c], errors="coerce").fillna(0).sum() > 0]
-        if used:
-            chart = bar_chart(list(summary["object"]), {c: [int(v) for v in summary[c]] for c in used},
-                              "Differences per kind")
+        if used:  # one bar per object, a segment per kind of difference: no rows of zero bars
+            chart = bar_chart([rw.lookup(rw.OBJECT, o) for o in summary["object"]],
+                              {rw.lookup(rw.KIND, c): [int(v) for v in summary[c]] for c in used},
+                              "Differences per object and kind", stacked=True)
     return _html(f'<p class="lead">{esc(message)}</p>{chart}' + table(summary, "t-summary"))
 
 
 def with_integrated(differences: pd.DataFrame) -> pd.DataFrame:
-    """Add ``integrated``: the record is linked to its counterpart (both ids known, not a missing record)."""
+    """Add ``integrated``: the record is linked to its counterpart (both ids known, not a missing record). One
+    answer per record: a record that is still a match candidate is not integrated on any of its rows."""
     out = differences.copy()
     unlinked = out["kind"].isin(["only_in_precoro", "only_in_xero", "match_candidate"])
     both = out["precoro_id"].fillna("").astype(str).ne("") & out["xero_id"].fillna("").astype(str).ne("")
-    out["integrated"] = (both & ~unlinked).map({True: "Integrated", False: "Not integrated"})
+    record = [out["object"].astype(str), out["precoro_id"].fillna("").astype(str), out["xero_id"].fillna("").astype(str)]
+    linked = (both & ~unlinked).groupby(record).transform("all") if len(out) else both
+    out["integrated"] = linked.map({True: "Integrated", False: "Not integrated"})
     return out
 
 
@@ -92,7 +101,8 @@ def _style(df: pd.DataFrame) -> Any:
 
 
 def differences_views(differences: pd.DataFrame) -> tuple[Any, Any]:
-    """Two styled tables: material differences, and rounding differences apart."""
+    """Two styled tables: material differences, and rounding differences apart (the earlier view, kept for
+    callers of it; the notebook shows :func:`difference_view`)."""
     diffs = with_integrated(differences)
     rounding = diffs["kind"].eq("rounding")
     return _style(diffs[~rounding]), _style(diffs[rounding])
@@ -107,3 +117,65 @@ def outcome_view(outcome: Any, plan: Any) -> Any:
     counts = outcome.counts()
     return _html(bar_chart(list(counts), {"actions": list(counts.values())}, "Outcome")
                  + table(rows, "t-outcome", row_class=lambda r: f"s-{r['status']}", empty="No action to carry out."))
+
+
+#: columns of the notebook's difference view, in the order shown (the report's, and whether it is linked)
+VIEW_COLUMNS = {**COLUMNS, "integrated": "Integrated", "gap": "Amount gap"}
+
+
+def _gap(row: Mapping[str, Any]) -> str:
+    """Precoro less Xero, exactly, for amounts (a numeric column: it sorts as numbers)."""
+    from decimal import Decimal, InvalidOperation
+
+    if not row["money"]:
+        return ""
+    try:
+        p, x = (Decimal(str(v).split(" ")[-1].replace(",", "")) for v in (row["precoro"], row["xero"]))
+    except (InvalidOperation, ValueError):
+        return ""
+    return str(p - x)
+
+
+def difference_table(differences: pd.DataFrame, currency: str = "") -> pd.DataFrame:
+    """The frame the difference view shows (words, currency, integrated state), before styling."""
+    frame = difference_frame(differences, currency)
+    integrated = with_integrated(differences)["integrated"].tolist() if len(differences) else []
+    frame["integrated"] = integrated
+    frame["gap"] = [_gap(r) for r in frame.to_dict("records")]
+    return frame
+
+
+def difference_view(differences: pd.DataFrame, currency: str = "", *, page_length: int = 25) -> Any:
+    """The difference view as an interactive table: sort by any column, filter with the search box, page
+    through long runs. Offline: DataTables is embedded from the installed itables package."""
+    from IPython.display import HTML
+    from itables import options, to_html_datatable
+    from itables.javascript import generate_init_offline_itables_html
+
+    frame = difference_table(differences, currency)
+    if frame.empty:
+        return HTML('<p class="lead">No objects needed to be updated.</p>')
+    shown = frame[list(VIEW_COLUMNS)].rename(columns=VIEW_COLUMNS)
+    kinds, changed, money = frame["kind"].tolist(), frame["changed"].tolist(), frame["money"].tolist()
+
+    def colour(row: pd.Series) -> list[str]:
+        i = row.name
+        out = []
+        for col in row.index:
+            css = f"background-color:{palette.KIND.get(kinds[i], '')};text-align:left;overflow-wrap:anywhere"
+            side = {"Precoro": "precoro", "Xero": "xero"}.get(col)
+            if side and changed[i] in (side, "both"):
+                css += f";background-color:{palette.CHANGED};font-weight:600"
+            if col in ("Precoro", "Xero", "Last agreed", "Amount gap") and money[i]:
+                css += ";text-align:right;font-variant-numeric:tabular-nums"
+            out.append(css)
+        return out
+
+    styled = shown.style.apply(colour, axis=1).hide(axis="index").format(escape="html")
+    # allow_html: the Styler escapes every value itself (format(escape="html")), so the cells are our markup only
+    html = to_html_datatable(styled, connected=False, allow_html=True, pageLength=page_length, classes="display compact",
+                             text_in_header_can_be_selected=False,  # a click on a heading sorts, as in the report
+                             layout={"topStart": "pageLength", "topEnd": "search"}, style="width:100%;max-width:1340px")
+    # the DataTables bundle goes with the output, so the view works offline, reopened and in an HTML export
+    bundle = generate_init_offline_itables_html(options.dt_bundle)
+    return HTML(f'<div class="recon-differences">{bundle}{html}</div>')

@@ -198,6 +198,8 @@ class RunFolder:
             "notebook": notebook if not previous.get("notebook") else
             (previous["notebook"] if notebook in previous["notebook"].split(", ") else f"{previous['notebook']}, {notebook}"),
             "settings": settings.describe(),
+            "timezone": settings.timezone,
+            "require_second_approver": settings.require_second_approver,
             "parameters": _scrub({**previous.get("parameters", {}), **dict(parameters)}),
         }
         if "finished_at" in previous:
@@ -344,8 +346,8 @@ class RunFolder:
 
     def rounding(self) -> pd.DataFrame | None:
         path = self.file(ROUNDING)
-        if not path.is_file() or not path.stat().st_size:
-            return None
+        if not path.is_file() or not path.read_text(encoding="utf-8").strip():
+            return None  # empty, or a lone newline: no analysis written
         return pd.read_csv(path, dtype=str, keep_default_na=False)
 
     # -- decisions, outcome, integrity -------------------------------------------------------------------
@@ -370,7 +372,8 @@ class RunFolder:
         rows = [d.to_dict() if isinstance(d, Decision) else dict(d) for d in decisions]
         lines = [canonical_json(_scrub(r)) for r in rows]
         held = [canonical_json(_scrub(r)) for r in self.approvals() or []]
-        lost = [line for line in held if line not in set(lines)]
+        have = set(lines)  # once: a set per line made 10,000 decisions quadratic
+        lost = [line for line in held if line not in have]
         if lost:
             raise StoreError(f"{self.file(APPROVALS)} holds {len(lost)} decision(s) that the state store "
                              f"{source or ''} does not; not overwriting it with fewer (is this the profile and "

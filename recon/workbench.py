@@ -316,7 +316,8 @@ class Session:
             conns = connectors if connectors is not None else stack.enter_context(open_connectors(self.settings))
             outcome = apply_plan(plan, self.store, conns, decisions, dry_run=dry_run, run_id=self.run_id,
                                  clock=self.stamp, progress=progress, profile=self.settings.profile,
-                                 user=self.settings.user)
+                                 user=self.settings.user,
+                                 second_approver_required=self.settings.require_second_approver)
         if not dry_run:
             self.run_folder.write_outcome(outcome)
             self.save_approvals(plan)

@@ -72,7 +72,8 @@ def build(folder: Path, *, with_outcome: bool = True, integrity_ok: bool = True)
                 ("precoro", "supplier"): schema.conform([{"id": "7", "xero_id": "x-7", "name": "Acme"},
                                                          {"id": "8", "name": XSS}], "supplier"),
                 ("precoro", "bill"): schema.conform([{"id": "INV-12", "number": "INV-12"}], "bill")},
-        meta={"xero": {"organisation": "Demo Org Ltd", "tenant_id": "sandbox-tenant", "access_token": "tok-leak-1"},
+        meta={"xero": {"organisation": "Demo Org Ltd", "tenant_id": "sandbox-tenant", "access_token": "tok-leak-1",
+                       "base_currency": "NZD", "timezone": "NEWZEALANDSTANDARDTIME"},
               "precoro": {"company": "Demo Company", "precision": 2}},
     )
     run.save_snapshot(snap)
@@ -101,11 +102,12 @@ def build(folder: Path, *, with_outcome: bool = True, integrity_ok: bool = True)
         Decision("0" * 32, acts[4].id, "approve", "mallory", "2026-03-01T09:05:34Z", comment="old plan"),
     ])
     if with_outcome:
-        run.write_outcome(Outcome(run_id=run_id, plan_fingerprint=fp, results=(
-            ActionResult(acts[0].id, "applied", target_id="7", before={"name": "Acme"}, after={"name": "Acme Ltd"}),
+        run.write_outcome(Outcome(run_id=run_id, plan_fingerprint=fp, applied_by="bob", results=(
+            ActionResult(acts[0].id, "applied", target_id="7", before={"name": "Acme"}, after={"name": "Acme Ltd"},
+                         approved_by="policy:demo"),
             ActionResult(acts[1].id, "failed", message="Xero refused: Name is required <ValidationException>"),
             ActionResult(acts[2].id, "refused", message="target changed since the plan was made"),
-            ActionResult(acts[3].id, "applied", target_id="b-1", after={"total": "115.01"}),
+            ActionResult(acts[3].id, "applied", target_id="b-1", after={"total": "115.01"}, approved_by="alice"),
         )))
     run.write_integrity({"ok": integrity_ok, "rows": 6, "message": "6 rows checked" if integrity_ok
                             else "row 4: hash does not match its content"})

@@ -133,7 +133,9 @@ def test_with_nothing_configured_a_notebook_starts_its_own_sandbox(tmp_path: Pat
     html = (folder / "reconcile.html").read_text()
     assert "built-in sandbox with demo data started in this process" in html
     assert (folder / "state.sqlite").is_file() and (folder / "plan.json").is_file()
-    assert "conflict (Xero wins)" in html and "Integrated" in html
+    # the difference view (itables, offline): the plain words of a supplier conflict and the record's state
+    assert "Changed on both sides: Xero wins" in html and "Integrated" in html
+    assert "cdn.datatables.net" not in html and "unpkg.com" not in html
 
 
 def test_the_plain_papermill_command_runs_a_notebook(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+from connector_sandbox import sandbox  # noqa: F401  (fixture)
+
 from recon.progress import PlainProgress, progress
 
 
@@ -46,3 +48,23 @@ def test_a_terminal_gets_a_bar_and_disabled_progress_says_nothing() -> None:
     bar.update(3)
     bar.close()
     assert quiet.getvalue() == ""
+
+
+def test_a_fetch_says_records_of_the_total_per_kind_and_system(sandbox, tmp_path, capsys) -> None:
+    """Through the real emulators: Precoro's lists give their size, so each kind's line says how many records
+    of how many were fetched; Xero's do not, so its lines give the count; each system's line its requests."""
+    from recon.config import load_settings
+    from recon.connectors.pacing import reset_pacers
+    from recon.fetch import fetch
+
+    sandbox.reset("demo")
+    reset_pacers()
+    settings = load_settings(env={"RECON_TOKEN_FILE": str(tmp_path / "t.json")}).with_sandbox_urls(
+        sandbox.xero_url, sandbox.precoro_url)
+    snap = fetch(settings, kinds=("supplier", "item"), progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    suppliers = len(snap.frames[("precoro", "supplier")])
+    assert f"fetch precoro supplier: {suppliers}/{suppliers} records, done (1 requests)" in lines
+    assert f"fetch xero supplier: {len(snap.frames[('xero', 'supplier')])} records, done" in " ".join(lines)
+    assert any(line.startswith("fetch precoro: ") and line.endswith("requests, done") for line in lines)
+    assert not any("\x1b" in line for line in lines)

@@ -25,6 +25,9 @@ def html(folder: Path) -> str:
 
 def rows(html: str, table_id: str) -> list[str]:
     """The body rows of one report table, as raw HTML."""
+    inner = re.compile(r'<table class="nested">(?:(?!<table).)*?</table>', re.S)
+    while inner.search(html):  # an action's nested tables (fields, document lines) are not rows of the report
+        html = inner.sub("", html)
     m = re.search(rf'<table class="recon-table" id="{table_id}">.*?<tbody>(.*?)</tbody>', html, re.S)
     assert m, f"table {table_id} missing"
     return re.findall(r"<tr.*?</tr>", m.group(1), re.S)
@@ -32,22 +35,30 @@ def rows(html: str, table_id: str) -> list[str]:
 
 @pytest.mark.parametrize("table_id, expected", [
     ("t-parameters", 4), ("t-fetched", 2), ("t-settings-check", 4), ("t-summary", 2), ("t-differences", 6),
-    ("t-decisions", 6), ("t-applied", 2), ("t-not-applied", 3), ("t-rounding", 1), ("t-integrity", 3),
+    ("t-decisions", 6), ("t-actions", 5), ("t-failures", 2), ("t-rounding", 1), ("t-integrity", 3),
 ])
 def test_every_section_shows_all_its_rows(html: str, table_id: str, expected: int) -> None:
     assert len(rows(html, table_id)) == expected
 
 
 @pytest.mark.parametrize("needle", [
-    "Run by</dt><dd>alice", "Started</dt><dd>2026-03-01T09:05:07Z", "Finished</dt><dd>2026-03-01T09:06:00Z",
-    "xero organisation</dt><dd>Demo Org Ltd", "precoro company</dt><dd>Demo Company",
+    # who, when (in the organisation's timezone, to the second), against what
+    "Run by</dt><dd>alice", "Started</dt><dd>2026-03-01 22:05:07 NZDT", "Finished</dt><dd>2026-03-01 22:06:00 NZDT",
+    "Organisation</dt><dd>Demo Org Ltd", "Company</dt><dd>Demo Company", "Times in</dt><dd>Pacific/Auckland",
+    "Xero organisation</dt><dd>Demo Org Ltd", "Precoro company</dt><dd>Demo Company",
     "profile default: Xero https://api.xero.com, Precoro https://api.precoro.com",
     "6 differences; 5 proposed actions; 2 applied, 1 refused, 1 failed.",
     "The rounding settings of both systems agree.", "The approvals chain is intact.",
-    "1 decision(s) are not bound to this plan",
+    "1 decision(s) are not bound to this plan", "Applied by bob.",
+    # what became of each action, with the words of its status and who approved it
     "Xero refused: Name is required &lt;ValidationException&gt;", "target changed since the plan was made",
-    "<td>rejected</td>", "new supplier &lt;ok&gt;", "send unit amounts at 4 decimals",
-    '<td class="changed">Acme Ltd</td>', "Records fetched per kind and system", "Outcome of the apply",
+    'Not applied<br><span class="note">rejected</span>', "new supplier &lt;ok&gt;", "send unit amounts at 4 decimals",
+    '<td class="changed"><del>Acme</del> <span class="arrow">→</span> Acme Ltd</td>', "Update supplier in Precoro",
+    '<td class="nw">policy “demo”</td>', '<td class="nw">bob</td>',
+    # the differences in words, the changed side marked, amounts with their currency
+    "Changed in Xero", "Edited in Precoro, where it is read-only: Xero&#x27;s value goes back",
+    '<td class="changed">Acme Ltd</td>', "Only in Precoro: to be created in Xero", "Xero rounds tax per line: 0.01",
+    '<td class="num" data-sort="100.01">NZD 100.01</td>', "Differences per object and kind",
 ])
 def test_the_report_tells_who_what_when_and_why(html: str, needle: str) -> None:
     assert needle in html
@@ -84,8 +95,9 @@ def test_a_broken_chain_and_missing_outcome_are_said_plainly(tmp_path: Path) -> 
     assert data.missing == ("outcome.json",)
     assert "The approvals chain is BROKEN. row 4: hash does not match its content" in html
     assert "Not in this run folder: outcome.json." in html
-    not_applied = rows(html, "t-not-applied")
-    assert len(not_applied) == 5 and sum("approved, not applied in this run" in r for r in not_applied) == 4
+    actions = rows(html, "t-actions")
+    assert len(actions) == 5 and sum("approved, not applied in this run" in r for r in actions) == 4
+    assert 'id="t-failures"' not in html  # nothing failed: nothing was applied
 
 
 def test_nothing_to_do_uses_reconciles_sentence(tmp_path: Path) -> None:
@@ -111,8 +123,37 @@ def test_numeric_columns_sort_as_numbers() -> None:
     from decimal import Decimal
 
     out = table(pd.DataFrame({"n": [Decimal("10.50"), Decimal("9")], "t": ["a", "b"]}), "t-x")
-    assert '<th scope="col" data-type="num">' in out and '<th scope="col" data-type="text">' in out
-    assert '<td class="num">10.50</td>' in out
+    assert '<th scope="col" data-type="num" class="num">' in out and '<th scope="col" data-type="text">' in out
+    assert '<td class="num" data-sort="10.50">10.50</td>' in out
+
+
+@pytest.mark.parametrize("rows, filter_box", [(3, False), (12, False), (13, True)])
+def test_only_a_long_table_has_a_filter(rows: int, filter_box: bool) -> None:
+    import pandas as pd
+
+    assert ('class="recon-filter"' in table(pd.DataFrame({"n": range(rows)}), "t-x")) is filter_box
+
+
+def test_the_report_reads_top_to_bottom(html: str) -> None:
+    order = [html.index(f'id="{section}"') for section in ("message", "changed", "integrity-verdict", "actions",
+                                                           "differences", "rounding", "raw-facts")]
+    assert order == sorted(order)
+    assert html.count('class="recon-filter"') == 0  # the sample's tables are all short
+
+
+def test_the_report_prints_on_a4_and_shows_the_keyboard_focus(html: str) -> None:
+    assert "@page{size:A4" in html and ":focus-visible{outline:3px solid" in html
+    assert "beforeprint" in html  # the folded raw facts open when printed
+
+
+def test_an_empty_or_newline_only_rounding_file_is_no_analysis(tmp_path: Path) -> None:
+    from recon.run_folder import ROUNDING, RunFolder
+
+    folder = sample_run.build(tmp_path / "r")
+    for content in ("", "\n", "\r\n \n"):
+        (folder / ROUNDING).write_text(content)
+        assert RunFolder(folder).rounding() is None
+        assert "t-rounding" in report.render(report.load_run(folder))
 
 
 def test_a_missing_run_folder_is_a_clear_error(tmp_path: Path) -> None:

@@ -26,8 +26,35 @@ def feedback(view) -> str:
 
 
 def test_actions_are_grouped_by_kind(view):
-    assert view.groups.titles == ("supplier (2)", "item (1)", "tax_rate (1)", "purchase_order (1)")
     assert list(view.cards) == [ACTIONS[i].id for i in (0, 1, 3, 2, 4)]
+    assert "Update supplier in Xero" in view.cards[ACTIONS[0].id].header.value
+
+
+def test_a_page_holds_page_size_rows_and_the_buttons_turn_it(store):
+    view = ApprovalView(ApprovalModel(PLAN, store, "ana", CLOCK), page_size=2)
+    assert list(view.cards) == [ACTIONS[i].id for i in (0, 1)] and view.previous.disabled
+    assert "page 1 of 3" in view.summary.value
+    view.next.click()
+    view.next.click()
+    assert list(view.cards) == [ACTIONS[4].id] and view.next.disabled and not view.previous.disabled
+    view.approve_shown.click()  # every action the filters select, not only this page
+    assert len(store.decisions(PLAN.fingerprint)) == 5
+
+
+def test_approve_selected_decides_only_the_ticked_rows(view, store):
+    view.cards[ACTIONS[1].id].pick.value = True
+    view.cards[ACTIONS[3].id].pick.value = True
+    view.reject_selected.click()
+    assert {d.action_id: d.verdict for d in store.decisions(PLAN.fingerprint)} == {ACTIONS[1].id: "reject",
+                                                                                  ACTIONS[3].id: "reject"}
+    assert "rejected by ana" in view.cards[ACTIONS[1].id].header.value
+
+
+def test_before_and_after_are_built_on_demand(view):
+    row = view.cards[ACTIONS[1].id]
+    assert row.detail.value == "" and row.detail.layout.display == "none"
+    row.more.value = True
+    assert "<td>phone</td><td>554</td><td>555</td>" in row.detail.value and row.detail.layout.display == "block"
 
 
 @pytest.mark.parametrize("control, value, shown", [

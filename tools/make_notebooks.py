@@ -44,12 +44,14 @@ NOTEBOOKS = {
         ("check", "# NBVAL_CHECK_OUTPUT\nprint(\"kinds of difference found:\", \", \".join(sorted(set(rec.differences[\"kind\"]))) or \"none\")"),
         ("code", "views.settings_check_view(rec.settings_check)"),
         ("code", "views.summary_view(rec.summary, rec.message)"),
-        ("md", "## Differences\n\nChanged cells are highlighted; a supplier conflict is resolved Xero wins, a conflict "
-               "of another kind by its source (Precoro for POs and bills); every PO and bill total difference is "
-               "marked rounding or material, and rounding differences are listed apart below."),
-        ("code", "material, rounding = views.differences_views(rec.differences)\nmaterial"),
-        ("code", "rounding"),
-        ("md", "## Approve\n\nEvery click is recorded at once in the state store, bound to this plan: there is "
+        ("md", "## Differences\n\nOne row per record and field: Precoro, Xero and the last agreed value side by side, "
+               "the side that changed highlighted, and what happened in words (\"Changed in Precoro\", \"Changed on "
+               "both sides: Xero wins\", \"Xero rounds tax per line: 0.01\"). Click a heading to sort, type in "
+               "Search to filter (try \"rounding\" or a supplier's name)."),
+        ("code", "views.difference_view(rec.differences, snapshot.meta.get(\"xero\", {}).get(\"base_currency\", \"\"))"),
+        ("md", "## Approve\n\nOne row per action. Filter by object, direction, difference or state; tick rows and "
+               "approve or reject the selected ones, or every one the filters show; \"Before/after\" shows the "
+               "record's fields. Every click is recorded at once in the state store, bound to this plan: there is "
                "nothing to save. A later click on the same action replaces the earlier decision."),
         ("code", "model = session.approvals(rec.plan)\nview = ApprovalView(model)\nview"),
         ("md", "## Carry out\n\nRun this after deciding: it copies the decisions into the run folder "

@@ -48,11 +48,13 @@ class WriteResult:
 
 @dataclass(frozen=True)
 class Page:
-    """One fetched page: raw records as the API returned them, plus what the pacing layer saw."""
+    """One fetched page: raw records as the API returned them, plus what the pacing layer saw. ``total`` is
+    the number of records of the whole list when the API says so (Precoro's ``meta.pagination.total``)."""
 
     records: list[dict[str, Any]]
     has_more: bool
     warnings: tuple[str, ...] = ()
+    total: int | None = None
 
 
 @runtime_checkable

@@ -168,6 +168,10 @@ class PrecoroConnector:
             body = self.call("GET", path, params={**(params or {}), "per_page": PAGE_SIZE, "page": page})
             records = list((body or {}).get("data") or [])
             pag = ((body or {}).get("meta") or {}).get("pagination") or {}
+            try:  # the list's size, for progress that says "120 of 450 suppliers"
+                self.list_total = int(pag["total"]) if "total" in pag else None
+            except (TypeError, ValueError):
+                self.list_total = None
             if "has_next_page" in pag:
                 more = bool(pag["has_next_page"])
             elif "total_pages" in pag:
@@ -223,7 +227,7 @@ class PrecoroConnector:
                     exc.partial = details  # type: ignore[attr-defined]
                     raise
                 records = details
-            yield Page(records, more)
+            yield Page(records, more, total=self.list_total)
 
     def _detail(self, kind: str, row: Mapping[str, Any], previous: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
         idn = str(row.get("idn"))

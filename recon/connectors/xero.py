@@ -242,11 +242,12 @@ class XeroConnector:
         return records
 
     def organisation(self) -> dict[str, Any]:
-        """Organisation name, base currency and the rounding account (SystemAccount ROUNDING)."""
+        """Organisation name, base currency, timezone (Xero's Windows-style name, for the views' times)."""
         payload, _ = self.call("get_organisations", operation="GET /Organisation")
         org = (payload.get("Organisations") or [{}])[0]
         locks = {name: mapping.xero_date(org.get(field)) for name, field in LOCK_DATE_FIELDS.items()}
         return {"organisation": org.get("Name", ""), "base_currency": org.get("BaseCurrency", ""), "unitdp": 4,
+                "timezone": org.get("Timezone", ""),
                 **{name: day.isoformat() if day else "" for name, day in locks.items()}}
 
     def read(self, kind: str, record_id: str) -> dict[str, Any] | None:

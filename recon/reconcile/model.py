@@ -126,7 +126,13 @@ class Plan:
                    held=tuple(d.get("held", ())), unlinks=tuple(d.get("unlinks", ())))
 
     def by_id(self) -> dict[str, Action]:
-        return {a.id: a for a in self.actions}
+        """The actions by id (built once per plan: checking 10,000 decisions must not rebuild it 10,000 times;
+        callers read it, never change it)."""
+        index = self.__dict__.get("_by_id")
+        if index is None:
+            index = {a.id: a for a in self.actions}
+            object.__setattr__(self, "_by_id", index)
+        return index
 
 
 @dataclass(frozen=True)
@@ -212,7 +218,8 @@ class ActionResult:
     """What became of one action in an apply: ``status`` is one of ``RESULT_STATUSES``.
 
     ``request`` is the exact request sent (or, in a dry run, that would be sent: method, path, body);
-    ``before``/``after`` the target's values around the write; ``target_id`` the record's id in the target.
+    ``before``/``after`` the target's values around the write; ``target_id`` the record's id in the target;
+    ``approved_by`` who made the decision in force (a person, or ``policy:<name>``).
     """
 
     action_id: str
@@ -222,6 +229,7 @@ class ActionResult:
     request: Mapping[str, Any] = field(default_factory=dict)
     before: Mapping[str, Any] = field(default_factory=dict)
     after: Mapping[str, Any] = field(default_factory=dict)
+    approved_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -231,12 +239,15 @@ class ActionResult:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one apply of one plan."""
+    """The result of one apply of one plan: ``applied_by`` is who ran the apply; ``second_approver_required``
+    says the profile asked for four eyes (an approver may not apply their own approvals)."""
 
     run_id: str
     plan_fingerprint: str
     results: tuple[ActionResult, ...]
     dry_run: bool = False
+    applied_by: str = ""
+    second_approver_required: bool = False
 
     def counts(self) -> dict[str, int]:
         """Actions per status, every status present (zeros included)."""
@@ -244,6 +255,7 @@ class Outcome:
 
     def to_json(self) -> str:
         return json.dumps({"run_id": self.run_id, "plan_fingerprint": self.plan_fingerprint, "dry_run": self.dry_run,
+                           "applied_by": self.applied_by, "second_approver_required": self.second_approver_required,
                            "counts": self.counts(), "results": [r.to_dict() for r in self.results]},
                           indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
@@ -251,4 +263,5 @@ class Outcome:
     def from_json(cls, text: str) -> "Outcome":
         d = json.loads(text)
         return cls(run_id=d["run_id"], plan_fingerprint=d["plan_fingerprint"], dry_run=d["dry_run"],
+                   applied_by=d.get("applied_by", ""), second_approver_required=d.get("second_approver_required", False),
                    results=tuple(ActionResult(**r) for r in d["results"]))
