@@ -17,6 +17,8 @@ SEED = int(os.environ.get("RECON_LIFECYCLE_SEED", "20261120"))
 CYCLES = int(os.environ.get("RECON_LIFECYCLE_CYCLES", "0"))
 
 
+# twenty nights are about 40 recon processes against the emulators: more than the suite's 300 s default
+@pytest.mark.timeout(1200)
 def test_twenty_nights_converge_and_lose_nothing(tmp_path):
     run_lifecycle(tmp_path, SEED, CYCLES or 20)
 
