@@ -36,10 +36,12 @@ from typing import Any
 import httpx
 import psutil
 
+from recon.bench import _docs_page as docs_page
+
 BIG = {"minute": 10_000_000, "hour": 10_000_000, "day": 10_000_000}
 PACER = {"xero": {"minute": 10_000_000, "day": 10_000_000},
          "precoro": {"minute": 10_000_000, "hour": 10_000_000, "day": 10_000_000}}
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+DOCS = docs_page.DOCS
 XERO_PAGED = {"supplier": "Contacts", "purchase_order": "PurchaseOrders", "bill": "Invoices", "payment": "Payments"}
 PRECORO_LISTS = {"supplier": "suppliers", "item": "items", "tax_rate": "taxes", "purchase_order": "purchaseorders",
                  "bill": "invoices", "payment": "payments"}
@@ -297,16 +299,8 @@ def reading(results: list[dict[str, Any]]) -> list[str]:
 
 
 def write_section(text: str, path: Path = DOCS) -> None:
-    """Replace (or add) the ``## Fetch`` section of docs/benchmarks.md, leaving other sections alone."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, l in enumerate(lines) if l.strip() == "## Fetch"), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    path.write_text(new)
+    """This benchmark's section of docs/benchmarks.md replaced (or added), the others left alone."""
+    docs_page.write_section(text, "## Fetch", path)
 
 
 def run(args: list[str]) -> None:

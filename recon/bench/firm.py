@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recon.bench import _docs_page as docs_page
 from recon.connectors.budget import Budget, MemoryStore, take_all
 from recon.limits import PRECORO_LIMITS, WINDOW_MARGIN, XERO_APP_LIMITS, xero_limits
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+DOCS = docs_page.DOCS
 SECTION = "## A firm's night"
 
 
@@ -287,16 +288,8 @@ def render(nights: list[Night], overhead: float, scenarios: list[tuple[str, Resu
 
 
 def write_section(text: str, path: Path = DOCS) -> None:
-    """Replace (or add) this section of docs/benchmarks.md, leaving the others alone."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    path.write_text(new)
+    """This benchmark's section of docs/benchmarks.md replaced (or added), the others left alone."""
+    docs_page.write_section(text, SECTION, path)
 
 
 def run(args: list[str]) -> None:

@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+from recon.bench import _docs_page as docs_page
+
+DOCS = docs_page.DOCS
 SECTION = "## Views"
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -187,16 +189,8 @@ def run(argv: list[str]) -> None:
 
 
 def write_section_as(text: str, path: Path = DOCS) -> None:
-    """Replace (or add) the Views section of docs/benchmarks.md, leaving the others alone."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    path.write_text(new)
+    """This benchmark's section of docs/benchmarks.md replaced (or added), the others left alone."""
+    docs_page.write_section(text, SECTION, path)
 
 
 class _browser:
