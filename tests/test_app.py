@@ -26,8 +26,6 @@ from recon.store import Store
 from served import ROOT, recon, recon_sandbox
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 APPROVE = "Southern Alps Timber Ltd"  # demo case: phone changed in Xero only -> update in Precoro
 REJECT = "Coastal Packaging Ltd"  # demo case: email changed in Precoro only -> update in Xero
 HOSTILE = "<script>alert(1)</script> \x1b[31mRed Ltd\x1b[0m"
@@ -78,15 +76,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                    "folder": reports / RUN, "urls": urls}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (`make test` does, via tools/ensure-test-packages)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra: pip install -e '.[dev]'")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
