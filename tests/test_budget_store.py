@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from recon.bench.firm import most_in_any_window
 from recon.connectors.budget import Budget, MemoryStore, SqliteStore, store_for, take_all
 from recon.connectors.pacing import Pacer, RetryPolicy
 
@@ -129,15 +130,6 @@ for _ in range(int(calls)):
 json.dump(made, open(out, "w"))
 """
 
-
-def most_in_any_window(times: list[float], seconds: float) -> int:
-    """The most calls inside any window of ``seconds`` (a sliding window over the sorted times)."""
-    times, most, first = sorted(times), 0, 0
-    for last, at in enumerate(times):
-        while at - times[first] >= seconds:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def test_processes_sharing_a_sqlite_store_keep_the_app_and_each_organisation_inside_their_limits(tmp_path: Path) -> None:

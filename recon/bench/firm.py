@@ -127,7 +127,8 @@ class Result:
     stopped: int = 0  # organisations stopped by a day limit
 
 
-def _peak(times: list[float], seconds: float = 60.0) -> int:
+def most_in_any_window(times: list[float], seconds: float = 60.0) -> int:
+    """The most calls inside any window of ``seconds`` (a sliding window over the sorted times)."""
     times, most, first = sorted(times), 0, 0
     for last, at in enumerate(times):
         while at - times[first] >= seconds:
@@ -233,8 +234,8 @@ def simulate(nights: list[Night], workers: int, *, xero_latency: float, precoro_
     while events:
         now, _, what = heapq.heappop(events)
         what(now)
-    result.app_peak = _peak(xero_calls)
-    result.organisation_peak = max((_peak(times) for times in per_org_calls.values()), default=0)
+    result.app_peak = most_in_any_window(xero_calls)
+    result.organisation_peak = max((most_in_any_window(times) for times in per_org_calls.values()), default=0)
     return result
 
 
