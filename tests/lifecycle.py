@@ -106,7 +106,10 @@ class World:
                     "RECON_XERO_IDENTITY_URL": self.sb.xero_url, "RECON_PRECORO_TOKEN": SANDBOX_PRECORO_TOKEN,
                     "RECON_PRECORO_EMAIL": SANDBOX_PRECORO_EMAIL, "RECON_PRECORO_BASE_URL": self.sb.precoro_url,
                     "RECON_STATE": str(self.folder / "state.sqlite"), "RECON_REPORTS_DIR": str(self.folder / "runs"),
-                    "RECON_TOKEN_FILE": str(self.folder / "tokens.json"), "USER": "lifecycle"}
+                    "RECON_TOKEN_FILE": str(self.folder / "tokens.json"), "USER": "lifecycle",
+                    # the emulators here allow far more than Xero does; a machine-wide budget of 60 calls a
+                    # minute shared by the ~60 processes of twenty nights run in minutes would make them wait
+                    "RECON_LIMITS_STORE": "memory"}
         self.last: Snapshot | None = None
 
     def close(self) -> None:
