@@ -96,17 +96,92 @@ _NOT_WORD = r"[^0-9a-z\x{C0}-\x{1FFF}\x{2070}-\x{10FFFF}]+"
 _LEGAL_TAIL = "(?: (?:" + "|".join(sorted(LEGAL_SUFFIXES)) + "))+$"
 
 
-def name_key(series: pd.Series, legal: bool = False) -> np.ndarray:
-    """Names as match keys: case, spacing and punctuation ignored (``&`` reads as ``and``) and, with
-    ``legal``, legal-form words at the end (Ltd, Limited, Pty, Inc, ...; a name of legal words only keeps
-    them). Whole columns in Arrow, no Python loop per name."""
+def name_key(series: pd.Series, legal: bool = False) -> pa.Array:
+    """Names as match keys (an Arrow string array): case, spacing and punctuation ignored (``&`` reads as
+    ``and``) and, with ``legal``, legal-form words at the end (Ltd, Limited, Pty, Inc, ...; the first word is
+    always kept, so a name of legal words only keeps it). Whole columns, no Python loop per name: names of plain
+    ASCII (nearly all) on their bytes in numpy, the others in Arrow's string kernels (RE2)."""
     names = pa.array(series.astype("string").fillna(""), type=pa.string())
+    if isinstance(names, pa.ChunkedArray):
+        names = names.combine_chunks()
+    other = np.flatnonzero(~_bools(pc.and_(pc.string_is_ascii(names), pc.invert(pc.match_substring(names, "&")))))
+    out = _ascii_name_key(names, legal)
+    if len(other):
+        slow = _name_key_arrow(names.take(pa.array(other)), legal)
+        hit = np.zeros(len(names), dtype=bool)
+        hit[other] = True
+        out = pc.replace_with_mask(out, pa.array(hit), slow)
+    return out
+
+
+def _bools(values: pa.Array) -> np.ndarray:
+    """An Arrow boolean array without missing values as numpy booleans."""
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _name_key_arrow(names: pa.Array, legal: bool) -> pa.Array:
+    """:func:`name_key` of any text, in Arrow (RE2)."""
     words = pc.utf8_trim_whitespace(pc.replace_substring_regex(
         pc.replace_substring(pc.utf8_lower(names), "&", " and "), _NOT_WORD, " "))
     if legal:
         stripped = pc.replace_substring_regex(words, _LEGAL_TAIL, "")
         words = pc.if_else(pc.equal(stripped, ""), words, stripped)
-    return np.asarray(pc.replace_substring(words, " ", "").to_numpy(zero_copy_only=False), dtype=object)
+    return pc.replace_substring(words, " ", "")
+
+
+_LEGAL_WORDS = pa.array(sorted(LEGAL_SUFFIXES), type=pa.string())
+
+
+def _ascii_name_key(names: pa.Array, legal: bool) -> pa.Array:
+    """:func:`_name_key_arrow` for names of ASCII without ``&``, on the bytes of the whole column: the words are
+    the runs of letters and digits (lower-cased); the key is the words joined, less, with ``legal``, the run of
+    legal-form words that ends the name after its first word. Other names get a value callers replace."""
+    n = len(names)
+    names = pc.ascii_lower(names)
+    offsets = np.frombuffer(names.buffers()[1], dtype=np.int32)[names.offset:names.offset + n + 1].astype(np.int64)
+    data = names.buffers()[2]
+    low = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else \
+        np.zeros(0, dtype=np.uint8)
+    offsets -= offsets[0]
+    word = ((low >= 0x61) & (low <= 0x7A)) | ((low >= 0x30) & (low <= 0x39))
+    # a word starts at a letter or digit not preceded by one of the same name, and ends likewise
+    begins, ends = word.copy(), word.copy()
+    begins[1:] &= ~word[:-1]
+    ends[:-1] &= ~word[1:]
+    begins[offsets[:-1][offsets[:-1] < len(word)]] = word[offsets[:-1][offsets[:-1] < len(word)]]
+    last = offsets[1:] - 1
+    ends[last[last >= offsets[:-1]]] = word[last[last >= offsets[:-1]]]
+    keep = word
+    if legal and len(word):
+        starts, stops = np.flatnonzero(begins), np.flatnonzero(ends) + 1
+        lengths = stops - starts
+        words = pa.StringArray.from_buffers(len(starts), pa.py_buffer(_offsets(lengths)), pa.py_buffer(low[word]))
+        is_legal = _bools(pc.is_in(words, value_set=_LEGAL_WORDS))
+        # words of each name: [first[i], first[i + 1])
+        first = np.searchsorted(starts, offsets)
+        per_name = np.diff(first)
+        # a word is in the legal tail when it is not its name's first and every word from it on is legal
+        plain = np.where(is_legal, -1, np.arange(len(starts)))
+        last_plain = np.maximum.accumulate(plain) if len(plain) else plain
+        has = per_name > 0
+        bound = np.full(n, -1, dtype=np.int64)
+        bound[has] = np.maximum(last_plain[first[1:][has] - 1], first[:-1][has])
+        drop = np.arange(len(starts)) > np.repeat(bound, per_name)
+        if drop.any():
+            edges = np.zeros(len(word) + 1, dtype=np.int8)
+            edges[starts[drop]] = 1
+            edges[stops[drop]] -= 1
+            keep = word & (np.cumsum(edges[:-1], dtype=np.int32) == 0)
+    kept = _offsets(keep)[offsets]
+    return pa.StringArray.from_buffers(n, pa.py_buffer(kept), pa.py_buffer(low[keep]))
+
+
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    """Arrow string offsets (int32, as ``pa.string()`` has them) of values ``lengths`` long (booleans: 1 byte each).
+    A cumulative sum is several times faster into int32 than into numpy's default int64 for booleans."""
+    out = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, dtype=np.int32, out=out[1:])
+    return out
 
 
 def same(a: pd.Series, b: pd.Series) -> np.ndarray:

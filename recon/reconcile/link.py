@@ -42,18 +42,18 @@ def _ids(series: pd.Series) -> np.ndarray:
     return series.astype("string").fillna("").str.strip().to_numpy(dtype=object)
 
 
-def _match_key(df: pd.DataFrame, rule: Rule, cols: tuple[str, ...]) -> np.ndarray:
+def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, ...]) -> pa.Array:
+    """The key of rows ``pos`` of ``df`` on the columns ``cols`` (``""``: a column of the key set is empty)."""
     frame = rule.kind
-    parts = [fields.name_key(df[c], rule.legal_names) if c == "name" else
-             np.asarray(fields.key(df[c], fields.column(frame, c), casefold=True), dtype=object) for c in cols]
-    out = parts[0].astype(object)
-    empty = out == ""
-    for part in parts[1:]:
-        empty |= part == ""
-        out = out + _SEP + part
-    out = out.copy()
-    out[empty] = ""
-    return out
+    parts = [fields.name_key(df[c].iloc[pos], rule.legal_names) if c == "name" else
+             pa.array(fields.key(df[c].iloc[pos], fields.column(frame, c), casefold=True), type=pa.string())
+             for c in cols]
+    if len(parts) == 1:
+        return parts[0]
+    empty = pc.or_(*[pc.equal(part, "") for part in parts]) if len(parts) == 2 else \
+        np.logical_or.reduce([np.asarray(pc.equal(part, "").to_numpy(zero_copy_only=False), dtype=bool)
+                              for part in parts])
+    return pc.if_else(empty, "", pc.binary_join_element_wise(*parts, _SEP))
 
 
 def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | None) -> Linkage:
@@ -113,6 +113,10 @@ def duplicates(rule: Rule, new: pd.DataFrame, new_pos: np.ndarray, other: pd.Dat
     return _equal_keys(rule, rule.duplicates, new, new_pos, other, linked_pos)
 
 
+def _bools(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
     """Positions 0..n-1 not in any of ``taken`` (ascending)."""
     free = np.ones(n, dtype=bool)
@@ -126,11 +130,17 @@ def _equal_keys(rule: Rule, key_sets: tuple[tuple[str, ...], ...], a: pd.DataFra
     """Pairs of positions ``p`` (of ``a``) and ``x`` (of ``b``) equal on all columns of a key set (``on``)."""
     found = []
     if len(a_pos) and len(b_pos):
-        aa, bb = a.iloc[a_pos], b.iloc[b_pos]
         for cols in key_sets:
-            left = pd.DataFrame({"p": a_pos, "key": _match_key(aa, rule, cols)})
-            right = pd.DataFrame({"x": b_pos, "key": _match_key(bb, rule, cols)})
-            hit = left[left["key"] != ""].merge(right[right["key"] != ""], on="key")
+            left, right = _match_key(a, a_pos, rule, cols), _match_key(b, b_pos, rule, cols)
+            # only the rows whose key the other side has (few) are joined: look the (usually smaller) side of
+            # new or unpaired records up in the other, then back
+            left = pc.if_else(pc.equal(left, ""), None, left)
+            rk = _bools(pc.is_in(right, value_set=left, skip_nulls=True))
+            if not rk.any():
+                continue
+            lk = _bools(pc.is_in(left, value_set=right.filter(pa.array(rk)), skip_nulls=True))
+            hit = pd.DataFrame({"p": a_pos[lk], "key": left.filter(pa.array(lk)).to_pylist()}).merge(
+                pd.DataFrame({"x": b_pos[rk], "key": right.filter(pa.array(rk)).to_pylist()}), on="key")
             found.append(hit[["p", "x"]].assign(on="+".join(cols)))
     if not found:
         return pd.DataFrame({"p": pd.Series([], dtype=np.int64), "x": pd.Series([], dtype=np.int64),
