@@ -206,7 +206,8 @@ def mask(values: Any) -> np.ndarray:
 
 def active(df: pd.DataFrame, frame: str) -> np.ndarray:
     """Whether each record is active (unknown reads as active)."""
-    return mask(key(df["active"], column(frame, "active")) == "true")
+    # key()'s reading of a flag (unknown is active), without making its "true"/"false" text for every record
+    return np.asarray(df["active"].astype("boolean").fillna(True).to_numpy(dtype=bool), dtype=bool)
 
 
 def equal(a: Any, b: Any, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:
