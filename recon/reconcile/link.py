@@ -42,6 +42,15 @@ def _ids(series: pd.Series) -> np.ndarray:
     return series.astype("string").fillna("").str.strip().to_numpy(dtype=object)
 
 
+_HOW = np.array(["", "stored", "table"], dtype=object)
+
+
+def _id_array(series: pd.Series) -> pa.Array:
+    """:func:`_ids` as an Arrow string array."""
+    ids = pa.array(series.astype("string").fillna(""), type=pa.string())
+    return pc.utf8_trim_whitespace(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
+
+
 def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, ...]) -> pa.Array:
     """The key of rows ``pos`` of ``df`` on the columns ``cols`` (``""``: a column of the key set is empty)."""
     frame = rule.kind
@@ -58,31 +67,32 @@ def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, .
 
 def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | None) -> Linkage:
     """Link the Precoro frame ``p`` with the Xero frame ``x`` of ``rule.kind``."""
-    stored = _ids(p["xero_id"])
-    how = np.where(stored != "", "stored", "")
+    # ids stay Arrow strings throughout: 10^5 of them made into Python strings cost more than the linking
+    stored = _id_array(p["xero_id"])
+    how = _bools(pc.not_equal(stored, "")).astype(np.int8)  # codes into _HOW
     if links is not None and len(links):
         table = links[links["kind"].astype("string") == rule.kind]
-        lookup = pd.Series(_ids(table["xero_id"]), index=_ids(table["precoro_id"]))
-        lookup = lookup[~lookup.index.duplicated()]
-        from_table = pd.Series(_ids(p["id"])).map(lookup).fillna("").to_numpy(dtype=object)
-        use = (stored == "") & (from_table != "")
-        stored = np.where(use, from_table, stored)
-        how = np.where(use, "table", how)
+        # index_in finds the first row of a repeated Precoro id: the first link of a record counts
+        row = pc.index_in(_id_array(p["id"]), value_set=_id_array(table["precoro_id"]))
+        from_table = pc.fill_null(pc.take(_id_array(table["xero_id"]), row), "")
+        use = _bools(pc.and_(pc.equal(stored, ""), pc.not_equal(from_table, "")))
+        stored = pc.if_else(pa.array(use), from_table, stored)
+        how[use] = 2
     # positions in x of the stored ids (ids are unique per system; a repeated id keeps its first row)
-    xid = pa.array(x["id"].astype("string").fillna("").str.strip().array)
-    has = np.flatnonzero(stored != "")
+    xid = _id_array(x["id"])
+    has = np.flatnonzero(_bools(pc.not_equal(stored, "")))
     found = np.full(len(p), -1, dtype=np.int64)
     if len(has) and len(x):
-        hit = pc.index_in(pa.array(stored[has], type=pa.string()), value_set=xid)
+        hit = pc.index_in(stored.take(pa.array(has)), value_set=xid)
         found[has] = pc.fill_null(hit, -1).to_numpy(zero_copy_only=False)
     dangling = has[found[has] < 0]
     ok = has[found[has] >= 0]
-    pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": how[ok]})
+    pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": pd.Series(_HOW[how[ok]], dtype=object),
+                          "on": pd.Series(np.full(len(ok), "", dtype=object), dtype=object)})
     if pairs["x"].duplicated().any():
         # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
         pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
-        pairs = pairs.drop_duplicates("x")[["p", "x", "how"]]
-    pairs = pairs.assign(on="")
+        pairs = pairs.drop_duplicates("x")[["p", "x", "how", "on"]]
 
     free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
     free_x = _rest(len(x), pairs["x"].to_numpy())
@@ -101,7 +111,9 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         cands = cands[~unique]
     only_p = _rest(len(p), pairs["p"].to_numpy(), cands["p"].to_numpy(), dangling)
     only_x = _rest(len(x), pairs["x"].to_numpy(), cands["x"].to_numpy())
-    pairs = pairs.sort_values("p", kind="stable").reset_index(drop=True).astype({"p": np.int64, "x": np.int64})
+    if not pairs["p"].is_monotonic_increasing:
+        pairs = pairs.sort_values("p", kind="stable")
+    pairs = pairs.reset_index(drop=True).astype({"p": np.int64, "x": np.int64})
     return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
 
 
