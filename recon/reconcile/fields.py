@@ -69,14 +69,15 @@ def key(series: pd.Series, col: schema.Column, casefold: bool = False) -> Any:
             return series.reset_index(drop=True)
         return series.to_numpy(dtype=object)
     if col.type in ("text", "id"):
-        s = series.astype("string").fillna("").str.strip()
+        # the kernels pandas' string methods call, called directly (each pandas call wraps its result anew)
+        s = pc.utf8_trim_whitespace(pc.fill_null(pa.array(series.astype("string")), ""))
         if col.type == "text":
             # runs of whitespace and any non-space whitespace become one space (leftmost run first)
-            s = s.str.replace(r"\s{2,}|[^\S ]", " ", regex=True)
+            s = pc.replace_substring_regex(s, r"\s{2,}|[^\S ]", " ")
         if casefold:
             # lower() runs in Arrow; casefold() would fall back to Python per value
-            s = s.str.lower()
-        return s.array
+            s = pc.utf8_lower(s)
+        return pd.arrays.ArrowStringArray(s)
     if col.type == "bool":
         # an unknown flag reads as active: records are active unless a system says otherwise
         filled = series.astype("boolean").fillna(col.name == "active")
@@ -186,9 +187,17 @@ def _offsets(lengths: np.ndarray) -> np.ndarray:
 
 def same(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Row-aligned raw equality of two columns (both missing counts as equal); cheap, no normalisation."""
+    if _arrow_backed(a) and _arrow_backed(b) and a.dtype == b.dtype:
+        # in Arrow directly: pandas' comparison makes a masked array first, then numpy of it
+        aa, bb = pa.array(a), pa.array(b)
+        return _bools(pc.fill_null(pc.equal(aa, bb), pc.and_(pc.is_null(aa), pc.is_null(bb))))
     av, bv = a.array, b.array
     eq = mask(av == bv)
     return eq | (_isna(av) & _isna(bv))
+
+
+def _arrow_backed(series: pd.Series) -> bool:
+    return series.dtype == "string" and series.dtype.storage == "pyarrow" or isinstance(series.dtype, pd.ArrowDtype)
 
 
 def _isna(values: Any) -> np.ndarray:
