@@ -80,9 +80,11 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
         rows = np.flatnonzero(~fields.same(p[name], x[name]))
         if not len(rows):
             continue
-        pk, xk = fields.key(p[name].iloc[rows], col, fold), fields.key(x[name].iloc[rows], col, fold)
+        pv, xv = p[name].iloc[rows], x[name].iloc[rows]
+        pk, xk = fields.key(pv, col, fold), fields.key(xv, col, fold)
         eq, near = fields.equal(pk, xk, col)
-        rows, pk, xk, near = rows[~eq], pk[~eq], xk[~eq], near[~eq]
+        if eq.any():
+            rows, pk, xk, near, pv, xv = rows[~eq], pk[~eq], xk[~eq], near[~eq], pv[~eq], xv[~eq]
         if not len(rows):
             continue
         hb = knows(b, has_b, name)[rows]
@@ -98,7 +100,7 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
         out.append(pd.DataFrame({
             "p": p_pos[rows], "x": x_pos[rows],
             "field": _field_names(prefix, rows, name),
-            "precoro_value": fields.text(p[name].iloc[rows]), "xero_value": fields.text(x[name].iloc[rows]),
+            "precoro_value": fields.text(pv), "xero_value": fields.text(xv),
             "baseline_value": bv.astype(object), "kind": kind, "direction": direction, "reason": reason,
         }))
     return pd.concat(out, ignore_index=True) if out else empty_diffs()

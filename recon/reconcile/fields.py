@@ -116,7 +116,9 @@ def name_key(series: pd.Series, legal: bool = False) -> pa.Array:
 
 
 def _bools(values: pa.Array) -> np.ndarray:
-    """An Arrow boolean array without missing values as numpy booleans."""
+    """An Arrow boolean array (or chunked array) without missing values as numpy booleans."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -216,7 +218,10 @@ def mask(values: Any) -> np.ndarray:
 def active(df: pd.DataFrame, frame: str) -> np.ndarray:
     """Whether each record is active (unknown reads as active)."""
     # key()'s reading of a flag (unknown is active), without making its "true"/"false" text for every record
-    return np.asarray(df["active"].astype("boolean").fillna(True).to_numpy(dtype=bool), dtype=bool)
+    flags = df["active"]
+    if isinstance(flags.dtype, pd.ArrowDtype) and pa.types.is_boolean(flags.dtype.pyarrow_dtype):
+        return _bools(pc.fill_null(pa.array(flags), True))
+    return np.asarray(flags.astype("boolean").fillna(True).to_numpy(dtype=bool), dtype=bool)
 
 
 def equal(a: Any, b: Any, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:
