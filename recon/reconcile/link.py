@@ -47,7 +47,8 @@ _HOW = np.array(["", "stored", "table"], dtype=object)
 
 def _id_array(series: pd.Series) -> pa.Array:
     """:func:`_ids` as an Arrow string array."""
-    ids = pa.array(series.astype("string").fillna(""), type=pa.string())
+    # in the column's own Arrow string type (a cast to another costs a copy of every id)
+    ids = pc.fill_null(pa.array(series.astype("string")), "")
     return pc.utf8_trim_whitespace(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
 
 
@@ -83,13 +84,13 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     has = np.flatnonzero(_bools(pc.not_equal(stored, "")))
     found = np.full(len(p), -1, dtype=np.int64)
     if len(has) and len(x):
-        hit = pc.index_in(stored.take(pa.array(has)), value_set=xid)
+        hit = pc.index_in(stored if len(has) == len(stored) else stored.take(pa.array(has)), value_set=xid)
         found[has] = pc.fill_null(hit, -1).to_numpy(zero_copy_only=False)
     dangling = has[found[has] < 0]
     ok = has[found[has] >= 0]
     pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": pd.Series(_HOW[how[ok]], dtype=object),
                           "on": pd.Series(np.full(len(ok), "", dtype=object), dtype=object)})
-    if pairs["x"].duplicated().any():
+    if len(ok) and np.bincount(found[ok], minlength=len(x)).max() > 1:
         # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
         pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
         pairs = pairs.drop_duplicates("x")[["p", "x", "how", "on"]]
@@ -113,7 +114,10 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     only_x = _rest(len(x), pairs["x"].to_numpy(), cands["x"].to_numpy())
     if not pairs["p"].is_monotonic_increasing:
         pairs = pairs.sort_values("p", kind="stable")
-    pairs = pairs.reset_index(drop=True).astype({"p": np.int64, "x": np.int64})
+    if not pairs.index.equals(pd.RangeIndex(len(pairs))):
+        pairs = pairs.reset_index(drop=True)
+    if not (pairs["p"].dtype == np.int64 and pairs["x"].dtype == np.int64):
+        pairs = pairs.astype({"p": np.int64, "x": np.int64})
     return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
 
 
