@@ -185,10 +185,11 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     pc, xc = p.iloc[cp].reset_index(drop=True), x.iloc[cx].reset_index(drop=True)
     x_ids = fields.text(xc["id"])
     b, has_b = diff.align_baseline(baselines.get(rule.kind), x_ids)
-    diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx)
+    equal: dict[str, np.ndarray] = {}
+    diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx, equal=equal)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
     linked = (pairs["how"] != "match").to_numpy()[compare] if len(pp) else np.zeros(0, dtype=bool)
-    res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""))
+    res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""), equal)
     if len(diffs):
         diffs = _only_state_rows(rule, diffs, p_active, x_active)
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
