@@ -74,10 +74,14 @@ def _as_dict(values: Mapping[str, Any]) -> dict[str, Any]:
     return values if type(values) is dict else dict(values)
 
 
+_TEXT = frozenset({str})
+
+
 def _plain_already(values: Mapping[str, Any]) -> bool:
     """Whether :func:`_plain` of ``values`` is the same JSON as ``values`` itself (lines are plain dicts, as
     reconcile and plan files make them), so that the text made for the id serves the fingerprint too."""
-    if not any(issubclass(t, list) for t in set(map(type, values.values()))):
+    types = set(map(type, values.values()))
+    if types <= _TEXT or not any(issubclass(t, list) for t in types):
         return True  # the usual case (a record's fields), told apart without a Python loop over the values
     return all(type(v) is dict for val in values.values() if isinstance(val, list) for v in val)
 
