@@ -15,7 +15,7 @@ import pandas as pd
 from recon import schema
 from recon.errors import DataError
 from recon.reconcile import diff, documents, fields, locks, plan, rounding
-from recon.reconcile.link import Linkage, duplicates as link_duplicates, link
+from recon.reconcile.link import Linkage, duplicates_both_ways, link
 from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Agreed, Plan, Reconciliation
 from recon.schema import LINE_FRAMES
 from recon.rules import ORDER, SENDABLE_STATUSES, TWO_WAY, Rule, rule as get_rule
@@ -319,8 +319,7 @@ def _possible_duplicates(sides: plan.Sides, linkage: Linkage, only_p: np.ndarray
     if not rule.duplicates:
         return only_p, only_x
     linked_p, linked_x = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
-    new_p = link_duplicates(rule, sides.p, only_p, sides.x, linked_x)
-    new_x = link_duplicates(rule, sides.x, only_x, sides.p, linked_p)
+    new_p, new_x = duplicates_both_ways(rule, sides.p, only_p, sides.x, only_x, linked_p, linked_x)
     for side, dup in (("precoro", new_p), ("xero", new_x)):
         if not len(dup):
             continue

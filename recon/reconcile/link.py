@@ -141,13 +141,34 @@ def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
     return np.flatnonzero(free)
 
 
+def duplicates_both_ways(rule: Rule, p: pd.DataFrame, new_p: np.ndarray, x: pd.DataFrame, new_x: np.ndarray,
+                         linked_p: np.ndarray, linked_x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`duplicates` of the new Precoro records among the linked Xero ones and of the new Xero records among
+    the linked Precoro ones (``linked_p[i]`` is linked with ``linked_x[i]``). A linked pair whose key columns are
+    equal on both sides has one key: the Precoro side's keys are made only where they differ (a few)."""
+    keys_x: dict[tuple[str, ...], pa.Array] = {}
+    keys_p: dict[tuple[str, ...], pa.Array] = {}
+    if len(linked_p) and (len(new_p) or len(new_x)):
+        for cols in rule.duplicates:
+            keys_x[cols] = _match_key(x, linked_x, rule, cols)
+            same = np.logical_and.reduce([fields.same(p[c].iloc[linked_p], x[c].iloc[linked_x]) for c in cols])
+            differ = np.flatnonzero(~same)
+            keys_p[cols] = keys_x[cols] if not len(differ) else pc.replace_with_mask(
+                keys_x[cols], pa.array(~same), _match_key(p, linked_p[differ], rule, cols))
+    return (_equal_keys(rule, rule.duplicates, p, new_p, x, linked_x, keys_x),
+            _equal_keys(rule, rule.duplicates, x, new_x, p, linked_p, keys_p))
+
+
 def _equal_keys(rule: Rule, key_sets: tuple[tuple[str, ...], ...], a: pd.DataFrame, a_pos: np.ndarray,
-                b: pd.DataFrame, b_pos: np.ndarray) -> pd.DataFrame:
-    """Pairs of positions ``p`` (of ``a``) and ``x`` (of ``b``) equal on all columns of a key set (``on``)."""
+                b: pd.DataFrame, b_pos: np.ndarray,
+                b_keys: dict[tuple[str, ...], pa.Array] | None = None) -> pd.DataFrame:
+    """Pairs of positions ``p`` (of ``a``) and ``x`` (of ``b``) equal on all columns of a key set (``on``).
+    ``b_keys``: the keys of ``b_pos`` per key set, when already made."""
     found = []
     if len(a_pos) and len(b_pos):
         for cols in key_sets:
-            left, right = _match_key(a, a_pos, rule, cols), _match_key(b, b_pos, rule, cols)
+            left = _match_key(a, a_pos, rule, cols)
+            right = b_keys[cols] if b_keys and cols in b_keys else _match_key(b, b_pos, rule, cols)
             # only the rows whose key the other side has (few) are joined: look the (usually smaller) side of
             # new or unpaired records up in the other, then back
             left = pc.if_else(pc.equal(left, ""), None, left)
