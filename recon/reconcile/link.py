@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,9 +61,7 @@ def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, .
              for c in cols]
     if len(parts) == 1:
         return parts[0]
-    empty = pc.or_(*[pc.equal(part, "") for part in parts]) if len(parts) == 2 else \
-        np.logical_or.reduce([np.asarray(pc.equal(part, "").to_numpy(zero_copy_only=False), dtype=bool)
-                              for part in parts])
+    empty = functools.reduce(pc.or_, [pc.equal(part, "") for part in parts])
     return pc.if_else(empty, "", pc.binary_join_element_wise(*parts, _SEP))
 
 
