@@ -46,6 +46,18 @@ def test_the_reconcile_benchmark_runs_from_the_dispatcher_with_sizes(capsys):
     assert (figures["suppliers"], figures["lines"]) == (200, 1000)
 
 
+def test_the_supplier_part_runs_alone(capsys):
+    from recon.bench.__main__ import main
+
+    assert main(["reconcile", "--", "--suppliers", "300", "--only", "suppliers"]) == 0
+    out = capsys.readouterr().out
+    figures = __import__("json").loads(out[out.index("{"):])
+    assert figures["only"] == "suppliers" and "lines" not in figures and "datacompy_documents" not in figures
+    assert figures["supplier_differences"] > 0 and figures["supplier_actions"] > 0
+    assert set(figures["goals"]) == {"speedup_comparison >= 5", "speedup_full_reconcile >= 1.5"}
+    assert figures["datacompy"]["recon_field_differences"] > 0
+
+
 def test_the_emulator_load_benchmark_loads_a_small_set(capsys):
     from recon.bench.__main__ import main
 

@@ -5,7 +5,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from recon import schema
 from recon.reconcile import fields
@@ -46,3 +48,35 @@ def test_values_compare_by_type(frame, name, a, b, casefold, expected):
 ])
 def test_canonical_text(value, text):
     assert fields.text(pd.Series([value], dtype=object))[0] == text
+
+
+NAMES = ["Acme Ltd", "ACME LIMITED", "Acme, Ltd.", "Acme-Co", "ltd co", "Ltd", "", "  ", "A&B Ltd", "Zoë GmbH",
+         "co ltd inc", "Acme Pty Ltd", "Acme Company Ltd x", "Acme\tLtd", "  Acme   Ltd  ", "123 Ltd", "Acme Coltd",
+         "Acme Ltdx", "x ltd ltd", "...", "a.b.c", "Ab\x01cd", "café ltd", "A  &  B", None, "Ltd Acme", "co co co",
+         "Acme’s Ltd", "ÅKE AB", "Smith & Co"]
+
+
+@pytest.mark.parametrize("name, legal, key", [
+    ("Acme, Ltd.", True, "acme"), ("ACME LIMITED", True, "acme"), ("Acme Pty Ltd", True, "acme"),
+    ("Acme Ltd", False, "acmeltd"), ("ltd co", True, "ltd"), ("Ltd", True, "ltd"), ("Acme Coltd", True, "acmecoltd"),
+    ("A&B Ltd", True, "aandb"), ("Zoë GmbH", True, "zoë"), ("  ", True, ""), (None, True, ""),
+])
+def test_name_keys(name, legal, key):
+    assert fields.name_key(pd.Series([name], dtype="string"), legal).to_pylist() == [key]
+
+
+@pytest.mark.parametrize("legal", [False, True])
+def test_name_keys_of_plain_ascii_names_are_those_of_the_general_path(legal):
+    # names of ASCII are keyed on their bytes, the others in Arrow's regular expressions: both must agree
+    names = pd.Series(NAMES, dtype="string")
+    general = fields._name_key_arrow(pa.array(names.fillna(""), type=pa.string()), legal).to_pylist()
+    assert fields.name_key(names, legal).to_pylist() == general
+    assert fields.name_key(names.iloc[3:20], legal).to_pylist() == general[3:20]  # a slice of a column
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abAB 0.,-&'ltdcoinpy\t\né€", max_size=16), max_size=40), st.booleans())
+def test_name_keys_agree_on_any_text(names, legal):
+    series = pd.Series(names, dtype="string")
+    general = fields._name_key_arrow(pa.array(series, type=pa.string()), legal).to_pylist()
+    assert fields.name_key(series, legal).to_pylist() == general

@@ -100,3 +100,28 @@ def test_summary_counts_each_kind_of_difference():
     s = rec.summary.set_index("object").loc["supplier"]
     assert (s["precoro"], s["xero"], s["linked"], s["equal"], s["mismatch"], s["only_in_precoro"], s["actions"]) == \
         (2, 1, 1, 0, 1, 1, 2)
+
+
+def test_possible_duplicates_found_both_ways_are_those_found_one_way_at_a_time():
+    # the duplicate search shares the name keys of linked pairs whose names are equal on both sides: a pair
+    # renamed on one side must still be keyed by its own name on each side
+    import numpy as np
+
+    from recon import schema
+    from recon.reconcile.link import duplicates, duplicates_both_ways
+    from recon.rules import rule as get_rule
+
+    names_p = ["Acme Ltd", "Bolt & Nut", "Zoë GmbH", "Kiwi Co", "ACME", "bolt and nut", "Kiwi", "Other"]
+    names_x = ["Acme Ltd", "Bolt and Nut Ltd", "Zoe GmbH", "Renamed", "Kiwi Ltd", "Zoë", "acme limited", "x"]
+    p = schema.conform(pd.DataFrame({"id": [f"P{i}" for i in range(8)], "name": names_p}), "supplier")
+    x = schema.conform(pd.DataFrame({"id": [f"X{i}" for i in range(8)], "name": names_x}), "supplier")
+    rule = get_rule("supplier")
+    linked_p, linked_x = np.array([0, 1, 2, 3]), np.array([0, 1, 2, 3])
+    new_p, new_x = np.array([4, 5, 6, 7]), np.array([4, 5, 6, 7])
+    both = duplicates_both_ways(rule, p, new_p, x, new_x, linked_p, linked_x)
+    one_way = (duplicates(rule, p, new_p, x, linked_x), duplicates(rule, x, new_x, p, linked_p))
+    for found, expected in zip(both, one_way):
+        pd.testing.assert_frame_equal(found, expected)
+    assert sorted(zip(both[0]["p"], both[0]["x"])) == [(4, 0), (5, 1)]  # ACME ~ Acme Ltd, bolt and nut ~ Bolt and Nut Ltd
+    # Kiwi Ltd ~ Kiwi Co (linked with a Xero record renamed since), Zoë ~ Zoë GmbH, acme limited ~ Acme Ltd
+    assert sorted(zip(both[1]["p"], both[1]["x"])) == [(4, 3), (5, 2), (6, 0)]

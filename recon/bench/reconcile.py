@@ -208,8 +208,9 @@ def compare_with_datacompy(snap: Snapshot) -> dict[str, Any]:
         # also looks for match candidates among the unpaired records, which datacompy only lists)
         linkage = link(rule, pf, xf, None)
         pp, xx = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
-        pc = pf.iloc[pp].reset_index(drop=True)
-        xc = xf.iloc[xx].reset_index(drop=True)
+        # the pairs' compared columns, as reconcile aligns them (datacompy's merge does the same)
+        pc = pf[list(rule.fields)].iloc[pp].reset_index(drop=True)
+        xc = xf[list(rule.fields)].iloc[xx].reset_index(drop=True)
         return diff.compare(rule, "supplier", rule.fields, pc, xc, None, np.zeros(len(pp), dtype=bool), pp, xx)
 
     # best of REPEAT, interleaved, so that other work on a shared machine hits both sides alike
@@ -306,6 +307,23 @@ def representations(n: int = 1_000_000, seed: int = SEED) -> dict[str, Any]:
             "bytes_per_value": {"decimal128": 16, "int64": 8, "Decimal object": 8 + sys.getsizeof(Decimal("1234.5678"))}}
 
 
+def measure_suppliers(n_suppliers: int = 100_000) -> dict[str, Any]:
+    """The supplier part alone (``--only suppliers``): the comparison with datacompy and the supplier
+    ``reconcile()`` with baselines, without generating or reconciling documents."""
+    out: dict[str, Any] = {"suppliers": n_suppliers, "only": "suppliers"}
+    (sup, base), t_gen = _timed(lambda: suppliers(n_suppliers))
+    out["generate_seconds"] = round(t_gen, 1)
+    out["datacompy"] = compare_with_datacompy(sup)
+    rec, t_s = _timed(lambda: reconcile(sup, kinds=["supplier"], baselines=base, run_id="bench"))
+    out["suppliers_seconds"] = round(t_s, 3)
+    out["supplier_differences"] = int(len(rec.differences))
+    out["supplier_actions"] = len(rec.plan.actions)
+    out["peak_rss_mib"] = round(_peak_mib(), 1)
+    out["goals"] = {"speedup_comparison >= 5": out["datacompy"]["speedup_comparison"] >= 5,
+                    "speedup_full_reconcile >= 1.5": out["datacompy"]["speedup_full_reconcile"] >= 1.5}
+    return out
+
+
 def measure(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, Any]:
     """Generate, reconcile, measure; returns the figures recorded in docs/benchmarks.md."""
     out: dict[str, Any] = {"suppliers": n_suppliers, "lines": n_lines}
@@ -341,12 +359,15 @@ def measure(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, A
 
 
 def run(args: list[str]) -> None:
-    """``python -m recon.bench reconcile [-- --suppliers N --lines N]``: print the measurements as JSON."""
+    """``python -m recon.bench reconcile [-- --suppliers N --lines N --only suppliers]``: print the measurements as
+    JSON (``--only suppliers``: the supplier part alone, no documents generated)."""
     import argparse
     import json
 
     parser = argparse.ArgumentParser(prog="recon.bench reconcile")
     parser.add_argument("--suppliers", type=int, default=100_000)
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=["suppliers"], default=None)
     opts = parser.parse_args(args)
-    print(json.dumps(measure(opts.suppliers, opts.lines), indent=2, sort_keys=True), flush=True)
+    figures = measure_suppliers(opts.suppliers) if opts.only == "suppliers" else measure(opts.suppliers, opts.lines)
+    print(json.dumps(figures, indent=2, sort_keys=True), flush=True)

@@ -15,7 +15,7 @@ import pandas as pd
 from recon import schema
 from recon.errors import DataError
 from recon.reconcile import diff, documents, fields, locks, plan, rounding
-from recon.reconcile.link import Linkage, duplicates as link_duplicates, link
+from recon.reconcile.link import Linkage, duplicates_both_ways, link
 from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Agreed, Plan, Reconciliation
 from recon.schema import LINE_FRAMES
 from recon.rules import ORDER, SENDABLE_STATUSES, TWO_WAY, Rule, rule as get_rule
@@ -185,10 +185,11 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     pc, xc = p.iloc[cp].reset_index(drop=True), x.iloc[cx].reset_index(drop=True)
     x_ids = fields.text(xc["id"])
     b, has_b = diff.align_baseline(baselines.get(rule.kind), x_ids)
-    diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx)
+    equal: dict[str, np.ndarray] = {}
+    diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx, equal=equal)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
     linked = (pairs["how"] != "match").to_numpy()[compare] if len(pp) else np.zeros(0, dtype=bool)
-    res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""))
+    res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""), equal)
     if len(diffs):
         diffs = _only_state_rows(rule, diffs, p_active, x_active)
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
@@ -318,8 +319,7 @@ def _possible_duplicates(sides: plan.Sides, linkage: Linkage, only_p: np.ndarray
     if not rule.duplicates:
         return only_p, only_x
     linked_p, linked_x = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
-    new_p = link_duplicates(rule, sides.p, only_p, sides.x, linked_x)
-    new_x = link_duplicates(rule, sides.x, only_x, sides.p, linked_p)
+    new_p, new_x = duplicates_both_ways(rule, sides.p, only_p, sides.x, only_x, linked_p, linked_x)
     for side, dup in (("precoro", new_p), ("xero", new_x)):
         if not len(dup):
             continue

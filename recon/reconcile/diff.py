@@ -66,23 +66,32 @@ def align_baseline(baseline: pd.DataFrame | None, wanted: np.ndarray,
 
 def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,
             b: pd.DataFrame | None, has_b: np.ndarray, p_pos: np.ndarray, x_pos: np.ndarray,
-            prefix: np.ndarray | str = "") -> pd.DataFrame:
+            prefix: np.ndarray | str = "", equal: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Differences between row-aligned frames ``p`` and ``x`` (and baseline ``b``) on ``field_names``.
 
     ``p_pos``/``x_pos`` are carried into the output's ``p``/``x`` columns; ``prefix`` is put before the field
-    name: one string, or per row the line number of document lines (``lines[2].quantity``).
+    name: one string, or per row the line number of document lines (``lines[2].quantity``). ``equal``, when
+    given, receives per field which rows are equal (for :func:`agreed` of the same frames).
     """
     out = []
     for name in field_names:
         col = fields.column(frame, name)
         fold = name in rule.casefold
         # equal raw values are equal after any normalisation: normalise only the rest (usually few)
-        rows = np.flatnonzero(~fields.same(p[name], x[name]))
+        same = fields.same(p[name], x[name])
+        rows = np.flatnonzero(~same)
+        if equal is not None:
+            equal[name] = same
         if not len(rows):
             continue
-        pk, xk = fields.key(p[name].iloc[rows], col, fold), fields.key(x[name].iloc[rows], col, fold)
+        pv, xv = p[name].iloc[rows], x[name].iloc[rows]
+        pk, xk = fields.key(pv, col, fold), fields.key(xv, col, fold)
         eq, near = fields.equal(pk, xk, col)
-        rows, pk, xk, near = rows[~eq], pk[~eq], xk[~eq], near[~eq]
+        if eq.any():
+            if equal is not None:
+                equal[name] = same.copy()
+                equal[name][rows[eq]] = True
+            rows, pk, xk, near, pv, xv = rows[~eq], pk[~eq], xk[~eq], near[~eq], pv[~eq], xv[~eq]
         if not len(rows):
             continue
         hb = knows(b, has_b, name)[rows]
@@ -95,30 +104,39 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
             eq_pb = eq_xb = np.zeros(len(rows), dtype=bool)
             bv = np.full(len(rows), "", dtype=object)
         kind, direction, reason = _classify(rule, name, pk, xk, hb, eq_pb, eq_xb, near)
-        out.append(pd.DataFrame({
+        field_name = _field_names(prefix, rows, name)
+        out.append({
             "p": p_pos[rows], "x": x_pos[rows],
-            "field": _field_names(prefix, rows, name),
-            "precoro_value": fields.text(p[name].iloc[rows]), "xero_value": fields.text(x[name].iloc[rows]),
+            "field": np.full(len(rows), field_name, dtype=object) if isinstance(field_name, str) else field_name,
+            "precoro_value": fields.text(pv), "xero_value": fields.text(xv),
             "baseline_value": bv.astype(object), "kind": kind, "direction": direction, "reason": reason,
-        }))
-    return pd.concat(out, ignore_index=True) if out else empty_diffs()
+        })
+    if not out:
+        return empty_diffs()
+    # one frame of all the fields' rows (a frame per field, then their concatenation, cost twice over)
+    return pd.DataFrame({c: np.concatenate([np.asarray(part[c]) for part in out]) for c in DIFF_FRAME_COLUMNS})
 
 
 def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,
-           b: pd.DataFrame | None, has_b: np.ndarray, keys: np.ndarray) -> list[Agreed]:
+           b: pd.DataFrame | None, has_b: np.ndarray, keys: np.ndarray,
+           equal: dict[str, np.ndarray] | None = None) -> list[Agreed]:
     """The fields of row-aligned pairs that both sides hold equal and that their baseline does not already
     hold, one :class:`Agreed` per field (``keys``: the baseline key per row, ``""`` for a pair that records
-    nothing). Raw-equal values are equal without normalising them; only the rest are compared by type."""
+    nothing). Raw-equal values are equal without normalising them; only the rest are compared by type.
+    ``equal``: what :func:`compare` of the same frames found equal, per field (not compared again)."""
     out = []
     recorded = keys != ""
     for name in field_names:
         col = fields.column(frame, name)
         fold = name in rule.casefold
-        eq = fields.same(p[name], x[name])
-        rest = np.flatnonzero(~eq)
-        if len(rest):
-            pk, xk = fields.key(p[name].iloc[rest], col, fold), fields.key(x[name].iloc[rest], col, fold)
-            eq[rest] = fields.equal(pk, xk, col)[0]
+        if equal is not None and name in equal:
+            eq = equal[name]
+        else:
+            eq = fields.same(p[name], x[name])
+            rest = np.flatnonzero(~eq)
+            if len(rest):
+                pk, xk = fields.key(p[name].iloc[rest], col, fold), fields.key(x[name].iloc[rest], col, fold)
+                eq[rest] = fields.equal(pk, xk, col)[0]
         rows = np.flatnonzero(eq & recorded)
         if not len(rows):
             continue

@@ -69,14 +69,15 @@ def key(series: pd.Series, col: schema.Column, casefold: bool = False) -> Any:
             return series.reset_index(drop=True)
         return series.to_numpy(dtype=object)
     if col.type in ("text", "id"):
-        s = series.astype("string").fillna("").str.strip()
+        # the kernels pandas' string methods call, called directly (each pandas call wraps its result anew)
+        s = pc.utf8_trim_whitespace(pc.fill_null(pa.array(series.astype("string")), ""))
         if col.type == "text":
             # runs of whitespace and any non-space whitespace become one space (leftmost run first)
-            s = s.str.replace(r"\s{2,}|[^\S ]", " ", regex=True)
+            s = pc.replace_substring_regex(s, r"\s{2,}|[^\S ]", " ")
         if casefold:
             # lower() runs in Arrow; casefold() would fall back to Python per value
-            s = s.str.lower()
-        return s.array
+            s = pc.utf8_lower(s)
+        return pd.arrays.ArrowStringArray(s)
     if col.type == "bool":
         # an unknown flag reads as active: records are active unless a system says otherwise
         filled = series.astype("boolean").fillna(col.name == "active")
@@ -96,24 +97,109 @@ _NOT_WORD = r"[^0-9a-z\x{C0}-\x{1FFF}\x{2070}-\x{10FFFF}]+"
 _LEGAL_TAIL = "(?: (?:" + "|".join(sorted(LEGAL_SUFFIXES)) + "))+$"
 
 
-def name_key(series: pd.Series, legal: bool = False) -> np.ndarray:
-    """Names as match keys: case, spacing and punctuation ignored (``&`` reads as ``and``) and, with
-    ``legal``, legal-form words at the end (Ltd, Limited, Pty, Inc, ...; a name of legal words only keeps
-    them). Whole columns in Arrow, no Python loop per name."""
+def name_key(series: pd.Series, legal: bool = False) -> pa.Array:
+    """Names as match keys (an Arrow string array): case, spacing and punctuation ignored (``&`` reads as
+    ``and``) and, with ``legal``, legal-form words at the end (Ltd, Limited, Pty, Inc, ...; the first word is
+    always kept, so a name of legal words only keeps it). Whole columns, no Python loop per name: names of plain
+    ASCII (nearly all) on their bytes in numpy, the others in Arrow's string kernels (RE2)."""
     names = pa.array(series.astype("string").fillna(""), type=pa.string())
+    if isinstance(names, pa.ChunkedArray):
+        names = names.combine_chunks()
+    other = np.flatnonzero(~_bools(pc.and_(pc.string_is_ascii(names), pc.invert(pc.match_substring(names, "&")))))
+    out = _ascii_name_key(names, legal)
+    if len(other):
+        slow = _name_key_arrow(names.take(pa.array(other)), legal)
+        hit = np.zeros(len(names), dtype=bool)
+        hit[other] = True
+        out = pc.replace_with_mask(out, pa.array(hit), slow)
+    return out
+
+
+def _bools(values: pa.Array) -> np.ndarray:
+    """An Arrow boolean array (or chunked array) without missing values as numpy booleans."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _name_key_arrow(names: pa.Array, legal: bool) -> pa.Array:
+    """:func:`name_key` of any text, in Arrow (RE2)."""
     words = pc.utf8_trim_whitespace(pc.replace_substring_regex(
         pc.replace_substring(pc.utf8_lower(names), "&", " and "), _NOT_WORD, " "))
     if legal:
         stripped = pc.replace_substring_regex(words, _LEGAL_TAIL, "")
         words = pc.if_else(pc.equal(stripped, ""), words, stripped)
-    return np.asarray(pc.replace_substring(words, " ", "").to_numpy(zero_copy_only=False), dtype=object)
+    return pc.replace_substring(words, " ", "")
+
+
+_LEGAL_WORDS = pa.array(sorted(LEGAL_SUFFIXES), type=pa.string())
+
+
+def _ascii_name_key(names: pa.Array, legal: bool) -> pa.Array:
+    """:func:`_name_key_arrow` for names of ASCII without ``&``, on the bytes of the whole column: the words are
+    the runs of letters and digits (lower-cased); the key is the words joined, less, with ``legal``, the run of
+    legal-form words that ends the name after its first word. Other names get a value callers replace."""
+    n = len(names)
+    names = pc.ascii_lower(names)
+    offsets = np.frombuffer(names.buffers()[1], dtype=np.int32)[names.offset:names.offset + n + 1].astype(np.int64)
+    data = names.buffers()[2]
+    low = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else \
+        np.zeros(0, dtype=np.uint8)
+    offsets -= offsets[0]
+    word = ((low >= 0x61) & (low <= 0x7A)) | ((low >= 0x30) & (low <= 0x39))
+    # a word starts at a letter or digit not preceded by one of the same name, and ends likewise
+    begins, ends = word.copy(), word.copy()
+    begins[1:] &= ~word[:-1]
+    ends[:-1] &= ~word[1:]
+    begins[offsets[:-1][offsets[:-1] < len(word)]] = word[offsets[:-1][offsets[:-1] < len(word)]]
+    last = offsets[1:] - 1
+    ends[last[last >= offsets[:-1]]] = word[last[last >= offsets[:-1]]]
+    keep = word
+    if legal and len(word):
+        starts, stops = np.flatnonzero(begins), np.flatnonzero(ends) + 1
+        lengths = stops - starts
+        words = pa.StringArray.from_buffers(len(starts), pa.py_buffer(_offsets(lengths)), pa.py_buffer(low[word]))
+        is_legal = _bools(pc.is_in(words, value_set=_LEGAL_WORDS))
+        # words of each name: [first[i], first[i + 1])
+        first = np.searchsorted(starts, offsets)
+        per_name = np.diff(first)
+        # a word is in the legal tail when it is not its name's first and every word from it on is legal
+        plain = np.where(is_legal, -1, np.arange(len(starts)))
+        last_plain = np.maximum.accumulate(plain) if len(plain) else plain
+        has = per_name > 0
+        bound = np.full(n, -1, dtype=np.int64)
+        bound[has] = np.maximum(last_plain[first[1:][has] - 1], first[:-1][has])
+        drop = np.arange(len(starts)) > np.repeat(bound, per_name)
+        if drop.any():
+            edges = np.zeros(len(word) + 1, dtype=np.int8)
+            edges[starts[drop]] = 1
+            edges[stops[drop]] -= 1
+            keep = word & (np.cumsum(edges[:-1], dtype=np.int32) == 0)
+    kept = _offsets(keep)[offsets]
+    return pa.StringArray.from_buffers(n, pa.py_buffer(kept), pa.py_buffer(low[keep]))
+
+
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    """Arrow string offsets (int32, as ``pa.string()`` has them) of values ``lengths`` long (booleans: 1 byte each).
+    A cumulative sum is several times faster into int32 than into numpy's default int64 for booleans."""
+    out = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, dtype=np.int32, out=out[1:])
+    return out
 
 
 def same(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Row-aligned raw equality of two columns (both missing counts as equal); cheap, no normalisation."""
+    if _arrow_backed(a) and _arrow_backed(b) and a.dtype == b.dtype:
+        # in Arrow directly: pandas' comparison makes a masked array first, then numpy of it
+        aa, bb = pa.array(a), pa.array(b)
+        return _bools(pc.fill_null(pc.equal(aa, bb), pc.and_(pc.is_null(aa), pc.is_null(bb))))
     av, bv = a.array, b.array
     eq = mask(av == bv)
     return eq | (_isna(av) & _isna(bv))
+
+
+def _arrow_backed(series: pd.Series) -> bool:
+    return series.dtype == "string" and series.dtype.storage == "pyarrow" or isinstance(series.dtype, pd.ArrowDtype)
 
 
 def _isna(values: Any) -> np.ndarray:
@@ -131,7 +217,11 @@ def mask(values: Any) -> np.ndarray:
 
 def active(df: pd.DataFrame, frame: str) -> np.ndarray:
     """Whether each record is active (unknown reads as active)."""
-    return mask(key(df["active"], column(frame, "active")) == "true")
+    # key()'s reading of a flag (unknown is active), without making its "true"/"false" text for every record
+    flags = df["active"]
+    if isinstance(flags.dtype, pd.ArrowDtype) and pa.types.is_boolean(flags.dtype.pyarrow_dtype):
+        return _bools(pc.fill_null(pa.array(flags), True))
+    return np.asarray(flags.astype("boolean").fillna(True).to_numpy(dtype=bool), dtype=bool)
 
 
 def equal(a: Any, b: Any, col: schema.Column) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,47 +43,56 @@ def _ids(series: pd.Series) -> np.ndarray:
     return series.astype("string").fillna("").str.strip().to_numpy(dtype=object)
 
 
-def _match_key(df: pd.DataFrame, rule: Rule, cols: tuple[str, ...]) -> np.ndarray:
+_HOW = np.array(["", "stored", "table"], dtype=object)
+
+
+def _id_array(series: pd.Series) -> pa.Array:
+    """:func:`_ids` as an Arrow string array."""
+    # in the column's own Arrow string type (a cast to another costs a copy of every id)
+    ids = pc.fill_null(pa.array(series.astype("string")), "")
+    return pc.utf8_trim_whitespace(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
+
+
+def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, ...]) -> pa.Array:
+    """The key of rows ``pos`` of ``df`` on the columns ``cols`` (``""``: a column of the key set is empty)."""
     frame = rule.kind
-    parts = [fields.name_key(df[c], rule.legal_names) if c == "name" else
-             np.asarray(fields.key(df[c], fields.column(frame, c), casefold=True), dtype=object) for c in cols]
-    out = parts[0].astype(object)
-    empty = out == ""
-    for part in parts[1:]:
-        empty |= part == ""
-        out = out + _SEP + part
-    out = out.copy()
-    out[empty] = ""
-    return out
+    parts = [fields.name_key(df[c].iloc[pos], rule.legal_names) if c == "name" else
+             pa.array(fields.key(df[c].iloc[pos], fields.column(frame, c), casefold=True), type=pa.string())
+             for c in cols]
+    if len(parts) == 1:
+        return parts[0]
+    empty = functools.reduce(pc.or_, [pc.equal(part, "") for part in parts])
+    return pc.if_else(empty, "", pc.binary_join_element_wise(*parts, _SEP))
 
 
 def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | None) -> Linkage:
     """Link the Precoro frame ``p`` with the Xero frame ``x`` of ``rule.kind``."""
-    stored = _ids(p["xero_id"])
-    how = np.where(stored != "", "stored", "")
+    # ids stay Arrow strings throughout: 10^5 of them made into Python strings cost more than the linking
+    stored = _id_array(p["xero_id"])
+    how = _bools(pc.not_equal(stored, "")).astype(np.int8)  # codes into _HOW
     if links is not None and len(links):
         table = links[links["kind"].astype("string") == rule.kind]
-        lookup = pd.Series(_ids(table["xero_id"]), index=_ids(table["precoro_id"]))
-        lookup = lookup[~lookup.index.duplicated()]
-        from_table = pd.Series(_ids(p["id"])).map(lookup).fillna("").to_numpy(dtype=object)
-        use = (stored == "") & (from_table != "")
-        stored = np.where(use, from_table, stored)
-        how = np.where(use, "table", how)
+        # index_in finds the first row of a repeated Precoro id: the first link of a record counts
+        row = pc.index_in(_id_array(p["id"]), value_set=_id_array(table["precoro_id"]))
+        from_table = pc.fill_null(pc.take(_id_array(table["xero_id"]), row), "")
+        use = _bools(pc.and_(pc.equal(stored, ""), pc.not_equal(from_table, "")))
+        stored = pc.if_else(pa.array(use), from_table, stored)
+        how[use] = 2
     # positions in x of the stored ids (ids are unique per system; a repeated id keeps its first row)
-    xid = pa.array(x["id"].astype("string").fillna("").str.strip().array)
-    has = np.flatnonzero(stored != "")
+    xid = _id_array(x["id"])
+    has = np.flatnonzero(_bools(pc.not_equal(stored, "")))
     found = np.full(len(p), -1, dtype=np.int64)
     if len(has) and len(x):
-        hit = pc.index_in(pa.array(stored[has], type=pa.string()), value_set=xid)
+        hit = pc.index_in(stored if len(has) == len(stored) else stored.take(pa.array(has)), value_set=xid)
         found[has] = pc.fill_null(hit, -1).to_numpy(zero_copy_only=False)
     dangling = has[found[has] < 0]
     ok = has[found[has] >= 0]
-    pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": how[ok]})
-    if pairs["x"].duplicated().any():
+    pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": pd.Series(_HOW[how[ok]], dtype=object),
+                          "on": pd.Series(np.full(len(ok), "", dtype=object), dtype=object)})
+    if len(ok) and np.bincount(found[ok], minlength=len(x)).max() > 1:
         # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
         pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
-        pairs = pairs.drop_duplicates("x")[["p", "x", "how"]]
-    pairs = pairs.assign(on="")
+        pairs = pairs.drop_duplicates("x")[["p", "x", "how", "on"]]
 
     free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
     free_x = _rest(len(x), pairs["x"].to_numpy())
@@ -101,7 +111,12 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         cands = cands[~unique]
     only_p = _rest(len(p), pairs["p"].to_numpy(), cands["p"].to_numpy(), dangling)
     only_x = _rest(len(x), pairs["x"].to_numpy(), cands["x"].to_numpy())
-    pairs = pairs.sort_values("p", kind="stable").reset_index(drop=True).astype({"p": np.int64, "x": np.int64})
+    if not pairs["p"].is_monotonic_increasing:
+        pairs = pairs.sort_values("p", kind="stable")
+    if not pairs.index.equals(pd.RangeIndex(len(pairs))):
+        pairs = pairs.reset_index(drop=True)
+    if not (pairs["p"].dtype == np.int64 and pairs["x"].dtype == np.int64):
+        pairs = pairs.astype({"p": np.int64, "x": np.int64})
     return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
 
 
@@ -113,6 +128,10 @@ def duplicates(rule: Rule, new: pd.DataFrame, new_pos: np.ndarray, other: pd.Dat
     return _equal_keys(rule, rule.duplicates, new, new_pos, other, linked_pos)
 
 
+def _bools(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
     """Positions 0..n-1 not in any of ``taken`` (ascending)."""
     free = np.ones(n, dtype=bool)
@@ -121,16 +140,43 @@ def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
     return np.flatnonzero(free)
 
 
+def duplicates_both_ways(rule: Rule, p: pd.DataFrame, new_p: np.ndarray, x: pd.DataFrame, new_x: np.ndarray,
+                         linked_p: np.ndarray, linked_x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`duplicates` of the new Precoro records among the linked Xero ones and of the new Xero records among
+    the linked Precoro ones (``linked_p[i]`` is linked with ``linked_x[i]``). A linked pair whose key columns are
+    equal on both sides has one key: the Precoro side's keys are made only where they differ (a few)."""
+    keys_x: dict[tuple[str, ...], pa.Array] = {}
+    keys_p: dict[tuple[str, ...], pa.Array] = {}
+    if len(linked_p) and (len(new_p) or len(new_x)):
+        for cols in rule.duplicates:
+            keys_x[cols] = _match_key(x, linked_x, rule, cols)
+            same = np.logical_and.reduce([fields.same(p[c].iloc[linked_p], x[c].iloc[linked_x]) for c in cols])
+            differ = np.flatnonzero(~same)
+            keys_p[cols] = keys_x[cols] if not len(differ) else pc.replace_with_mask(
+                keys_x[cols], pa.array(~same), _match_key(p, linked_p[differ], rule, cols))
+    return (_equal_keys(rule, rule.duplicates, p, new_p, x, linked_x, keys_x),
+            _equal_keys(rule, rule.duplicates, x, new_x, p, linked_p, keys_p))
+
+
 def _equal_keys(rule: Rule, key_sets: tuple[tuple[str, ...], ...], a: pd.DataFrame, a_pos: np.ndarray,
-                b: pd.DataFrame, b_pos: np.ndarray) -> pd.DataFrame:
-    """Pairs of positions ``p`` (of ``a``) and ``x`` (of ``b``) equal on all columns of a key set (``on``)."""
+                b: pd.DataFrame, b_pos: np.ndarray,
+                b_keys: dict[tuple[str, ...], pa.Array] | None = None) -> pd.DataFrame:
+    """Pairs of positions ``p`` (of ``a``) and ``x`` (of ``b``) equal on all columns of a key set (``on``).
+    ``b_keys``: the keys of ``b_pos`` per key set, when already made."""
     found = []
     if len(a_pos) and len(b_pos):
-        aa, bb = a.iloc[a_pos], b.iloc[b_pos]
         for cols in key_sets:
-            left = pd.DataFrame({"p": a_pos, "key": _match_key(aa, rule, cols)})
-            right = pd.DataFrame({"x": b_pos, "key": _match_key(bb, rule, cols)})
-            hit = left[left["key"] != ""].merge(right[right["key"] != ""], on="key")
+            left = _match_key(a, a_pos, rule, cols)
+            right = b_keys[cols] if b_keys and cols in b_keys else _match_key(b, b_pos, rule, cols)
+            # only the rows whose key the other side has (few) are joined: look the (usually smaller) side of
+            # new or unpaired records up in the other, then back
+            left = pc.if_else(pc.equal(left, ""), None, left)
+            rk = _bools(pc.is_in(right, value_set=left, skip_nulls=True))
+            if not rk.any():
+                continue
+            lk = _bools(pc.is_in(left, value_set=right.filter(pa.array(rk)), skip_nulls=True))
+            hit = pd.DataFrame({"p": a_pos[lk], "key": left.filter(pa.array(lk)).to_pylist()}).merge(
+                pd.DataFrame({"x": b_pos[rk], "key": right.filter(pa.array(rk)).to_pylist()}), on="key")
             found.append(hit[["p", "x"]].assign(on="+".join(cols)))
     if not found:
         return pd.DataFrame({"p": pd.Series([], dtype=np.int64), "x": pd.Series([], dtype=np.int64),

@@ -28,19 +28,62 @@ OPERATIONS = ("create", "update", "archive", "link")
 NO_CHANGES = "No objects needed to be updated."
 
 
+def _encoder() -> Any:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)``, with the
+    encoder made once: ``json.dumps`` with options makes a new one on every call, which cost about as much as
+    the encoding itself for the ~10^4 small actions of a large plan. CPython's C encoder is the one ``dumps``
+    uses; without it (another interpreter), the pure-Python one."""
+    options = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return options.encode
+    # no circular-reference check: action values are strings, lists and dicts made from JSON or columns
+    encode = make(None, options.default, json.encoder.encode_basestring, None, options.key_separator,
+                  options.item_separator, options.sort_keys, options.skipkeys, options.allow_nan)
+    return lambda value: "".join(encode(value, 0))
+
+
+_ENCODE = _encoder()
+_STRING = json.encoder.encode_basestring
+
+
+def _scalar(value: Any) -> str:
+    return _STRING(value) if type(value) is str else _ENCODE(value)
+
+
 def canonical_json(value: Any) -> str:
     """Stable JSON text: sorted keys, no spaces, non-ASCII kept (used for ids, fingerprints and files)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _ENCODE(value)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def digest(value: Any, length: int = 16) -> str:
     """Short, stable hex digest of a JSON-able value."""
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+    return _sha256(canonical_json(value))[:length]
 
 
 def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of action values: document lines (a list of dicts) copied one level deeper."""
     return {k: [dict(v) for v in val] if isinstance(val, list) else val for k, val in values.items()}
+
+
+def _as_dict(values: Mapping[str, Any]) -> dict[str, Any]:
+    return values if type(values) is dict else dict(values)
+
+
+_TEXT = frozenset({str})
+
+
+def _plain_already(values: Mapping[str, Any]) -> bool:
+    """Whether :func:`_plain` of ``values`` is the same JSON as ``values`` itself (lines are plain dicts, as
+    reconcile and plan files make them), so that the text made for the id serves the fingerprint too."""
+    types = set(map(type, values.values()))
+    if types <= _TEXT or not any(issubclass(t, list) for t in types):
+        return True  # the usual case (a record's fields), told apart without a Python loop over the values
+    return all(type(v) is dict for val in values.values() if isinstance(val, list) for v in val)
 
 
 @dataclass(frozen=True)
@@ -66,12 +109,38 @@ class Action:
 
     def __post_init__(self) -> None:
         if not self.id:
-            object.__setattr__(self, "id", self.compute_id())
+            parts = self._parts()
+            object.__setattr__(self, "id", self._id_from(parts))
+            # kept for the fingerprint of the plan being made now (frozen: the action's content stays as it is)
+            object.__setattr__(self, "_made_parts", parts)
+
+    # The id and the fingerprint are stored (approvals name action ids, plan files carry their fingerprint), so
+    # their text stays exactly ``canonical_json`` of the same dicts as ever (tests/test_plan_ids.py pins it). It
+    # is put together from the canonical text of each part, in the sorted key order the encoder uses, so that
+    # ``keys``, ``new`` and ``old`` are encoded once for both the id and the fingerprint.
+
+    def _parts(self) -> tuple[str, str, str]:
+        return _ENCODE(_as_dict(self.keys)), _ENCODE(_as_dict(self.new)), _ENCODE(_as_dict(self.old))
+
+    def _id_from(self, parts: tuple[str, str, str]) -> str:
+        # canonical_json({"kind", "target", "op", "keys", "new", "old"}) in key order: keys kind new old op target
+        keys, new, old = parts
+        body = (f'{{"keys":{keys},"kind":{_scalar(self.kind)},"new":{new},"old":{old},"op":{_scalar(self.op)},'
+                f'"target":{_scalar(self.target)}}}')
+        return f"{self.kind}-{self.op}-{_sha256(body)[:12]}"
 
     def compute_id(self) -> str:
-        body = {"kind": self.kind, "target": self.target, "op": self.op, "keys": dict(self.keys),
-                "new": dict(self.new), "old": dict(self.old)}
-        return f"{self.kind}-{self.op}-{digest(body, 12)}"
+        return self._id_from(self._parts())
+
+    def canonical_text(self, parts: tuple[str, str, str] | None = None) -> str:
+        """``canonical_json(self.to_dict())``: the action's share of the plan fingerprint (``parts``: the text
+        of ``keys``, ``new`` and ``old`` already made for the id)."""
+        if parts is None or not (_plain_already(self.new) and _plain_already(self.old)):
+            parts = (_ENCODE(dict(self.keys)), _ENCODE(_plain(self.new)), _ENCODE(_plain(self.old)))
+        keys, new, old = parts
+        return (f'{{"difference":{_scalar(self.difference)},"id":{_scalar(self.id)},"keys":{keys},'
+                f'"kind":{_scalar(self.kind)},"label":{_scalar(self.label)},"new":{new},"old":{old},'
+                f'"op":{_scalar(self.op)},"reason":{_scalar(self.reason)},"target":{_scalar(self.target)}}}')
 
     def to_dict(self) -> dict[str, Any]:
         # built field by field: dataclasses.asdict deep-copies every value and dominated large plans
@@ -100,7 +169,7 @@ class Plan:
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
-            object.__setattr__(self, "fingerprint", self.compute_fingerprint())
+            object.__setattr__(self, "fingerprint", self._fingerprint(made=True))
 
     def _revert_body(self) -> dict[str, Any]:
         if not self.reverts:
@@ -110,8 +179,17 @@ class Plan:
     def compute_fingerprint(self) -> str:
         """Hash over the kinds and every action's content (not the run id): same data, same fingerprint. A reverse
         plan's run it reverts, held actions and unlinks count too."""
-        return digest({"kinds": sorted(self.kinds), "actions": [a.to_dict() for a in self.actions],
-                       **self._revert_body()}, 32)
+        return self._fingerprint(made=False)
+
+    def _fingerprint(self, made: bool) -> str:
+        """``digest({"kinds": ..., "actions": [a.to_dict() ...], **revert}, 32)`` with each action's text made
+        once and joined into the list ("actions" sorts first: ``{"actions":[`` + the actions + the rest).
+        ``made``: reuse the text each action made for its id (a plan made now; a plan being checked is hashed
+        from its content afresh)."""
+        head = '{"actions":['
+        rest = canonical_json({"kinds": sorted(self.kinds), "actions": [], **self._revert_body()})[len(head):]
+        actions = ",".join(a.canonical_text(a.__dict__.get("_made_parts") if made else None) for a in self.actions)
+        return _sha256(head + actions + rest)[:32]
 
     def to_json(self) -> str:
         return json.dumps({"run_id": self.run_id, "kinds": list(self.kinds), "fingerprint": self.fingerprint,

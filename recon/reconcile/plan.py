@@ -65,20 +65,21 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
         return actions, action_col
     pp, xx = diffs["p"].to_numpy()[rows], diffs["x"].to_numpy()[rows]
     rows = rows[np.lexsort((direction[rows].astype(str), xx, pp))]
-    col = {c: diffs[c].to_numpy(dtype=object) for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
+    # plain lists: the loop below reads them element by element, which numpy object arrays make slow
+    col = {c: diffs[c].to_numpy(dtype=object).tolist() for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
     p_all, x_all = diffs["p"].to_numpy(), diffs["x"].to_numpy()
     pid, xid, plab, xlab = sides.pid, sides.xid, sides.plab, sides.xlab
     is_doc = rule.lines is not None
     xstatus = fields.text(x["status"]) if is_doc else None
-    start = 0
-    while start < len(rows):
-        r0 = rows[start]
-        end = start + 1
-        while end < len(rows) and (p_all[rows[end]], x_all[rows[end]], direction[rows[end]]) == (
-                p_all[r0], x_all[r0], direction[r0]):
-            end += 1
-        group = rows[start:end]
-        start = end
+    # one group per record and direction: where (p, x, direction) changes along the sorted rows
+    change = np.ones(len(rows), dtype=bool)
+    change[1:] = ((p_all[rows][1:] != p_all[rows][:-1]) | (x_all[rows][1:] != x_all[rows][:-1])
+                  | (direction[rows][1:] != direction[rows][:-1]))
+    bounds = np.append(np.flatnonzero(change), len(rows)).tolist()
+    rows_list = rows.tolist()
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        group = rows_list[start:end]
+        r0 = group[0]
         pi, xi, target = p_all[r0], x_all[r0], TARGET[direction[r0]]
         src, tgt = ("precoro_value", "xero_value") if target == "xero" else ("xero_value", "precoro_value")
         k = keys(pid[pi], xid[xi])
