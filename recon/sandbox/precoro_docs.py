@@ -17,7 +17,7 @@ from typing import Any
 from recon.money import Precision, PrecoroLine, fmt, precoro_line, precoro_totals, quantize
 from recon.sandbox import precoro_forms as f
 from recon.sandbox.precoro_forms import Invalid
-from recon.sandbox.precoro_store import State, passthrough
+from recon.sandbox.precoro_store import State, passthrough, shared
 
 STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "Partly Paid", 5: "Paid",
           6: "Awaiting Confirmation", 7: "In Revision", 8: "Canceled", 9: "Pending Receipt",
@@ -52,35 +52,81 @@ def normalise_line(data: Any, precision: Precision, state: State, where: str, po
     """One loaded line, recomputed under ``precision``."""
     if not isinstance(data, dict):
         raise Invalid({where: "A line should be an object."})
-    tax = _ref(f"{where}.tax", data.get("tax"))
+    tax, percent = shared("line.tax", data.get("tax"), lambda: _tax(where, data.get("tax")))
+    line = _line_maths(where, data, percent, precision)
+    ident = data.get("id")
+    if ident is not None:
+        ident = ident if type(ident) is int and -10**12 < ident < 10**12 else f.integer(f"{where}.id", ident)
+    else:
+        ident = state.next_id("lines", 9001)
+    state.seen("lines", ident)
+    icfs = data.get("itemCustomFields") or []
+    if not isinstance(icfs, list):
+        raise Invalid({f"{where}.itemCustomFields": "This value should be a list."})
+    at = data.get("position", position)
+    record = {
+        "id": ident, "position": at if type(at) is int and -10**12 < at < 10**12 else f.integer(f"{where}.position", at),
+        "name": _text(where, "name", data.get("name"), 2000),
+        "sku": _text(where, "sku", data.get("sku"), 255),
+        "description": _text(where, "description", data.get("description"), 2000),
+        "quantity": line.quantity, "price": line.price, "netSum": line.net, "taxSum": line.tax, "sum": line.gross,
+        "tax": tax, "product": shared("line.product", data.get("product"),
+                                      lambda: _ref(f"{where}.product", data.get("product"))),
+        # a loaded line is never changed in place (only rendered), so lines of one load may share these
+        "itemCustomFields": shared("line.icfs", icfs, lambda: [passthrough(x) for x in icfs]),
+    }
+    if len(data) > len(_LINE_KEYS) or not _LINE_KEY_SET.issuperset(data):
+        record.update({k: passthrough(v) for k, v in data.items() if k not in _LINE_KEY_SET})
+    return record
+
+
+_LINE_KEY_SET = frozenset(_LINE_KEYS)
+
+
+def _text(where: str, name: str, value: Any, max_len: int) -> Any:
+    if type(value) is str and len(value) <= max_len and "\x00" not in value:
+        return value  # what f.text returns for it (blank text included), without the checks' calls
+    return f.text(f"{where}.{name}", value, max_len=max_len)
+
+
+def _tax(where: str, value: Any) -> tuple[dict[str, Any] | None, Decimal | None]:
+    tax = _ref(f"{where}.tax", value)
     percent = f.number(f"{where}.tax.percent", tax.get("percent")) if tax else None
     if tax is not None:
         tax["percent"] = percent if percent is not None else Decimal("0")
+    return tax, percent
+
+
+#: (stated numbers, tax percent, precision) -> the line they make, for lines that passed the checks: a bulk load
+#: repeats a few thousand distinct lines. Zero keys also by text (-0.0 == 0.0, but it renders otherwise).
+_MATHS: dict[tuple[Any, ...], PrecoroLine] = {}
+
+
+def _line_maths(where: str, data: dict[str, Any], percent: Decimal | None, precision: Precision) -> PrecoroLine:
+    q, p, n, t, g = (data.get("quantity"), data.get("price"), data.get("netSum"), data.get("taxSum"),
+                     data.get("sum"))
+    try:
+        key: tuple[Any, ...] | None = (q, type(q), p, type(p), n, type(n), t, type(t), g, type(g), percent,
+                                       precision.price, precision.quantity, precision.total)
+        if q == 0 or p == 0 or n == 0 or t == 0 or g == 0 or percent == 0:
+            key = (*key, str(q), str(p), str(n), str(t), str(g), str(percent))  # type: ignore[misc]
+        hit = _MATHS.get(key)
+    except (TypeError, ArithmeticError):  # unhashable, or a signalling NaN: checked (and refused) below
+        key, hit = None, None
+    if hit is not None:
+        return hit
     quantity = f.number(f"{where}.quantity", data.get("quantity"), required=True)
     price = f.number(f"{where}.price", data.get("price"), required=True)
     try:
         line = precoro_line(quantity, price, percent, precision)
     except ArithmeticError:  # decimal.InvalidOperation: more digits than a Decimal context holds
         raise Invalid({f"{where}.price": "price × quantity is too large."}) from None
-    for key, computed in (("quantity", line.quantity), ("price", line.price), ("netSum", line.net),
-                          ("taxSum", line.tax), ("sum", line.gross)):
-        _same(f"{where}.{key}", data.get(key), computed)
-    ident = f.integer(f"{where}.id", data["id"]) if data.get("id") is not None else state.next_id("lines", 9001)
-    state.seen("lines", ident)
-    icfs = data.get("itemCustomFields") or []
-    if not isinstance(icfs, list):
-        raise Invalid({f"{where}.itemCustomFields": "This value should be a list."})
-    record = {
-        "id": ident, "position": f.integer(f"{where}.position", data.get("position", position)),
-        "name": f.text(f"{where}.name", data.get("name"), max_len=2000),
-        "sku": f.text(f"{where}.sku", data.get("sku")),
-        "description": f.text(f"{where}.description", data.get("description"), max_len=2000),
-        "quantity": line.quantity, "price": line.price, "netSum": line.net, "taxSum": line.tax, "sum": line.gross,
-        "tax": tax, "product": _ref(f"{where}.product", data.get("product")),
-        "itemCustomFields": [passthrough(x) for x in icfs],
-    }
-    record.update({k: passthrough(v) for k, v in data.items() if k not in _LINE_KEYS})
-    return record
+    for name, computed in (("quantity", line.quantity), ("price", line.price), ("netSum", line.net),
+                           ("taxSum", line.tax), ("sum", line.gross)):
+        _same(f"{where}.{name}", data.get(name), computed)
+    if key is not None and len(_MATHS) < 1 << 16:
+        _MATHS[key] = line
+    return line
 
 
 def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:

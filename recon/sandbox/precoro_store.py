@@ -66,6 +66,21 @@ def shared_conversions() -> Iterator[None]:
         _MEMO.reset(token)
 
 
+def shared(kind: str, value: Any, build: Callable[[], Any]) -> Any:
+    """``build()`` of ``value``; within :func:`shared_conversions`, once per distinct ``value`` object of a kind
+    (for values that are only ever read after the load). A failed build raises, and fails the whole load."""
+    memo = _MEMO.get()
+    if memo is None or not isinstance(value, (dict, list)):
+        return build()
+    table = memo.get(kind)  # type: ignore[call-overload]
+    if table is None:
+        table = memo[kind] = {}  # type: ignore[index]
+    hit = table.get(id(value))
+    if hit is None:
+        hit = table[id(value)] = (value, build())
+    return hit[1]
+
+
 def passthrough(v: Any) -> Any:
     """An unmodelled value, with JSON floats made exact so it renders as it came."""
     if isinstance(v, (dict, list)):
