@@ -203,6 +203,7 @@ def _supplier(n: int, rng: random.Random) -> ss.Supplier:
 def _documents(lines: int, currencies: list[str], items: tuple[ss.Item, ...], rng: random.Random) -> list[Doc]:
     """Documents of 1-20 lines (mean about 10) until ``lines`` lines exist; POs and bills alternate."""
     docs: list[Doc] = []
+    made: dict[tuple[Any, ...], Line] = {}
     left, idn = lines, 0
     while left > 0:
         size = min(left, rng.randint(1, 20))
@@ -213,15 +214,21 @@ def _documents(lines: int, currencies: list[str], items: tuple[ss.Item, ...], rn
         day = _START + dt.timedelta(days=rng.randrange(600))
         region = TRACKING.categories[0][1][rng.randrange(3)]
         dept = TRACKING.categories[1][1][rng.randrange(4)]
-        # drawn in bulk, and from small sets of quantities and prices, so the memoised line maths is reused
-        body = tuple(
-            Line("", f"Service for {it.name}", qty, it.purchase_price, it.account_code, tax, region, dept) if service
-            else Line(it.code, it.name, qty, it.purchase_price, it.account_code, tax, region, dept)
-            for it, qty, service in zip(rng.choices(items, k=size), rng.choices(_QUANTITIES, k=size),
-                                        rng.choices(_SERVICE, k=size)))
+        # drawn in bulk, and from small sets of quantities and prices, so the memoised line maths is reused; equal
+        # lines are one (frozen) object
+        body = []
+        for it, qty, service in zip(rng.choices(items, k=size), rng.choices(_QUANTITIES, k=size),
+                                    rng.choices(_SERVICE, k=size)):
+            key = (it.code, qty, service, tax, region, dept)
+            line = made.get(key)
+            if line is None:
+                line = made[key] = (
+                    Line("", f"Service for {it.name}", qty, it.purchase_price, it.account_code, tax, region, dept)
+                    if service else Line(it.code, it.name, qty, it.purchase_price, it.account_code, tax, region, dept))
+            body.append(line)
         kind = "purchase_order" if idn % 2 else "bill"
         number = f"PO-{idn:07d}" if kind == "purchase_order" else f"GINV-{idn:07d}"
-        docs.append(Doc(kind, idn, number, str(sup), day, day + dt.timedelta(days=30), currency, body,
+        docs.append(Doc(kind, idn, number, str(sup), day, day + dt.timedelta(days=30), currency, tuple(body),
                         currency_rate=rate))
     return docs
 
