@@ -48,12 +48,15 @@ def _same(field: str, given: Any, computed: Decimal) -> None:
         raise Invalid({field: f"is {value}, but the document maths give {computed}."})
 
 
-def normalise_line(data: Any, precision: Precision, state: State, where: str, position: int) -> dict[str, Any]:
-    """One loaded line, recomputed under ``precision``."""
+def normalise_line(data: Any, precision: Precision, state: State, where: str, position: int,
+                   maths: list[PrecoroLine] | None = None) -> dict[str, Any]:
+    """One loaded line, recomputed under ``precision`` (its maths also appended to ``maths`` when given)."""
     if not isinstance(data, dict):
         raise Invalid({where: "A line should be an object."})
     tax, percent = shared("line.tax", data.get("tax"), lambda: _tax(where, data.get("tax")))
     line = _line_maths(where, data, percent, precision)
+    if maths is not None:
+        maths.append(line)
     ident = data.get("id")
     if ident is not None:
         ident = ident if type(ident) is int and -10**12 < ident < 10**12 else f.integer(f"{where}.id", ident)
@@ -86,7 +89,7 @@ _LINE_KEY_SET = frozenset(_LINE_KEYS)
 def _text(where: str, name: str, value: Any, max_len: int) -> Any:
     if type(value) is str and len(value) <= max_len and "\x00" not in value:
         return value  # what f.text returns for it (blank text included), without the checks' calls
-    return f.text(f"{where}.{name}", value, max_len=max_len)
+    return f.text(f"{where}.{name}" if where else name, value, max_len=max_len)
 
 
 def _tax(where: str, value: Any) -> tuple[dict[str, Any] | None, Decimal | None]:
@@ -137,9 +140,9 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
     raw_lines = (data.get("items") or {}).get("data", []) if isinstance(data.get("items"), dict) else data.get("items") or []
     if not isinstance(raw_lines, list):
         raise Invalid({"items": "This value should be a list of lines."})
-    lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1) for i, x in enumerate(raw_lines)]
-    totals = precoro_totals([PrecoroLine(x["price"], x["quantity"], x["netSum"], x["taxSum"]) for x in lines],
-                            precision)
+    maths: list[PrecoroLine] = []
+    lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1, maths) for i, x in enumerate(raw_lines)]
+    totals = precoro_totals(maths, precision)
     _same("netSum", data.get("netSum"), totals.subtotal)
     _same("sum", data.get("sum"), totals.total)
     ident = f.integer("id", data["id"]) if data.get("id") is not None else state.next_id(kind, BASE_ID[kind])
@@ -148,23 +151,23 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
     state.seen(f"{kind}.idn", idn)
     status = f.integer("status", data.get("status", 2))
     record: dict[str, Any] = {
-        "id": ident, "idn": idn, "customName": f.text("customName", data.get("customName")),
-        "status": status, "statusString": f.text("statusString", data.get("statusString")) or STATUS.get(status),
+        "id": ident, "idn": idn, "customName": _text("", "customName", data.get("customName"), 255),
+        "status": status, "statusString": _text("", "statusString", data.get("statusString"), 255) or STATUS.get(status),
     }
     for key in HEADER_TIMES:
         record[key] = f.timestamp(key, data.get(key))
     record.update({"currency": f.currency("currency", data.get("currency") or state.company.get("currency")),
                    "sum": totals.total, "netSum": totals.subtotal,
                    "supplier": _ref("supplier", data.get("supplier")),
-                   "externalId": f.text("externalId", data.get("externalId")),
-                   "xeroId": f.text("xeroId", data.get("xeroId"))})
+                   "externalId": _text("", "externalId", data.get("externalId"), 255),
+                   "xeroId": _text("", "xeroId", data.get("xeroId"), 255)})
     if kind == "invoices":
-        record.update({"invoiceNumber": f.text("invoiceNumber", data.get("invoiceNumber")),
+        record.update({"invoiceNumber": _text("", "invoiceNumber", data.get("invoiceNumber"), 255),
                        "issueDate": f.timestamp("issueDate", data.get("issueDate")),
                        "sumPaid": f.number("sumPaid", data.get("sumPaid")) or Decimal("0"),
                        "logicType": f.integer("logicType", data.get("logicType", 0)),
                        "purchaseOrder": passthrough(data.get("purchaseOrder") or [])})
-    record.update({"precisionData": precision.to_json(), "note": f.text("note", data.get("note"), max_len=2000),
+    record.update({"precisionData": precision.to_json(), "note": _text("", "note", data.get("note"), 2000),
                    "exchangeRate": passthrough(data.get("exchangeRate") or {"rate": Decimal("1.0")}),
                    "items": {"data": lines}})
     known = set(record) | {"payments"}
@@ -192,7 +195,7 @@ def normalise_payment(data: Any, state: State, invoice: dict[str, Any] | None) -
     state.seen("payments.idn", idn)
     record = {"id": ident, "idn": idn, "sumPaid": f.number("sumPaid", data.get("sumPaid"), required=True),
               "payDate": f.timestamp("payDate", data.get("payDate")), "status": status,
-              "externalId": f.text("externalId", data.get("externalId")),
+              "externalId": _text("", "externalId", data.get("externalId"), 255),
               "currency": f.currency("currency", data.get("currency") or invoice["currency"]),
               "updateDate": f.timestamp("updateDate", data.get("updateDate")), "_invoice": invoice["id"]}
     record.update({k: passthrough(v) for k, v in data.items() if k not in record and k != "invoice"})

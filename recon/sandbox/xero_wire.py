@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
+import sys
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -292,15 +293,27 @@ def parse_record(context: str, data: Any, errors: list[str], *, read_only: bool 
     for key, value in data.items():
         if value is None:
             continue
-        parser = parsers.get(key, _UNSEEN)
-        if parser is _UNSEEN:
-            parser = _parser(context, key, read_only)
+        spec = parsers.get(key)
+        if spec is None:
+            spec = _spec(context, key, read_only)
             if len(parsers) < 4096:  # request bodies may carry any keys: remember a bounded number
-                parsers[key] = parser
-        if parser is None:
+                parsers[key] = spec
+        # the two commonest cases without a call: plain text within its limit, a JSON number met before
+        code = spec[0]
+        if code == _TEXT:
+            if type(value) is str and len(value) <= spec[1]:
+                out[key] = value
+                continue
+        elif code == _NUMBER:
+            if type(value) is float:
+                hit = _FLOATS.get(value)
+                if hit is not None:
+                    out[key] = hit
+                    continue
+        elif code == _DROP:
             continue
         try:
-            parsed = parser(value, errors, shared)
+            parsed = spec[2](value, errors, shared)
         except ValueError as exc:
             errors.append(f"Field {key}: {exc}")
             continue
@@ -309,13 +322,27 @@ def parse_record(context: str, data: Any, errors: list[str], *, read_only: bool 
     return out
 
 
+_DROP, _TEXT, _NUMBER, _OTHER = range(4)
+
+
+def _spec(context: str, key: Any, read_only: bool) -> tuple[int, int, Parser | None]:
+    """How :func:`parse_record` reads ``key``: (a case it handles inline, the text limit, the parser)."""
+    parser = _parser(context, key, read_only)
+    if parser is None:
+        return (_DROP, 0, None)
+    kind = _type_of(key)
+    if kind == "text" and (context, key) not in _ENUMS:
+        return (_TEXT, MAX_LENGTHS.get((context, key), sys.maxsize), parser)
+    return (_NUMBER if kind == "number" else _OTHER, 0, parser)
+
+
 _UNSEEN = object()
 Parser = Callable[[Any, list[str], "dict[int, tuple[Any, Any]] | None"], Any]
 
 
 @lru_cache(maxsize=None)
-def _parsers(context: str, read_only: bool) -> dict[Any, Parser | None]:
-    """The parser of each key met so far in ``context`` (filled as keys come: None for a key that is dropped)."""
+def _parsers(context: str, read_only: bool) -> dict[Any, tuple[int, int, Parser | None]]:
+    """How to read each key met so far in ``context`` (filled as keys come; see :func:`_spec`)."""
     return {}
 
 
