@@ -158,7 +158,9 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
         record[key] = f.timestamp(key, data.get(key))
     record.update({"currency": f.currency("currency", data.get("currency") or state.company.get("currency")),
                    "sum": totals.total, "netSum": totals.subtotal,
-                   "supplier": _ref("supplier", data.get("supplier")),
+                   # never changed in place (rendered with the live supplier's fields), so documents may share it
+                   "supplier": shared("doc.supplier", data.get("supplier"),
+                                      lambda: _ref("supplier", data.get("supplier"))),
                    "externalId": _text("", "externalId", data.get("externalId"), 255),
                    "xeroId": _text("", "xeroId", data.get("xeroId"), 255)})
     if kind == "invoices":
