@@ -17,7 +17,7 @@ from typing import Any
 from recon.money import Precision, PrecoroLine, fmt, precoro_line, precoro_totals, quantize
 from recon.sandbox import precoro_forms as f
 from recon.sandbox.precoro_forms import Invalid
-from recon.sandbox.precoro_store import State, passthrough, shared
+from recon.sandbox.precoro_store import State, once, passthrough, shared, shared_table
 
 STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "Partly Paid", 5: "Paid",
           6: "Awaiting Confirmation", 7: "In Revision", 8: "Canceled", 9: "Pending Receipt",
@@ -49,11 +49,16 @@ def _same(field: str, given: Any, computed: Decimal) -> None:
 
 
 def normalise_line(data: Any, precision: Precision, state: State, where: str, position: int,
-                   maths: list[PrecoroLine] | None = None) -> dict[str, Any]:
-    """One loaded line, recomputed under ``precision`` (its maths also appended to ``maths`` when given)."""
+                   maths: list[PrecoroLine] | None = None,
+                   tables: tuple[Any, ...] = (None, None, None)) -> dict[str, Any]:
+    """One loaded line, recomputed under ``precision`` (its maths also appended to ``maths`` when given).
+
+    ``tables`` (from :func:`line_tables`, during a load) share the references built for the same input objects.
+    """
     if not isinstance(data, dict):
         raise Invalid({where: "A line should be an object."})
-    tax, percent = shared("line.tax", data.get("tax"), lambda: _tax(where, data.get("tax")))
+    taxes, products, icf_lists = tables
+    tax, percent = once(taxes, data.get("tax"), lambda: _tax(where, data.get("tax")))
     line = _line_maths(where, data, percent, precision)
     if maths is not None:
         maths.append(line)
@@ -68,15 +73,16 @@ def normalise_line(data: Any, precision: Precision, state: State, where: str, po
         raise Invalid({f"{where}.itemCustomFields": "This value should be a list."})
     at = data.get("position", position)
     record = {
-        "id": ident, "position": at if type(at) is int and -10**12 < at < 10**12 else f.integer(f"{where}.position", at),
+        "id": ident,
+        "position": at if type(at) is int and -10**12 < at < 10**12 else f.integer(f"{where}.position", at),
         "name": _text(where, "name", data.get("name"), 2000),
         "sku": _text(where, "sku", data.get("sku"), 255),
         "description": _text(where, "description", data.get("description"), 2000),
         "quantity": line.quantity, "price": line.price, "netSum": line.net, "taxSum": line.tax, "sum": line.gross,
-        "tax": tax, "product": shared("line.product", data.get("product"),
-                                      lambda: _ref(f"{where}.product", data.get("product"))),
+        "tax": tax,
+        "product": once(products, data.get("product"), lambda: _ref(f"{where}.product", data.get("product"))),
         # a loaded line is never changed in place (only rendered), so lines of one load may share these
-        "itemCustomFields": shared("line.icfs", icfs, lambda: [passthrough(x) for x in icfs]),
+        "itemCustomFields": once(icf_lists, icfs, lambda: [passthrough(x) for x in icfs]),
     }
     if len(data) > len(_LINE_KEYS) or not _LINE_KEY_SET.issuperset(data):
         record.update({k: passthrough(v) for k, v in data.items() if k not in _LINE_KEY_SET})
@@ -84,6 +90,11 @@ def normalise_line(data: Any, precision: Precision, state: State, where: str, po
 
 
 _LINE_KEY_SET = frozenset(_LINE_KEYS)
+
+
+def line_tables() -> tuple[Any, ...]:
+    """The tables :func:`normalise_line` shares a load's line references through."""
+    return shared_table("line.tax"), shared_table("line.product"), shared_table("line.icfs")
 
 
 def _text(where: str, name: str, value: Any, max_len: int) -> Any:
@@ -141,7 +152,9 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
     if not isinstance(raw_lines, list):
         raise Invalid({"items": "This value should be a list of lines."})
     maths: list[PrecoroLine] = []
-    lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1, maths) for i, x in enumerate(raw_lines)]
+    tables = line_tables()
+    lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1, maths, tables)
+             for i, x in enumerate(raw_lines)]
     totals = precoro_totals(maths, precision)
     _same("netSum", data.get("netSum"), totals.subtotal)
     _same("sum", data.get("sum"), totals.total)
@@ -152,7 +165,8 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
     status = f.integer("status", data.get("status", 2))
     record: dict[str, Any] = {
         "id": ident, "idn": idn, "customName": _text("", "customName", data.get("customName"), 255),
-        "status": status, "statusString": _text("", "statusString", data.get("statusString"), 255) or STATUS.get(status),
+        "status": status,
+        "statusString": _text("", "statusString", data.get("statusString"), 255) or STATUS.get(status),
     }
     for key in HEADER_TIMES:
         record[key] = f.timestamp(key, data.get(key))
