@@ -102,6 +102,7 @@ def _generate(suppliers: int, lines: int, seed: int, differences: float) -> tupl
     pre["items"] = [ss.precoro_item(it, cat.precoro_item_ids[it.code], cat, _STAMP, _STAMP) for it in items]
 
     sups = [_supplier(n, rng) for n in range(suppliers)]
+    contact_ids = [_contact_id(n) for n in range(suppliers)]
     differing = set(rng.sample(range(suppliers), round(suppliers * differences)))
     for n, s in enumerate(sups):
         x, p = s, s
@@ -110,15 +111,18 @@ def _generate(suppliers: int, lines: int, seed: int, differences: float) -> tupl
                 x = replace(s, phone=s.phone[:-4] + "9999")
             else:
                 p = replace(s, email="ap." + s.email)
-        xero["Contacts"].append(ss.xero_contact(x, _contact_id(n), _STAMP))
-        pre["suppliers"].append(ss.precoro_supplier(p, 100_001 + n, f"G-{n + 1:06d}", _contact_id(n), _STAMP, _STAMP))
+        xero["Contacts"].append(ss.xero_contact(x, contact_ids[n], _STAMP))
+        pre["suppliers"].append(ss.precoro_supplier(p, 100_001 + n, f"G-{n + 1:06d}", contact_ids[n], _STAMP, _STAMP))
+    # a supplier's reference objects are shared by its documents, like the lines' (the payload is read-only)
+    contact_refs = [ss.contact_ref(s, contact_ids[n]) for n, s in enumerate(sups)]
+    supplier_refs = [ss.supplier_ref(s, 100_001 + n, contact_ids[n]) for n, s in enumerate(sups)]
 
     docs = _documents(lines, [s.currency for s in sups], items, rng)
     bills = [d for d in docs if d.kind == "bill"]
     edited = set(rng.sample(range(len(bills)), round(len(bills) * differences))) if bills else set()
     n_bill = n_pay = 0
     for doc in docs:
-        sup = sups[int(doc.supplier)]
+        sup = int(doc.supplier)
         xlines = doc.lines
         paid: list[Paid] = []
         if doc.kind == "bill":
@@ -129,11 +133,10 @@ def _generate(suppliers: int, lines: int, seed: int, differences: float) -> tupl
                 paid = [Paid(f"g{doc.idn}", doc.idn, doc.second_date, totals.total, f"Payment {doc.number}")]
                 doc = replace(doc, precoro_status=5, xero_status="PAID")
             n_bill += 1
-        xdoc = ss.xero_document(doc, xlines, cat, ss.contact_ref(sup, _contact_id(int(doc.supplier))), _STAMP, paid)
+        xdoc = ss.xero_document(doc, xlines, cat, contact_refs[sup], _STAMP, paid)
         pre_pay = [ss.precoro_payment(p, 700_001 + n_pay, n_pay + 1, doc.currency, guid("payment", p.key), _STAMP,
                                       PRECISION.total) for p in paid]
-        pdoc = ss.precoro_document(doc, doc.lines, cat, doc.idn, ss.supplier_ref(sup, 100_001 + int(doc.supplier),
-                                                                                 _contact_id(int(doc.supplier))),
+        pdoc = ss.precoro_document(doc, doc.lines, cat, doc.idn, supplier_refs[sup],
                                    xdoc.get("PurchaseOrderID") or xdoc["InvoiceID"], _stamp(doc.date), _STAMP,
                                    doc.idn * 100, pre_pay)
         if doc.kind == "purchase_order":
@@ -203,6 +206,7 @@ def _supplier(n: int, rng: random.Random) -> ss.Supplier:
 def _documents(lines: int, currencies: list[str], items: tuple[ss.Item, ...], rng: random.Random) -> list[Doc]:
     """Documents of 1-20 lines (mean about 10) until ``lines`` lines exist; POs and bills alternate."""
     docs: list[Doc] = []
+    made: dict[tuple[Any, ...], Line] = {}
     left, idn = lines, 0
     while left > 0:
         size = min(left, rng.randint(1, 20))
@@ -213,15 +217,21 @@ def _documents(lines: int, currencies: list[str], items: tuple[ss.Item, ...], rn
         day = _START + dt.timedelta(days=rng.randrange(600))
         region = TRACKING.categories[0][1][rng.randrange(3)]
         dept = TRACKING.categories[1][1][rng.randrange(4)]
-        # drawn in bulk, and from small sets of quantities and prices, so the memoised line maths is reused
-        body = tuple(
-            Line("", f"Service for {it.name}", qty, it.purchase_price, it.account_code, tax, region, dept) if service
-            else Line(it.code, it.name, qty, it.purchase_price, it.account_code, tax, region, dept)
-            for it, qty, service in zip(rng.choices(items, k=size), rng.choices(_QUANTITIES, k=size),
-                                        rng.choices(_SERVICE, k=size)))
+        # drawn in bulk, and from small sets of quantities and prices, so the memoised line maths is reused; equal
+        # lines are one (frozen) object
+        body = []
+        for it, qty, service in zip(rng.choices(items, k=size), rng.choices(_QUANTITIES, k=size),
+                                    rng.choices(_SERVICE, k=size)):
+            key = (it.code, qty, service, tax, region, dept)
+            line = made.get(key)
+            if line is None:
+                line = made[key] = (
+                    Line("", f"Service for {it.name}", qty, it.purchase_price, it.account_code, tax, region, dept)
+                    if service else Line(it.code, it.name, qty, it.purchase_price, it.account_code, tax, region, dept))
+            body.append(line)
         kind = "purchase_order" if idn % 2 else "bill"
         number = f"PO-{idn:07d}" if kind == "purchase_order" else f"GINV-{idn:07d}"
-        docs.append(Doc(kind, idn, number, str(sup), day, day + dt.timedelta(days=30), currency, body,
+        docs.append(Doc(kind, idn, number, str(sup), day, day + dt.timedelta(days=30), currency, tuple(body),
                         currency_rate=rate))
     return docs
 

@@ -37,7 +37,7 @@ from recon.limits import PRECORO_LIMITS, calls
 from recon.money import Precision
 from recon.sandbox import precoro_docs as docs
 from recon.sandbox import precoro_store as store
-from recon.sandbox.admin import Faults, RateLimiter, SandboxMiddleware, Window
+from recon.sandbox.admin import Faults, RateLimiter, SandboxMiddleware, Window, paused_gc
 from recon.sandbox.precoro_api import Api, error_response, json_response
 from recon.sandbox.precoro_forms import Invalid, parse_body, plain
 from recon.sandbox.precoro_store import FIELDS, ITEMS, OPTIONS, SUPPLIERS, TAXES, State
@@ -109,7 +109,7 @@ class PrecoroEmulator:
         unknown = set(payload) - set(PAYLOAD_KEYS)
         if unknown:
             raise DataError(f"unknown kinds {sorted(unknown)}; known: {', '.join(PAYLOAD_KEYS)}", system="precoro")
-        with self.lock, store.shared_conversions():
+        with self.lock, store.shared_conversions(), paused_gc():
             staged = self.state.copy()
             counts = _load_into(staged, payload)
             self.state = staged

@@ -17,7 +17,7 @@ from typing import Any
 from recon.money import Precision, PrecoroLine, fmt, precoro_line, precoro_totals, quantize
 from recon.sandbox import precoro_forms as f
 from recon.sandbox.precoro_forms import Invalid
-from recon.sandbox.precoro_store import State, passthrough
+from recon.sandbox.precoro_store import State, once, passthrough, shared, shared_table
 
 STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "Partly Paid", 5: "Paid",
           6: "Awaiting Confirmation", 7: "In Revision", 8: "Canceled", 9: "Pending Receipt",
@@ -48,39 +48,99 @@ def _same(field: str, given: Any, computed: Decimal) -> None:
         raise Invalid({field: f"is {value}, but the document maths give {computed}."})
 
 
-def normalise_line(data: Any, precision: Precision, state: State, where: str, position: int) -> dict[str, Any]:
-    """One loaded line, recomputed under ``precision``."""
+def normalise_line(data: Any, precision: Precision, state: State, where: str, position: int,
+                   maths: list[PrecoroLine] | None = None,
+                   tables: tuple[Any, ...] = (None, None, None)) -> dict[str, Any]:
+    """One loaded line, recomputed under ``precision`` (its maths also appended to ``maths`` when given).
+
+    ``tables`` (from :func:`line_tables`, during a load) share the references built for the same input objects.
+    """
     if not isinstance(data, dict):
         raise Invalid({where: "A line should be an object."})
-    tax = _ref(f"{where}.tax", data.get("tax"))
+    taxes, products, icf_lists = tables
+    tax, percent = once(taxes, data.get("tax"), lambda: _tax(where, data.get("tax")))
+    line = _line_maths(where, data, percent, precision)
+    if maths is not None:
+        maths.append(line)
+    ident = data.get("id")
+    if ident is not None:
+        ident = ident if type(ident) is int and -10**12 < ident < 10**12 else f.integer(f"{where}.id", ident)
+    else:
+        ident = state.next_id("lines", 9001)
+    state.seen("lines", ident)
+    icfs = data.get("itemCustomFields") or []
+    if not isinstance(icfs, list):
+        raise Invalid({f"{where}.itemCustomFields": "This value should be a list."})
+    at = data.get("position", position)
+    record = {
+        "id": ident,
+        "position": at if type(at) is int and -10**12 < at < 10**12 else f.integer(f"{where}.position", at),
+        "name": _text(where, "name", data.get("name"), 2000),
+        "sku": _text(where, "sku", data.get("sku"), 255),
+        "description": _text(where, "description", data.get("description"), 2000),
+        "quantity": line.quantity, "price": line.price, "netSum": line.net, "taxSum": line.tax, "sum": line.gross,
+        "tax": tax,
+        "product": once(products, data.get("product"), lambda: _ref(f"{where}.product", data.get("product"))),
+        # a loaded line is never changed in place (only rendered), so lines of one load may share these
+        "itemCustomFields": once(icf_lists, icfs, lambda: [passthrough(x) for x in icfs]),
+    }
+    if len(data) > len(_LINE_KEYS) or not _LINE_KEY_SET.issuperset(data):
+        record.update({k: passthrough(v) for k, v in data.items() if k not in _LINE_KEY_SET})
+    return record
+
+
+_LINE_KEY_SET = frozenset(_LINE_KEYS)
+
+
+def line_tables() -> tuple[Any, ...]:
+    """The tables :func:`normalise_line` shares a load's line references through."""
+    return shared_table("line.tax"), shared_table("line.product"), shared_table("line.icfs")
+
+
+def _text(where: str, name: str, value: Any, max_len: int) -> Any:
+    if type(value) is str and len(value) <= max_len and "\x00" not in value:
+        return value  # what f.text returns for it (blank text included), without the checks' calls
+    return f.text(f"{where}.{name}" if where else name, value, max_len=max_len)
+
+
+def _tax(where: str, value: Any) -> tuple[dict[str, Any] | None, Decimal | None]:
+    tax = _ref(f"{where}.tax", value)
     percent = f.number(f"{where}.tax.percent", tax.get("percent")) if tax else None
     if tax is not None:
         tax["percent"] = percent if percent is not None else Decimal("0")
+    return tax, percent
+
+
+#: (stated numbers, tax percent, precision) -> the line they make, for lines that passed the checks: a bulk load
+#: repeats a few thousand distinct lines. Zero keys also by text (-0.0 == 0.0, but it renders otherwise).
+_MATHS: dict[tuple[Any, ...], PrecoroLine] = {}
+
+
+def _line_maths(where: str, data: dict[str, Any], percent: Decimal | None, precision: Precision) -> PrecoroLine:
+    q, p, n, t, g = (data.get("quantity"), data.get("price"), data.get("netSum"), data.get("taxSum"),
+                     data.get("sum"))
+    try:
+        key: tuple[Any, ...] | None = (q, type(q), p, type(p), n, type(n), t, type(t), g, type(g), percent,
+                                       precision.price, precision.quantity, precision.total)
+        if q == 0 or p == 0 or n == 0 or t == 0 or g == 0 or percent == 0:
+            key = (*key, str(q), str(p), str(n), str(t), str(g), str(percent))  # type: ignore[misc]
+        hit = _MATHS.get(key)
+    except (TypeError, ArithmeticError):  # unhashable, or a signalling NaN: checked (and refused) below
+        key, hit = None, None
+    if hit is not None:
+        return hit
     quantity = f.number(f"{where}.quantity", data.get("quantity"), required=True)
     price = f.number(f"{where}.price", data.get("price"), required=True)
     try:
         line = precoro_line(quantity, price, percent, precision)
     except ArithmeticError:  # decimal.InvalidOperation: more digits than a Decimal context holds
         raise Invalid({f"{where}.price": "price × quantity is too large."}) from None
-    for key, computed in (("quantity", line.quantity), ("price", line.price), ("netSum", line.net),
-                          ("taxSum", line.tax), ("sum", line.gross)):
-        _same(f"{where}.{key}", data.get(key), computed)
-    ident = f.integer(f"{where}.id", data["id"]) if data.get("id") is not None else state.next_id("lines", 9001)
-    state.seen("lines", ident)
-    icfs = data.get("itemCustomFields") or []
-    if not isinstance(icfs, list):
-        raise Invalid({f"{where}.itemCustomFields": "This value should be a list."})
-    record = {
-        "id": ident, "position": f.integer(f"{where}.position", data.get("position", position)),
-        "name": f.text(f"{where}.name", data.get("name"), max_len=2000),
-        "sku": f.text(f"{where}.sku", data.get("sku")),
-        "description": f.text(f"{where}.description", data.get("description"), max_len=2000),
-        "quantity": line.quantity, "price": line.price, "netSum": line.net, "taxSum": line.tax, "sum": line.gross,
-        "tax": tax, "product": _ref(f"{where}.product", data.get("product")),
-        "itemCustomFields": [passthrough(x) for x in icfs],
-    }
-    record.update({k: passthrough(v) for k, v in data.items() if k not in _LINE_KEYS})
-    return record
+    for name, computed in (("quantity", line.quantity), ("price", line.price), ("netSum", line.net),
+                           ("taxSum", line.tax), ("sum", line.gross)):
+        _same(f"{where}.{name}", data.get(name), computed)
+    if key is not None and len(_MATHS) < 1 << 16:
+        _MATHS[key] = line
+    return line
 
 
 def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
@@ -91,9 +151,11 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
     raw_lines = (data.get("items") or {}).get("data", []) if isinstance(data.get("items"), dict) else data.get("items") or []
     if not isinstance(raw_lines, list):
         raise Invalid({"items": "This value should be a list of lines."})
-    lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1) for i, x in enumerate(raw_lines)]
-    totals = precoro_totals([PrecoroLine(x["price"], x["quantity"], x["netSum"], x["taxSum"]) for x in lines],
-                            precision)
+    maths: list[PrecoroLine] = []
+    tables = line_tables()
+    lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1, maths, tables)
+             for i, x in enumerate(raw_lines)]
+    totals = precoro_totals(maths, precision)
     _same("netSum", data.get("netSum"), totals.subtotal)
     _same("sum", data.get("sum"), totals.total)
     ident = f.integer("id", data["id"]) if data.get("id") is not None else state.next_id(kind, BASE_ID[kind])
@@ -102,23 +164,26 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
     state.seen(f"{kind}.idn", idn)
     status = f.integer("status", data.get("status", 2))
     record: dict[str, Any] = {
-        "id": ident, "idn": idn, "customName": f.text("customName", data.get("customName")),
-        "status": status, "statusString": f.text("statusString", data.get("statusString")) or STATUS.get(status),
+        "id": ident, "idn": idn, "customName": _text("", "customName", data.get("customName"), 255),
+        "status": status,
+        "statusString": _text("", "statusString", data.get("statusString"), 255) or STATUS.get(status),
     }
     for key in HEADER_TIMES:
         record[key] = f.timestamp(key, data.get(key))
     record.update({"currency": f.currency("currency", data.get("currency") or state.company.get("currency")),
                    "sum": totals.total, "netSum": totals.subtotal,
-                   "supplier": _ref("supplier", data.get("supplier")),
-                   "externalId": f.text("externalId", data.get("externalId")),
-                   "xeroId": f.text("xeroId", data.get("xeroId"))})
+                   # never changed in place (rendered with the live supplier's fields), so documents may share it
+                   "supplier": shared("doc.supplier", data.get("supplier"),
+                                      lambda: _ref("supplier", data.get("supplier"))),
+                   "externalId": _text("", "externalId", data.get("externalId"), 255),
+                   "xeroId": _text("", "xeroId", data.get("xeroId"), 255)})
     if kind == "invoices":
-        record.update({"invoiceNumber": f.text("invoiceNumber", data.get("invoiceNumber")),
+        record.update({"invoiceNumber": _text("", "invoiceNumber", data.get("invoiceNumber"), 255),
                        "issueDate": f.timestamp("issueDate", data.get("issueDate")),
                        "sumPaid": f.number("sumPaid", data.get("sumPaid")) or Decimal("0"),
                        "logicType": f.integer("logicType", data.get("logicType", 0)),
                        "purchaseOrder": passthrough(data.get("purchaseOrder") or [])})
-    record.update({"precisionData": precision.to_json(), "note": f.text("note", data.get("note"), max_len=2000),
+    record.update({"precisionData": precision.to_json(), "note": _text("", "note", data.get("note"), 2000),
                    "exchangeRate": passthrough(data.get("exchangeRate") or {"rate": Decimal("1.0")}),
                    "items": {"data": lines}})
     known = set(record) | {"payments"}
@@ -146,7 +211,7 @@ def normalise_payment(data: Any, state: State, invoice: dict[str, Any] | None) -
     state.seen("payments.idn", idn)
     record = {"id": ident, "idn": idn, "sumPaid": f.number("sumPaid", data.get("sumPaid"), required=True),
               "payDate": f.timestamp("payDate", data.get("payDate")), "status": status,
-              "externalId": f.text("externalId", data.get("externalId")),
+              "externalId": _text("", "externalId", data.get("externalId"), 255),
               "currency": f.currency("currency", data.get("currency") or invoice["currency"]),
               "updateDate": f.timestamp("updateDate", data.get("updateDate")), "_invoice": invoice["id"]}
     record.update({k: passthrough(v) for k, v in data.items() if k not in record and k != "invoice"})

@@ -247,6 +247,20 @@ def currency(field: str, value: Any) -> str:
 
 def timestamp(field: str, value: Any) -> datetime | None:
     """ISO 8601 date or date-time; without an offset it is UTC. Returns an aware UTC datetime."""
+    if type(value) is str:  # loads repeat the same few thousand stamps; a datetime is immutable
+        hit = _TIMES.get(value)
+        if hit is None:
+            hit = _timestamp(field, value)
+            if hit is not None and len(_TIMES) < 1 << 16:
+                _TIMES[value] = hit
+        return hit
+    return _timestamp(field, value)
+
+
+_TIMES: dict[str, datetime] = {}
+
+
+def _timestamp(field: str, value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):

@@ -66,6 +66,43 @@ def shared_conversions() -> Iterator[None]:
         _MEMO.reset(token)
 
 
+def shared_table(kind: str) -> dict[int, tuple[Any, Any]] | None:
+    """The table :func:`shared` keeps for ``kind`` (None outside :func:`shared_conversions`), for loops that
+    look up many values of one kind: pass it to :func:`once`."""
+    memo = _MEMO.get()
+    if memo is None:
+        return None
+    table = memo.get(kind)  # type: ignore[call-overload]
+    if table is None:
+        table = memo[kind] = {}  # type: ignore[index]
+    return table  # type: ignore[no-any-return]
+
+
+def once(table: dict[int, tuple[Any, Any]] | None, value: Any, build: Callable[[], Any]) -> Any:
+    """:func:`shared` with the table already at hand."""
+    if table is None or not isinstance(value, (dict, list)):
+        return build()
+    hit = table.get(id(value))
+    if hit is None:
+        hit = table[id(value)] = (value, build())
+    return hit[1]
+
+
+def shared(kind: str, value: Any, build: Callable[[], Any]) -> Any:
+    """``build()`` of ``value``; within :func:`shared_conversions`, once per distinct ``value`` object of a kind
+    (for values that are only ever read after the load). A failed build raises, and fails the whole load."""
+    memo = _MEMO.get()
+    if memo is None or not isinstance(value, (dict, list)):
+        return build()
+    table = memo.get(kind)  # type: ignore[call-overload]
+    if table is None:
+        table = memo[kind] = {}  # type: ignore[index]
+    hit = table.get(id(value))
+    if hit is None:
+        hit = table[id(value)] = (value, build())
+    return hit[1]
+
+
 def passthrough(v: Any) -> Any:
     """An unmodelled value, with JSON floats made exact so it renders as it came."""
     if isinstance(v, (dict, list)):

@@ -16,6 +16,7 @@ computed as a ``Decimal`` through :mod:`recon.money` and only then written out.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,6 +27,7 @@ from recon import money
 
 #: Namespace of every fixed Xero GUID in the seeds: ``uuid5(NAMESPACE, "<kind>/<key>")``.
 NAMESPACE = uuid.UUID("6f0e7c1a-3c1b-5d2e-9a47-2b8c0f51d7e3")
+_NAMESPACE_BYTES = NAMESPACE.bytes
 ACCOUNTS_ICF = "Xero Chart of Accounts"
 
 PRECORO_DOC_STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "Partly paid", 5: "Paid",
@@ -33,8 +35,13 @@ PRECORO_DOC_STATUS = {0: "Draft", 1: "Pending", 2: "Approved", 3: "Denied", 4: "
 
 
 def guid(kind: str, key: str) -> str:
-    """A fixed Xero GUID for a record: the same key always gives the same id."""
-    return str(uuid.uuid5(NAMESPACE, f"{kind}/{key}"))
+    """A fixed Xero GUID for a record: the same key always gives the same id (``uuid5(NAMESPACE, kind/key)``,
+    made here without :class:`uuid.UUID` objects, which cost more than the hash on a million records)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{kind}/{key}".encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @lru_cache(maxsize=65536)
@@ -57,11 +64,13 @@ def _precoro_line(quantity: Decimal, price: Decimal, rate: Decimal,
     return p, (float(p.quantity), float(p.price), float(p.net), float(p.tax), float(p.gross))
 
 
+@lru_cache(maxsize=4096)  # equal instants give the same text, so caching by equality is exact
 def xero_ts(when: dt.datetime) -> str:
     """ISO UTC timestamp as the Xero seed writes it: ``2026-11-01T09:00:00Z``."""
     return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=4096)
 def precoro_ts(when: dt.datetime | dt.date) -> str:
     """Precoro timestamp (dates at midnight UTC): ``2026-11-01T09:00:00+00:00``."""
     if not isinstance(when, dt.datetime):
@@ -288,6 +297,8 @@ def xero_tracking(tr: Tracking) -> list[dict[str, Any]]:
 
 def xero_lines(lines: Sequence[Line], cat: Catalog, doc: "Doc") -> tuple[list[dict[str, Any]], money.Totals]:
     """Xero line items (unit amounts at 2 dp, tax per line) and the document totals Xero computes."""
+    if cat.share:
+        return _shared_xero_lines(lines, cat, doc)
     out, pairs = [], []
     for n, ln in enumerate(lines, 1):
         x, (qty_f, unit_f, tax_f, line_f) = _xero_line(ln.quantity, ln.unit_amount, cat.rate(ln.tax_type))
@@ -298,6 +309,34 @@ def xero_lines(lines: Sequence[Line], cat: Catalog, doc: "Doc") -> tuple[list[di
                    AccountCode=ln.account_code, TaxType=ln.tax_type, TaxAmount=tax_f, LineAmount=line_f,
                    Tracking=cat.memo(("xt", ln.region, ln.department), lambda: _xero_line_tracking(ln, cat.tracking)))
         out.append(rec)
+        pairs.append((x.line_amount, x.tax_amount))
+    return out, money.xero_totals(pairs)
+
+
+def _shared_xero_lines(lines: Sequence[Line], cat: Catalog, doc: "Doc") -> tuple[list[dict[str, Any]], money.Totals]:
+    """:func:`xero_lines` for the generator (:attr:`Catalog.share`): the same records, but each distinct line's
+    maths and tracking looked up in one dict and the record built in one go (a million lines)."""
+    memo = cat._memo
+    out, pairs = [], []
+    prefix, base = f"{1 if doc.kind == 'purchase_order' else 2:08x}-0000-5000-8000-", doc.idn * 1000  # line_guid
+    for n, ln in enumerate(lines, 1):
+        key = ("xn", ln.quantity, ln.unit_amount, ln.tax_type)
+        maths = memo.get(key)
+        if maths is None:
+            maths = memo[key] = _xero_line(ln.quantity, ln.unit_amount, cat.rate(ln.tax_type))
+        x, (qty_f, unit_f, tax_f, line_f) = maths
+        tracking = memo.get(("xt", ln.region, ln.department))
+        if tracking is None:
+            tracking = cat.memo(("xt", ln.region, ln.department), lambda: _xero_line_tracking(ln, cat.tracking))
+        if ln.item_code:
+            out.append({"LineItemID": f"{prefix}{base + n:012x}", "ItemCode": ln.item_code,
+                        "Description": ln.description, "Quantity": qty_f, "UnitAmount": unit_f,
+                        "AccountCode": ln.account_code, "TaxType": ln.tax_type, "TaxAmount": tax_f,
+                        "LineAmount": line_f, "Tracking": tracking})
+        else:
+            out.append({"LineItemID": f"{prefix}{base + n:012x}", "Description": ln.description, "Quantity": qty_f,
+                        "UnitAmount": unit_f, "AccountCode": ln.account_code, "TaxType": ln.tax_type,
+                        "TaxAmount": tax_f, "LineAmount": line_f, "Tracking": tracking})
         pairs.append((x.line_amount, x.tax_amount))
     return out, money.xero_totals(pairs)
 
@@ -358,6 +397,8 @@ def _account_option_ref(a: Account, cat: Catalog) -> dict[str, Any]:
 
 def precoro_lines(lines: Sequence[Line], cat: Catalog, first_id: int) -> tuple[list[dict[str, Any]], money.Totals]:
     """Precoro line rows (``items.data``) computed at the company precision, and the document totals."""
+    if cat.share:
+        return _shared_precoro_lines(lines, cat, first_id)
     out, computed = [], []
     for n, ln in enumerate(lines, 1):
         tax = cat.taxes[ln.tax_type]
@@ -380,6 +421,44 @@ def precoro_lines(lines: Sequence[Line], cat: Catalog, first_id: int) -> tuple[l
         })
         computed.append(p)
     return out, money.precoro_totals(computed, cat.precision)
+
+
+def _shared_precoro_lines(lines: Sequence[Line], cat: Catalog,
+                          first_id: int) -> tuple[list[dict[str, Any]], money.Totals]:
+    """:func:`precoro_lines` for the generator, as :func:`_shared_xero_lines` is for Xero."""
+    memo = cat._memo
+    out, computed = [], []
+    for n, ln in enumerate(lines, 1):
+        key = ("pn", ln.quantity, ln.unit_amount, ln.tax_type)
+        maths = memo.get(key)
+        if maths is None:
+            maths = memo[key] = _precoro_line(ln.quantity, ln.unit_amount, cat.taxes[ln.tax_type].rate, cat.precision)
+        p, (qty_f, price_f, net_f, tax_f, gross_f) = maths
+        key = ("pr", ln.item_code, ln.description, ln.tax_type, ln.account_code, ln.region, ln.department)
+        refs = memo.get(key)
+        if refs is None:
+            refs = memo[key] = _precoro_line_refs(ln, cat)
+        name, sku, description, tax, product, icfs = refs
+        out.append({"id": first_id + n - 1, "position": n, "name": name, "sku": sku, "description": description,
+                    "quantity": qty_f, "price": price_f, "netSum": net_f, "taxSum": tax_f, "sum": gross_f,
+                    "tax": tax, "product": product, "itemCustomFields": icfs})
+        computed.append(p)
+    return out, money.precoro_totals(computed, cat.precision)
+
+
+def _precoro_line_refs(ln: Line, cat: Catalog) -> tuple[Any, ...]:
+    """The texts and (shared) references of a Precoro line row, as :func:`precoro_lines` makes them."""
+    tax = cat.taxes[ln.tax_type]
+    item = cat.items.get(ln.item_code) if ln.item_code else None
+    return (item.name if item else ln.description, item.code if item else None,
+            item.description if item else ln.description,
+            cat.memo(("pt", tax.tax_type), lambda: {
+                "id": cat.precoro_tax_ids[tax.tax_type], "name": tax.name, "percent": num(tax.rate),
+                "externalId": tax.tax_type, "xeroId": None}),
+            cat.memo(("pp", ln.item_code), lambda: (
+                {"id": cat.precoro_item_ids[item.code], "sku": item.code, "externalId": guid("item", item.code),
+                 "xeroId": None} if item else None)),
+            cat.memo(("pi", ln.account_code, ln.region, ln.department), lambda: _precoro_line_icfs(ln, cat)))
 
 
 def _precoro_line_icfs(ln: Line, cat: Catalog) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from recon.limits import XERO_LIMITS, calls
-from recon.sandbox.admin import Faults, RateLimiter, SandboxMiddleware, Stats, Window
+from recon.sandbox.admin import Faults, RateLimiter, SandboxMiddleware, Stats, Window, paused_gc
 from recon.sandbox.xero_api import JSON, BadRequest, Reply, Request, error_reply, handle, not_found
 from recon.sandbox.xero_auth import Identity, TokenError
 from recon.sandbox.xero_rules import DEFAULT_ORGANISATION
@@ -109,7 +109,7 @@ class XeroEmulator:
 
     def load(self, payload: dict[str, Any]) -> dict[str, int]:
         """Add records in the shapes a GET returns (all or nothing); returns a count per kind."""
-        with self.store.lock:
+        with self.store.lock, paused_gc():
             return self.store.load(payload)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:

@@ -326,8 +326,12 @@ def load_document(store: Store, handler: Handler, data: Record) -> list[Change]:
     data.setdefault("CurrencyCode", organisation(store).get("BaseCurrency", "NZD"))
     data.setdefault("CurrencyRate", Decimal(1))
     for line in data.setdefault("LineItems", []):
-        line.setdefault("LineItemID", store.new_id())
-        line.setdefault("LineAmount", round2(line.get("Quantity", Decimal(1)) * line.get("UnitAmount", ZERO)))
+        if "LineItemID" in line:
+            store.skip_id()  # the id sequence stays what it was when every line drew one
+        else:
+            line["LineItemID"] = store.new_id()
+        if "LineAmount" not in line:
+            line["LineAmount"] = round2(line.get("Quantity", Decimal(1)) * line.get("UnitAmount", ZERO))
         line.setdefault("TaxAmount", ZERO)
         line.setdefault("Tracking", [])
     if "Total" not in data:

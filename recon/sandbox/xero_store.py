@@ -151,6 +151,7 @@ class Store:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self._skipped = 0
         self.version = 0
         self.history: dict[str, list[Record]] = {}  # document id -> its history records, oldest first
         self._by_invoice: tuple[int, dict[str, list[Record]]] = (-1, {})
@@ -164,13 +165,26 @@ class Store:
 
     def new_id(self) -> str:
         """A random-looking but reproducible GUID (seeded per reset, so demo runs are deterministic)."""
+        if self._skipped:
+            self._skip_now()
         h = "%032x" % (self._rng.getrandbits(128) & ~(0xF << 76) & ~(0x3 << 62) | (0x4 << 76) | (0x2 << 62))
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def skip_id(self) -> None:
+        """Use up one id without making it, as a loaded record that brings its own id always has: the ids
+        handed out afterwards stay the ones they were. Costs nothing until the next :meth:`new_id`."""
+        self._skipped += 1
+
+    def _skip_now(self) -> None:
+        # one draw of 128 * n bits consumes exactly the generator words of n draws of 128 bits
+        self._rng.getrandbits(128 * self._skipped)
+        self._skipped = 0
 
     def clear(self, seed: int = 0) -> None:
         self.records = {k: {} for k in KINDS}
         self.history = {}
         self._rng = random.Random(seed)
+        self._skipped = 0
         self.version += 1
 
     def payments_of(self, invoice_id: str) -> list[Record]:
@@ -276,13 +290,14 @@ class Store:
         shadow.records = {k: dict(v) for k, v in self.records.items()}
         shadow._rng = self._rng
         self.version += 1
+        shared: dict[int, tuple[Any, Any]] = {}
         for kind in KINDS:
             items = payload.get(kind) or (payload.get("Organisation") if kind == "Organisations" else None) or []
             if not isinstance(items, list):
                 raise ValueError(f"load: {kind} must be a list")
             for i, raw in enumerate(items):
                 errors: list[str] = []
-                data = parse_record(kind, raw, errors, read_only=True)
+                data = parse_record(kind, raw, errors, read_only=True, shared=shared)
                 name = raw.get(ID_FIELD[kind]) if isinstance(raw, dict) else None
                 if errors:
                     raise ValueError(f"load: {kind}[{i}] ({name or 'no id'}): {'; '.join(errors)}")
@@ -294,6 +309,8 @@ class Store:
                     shadow.put(change)
                 staged.extend(changes)
             counts[kind] = len(items)
+        if shadow._skipped:
+            shadow._skip_now()  # the shadow shares this store's generator
         for change in staged:
             self.put(Change(change.kind, change.record, touch=False))
         return counts

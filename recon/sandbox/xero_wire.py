@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
+import sys
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -275,28 +276,152 @@ def norm_guid(value: str) -> str:
 
 # ---------------------------------------------------------------- records
 
-def parse_record(context: str, data: Any, errors: list[str], *, read_only: bool = False) -> dict[str, Any]:
+def parse_record(context: str, data: Any, errors: list[str], *, read_only: bool = False,
+                 shared: dict[int, tuple[Any, Any]] | None = None) -> dict[str, Any]:
     """Typed copy of one JSON object. Bad fields are left out and reported in ``errors``.
 
     ``read_only=False`` (an API write) drops the fields a client may not set; ``True`` keeps them (load).
-    Fields Xero does not have for ``context`` are ignored, as Xero ignores them.
+    Fields Xero does not have for ``context`` are ignored, as Xero ignores them. ``shared`` (loads only: a load
+    is all or nothing, so an error reported once fails it) parses each ``Tracking`` list object once and shares
+    the result, as a generated payload shares it between thousands of lines.
     """
     if not isinstance(data, dict):
         errors.append(f"{context}: expected an object, got {type(data).__name__}")
         return {}
     out: dict[str, Any] = {}
-    known = known_fields(context)
+    parsers = _parsers(context, read_only)
     for key, value in data.items():
-        if value is None or (key in READ_ONLY and not read_only) or (known is not None and key not in known):
+        if value is None:
+            continue
+        spec = parsers.get(key)
+        if spec is None:
+            spec = _spec(context, key, read_only)
+            if len(parsers) < 4096:  # request bodies may carry any keys: remember a bounded number
+                parsers[key] = spec
+        # the two commonest cases without a call: plain text within its limit, a JSON number met before
+        code = spec[0]
+        if code == _TEXT:
+            if type(value) is str and len(value) <= spec[1]:
+                out[key] = value
+                continue
+        elif code == _NUMBER:
+            if type(value) is float:
+                hit = _FLOATS.get(value)
+                if hit is not None:
+                    out[key] = hit
+                    continue
+        elif code == _DROP:
             continue
         try:
-            parsed = _parse_field(context, key, value, errors, read_only)
+            parsed = spec[2](value, errors, shared)
         except ValueError as exc:
             errors.append(f"Field {key}: {exc}")
             continue
         if parsed is not _SKIP:
             out[key] = parsed
     return out
+
+
+_DROP, _TEXT, _NUMBER, _OTHER = range(4)
+
+
+def _spec(context: str, key: Any, read_only: bool) -> tuple[int, int, Parser | None]:
+    """How :func:`parse_record` reads ``key``: (a case it handles inline, the text limit, the parser)."""
+    parser = _parser(context, key, read_only)
+    if parser is None:
+        return (_DROP, 0, None)
+    kind = _type_of(key)
+    if kind == "text" and (context, key) not in _ENUMS:
+        return (_TEXT, MAX_LENGTHS.get((context, key), sys.maxsize), parser)
+    return (_NUMBER if kind == "number" else _OTHER, 0, parser)
+
+
+_UNSEEN = object()
+Parser = Callable[[Any, list[str], "dict[int, tuple[Any, Any]] | None"], Any]
+
+
+@lru_cache(maxsize=None)
+def _parsers(context: str, read_only: bool) -> dict[Any, tuple[int, int, Parser | None]]:
+    """How to read each key met so far in ``context`` (filled as keys come; see :func:`_spec`)."""
+    return {}
+
+
+def _parser(context: str, key: Any, read_only: bool) -> Parser | None:
+    """One key's parser: the common value types inline, anything else through :func:`_parse_field`."""
+    known = known_fields(context)
+    if (key in READ_ONLY and not read_only) or (known is not None and key not in known):
+        return None
+
+    def general(value: Any, errors: list[str], shared: Any) -> Any:
+        return _parse_field(context, key, value, errors, read_only, shared)
+
+    kind = _type_of(key)
+    if kind == "number":
+        def number(value: Any, errors: list[str], shared: Any) -> Any:
+            if type(value) is float and value:  # JSON numbers repeat: each distinct one is converted once
+                hit = _FLOATS.get(value)
+                if hit is None:
+                    hit = parse_decimal(value)
+                    if len(_FLOATS) < 1 << 16:
+                        _FLOATS[value] = hit
+                return hit
+            return general(value, errors, shared)
+        return number
+    if kind == "text":
+        limit = MAX_LENGTHS.get((context, key))
+        if (context, key) in _ENUMS:
+            accepted: set[str] = set()  # the values the SDK took so far (an enum has a few)
+
+            def enum(value: Any, errors: list[str], shared: Any) -> Any:
+                if type(value) is str and value in accepted:
+                    return value
+                parsed = general(value, errors, shared)
+                if type(value) is str and len(accepted) < 1024:
+                    accepted.add(value)
+                return parsed
+            return enum
+
+        def text(value: Any, errors: list[str], shared: Any) -> Any:
+            if type(value) is not str or (limit is not None and len(value) > limit):
+                return general(value, errors, shared)
+            return value
+        return text
+    if kind == "guid":
+        def guid(value: Any, errors: list[str], shared: Any) -> Any:
+            if type(value) is str and len(value) == 36 and _GUID.match(value) is not None:
+                return value.lower()
+            return general(value, errors, shared)
+        return guid
+    if kind in ("date", "timestamp"):
+        parse = _cached_date if kind == "date" else _cached_timestamp
+
+        def moment(value: Any, errors: list[str], shared: Any) -> Any:
+            return parse(value) if type(value) is str else general(value, errors, shared)
+        return moment
+    if key == "Tracking":
+        def tracking(value: Any, errors: list[str], shared: Any) -> Any:
+            if shared is None or type(value) is not list:
+                return general(value, errors, shared)
+            hit = shared.get(id(value))
+            if hit is None:  # keeping ``value`` alive keeps its id unique while the load runs
+                hit = shared[id(value)] = (value, general(value, errors, shared))
+            return hit[1]
+        return tracking
+    return general
+
+
+#: float -> its exact Decimal (of its shortest repr); zero is left out, as -0.0 == 0.0 would share a key
+_FLOATS: dict[float, Decimal] = {}
+
+
+@lru_cache(maxsize=1 << 14)
+def _cached_date(value: str) -> date:
+    return parse_date(value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _cached_timestamp(value: str) -> datetime:
+    return parse_timestamp(value)
 
 
 _SKIP = object()
@@ -317,7 +442,8 @@ def _type_of(key: str) -> str:
     return "text"
 
 
-def _parse_field(context: str, key: str, value: Any, errors: list[str], read_only: bool) -> Any:
+def _parse_field(context: str, key: str, value: Any, errors: list[str], read_only: bool,
+                 shared: dict[int, tuple[Any, Any]] | None = None) -> Any:
     kind = _type_of(key)
     if kind == "number":
         if type(value) is Decimal and value.is_finite() and abs(value) < _MAX_AMOUNT:
@@ -340,11 +466,11 @@ def _parse_field(context: str, key: str, value: Any, errors: list[str], read_onl
         if key in ("ValidationErrors", "Warnings", "ContactGroups", "Attachments", "ExternalLinks",
                    "CreditNotes", "Prepayments", "Overpayments"):
             return _SKIP  # derived or decorative: the emulator computes or ignores them
-        return [parse_record(key, item, errors, read_only=read_only) for item in value]
+        return [parse_record(key, item, errors, read_only=read_only, shared=shared) for item in value]
     if key in OBJECT_FIELDS:
         if not isinstance(value, dict):
             raise ValueError("expected an object")
-        return parse_record(_NESTED_KIND.get(key, key), value, errors, read_only=read_only)
+        return parse_record(_NESTED_KIND.get(key, key), value, errors, read_only=read_only, shared=shared)
     if key in DATE_FIELDS:
         return parse_date(value)
     if key in TIMESTAMP_FIELDS:
