@@ -11,6 +11,10 @@
   ``modifiedSince``), merged into the previous frames and de-duplicated by id (a changed document's lines
   replace its old lines). Neither API reports deletions, so a kind falls back to a full fetch when its last
   full fetch is older than :attr:`FetchOptions.full_after` (and whenever ``full=True``).
+* The raw payloads are not held: each page's records are written to the snapshot's raw file of the kind as
+  they arrive (``options.out``'s ``raw/`` when set, else a temporary spool the snapshot keeps), and the file is
+  put in place when the kind is complete (:mod:`recon.raw_file`); the previous snapshot's raw records are read
+  from its files when needed, Precoro's documents one by one.
 * A day-limit 429 stops the run with :class:`~recon.errors.DailyLimitError` saying when it can resume; the
   kinds fetched so far are kept on the exception (``exc.snapshot``) and saved when ``options.out`` is set.
 
@@ -94,10 +98,32 @@ def map_page(system: str, kind: str, records: Iterable[Mapping[str, Any]]) -> tu
     return rows, out
 
 
-def _frame(system: str, name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    df = schema.conform(rows, name, system=system) if rows else schema.empty(name)
-    keys = ["doc_id", "line_no"] if name in schema.LINE_FRAMES.values() else ["id"]
-    return df.sort_values(keys, kind="stable").reset_index(drop=True)
+class _Rows:
+    """The mapped rows of one frame, typed a chunk at a time as they arrive: a row dict of Python objects
+    costs many times its typed column values, and a kind of 100,000 records would otherwise hold them all
+    until its last page."""
+
+    CHUNK = 20_000
+
+    def __init__(self, system: str, name: str) -> None:
+        self.system, self.name = system, name
+        self.pending: list[dict[str, Any]] = []
+        self.chunks: list[pd.DataFrame] = []
+
+    def extend(self, rows: list[dict[str, Any]]) -> None:
+        self.pending.extend(rows)
+        if len(self.pending) >= self.CHUNK:
+            self.chunks.append(schema.conform(self.pending, self.name, system=self.system))
+            self.pending = []
+
+    def frame(self) -> pd.DataFrame:
+        if self.pending or not self.chunks:
+            self.chunks.append(schema.conform(self.pending, self.name, system=self.system) if self.pending
+                               else schema.empty(self.name))
+        df = self.chunks[0] if len(self.chunks) == 1 else pd.concat(self.chunks, ignore_index=True)
+        self.chunks, self.pending = [], []
+        keys = ["doc_id", "line_no"] if self.name in schema.LINE_FRAMES.values() else ["id"]
+        return df.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 class _RawOut:
@@ -168,14 +194,18 @@ class _SystemFetch:
         words = kind.replace("_", " ")
         shown = tqdm(desc=f"fetch {self.system} {words}", unit="records", disable=self.bar.disable, leave=True) \
             if hasattr(self.bar, "disable") else None
-        # each page is mapped as it arrives (the other system's thread uses the network waits in between) and
-        # its raw records go to disk: only the mapped rows stay in memory
-        mapped: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
+        # each page is mapped as it arrives (the other system's thread uses the network waits in between), its
+        # rows typed a chunk at a time, and its raw records go to disk
+        line_frame = schema.LINE_FRAMES.get(kind)
+        mapped = {kind: _Rows(self.system, kind), **({line_frame: _Rows(self.system, line_frame)} if line_frame else {})}
         writer = self.raw_out.writer(self.system, kind)
         try:
             for page in self.conn.fetch_kind(kind, **kwargs):
                 writer.write(page.records)
-                mapped.append(map_page(self.system, kind, page.records))
+                rows, lines = map_page(self.system, kind, page.records)
+                mapped[kind].extend(rows)
+                if line_frame:
+                    mapped[line_frame].extend(lines)
                 self.warnings.extend(page.warnings)
                 now_calls = self.conn.pacer.stats.calls
                 self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
@@ -208,7 +238,8 @@ class _SystemFetch:
             shown.set_postfix_str(f"{requests} requests")
             shown.close()
         try:
-            self._frames(kind, mapped)
+            for name, rows in mapped.items():
+                self.frames[name] = rows.frame()
             del mapped
             if not full:
                 changed: set[str] | None = set(writer.ids)
@@ -250,13 +281,6 @@ class _SystemFetch:
             keys = ["doc_id", "line_no"] if key == "doc_id" else ["id"]
             self.frames[name] = merged.sort_values(keys, kind="stable").reset_index(drop=True)
 
-    def _frames(self, kind: str, mapped: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> None:
-        """The frames of ``kind`` (and its lines) from its mapped pages."""
-        self.frames[kind] = _frame(self.system, kind, [row for rows, _ in mapped for row in rows])
-        if kind in schema.LINE_FRAMES:
-            self.frames[schema.LINE_FRAMES[kind]] = _frame(self.system, schema.LINE_FRAMES[kind],
-                                                           [row for _, lines in mapped for row in lines])
-
 
 def _fill_cross_references(sf: _SystemFetch, previous: Snapshot | None) -> None:
     """Values one kind's records do not carry: Xero line tax rates (from tax rates by TaxType) and Precoro
@@ -291,7 +315,7 @@ _GC_STATE: dict[str, Any] = {"depth": 0, "saved": None}
 @contextlib.contextmanager
 def _fewer_collections(young: int = 100_000) -> Iterator[None]:
     """Run the cyclic garbage collector less often while a fetch builds millions of objects that all stay
-    alive (the raw JSON and the rows): otherwise each full pass walks everything read so far, and at 100,000
+    alive (the mapped rows and the frames): otherwise each full pass walks everything read so far, and at 100,000
     records those passes are a large part of the fetch. Reference counting frees memory as usual; only the
     cycle collector's young-generation threshold is raised (the trade mypy makes for its builds), and the
     previous thresholds come back when the last concurrent fetch ends."""

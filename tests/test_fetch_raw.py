@@ -173,3 +173,13 @@ def test_a_fetch_stopped_by_the_day_limit_is_finished_from_its_saved_snapshot(sb
                   if r.startswith("GET /purchaseorders/"))
     assert details == docs - read
     assert len(snap.frame("precoro", "purchase_order")) == docs
+
+
+def test_rows_typed_a_chunk_at_a_time_give_the_frames_typed_all_at_once(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from recon import fetch as fetch_module
+
+    whole = fetch(sb.settings, progress=False, options=FAST)
+    reset_pacers()
+    monkeypatch.setattr(fetch_module._Rows, "CHUNK", 3)  # the demo's 30 suppliers in ten chunks, lines in more
+    chunked = fetch(sb.settings, progress=False, options=FAST)
+    _frames_equal(whole, chunked)
