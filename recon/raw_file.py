@@ -70,7 +70,8 @@ class RawRecords:
         self._owner = owner  # keeps a spool folder alive as long as its files are read
         self._len: int | None = None
         self._offsets: dict[str, int] | None = None
-        self._array: list[dict[str, Any]] | None = None
+        self._array: list[dict[str, Any]] | None = None  # a file of the old format, read whole once
+        self._old_by_id: dict[str, dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         return f"RawRecords({str(self.path)!r})"
@@ -138,7 +139,9 @@ class RawRecords:
         return self._array
 
     def _by_id_old(self) -> dict[str, dict[str, Any]]:
-        return {record_id(self.system, self.kind, r): r for r in self._old()}
+        if self._old_by_id is None:
+            self._old_by_id = {record_id(self.system, self.kind, r): r for r in self._old()}
+        return self._old_by_id
 
 
 def by_id(records: Iterable[Mapping[str, Any]] | None, system: str, kind: str) -> Mapping[str, Any]:
