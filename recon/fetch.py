@@ -11,6 +11,10 @@
   ``modifiedSince``), merged into the previous frames and de-duplicated by id (a changed document's lines
   replace its old lines). Neither API reports deletions, so a kind falls back to a full fetch when its last
   full fetch is older than :attr:`FetchOptions.full_after` (and whenever ``full=True``).
+* The raw payloads are not held: each page's records are written to the snapshot's raw file of the kind as
+  they arrive (``options.out``'s ``raw/`` when set, else a temporary spool the snapshot keeps), and the file is
+  put in place when the kind is complete (:mod:`recon.raw_file`); the previous snapshot's raw records are read
+  from its files when needed, Precoro's documents one by one.
 * A day-limit 429 stops the run with :class:`~recon.errors.DailyLimitError` saying when it can resume; the
   kinds fetched so far are kept on the exception (``exc.snapshot``) and saved when ``options.out`` is set.
 
@@ -35,11 +39,13 @@ from typing import Any, Iterable, Iterator, Mapping
 import pandas as pd
 from recon.progress import progress as tqdm  # a bar where someone watches, plain lines in logs
 
-from recon import schema
+from recon import raw_file, schema
 from recon.config import Settings
 from recon.connectors import mapping
 from recon.connectors.pacing import RetryPolicy
 from recon.errors import DailyLimitError
+from recon.raw_file import RawRecords, Spool
+from recon.run_folder import RunFolder
 from recon.snapshot import Snapshot
 
 log = logging.getLogger("recon.fetch")
@@ -69,14 +75,6 @@ def _utcnow(options: FetchOptions) -> dt.datetime:
     return options.now() if options.now else dt.datetime.now(dt.timezone.utc)
 
 
-def _raw_id(system: str, kind: str, rec: Mapping[str, Any]) -> str:
-    if system == "precoro":
-        key = "idn" if kind in ("purchase_order", "bill") else "id"
-        return str(rec.get(key))
-    from recon.connectors.xero import ID_KEY
-    return str(rec.get("TrackingOptionID") if kind == "tracking_option" else rec.get(ID_KEY[kind]))
-
-
 def map_page(system: str, kind: str, records: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """One page of raw records as canonical rows, and (for documents) the rows of their lines."""
     frame = schema.LINE_FRAMES.get(kind)
@@ -100,29 +98,66 @@ def map_page(system: str, kind: str, records: Iterable[Mapping[str, Any]]) -> tu
     return rows, out
 
 
-def _frame(system: str, name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    df = schema.conform(rows, name, system=system) if rows else schema.empty(name)
-    keys = ["doc_id", "line_no"] if name in schema.LINE_FRAMES.values() else ["id"]
-    return df.sort_values(keys, kind="stable").reset_index(drop=True)
+class _Rows:
+    """The mapped rows of one frame, typed a chunk at a time as they arrive: a row dict of Python objects
+    costs many times its typed column values, and a kind of 100,000 records would otherwise hold them all
+    until its last page."""
+
+    CHUNK = 20_000
+
+    def __init__(self, system: str, name: str) -> None:
+        self.system, self.name = system, name
+        self.pending: list[dict[str, Any]] = []
+        self.chunks: list[pd.DataFrame] = []
+
+    def extend(self, rows: list[dict[str, Any]]) -> None:
+        self.pending.extend(rows)
+        if len(self.pending) >= self.CHUNK:
+            self.chunks.append(schema.conform(self.pending, self.name, system=self.system))
+            self.pending = []
+
+    def frame(self) -> pd.DataFrame:
+        if self.pending or not self.chunks:
+            self.chunks.append(schema.conform(self.pending, self.name, system=self.system) if self.pending
+                               else schema.empty(self.name))
+        df = self.chunks[0] if len(self.chunks) == 1 else pd.concat(self.chunks, ignore_index=True)
+        self.chunks, self.pending = [], []
+        keys = ["doc_id", "line_no"] if self.name in schema.LINE_FRAMES.values() else ["id"]
+        return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+class _RawOut:
+    """Where a fetch writes its raw files: the run folder it saves into (each file made durable at the end of its
+    kind), or, without one, a temporary spool the snapshot's readers keep alive (:meth:`Snapshot.save` copies
+    them into a run folder later)."""
+
+    def __init__(self, out: Path | None) -> None:
+        self.spool = None if out is not None else Spool()
+        self.folder = RunFolder(out if out is not None else self.spool.path)  # type: ignore[union-attr]
+
+    def writer(self, system: str, kind: str) -> raw_file.RawWriter:
+        return self.folder.raw_writer(system, kind, durable=self.spool is None, owner=self.spool)
 
 
 class _SystemFetch:
     """Fetches the requested kinds of one system (run in its own thread)."""
 
     def __init__(self, conn: Any, kinds: tuple[str, ...], full: bool, previous: Snapshot | None,
-                 options: FetchOptions, bar: Any) -> None:
+                 options: FetchOptions, bar: Any, raw_out: _RawOut) -> None:
         self.conn, self.system = conn, conn.system
         self.kinds, self.full, self.previous, self.options, self.bar = kinds, full, previous, options, bar
+        self.raw_out = raw_out
         self.prev_meta: dict[str, Any] = (previous.meta.get(self.system, {}) if previous else {}) or {}
         self.frames: dict[str, pd.DataFrame] = {}
-        self.raw: dict[str, list[dict[str, Any]]] = {}
+        #: the raw file of each kind fetched, on disk (written page by page while the kind was read)
+        self.raw: dict[str, RawRecords] = {}
         self.meta: dict[str, Any] = {"watermarks": dict(self.prev_meta.get("watermarks", {})),
                                      "last_full": dict(self.prev_meta.get("last_full", {})),
                                      "seen_at": dict(self.prev_meta.get("seen_at", {})), "modes": {},
                                      "requests_by_kind": {}}
         self.warnings: list[str] = []
         self.requests = 0
-        self.partial_raw: dict[str, list[dict[str, Any]]] = {}
+        self.partial_raw: dict[str, RawRecords] = {}
 
     def _mode(self, kind: str, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """``(full, since)`` for one kind."""
@@ -149,23 +184,28 @@ class _SystemFetch:
 
     def fetch_kind(self, kind: str, now: dt.datetime) -> None:
         full, since = self._mode(kind, now)
-        prev_raw = {_raw_id(self.system, kind, r): r for r in (self.previous.raw.get((self.system, kind), []) if self.previous else [])}
+        prev = self.previous.raw.get((self.system, kind)) if self.previous else None
         calls0 = self.conn.pacer.stats.calls
-        records: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"since": since}
         if self.system == "precoro" and kind in ("purchase_order", "bill"):
-            kwargs["previous"] = prev_raw
+            kwargs["previous"] = raw_file.by_id(prev, self.system, kind)  # read per document, not all at once
         seen = calls0
         # progress per kind and system, in records (of the total when the API gives it); the system's bar counts requests
         words = kind.replace("_", " ")
         shown = tqdm(desc=f"fetch {self.system} {words}", unit="records", disable=self.bar.disable, leave=True) \
             if hasattr(self.bar, "disable") else None
-        # each page is mapped as it arrives: the other system's thread uses the network waits in between
-        mapped: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
+        # each page is mapped as it arrives (the other system's thread uses the network waits in between), its
+        # rows typed a chunk at a time, and its raw records go to disk
+        line_frame = schema.LINE_FRAMES.get(kind)
+        mapped = {kind: _Rows(self.system, kind), **({line_frame: _Rows(self.system, line_frame)} if line_frame else {})}
+        writer = self.raw_out.writer(self.system, kind)
         try:
             for page in self.conn.fetch_kind(kind, **kwargs):
-                records.extend(page.records)
-                mapped.append(map_page(self.system, kind, page.records))
+                writer.write(page.records)
+                rows, lines = map_page(self.system, kind, page.records)
+                mapped[kind].extend(rows)
+                if line_frame:
+                    mapped[line_frame].extend(lines)
                 self.warnings.extend(page.warnings)
                 now_calls = self.conn.pacer.stats.calls
                 self.bar.update(now_calls - seen)  # requests, not pages: Precoro documents cost one each
@@ -175,30 +215,43 @@ class _SystemFetch:
                         shown.total = page.total
                     shown.update(len(page.records))
         except DailyLimitError as exc:
-            # keep the raw records read so far (not a frame: the kind is incomplete); the next run reuses
-            # their document details instead of spending the day's budget on them again
-            partial = {_raw_id(self.system, kind, r): r for r in [*prev_raw.values(), *records, *getattr(exc, "partial", [])]}
-            self.partial_raw[kind] = list(partial.values())
+            # keep the raw records read so far (not a frame: the kind is incomplete), with the last snapshot's
+            # others; the next run reuses their document details instead of spending the day's budget on them again
+            try:
+                writer.write(getattr(exc, "partial", []))
+                writer.copy(prev, skip=set(writer.ids))
+                self.partial_raw[kind] = writer.finish()
+            except BaseException:
+                writer.abort()
+                raise
             if shown is not None:
                 shown.close()
             raise
+        except BaseException:
+            writer.abort()
+            raise
+        fetched = writer.count
         requests = self.conn.pacer.stats.calls - calls0
         self.requests += requests
         self.meta.setdefault("requests_by_kind", {})[kind] = requests
         if shown is not None:
             shown.set_postfix_str(f"{requests} requests")
             shown.close()
-        self._frames(kind, mapped)
-        if not full:
-            merged = dict(prev_raw)
-            merged.update({_raw_id(self.system, kind, r): r for r in records})
-            changed = {_raw_id(self.system, kind, r) for r in records}
-            all_records = list(merged.values())
-            self._merge(kind, changed)
-        else:
-            changed = None
-            all_records = records
-        self.raw[kind] = all_records
+        try:
+            for name, rows in mapped.items():
+                self.frames[name] = rows.frame()
+            del mapped
+            if not full:
+                changed: set[str] | None = set(writer.ids)
+                writer.copy(prev, skip=changed)  # the unchanged records of the last snapshot, as they were
+                self._merge(kind, changed)
+            else:
+                changed = None
+        except BaseException:
+            writer.abort()
+            raise
+        self.raw[kind] = writer.finish()
+        total = writer.count
         stamps = self.frames[kind]["updated_at"].dropna()
         if len(stamps):
             self.meta["watermarks"][kind] = stamps.max().isoformat()
@@ -207,9 +260,9 @@ class _SystemFetch:
         self.meta["seen_at"][kind] = now.isoformat()
         self.meta["modes"][kind] = "full" if full else "incremental"
         log.info("fetched %s %s: %d records (%d new or changed) in %d requests", self.system, kind,
-                 len(all_records), len(records), requests,
-                 extra={"system": self.system, "kind": kind, "records": len(all_records),
-                        "changed": len(records) if changed is not None else len(all_records), "requests": requests,
+                 total, fetched, requests,
+                 extra={"system": self.system, "kind": kind, "records": total,
+                        "changed": fetched if changed is not None else total, "requests": requests,
                         "mode": "full" if full else "incremental"})
 
     def _merge(self, kind: str, changed: set[str]) -> None:
@@ -227,13 +280,6 @@ class _SystemFetch:
             merged = kept if new.empty else new if kept.empty else pd.concat([kept, new], ignore_index=True)
             keys = ["doc_id", "line_no"] if key == "doc_id" else ["id"]
             self.frames[name] = merged.sort_values(keys, kind="stable").reset_index(drop=True)
-
-    def _frames(self, kind: str, mapped: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> None:
-        """The frames of ``kind`` (and its lines) from its mapped pages."""
-        self.frames[kind] = _frame(self.system, kind, [row for rows, _ in mapped for row in rows])
-        if kind in schema.LINE_FRAMES:
-            self.frames[schema.LINE_FRAMES[kind]] = _frame(self.system, schema.LINE_FRAMES[kind],
-                                                           [row for _, lines in mapped for row in lines])
 
 
 def _fill_cross_references(sf: _SystemFetch, previous: Snapshot | None) -> None:
@@ -269,7 +315,7 @@ _GC_STATE: dict[str, Any] = {"depth": 0, "saved": None}
 @contextlib.contextmanager
 def _fewer_collections(young: int = 100_000) -> Iterator[None]:
     """Run the cyclic garbage collector less often while a fetch builds millions of objects that all stay
-    alive (the raw JSON and the rows): otherwise each full pass walks everything read so far, and at 100,000
+    alive (the mapped rows and the frames): otherwise each full pass walks everything read so far, and at 100,000
     records those passes are a large part of the fetch. Reference counting frees memory as usual; only the
     cycle collector's young-generation threshold is raised (the trade mypy makes for its builds), and the
     previous thresholds come back when the last concurrent fetch ends."""
@@ -329,8 +375,10 @@ def _fetch(settings: Settings, kinds: tuple[str, ...], full: bool, previous: Sna
         plan = {"xero": tuple(k for k in KINDS if k in xero_kinds), "precoro": kinds}
         bars = {s: tqdm(desc=f"fetch {s}", unit="requests", disable=not progress, position=n, leave=True)
                 for n, s in enumerate(options.systems)}
+        raw_out = _RawOut(Path(options.out) if options.out else None)
         for system in options.systems:
-            fetches[system] = _SystemFetch(by_system[system], plan[system], full, previous, options, bars[system])
+            fetches[system] = _SystemFetch(by_system[system], plan[system], full, previous, options, bars[system],
+                                           raw_out)
 
         errors: dict[str, BaseException] = {}
 

@@ -2,7 +2,9 @@
 
 ================  =========================================================================================
 ``run.json``      who runs what, when, with which parameters, against what (:meth:`RunFolder.record_run`)
-snapshot          ``<system>_<frame>.parquet``, ``raw/<system>_<frame>.json``, ``snapshot.json``
+snapshot          ``<system>_<frame>.parquet``, ``raw/<system>_<frame>.jsonl`` (JSON Lines, streamed by the fetch;
+                  ``raw/<system>_<frame>.json``, one JSON array, in snapshots written before: still read),
+                  ``snapshot.json``
 ``differences.csv``, ``plan.json``, ``summary.json``, ``rounding.csv``   what reconcile found and proposes (a
                   revert's folder holds its reverse ``plan.json`` alone)
 ``changed_in_xero.csv``  documents recon sent to Xero and someone changed there since (:mod:`recon.sent`)
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
+from recon import raw_file
 from recon.errors import ConfigError, StoreError
 from recon.private import make_dir, make_file, open_private
 from recon.reconcile.model import Decision, Outcome, Plan, canonical_json
@@ -247,8 +250,20 @@ class RunFolder:
     def has_snapshot(self) -> bool:
         return self.file(SNAPSHOT_META).is_file()
 
+    def raw_file(self, system: str, name: str) -> Path:
+        """Where the raw payloads of ``system``'s ``name`` go (JSON Lines, :mod:`recon.raw_file`)."""
+        return self.path / RAW / f"{system}_{name}{raw_file.LINES}"
+
+    def raw_writer(self, system: str, name: str, *, durable: bool = True, owner: Any = None) -> "raw_file.RawWriter":
+        """The one writer of ``raw/<system>_<name>.jsonl``: a fetch appends each page as it arrives, and the
+        file is put in place when the kind is complete (:class:`recon.raw_file.RawWriter`)."""
+        make_dir(self.path / RAW)
+        return raw_file.RawWriter(self.raw_file(system, name), system, name, durable=durable, owner=owner)
+
     def save_snapshot(self, snap: "Snapshot") -> list[Path]:
-        """Every frame as Parquet, the raw payloads as JSON, the metadata; returns the Parquet paths."""
+        """Every frame as Parquet, the raw payloads as JSON Lines, the metadata; returns the Parquet paths. Raw
+        payloads a fetch already streamed into this folder are left as they are; others (held in memory, or in
+        another folder) are written through the same writer."""
         make_dir(self.path / RAW)
         paths = []
         for (system, name), df in sorted(snap.frames.items()):
@@ -257,12 +272,21 @@ class RunFolder:
                 df.to_parquet(fh, index=False)
             paths.append(path)
         for (system, name), payload in sorted(snap.raw.items()):
-            _write_text(self.path / RAW / f"{system}_{name}.json", json.dumps(payload, indent=1, default=str))
+            if isinstance(payload, raw_file.RawRecords) and payload.path == self.raw_file(system, name):
+                continue
+            writer = self.raw_writer(system, name)
+            try:
+                writer.copy(payload)
+            except BaseException:
+                writer.abort()
+                raise
+            writer.finish()
         _write_text(self.file(SNAPSHOT_META), json.dumps(snap.meta, indent=2, sort_keys=True, default=str))
         return paths
 
     def load_snapshot(self) -> "Snapshot":
-        """The snapshot saved here (frames conformed to the canonical schema again)."""
+        """The snapshot saved here (frames conformed to the canonical schema again; raw payloads read when asked
+        for, in either format)."""
         from recon import schema
         from recon.snapshot import Snapshot
 
@@ -272,9 +296,11 @@ class RunFolder:
             if system in schema.SYSTEMS and name in schema.FRAMES:
                 snap.frames[(system, name)] = schema.conform(pd.read_parquet(path), name, system=system)
         raw = self.path / RAW
-        for path in sorted(raw.glob("*.json")) if raw.is_dir() else []:
-            system, name = path.stem.split("_", 1)
-            snap.raw[(system, name)] = json.loads(path.read_text(encoding="utf-8"))
+        # the old format first, so that a file of the new format (the later write) wins where both are
+        for suffix in (raw_file.ARRAY, raw_file.LINES):
+            for path in sorted(raw.glob(f"*_*{suffix}")) if raw.is_dir() else []:
+                system, name = path.stem.split("_", 1)
+                snap.raw[(system, name)] = raw_file.RawRecords(path, system, name)
         snap.meta = self._json(SNAPSHOT_META) or {}
         return snap
 

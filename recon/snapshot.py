@@ -1,15 +1,17 @@
 """A snapshot: for each system and frame one canonical DataFrame, the raw payloads beside it, and metadata.
 
-Persisted per run as ``<folder>/<system>_<frame>.parquet`` plus ``<folder>/raw/<system>_<frame>.json`` and
+Persisted per run as ``<folder>/<system>_<frame>.parquet`` plus ``<folder>/raw/<system>_<frame>.jsonl`` and
 ``<folder>/snapshot.json`` (metadata), so a report can be rebuilt from exactly what was fetched; the run
-folder (:mod:`recon.run_folder`) writes and reads those files.
+folder (:mod:`recon.run_folder`) writes and reads those files. The raw payloads are not held in memory: a fetch
+streams them to disk as the pages arrive, and ``raw`` gives each file's records when they are read
+(:class:`recon.raw_file.RawRecords`); a snapshot made by hand may hold lists of records instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
@@ -22,7 +24,7 @@ class Snapshot:
     rounding precision, fetch watermarks); ``raw`` the API payloads as returned."""
 
     frames: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
-    raw: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    raw: dict[tuple[str, str], Sequence[dict[str, Any]] | Iterable[dict[str, Any]]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def frame(self, system: str, name: str) -> pd.DataFrame:
@@ -36,7 +38,7 @@ class Snapshot:
                 if (s, f) in self.frames}
 
     def save(self, folder: Path) -> list[Path]:
-        """Write every frame as Parquet, the raw payloads as JSON, and the metadata; return the Parquet paths
+        """Write every frame as Parquet, the raw payloads as JSON Lines, and the metadata; return the Parquet paths
         (the files and their names belong to :class:`recon.run_folder.RunFolder`)."""
         from recon.run_folder import RunFolder
 

@@ -139,16 +139,16 @@ class Session:
             except (ReconError, OSError, ValueError) as exc:  # pyarrow's errors are ValueErrors and OSErrors
                 # a broken earlier snapshot is no base to start from, and no reason to stop: fetch it all
                 self.out(f"warning: the snapshot of run {base.run_id} cannot be read ({exc}); fetching in full")
+        from recon.fetch import FetchOptions
+
         try:
+            # saved by the fetch into the run folder (its raw payloads streamed there as they arrive), also what
+            # a day limit stopped it with
             snap = fetch(self.settings, tuple(kinds), full=full or previous is None, previous=previous,
-                         progress=progress)
+                         progress=progress, options=FetchOptions(out=self.run_folder.path))
         except DailyLimitError as exc:
-            kept = getattr(exc, "snapshot", None)
-            if kept is not None:
-                self.run_folder.save_snapshot(kept)
             self.run_folder.record_stop(reason="day_limit", message=str(exc), resume_at=exc.resume_at, clock=self.clock)
             raise
-        self.run_folder.save_snapshot(snap)
         return snap
 
     def reconcile(self, snap: Any, kinds: Iterable[str]) -> Any:

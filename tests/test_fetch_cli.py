@@ -31,4 +31,4 @@ def test_recon_fetch_writes_one_parquet_per_system_and_frame_and_prints_counts(t
         assert f"  {name[:-len('.parquet')]}.parquet  {count}" in proc.stdout
         assert count > 0
     snap = Snapshot.load(out)
-    assert snap.meta["xero"]["organisation"] and (out / "raw" / "precoro_purchase_order.json").is_file()
+    assert snap.meta["xero"]["organisation"] and (out / "raw" / "precoro_purchase_order.jsonl").is_file()
