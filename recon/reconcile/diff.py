@@ -47,14 +47,14 @@ def empty_diffs() -> pd.DataFrame:
 
 
 def align_baseline(baseline: pd.DataFrame | None, wanted: np.ndarray,
-                   on: tuple[str, ...] = ("xero_id",)) -> tuple[pd.DataFrame | None, np.ndarray]:
-    """Baseline rows aligned with the keys ``wanted`` (the ``on`` columns' text joined by ``\\x1f``), and a
+                   on: tuple[str, ...] = ("xero_id",), sep: str = "\x1f") -> tuple[pd.DataFrame | None, np.ndarray]:
+    """Baseline rows aligned with the keys ``wanted`` (the ``on`` columns' text joined by ``sep``), and a
     mask of the rows that have one (rows without one hold filler values that callers never read)."""
     if baseline is None or baseline.empty:
         return None, np.zeros(len(wanted), dtype=bool)
     k = fields.text(baseline[on[0]])
     for c in on[1:]:
-        k = k + "\x1f" + fields.text(baseline[c])
+        k = k + sep + fields.text(baseline[c])
     index = pd.Index(k)
     keep = ~index.duplicated(keep="last")
     index, rows = index[keep], np.flatnonzero(keep)

@@ -8,6 +8,8 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon import money, schema
 from recon.reconcile import diff, fields, plan, rounding
@@ -72,41 +74,45 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
     agreed: list[Agreed] = []
     if not len(pids):
         return diff.empty_diffs(), agreed
-    doc_p = pd.DataFrame({"doc_id": pd.array(pids, dtype="string"), "_doc": np.arange(len(pids))})
-    doc_x = pd.DataFrame({"doc_id": pd.array(xids, dtype="string"), "_doc": np.arange(len(xids))})
-    left = lp.merge(doc_p, on="doc_id", how="inner")
-    right = lx.merge(doc_x, on="doc_id", how="inner")
-    left["_n"] = left["line_no"].astype("Int64").fillna(0).astype(np.int64)
-    right["_n"] = right["line_no"].astype("Int64").fillna(0).astype(np.int64)
-    both = left.merge(right, on=["_doc", "_n"], how="outer", suffixes=("", "__x"), indicator=True)
-    both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
-    doc = both["_doc"].to_numpy(dtype=np.int64)
-    line_no = both["_n"].to_numpy(dtype=np.int64)
+    names = list(rule.line_fields)
+    carried = list(dict.fromkeys([*names, *(ref for ref, _ in _REFERENCES), "description"]))
+    left_doc, left_pos, left_n = _lines_of(lp, pids)
+    right_doc, right_pos, right_n = _lines_of(lx, xids)
+    paired = _pair_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
+    doc = paired["_doc"].to_numpy(dtype=np.int64)
+    line_no = paired["_n"].to_numpy(dtype=np.int64)
     out = []
-    matched = (both["_merge"] == "both").to_numpy()
+    lpos_all = paired["lp"].to_numpy(dtype=np.int64)
+    rpos_all = paired["rp"].to_numpy(dtype=np.int64)
+    matched = (lpos_all >= 0) & (rpos_all >= 0)
     if matched.any():
-        m = both[matched].reset_index(drop=True)
-        names = list(rule.line_fields)
+        # only the compared columns (and the references they name) of the paired lines, taken by position:
+        # a merge of the whole line frames would copy every column of a million lines, twice
+        m = _taken(lp, carried, lpos_all[matched]).assign(_doc=doc[matched], _n=line_no[matched])
+        xl_all = _taken(lx, carried, rpos_all[matched])
+        for ref, _ in _REFERENCES:
+            if ref in xl_all.columns:
+                m[f"{ref}__x"] = xl_all[ref].to_numpy()
         pl = m[names].copy()
-        xl = m[[f"{n}__x" for n in names]].set_axis(names, axis=1)
+        xl = xl_all[names]
         # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
         pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
         pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
         _same_references(pl, m, xl)
-        wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
-        b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
+        keys = _line_keys(xids, doc[matched], line_no[matched])
+        b, has_b = diff.align_baseline(baseline, keys, on=("doc_id", "line_no"), sep="#")
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
                          cx[m["_doc"].to_numpy()], line_no[matched])
         out.append(_unit_rounding(d))
-        keys = np.array([w.replace("\x1f", "#") for w in wanted], dtype=object)
         agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b,
                              np.where(linked[m["_doc"].to_numpy()], keys, ""))
     only = ~matched
     if only.any():
-        side = both["_merge"].to_numpy(dtype=object)[only]
-        desc_p = fields.text(both["description"])[only]
-        desc_x = fields.text(both["description__x"])[only]
-        in_p = side == "left_only"
+        in_p = lpos_all[only] >= 0
+        desc_p = np.full(int(only.sum()), "", dtype=object)
+        desc_x = np.full(int(only.sum()), "", dtype=object)
+        desc_p[in_p] = fields.text(_taken(lp, ["description"], lpos_all[only][in_p])["description"])
+        desc_x[~in_p] = fields.text(_taken(lx, ["description"], rpos_all[only][~in_p])["description"])
         out.append(pd.DataFrame({
             "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([f"lines[{n}]" for n in line_no[only].tolist()], dtype=object),
             "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
@@ -115,6 +121,46 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
             "reason": np.where(in_p, "line only in Precoro", "line only in Xero: put back from Precoro"),
         }))
     return (pd.concat(out, ignore_index=True) if out else diff.empty_diffs()), agreed
+
+
+def _lines_of(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lines of the documents ``doc_ids``: each one's document (its position in ``doc_ids``), its row in
+    ``lines`` and its line number (0 when missing). Looked up in Arrow's hash kernels on the id text, so no
+    column of a million lines becomes Python strings."""
+    ids = money.arrow_array(lines["doc_id"].astype("string"))
+    where = pc.index_in(ids, value_set=pa.array(list(doc_ids), type=pa.string()) if len(doc_ids) else
+                        pa.array([], type=pa.string()))
+    found = pc.is_valid(where).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(found)
+    docs = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)[rows]
+    numbers = lines["line_no"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)[rows]
+    return docs, rows, numbers
+
+
+def _line_keys(xids: np.ndarray, docs: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """Baseline keys ``<Xero document id>#<line_no>`` of paired lines, joined in Arrow: one string a line, made
+    once for the baseline look-up and the agreed values alike."""
+    doc_ids = pa.array(list(xids), type=pa.string()).take(pa.array(docs))
+    joined = pc.binary_join_element_wise(doc_ids, pc.cast(pa.array(numbers), pa.string()), "#")
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,
+                right_n: np.ndarray, right_pos: np.ndarray) -> pd.DataFrame:
+    """Lines of both sides paired on (document, line number), outer, in document and line order: the row of
+    each side (-1 where that side has no such line). Only integers are joined."""
+    left = pd.DataFrame({"_doc": left_doc, "_n": left_n, "lp": left_pos})
+    right = pd.DataFrame({"_doc": right_doc, "_n": right_n, "rp": right_pos})
+    both = left.merge(right, on=["_doc", "_n"], how="outer")
+    both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
+    both["lp"] = both["lp"].fillna(-1).astype(np.int64)
+    both["rp"] = both["rp"].fillna(-1).astype(np.int64)
+    return both
+
+
+def _taken(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> pd.DataFrame:
+    """``columns`` of ``frame`` at the positions ``rows``, with a fresh 0..n index."""
+    return frame[[c for c in columns if c in frame.columns]].take(rows).reset_index(drop=True)
 
 
 #: what Xero refuses to change on a bill that has a payment
