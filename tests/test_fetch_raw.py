@@ -23,7 +23,7 @@ from recon.sandbox import Sandbox
 from recon.snapshot import Snapshot
 
 from connector_sandbox import sandbox  # noqa: F401  (fixture)
-from test_fetch import FAST, _faults, _frames_equal, _stats, sb  # noqa: F401  (sb: fixture)
+from test_fetch import FAST, _faults, _frames_equal, _stats, finish_partial_documents, sb  # noqa: F401  (sb: fixture)
 
 #: a run folder of the demo data fetched in full by the code before issue 14 (commit 6d5f4b5), as it wrote it:
 #: ``raw/<system>_<kind>.json``, each one JSON array
@@ -162,17 +162,7 @@ def test_a_fetch_stopped_by_the_day_limit_is_finished_from_its_saved_snapshot(sb
         fetch(sb.settings, progress=False, options=FetchOptions(limits=FAST.limits, retry=FAST.retry, out=tmp_path / "r"))
     if old_way:
         _write_the_old_way(tmp_path / "r")
-    kept = Snapshot.load(tmp_path / "r")
-    assert "purchase_order" in kept.meta["precoro"]["partial_kinds"]
-    read = len(kept.raw[("precoro", "purchase_order")])
-    assert 0 < read < docs and ("precoro", "purchase_order") not in kept.frames
-    _faults(sb.precoro_url, limits={"day": 1_000_000})
-    before = _stats(sb.precoro_url)["by_route"]
-    snap = fetch(sb.settings, previous=kept, progress=False, options=FAST)
-    details = sum(n - before.get(r, 0) for r, n in _stats(sb.precoro_url)["by_route"].items()
-                  if r.startswith("GET /purchaseorders/"))
-    assert details == docs - read
-    assert len(snap.frame("precoro", "purchase_order")) == docs
+    finish_partial_documents(sb, Snapshot.load(tmp_path / "r"), docs)
 
 
 def test_rows_typed_a_chunk_at_a_time_give_the_frames_typed_all_at_once(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
