@@ -161,6 +161,9 @@ class Applier:
         for action in wanted:
             if action.id in results:
                 continue
+            if self.stopped:  # a day limit met by an action before it in the group
+                results[action.id] = ActionResult(action.id, "skipped", self.stopped)
+                continue
             try:
                 prepared = self._prepare(action, states.get(action.id), current)
             except Exception as exc:  # noqa: BLE001 - mapped to the action's result, one record at a time
@@ -233,7 +236,9 @@ class Applier:
         except Exception as exc:  # noqa: BLE001 - the same mapping as a single read's failure
             for action in actions:
                 if action.keys.get(f"{action.target}_id") in ids:
-                    results[action.id] = self._error(action, exc)
+                    # after a day limit the first action fails and the others are not attempted, as one by one
+                    results[action.id] = ActionResult(action.id, "skipped", self.stopped) if self.stopped \
+                        else self._error(action, exc)
             return {}
 
     def _prepare(self, action: Action, state: JournalEntry | None,
