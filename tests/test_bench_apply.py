@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from recon.bench.apply import bound_seconds, measure
+from recon.bench.apply import bound_seconds, least_seconds, measure
 
 
 def test_120_updates_go_in_three_write_calls_inside_a_low_minute_limit_and_converge() -> None:
@@ -29,3 +29,12 @@ def test_120_updates_go_in_three_write_calls_inside_a_low_minute_limit_and_conve
 ])
 def test_the_bound_is_the_calls_own_time_plus_the_windows_the_limit_forces(api_calls, minute, own, expected) -> None:
     assert bound_seconds(api_calls, minute, own) == expected
+
+
+@pytest.mark.parametrize("starts, total, minute, expected", [
+    ([0.5, 1.0, 1.5, 2.0], 3.0, 10, 3.0),          # inside the limit: the unlimited time itself
+    ([0.5, 1.0, 1.5, 2.0], 3.0, 2, 60.5 + 3.0 - 1.5),  # call 2 waits for call 0's window: what followed it, 1.5 s
+    ([0.0, 0.1, 0.2, 5.0, 5.1], 6.0, 3, 60.0 + 1.0),  # the last window starts at call 3, 1 s before the end
+])
+def test_the_least_time_is_the_windows_plus_what_followed_the_last_forced_call(starts, total, minute, expected) -> None:
+    assert least_seconds(starts, total, minute) == pytest.approx(expected)
