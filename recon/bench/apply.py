@@ -22,8 +22,10 @@ calls' own time is the same apply under unlimited limits, measured in the same r
 
 and the goal is ratio <= 1.10 (pacing costs at most 10 % over the least the limit allows). recon's pacer counts
 each call for a second longer than the window (``recon.limits.WINDOW_MARGIN``), so it waits 61 s per window where
-the bound has 60. The bound is generous to recon in one way: work done while waiting (journal rows of the next
-batch) could in principle hide inside the wait, so a ratio a little below 1 is possible.
+the bound has 60. The bound is generous to recon in one way: work done before a forced window (journal rows of
+the next batch) hides inside the wait, so a ratio a little below 1 is possible. :func:`least_seconds` is the
+tight form, from when each call started in the unlimited run: call L*m cannot start before the first call plus m
+windows, and what followed it there still has to be done (``least_seconds`` and ``ratio_to_least`` per case).
 
 ``python -m recon.bench apply -- [--suppliers 1000] [--low-minute 10] [--repeat 3] [--no-write]`` prints one JSON object with a
 result per case (``unlimited``, ``real``: 60 a minute and 5,000 a day, and ``low``: 10 a minute, which makes
