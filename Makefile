@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow bench bench-views screenshots app lab doctor clean
+.PHONY: install demo test test-slow bench bench-views bench-apply screenshots app lab doctor clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(STAMP)
 # the approval grids with 1,000 and 10,000 actions (notebook, app, chromium); writes docs/benchmarks.md "Views"
 bench-views: $(STAMP)
 	$(PY) -m recon.bench views
+
+# 1,000 supplier updates applied into the Xero emulator under its real limits (about 6 minutes); writes
+# docs/benchmarks.md "Apply"
+bench-apply: $(STAMP)
+	$(PY) -m recon.bench apply
 
 # the screenshots of the README and docs/workbench.md (docs/images/), made from a fresh demo run in chromium
 screenshots: $(STAMP)

@@ -25,7 +25,7 @@ from dataclasses import replace
 from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from recon.progress import progress as tqdm  # a bar where someone watches, plain lines in logs
 
@@ -137,14 +137,53 @@ class Applier:
         if self.on_journal:
             self.on_journal(self.journal_writes, "after")
 
-    # -- one action --------------------------------------------------------------------------------------
+    # -- one action, or a group written in one call -----------------------------------------------------
     def run(self, action: Action, state: JournalEntry | None) -> ActionResult:
         """What became of ``action``, with who approved it."""
-        result = self._run(action, state)
-        decision = self.verdicts.get(action.id)
-        return replace(result, approved_by=decision.by) if decision is not None else result
+        [result] = self.run_group([action], {action.id: state} if state else {})
+        return result
 
-    def _run(self, action: Action, state: JournalEntry | None) -> ActionResult:
+    def run_group(self, actions: Sequence[Action], states: Mapping[str, JournalEntry]) -> list[ActionResult]:
+        """What became of each of ``actions`` (of one target, kind and operation, see :func:`groups`), with who
+        approved it. Each is checked on its own as :meth:`run` would; those left to write go to the target in
+        one ``write`` call, so a connector that batches (Xero, 50 a call) sends them together, and the records
+        they update are read ahead the same way (``read_many``) for the stale check."""
+        results: dict[str, ActionResult] = {}
+        wanted = []
+        for action in actions:
+            early = self._before(action, states.get(action.id))
+            if early is not None:
+                results[action.id] = early
+            else:
+                wanted.append(action)
+        current = self._read_ahead(wanted, results)
+        ready: list[tuple[Action, WriteRequest]] = []
+        for action in wanted:
+            if action.id in results:
+                continue
+            if self.stopped:  # a day limit met by an action before it in the group
+                results[action.id] = ActionResult(action.id, "skipped", self.stopped)
+                continue
+            try:
+                prepared = self._prepare(action, states.get(action.id), current)
+            except Exception as exc:  # noqa: BLE001 - mapped to the action's result, one record at a time
+                results[action.id] = self._error(action, exc)
+                continue
+            if isinstance(prepared, ActionResult):
+                results[action.id] = prepared
+            else:
+                ready.append((action, prepared))
+        for action, result in self._send(ready):
+            results[action.id] = result
+        out = []
+        for action in actions:
+            decision = self.verdicts.get(action.id)
+            result = results[action.id]
+            out.append(replace(result, approved_by=decision.by) if decision is not None else result)
+        return out
+
+    def _before(self, action: Action, state: JournalEntry | None) -> ActionResult | None:
+        """The result of an action that is not carried out (done before, not approved, four eyes, stopped)."""
         if state and state.phase == "done":
             return ActionResult(action.id, "skipped", f"already applied in run {state.run_id}", state.target_id)
         decision = self.verdicts.get(action.id)
@@ -159,27 +198,54 @@ class Applier:
                                 "the profile requires a second person (require_second_approver)")
         if self.stopped:
             return ActionResult(action.id, "skipped", self.stopped)
-        try:
-            return self._carry_out(action, state)
-        except StaleActionError as exc:
+        return None
+
+    def _error(self, action: Action, exc: Exception) -> ActionResult:
+        """The result of ``action`` when carrying it out raised ``exc`` (journaled, unless a dry run)."""
+        if isinstance(exc, StaleActionError):
             if not self.dry_run:
                 self._journal(action, "refused", message=str(exc))
             return ActionResult(action.id, "refused", str(exc))
-        except DailyLimitError as exc:
+        if isinstance(exc, DailyLimitError):
             self.stopped = f"not attempted: {exc}"
             return self._failed(action, str(exc))
-        except (ApiError, PlanError) as exc:
+        if isinstance(exc, (ApiError, PlanError)):
             return self._failed(action, str(exc))
-        except Exception as exc:  # noqa: BLE001 - one record's unexpected error must not stop the others
-            log.exception("apply %s: unexpected error", action.id)
-            return self._failed(action, f"unexpected {type(exc).__name__} talking to {action.target}: {exc}")
+        # one record's unexpected error must not stop the others
+        log.error("apply %s: unexpected error", action.id, exc_info=exc)
+        return self._failed(action, f"unexpected {type(exc).__name__} talking to {action.target}: {exc}")
 
     def _failed(self, action: Action, message: str, **detail: Any) -> ActionResult:
         if not self.dry_run:
             self._journal(action, "failed", message=message, **detail)
         return ActionResult(action.id, "failed", message, request=detail.get("request", {}))
 
-    def _carry_out(self, action: Action, state: JournalEntry | None) -> ActionResult:
+    def _read_ahead(self, actions: Sequence[Action], results: dict[str, ActionResult]) -> dict[str, Any]:
+        """The current records the updates and archives among ``actions`` will be checked against, read in as
+        few calls as the connector allows (``read_many``); ``{}`` when it reads one record at a time. A failed
+        read fails those actions (in ``results``), as a failed single read would."""
+        if len(actions) < 2:
+            return {}
+        conn = self.systems.get(actions[0].target)
+        ids = [a.keys.get(f"{a.target}_id") for a in actions if a.op in ("update", "archive")]
+        ids = list(dict.fromkeys(i for i in ids if i))
+        if conn is None or not ids or not hasattr(conn, "read_many"):
+            return {}
+        try:
+            return dict(conn.read_many(actions[0].kind, ids))
+        except Exception as exc:  # noqa: BLE001 - the same mapping as a single read's failure
+            for action in actions:
+                if action.keys.get(f"{action.target}_id") in ids:
+                    # after a day limit the first action fails and the others are not attempted, as one by one
+                    results[action.id] = ActionResult(action.id, "skipped", self.stopped) if self.stopped \
+                        else self._error(action, exc)
+            return {}
+
+    def _prepare(self, action: Action, state: JournalEntry | None,
+                 current_of: Mapping[str, Any]) -> ActionResult | WriteRequest:
+        """The request to send for ``action``, or its result when nothing is to be written (found, already
+        holds the values, a Xero link); raises :class:`StaleActionError` when its record changed since the plan.
+        ``current_of`` holds records read ahead (by id); any other is read here."""
         conn = self.systems.get(action.target)
         if conn is None:
             raise PlanError(f"action {action.id} writes into {action.target!r}, but no connector for it was given")
@@ -205,7 +271,7 @@ class Applier:
                 raise PlanError(f"{action.op} of {action.kind} {action.label or record_id} replaces its lines but "
                                 "does not say which lines it replaces (no old lines), so a change made since the "
                                 "plan could not be seen; reconcile again")
-            current = conn.read(action.kind, record_id)
+            current = current_of[record_id] if record_id in current_of else conn.read(action.kind, record_id)
             if current is None:
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) no longer exists in {action.target}")
             if _holds(current, values):
@@ -218,13 +284,37 @@ class Applier:
                 who = f"; the decision: {decision.verdict}d by {decision.by} at {decision.at}" if decision else ""
                 raise StaleActionError(f"{action.kind} {record_id} ({action.label}) changed in {action.target} "
                                        f"since {since} ({said}){who}; not written, reconcile again")
+        return WriteRequest(key=action.id, kind=action.kind, op=action.op, record_id=record_id, values=values)
 
-        request = WriteRequest(key=action.id, kind=action.kind, op=action.op, record_id=record_id, values=values)
+    def _send(self, ready: Sequence[tuple[Action, WriteRequest]]) -> list[tuple[Action, ActionResult]]:
+        """Write ``ready`` (one target): each journaled ``started`` first, then one ``write`` call for all, then
+        each result recorded. A dry run asks for each request on its own (what it would send)."""
+        if not ready:
+            return []
+        conn = self.systems[ready[0][0].target]
         if self.dry_run:
-            [res] = conn.write([request], dry_run=True)
-            return ActionResult(action.id, "dry_run", "would send", record_id or "", dict(res.request))
-        self._journal(action, "started", record_id or "", values=dict(values))
-        [res] = conn.write([request])
+            out = []
+            for action, request in ready:
+                [res] = conn.write([request], dry_run=True)
+                out.append((action, ActionResult(action.id, "dry_run", "would send", request.record_id or "",
+                                                 dict(res.request))))
+            return out
+        for action, request in ready:
+            self._journal(action, "started", request.record_id or "", values=dict(request.values))
+        try:
+            written = conn.write([request for _, request in ready])
+        except Exception as exc:  # noqa: BLE001 - the whole call failed: so did each action in it
+            return [(action, self._error(action, exc)) for action, _ in ready]
+        out = []
+        for (action, request), res in zip(ready, written):
+            try:
+                out.append((action, self._written(action, request, res)))
+            except Exception as exc:  # noqa: BLE001 - one record's result must not stop the others
+                out.append((action, self._error(action, exc)))
+        return out
+
+    def _written(self, action: Action, request: WriteRequest, res: WriteResult) -> ActionResult:
+        record_id = request.record_id
         if not res.ok:
             what = f"{action.op} of {action.kind} {action.label or record_id or ''}"
             if res.retryable:  # the call failed on the way (connection lost, server error): not a refusal
@@ -233,7 +323,7 @@ class Applier:
                                     request=dict(res.request))
             where = f" (field {res.field})" if res.field else ""
             return self._failed(action, f"{action.target} refused {what}{where}: {res.error}", request=dict(res.request))
-        return self._done(action, res, res.record_id or record_id or "", values, "applied")
+        return self._done(action, res, res.record_id or record_id or "", request.values, "applied")
 
     def _link(self, conn: Connector, action: Action, record_id: str, values: Mapping[str, Any]) -> None:
         """Make sure a Precoro record found again carries its Xero id: one found by that id already does (a
@@ -284,6 +374,32 @@ class Applier:
         return values
 
 
+#: operations written in groups (see :func:`groups`): a create into Precoro looks its record up first, one by
+#: one, and a link into Xero writes nothing
+GROUPED_OPS = frozenset({"create", "update", "archive"})
+
+
+def groups(actions: Sequence[Action], connectors: Mapping[str, Any]) -> Iterator[list[Action]]:
+    """``actions`` (in apply order) cut into groups carried out together: consecutive actions of one target,
+    kind and operation, at most the target connector's ``batch_size`` (Xero: 50 a call) each; an action on its
+    own where the connector writes one record a call (Precoro) or its operation is not grouped."""
+    group: list[Action] = []
+    for action in actions:
+        size = int(getattr(connectors.get(action.target), "batch_size", 1) or 1)
+        if action.op not in GROUPED_OPS or (action.op == "create" and action.target == "precoro"):
+            size = 1
+        if group and (size == 1 or len(group) >= size or (group[0].target, group[0].kind, group[0].op) !=
+                      (action.target, action.kind, action.op)):
+            yield group
+            group = []
+        group.append(action)
+        if size == 1:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
 def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisions: Iterable[Decision] | None = None,
                *, dry_run: bool = False, run_id: str | None = None, clock: Callable[[], str] | None = None,
                progress: bool = True, profile: str = "default", user: str = "", out_dir: str | Path | None = None,
@@ -313,11 +429,14 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
         applier = Applier(plan, store, connectors, verdicts, run_id=run_id, clock=clock, dry_run=dry_run,
                           on_journal=on_journal, user=user, second_approver_required=second_approver_required)
         status = "failed"
+        bar = tqdm(total=len(actions), desc="apply", unit="action", disable=not progress)
         try:
-            for action in tqdm(actions, desc="apply", unit="action", disable=not progress):
-                results.append(applier.run(action, state.get(action.id)))
+            for group in groups(actions, {c.system: c for c in connectors}):
+                results.extend(applier.run_group(group, state))
+                bar.update(len(group))
             status = "done"
         finally:
+            bar.close()
             if not dry_run:
                 outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
                 store.end_run(run_id, clock(), status if not applier.stopped else "stopped", outcome.counts())
@@ -336,4 +455,4 @@ def summary(outcome: Outcome) -> str:
     return ("dry run: " if outcome.dry_run else "") + (", ".join(shown) or "nothing to do")
 
 
-__all__ = ["apply_plan", "ordered", "changes", "differing", "summary", "RANK"]
+__all__ = ["apply_plan", "groups", "ordered", "changes", "differing", "summary", "RANK"]

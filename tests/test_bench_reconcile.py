@@ -34,7 +34,7 @@ def test_the_dispatcher_lists_every_benchmark_module_and_refuses_unknown_names(c
     from recon.bench.__main__ import main
 
     assert main(["nope"]) == 2
-    assert "available: fetch, firm, load, reconcile, views" in capsys.readouterr().err
+    assert "available: apply, fetch, firm, load, reconcile, views" in capsys.readouterr().err
 
 
 def test_the_reconcile_benchmark_runs_from_the_dispatcher_with_sizes(capsys):
