@@ -72,40 +72,37 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
     agreed: list[Agreed] = []
     if not len(pids):
         return diff.empty_diffs(), agreed
-    doc_p = pd.DataFrame({"doc_id": pd.array(pids, dtype="string"), "_doc": np.arange(len(pids))})
-    doc_x = pd.DataFrame({"doc_id": pd.array(xids, dtype="string"), "_doc": np.arange(len(xids))})
-    left = lp.merge(doc_p, on="doc_id", how="inner")
-    right = lx.merge(doc_x, on="doc_id", how="inner")
-    left["_n"] = left["line_no"].astype("Int64").fillna(0).astype(np.int64)
-    right["_n"] = right["line_no"].astype("Int64").fillna(0).astype(np.int64)
+    # the join is made on the keys and row numbers only, and each side's compared columns are then taken by
+    # row: merging the whole line frames would copy every line column of both sides (a million rows each)
+    left, right = _line_keys(lp, pids), _line_keys(lx, xids)
     both = left.merge(right, on=["_doc", "_n"], how="outer", suffixes=("", "__x"), indicator=True)
     both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
     doc = both["_doc"].to_numpy(dtype=np.int64)
     line_no = both["_n"].to_numpy(dtype=np.int64)
+    row_p = both["_row"].to_numpy(dtype=np.int64, na_value=-1)
+    row_x = both["_row__x"].to_numpy(dtype=np.int64, na_value=-1)
     out = []
     matched = (both["_merge"] == "both").to_numpy()
     if matched.any():
-        m = both[matched].reset_index(drop=True)
+        rp, rx, m_doc = row_p[matched], row_x[matched], doc[matched]
         names = list(rule.line_fields)
-        pl = m[names].copy()
-        xl = m[[f"{n}__x" for n in names]].set_axis(names, axis=1)
+        pl = lp[names].iloc[rp].reset_index(drop=True)
+        xl = lx[names].iloc[rx].reset_index(drop=True)
         # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
         pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
         pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
-        _same_references(pl, m, xl)
-        wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m["_doc"].to_numpy()], m["_n"])], dtype=object)
+        _same_references(pl, xl, lp, lx, rp, rx)
+        wanted = np.array([f"{d}\x1f{n}" for d, n in zip(xids[m_doc], line_no[matched])], dtype=object)
         b, has_b = diff.align_baseline(baseline, wanted, on=("doc_id", "line_no"))
-        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
-                         cx[m["_doc"].to_numpy()], line_no[matched])
+        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m_doc], cx[m_doc], line_no[matched])
         out.append(_unit_rounding(d))
         keys = np.array([w.replace("\x1f", "#") for w in wanted], dtype=object)
-        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b,
-                             np.where(linked[m["_doc"].to_numpy()], keys, ""))
+        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b, np.where(linked[m_doc], keys, ""))
     only = ~matched
     if only.any():
         side = both["_merge"].to_numpy(dtype=object)[only]
-        desc_p = fields.text(both["description"])[only]
-        desc_x = fields.text(both["description__x"])[only]
+        desc_p = np.where(row_p[only] >= 0, fields.text(lp["description"].iloc[np.maximum(row_p[only], 0)]), "")
+        desc_x = np.where(row_x[only] >= 0, fields.text(lx["description"].iloc[np.maximum(row_x[only], 0)]), "")
         in_p = side == "left_only"
         out.append(pd.DataFrame({
             "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([f"lines[{n}]" for n in line_no[only].tolist()], dtype=object),
@@ -147,12 +144,24 @@ _REFERENCES = (("account_id", ("account_code",)),
                ("tracking2_option_id", ("tracking2_category", "tracking2_option")))
 
 
-def _same_references(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> None:
+def _line_keys(lines: pd.DataFrame, doc_ids: np.ndarray) -> pd.DataFrame:
+    """The lines of the documents ``doc_ids``: their document's position in ``doc_ids`` (``_doc``), line number
+    (``_n``) and row in ``lines`` (``_row``)."""
+    docs = pd.DataFrame({"doc_id": pd.array(doc_ids, dtype="string"), "_doc": np.arange(len(doc_ids))})
+    keys = pd.DataFrame({"doc_id": lines["doc_id"].reset_index(drop=True),
+                         "_n": lines["line_no"].astype("Int64").fillna(0).astype(np.int64).to_numpy(),
+                         "_row": pd.array(np.arange(len(lines)), dtype="Int64")})
+    return keys.merge(docs, on="doc_id", how="inner")[["_doc", "_n", "_row"]]
+
+
+def _same_references(pl: pd.DataFrame, xl: pd.DataFrame, lp: pd.DataFrame, lx: pd.DataFrame, rp: np.ndarray,
+                     rx: np.ndarray) -> None:
     """Lines naming the same account or tracking option (by its Xero id) agree on it, whatever name or code
-    each side shows: one renamed or deleted in Xero is still the one the line was sent with."""
+    each side shows: one renamed or deleted in Xero is still the one the line was sent with. ``rp``/``rx`` are
+    the rows of the paired lines in ``lp``/``lx``."""
     for ref, names in _REFERENCES:
-        ref_p = fields.text(m[ref])
-        same = (ref_p != "") & (ref_p == fields.text(m[f"{ref}__x"]))
+        ref_p = fields.text(lp[ref].iloc[rp])
+        same = (ref_p != "") & (ref_p == fields.text(lx[ref].iloc[rx]))
         if same.any():
             for name in names:
                 pl.loc[same, name] = xl.loc[same, name].to_numpy()
