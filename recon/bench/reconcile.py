@@ -2,8 +2,9 @@
 supplier comparison against datacompy on the same frames and keys, in the same process.
 
 The data is generated here, deterministically (numpy ``default_rng`` with a fixed seed), directly in the
-canonical schema: amounts are shared ``Decimal`` objects taken from small value tables, so a million lines do
-not need a million constructions, and the systems' own arithmetic (``money``) gives the line amounts.
+canonical schema: amounts are exact integers turned into decimal128 columns in one buffer each, and the systems'
+own integer line maths (``money``) gives the line amounts. The datacompy comparisons run in a child process of
+their own, so that the peak memory reported is recon's (the child's is reported beside it).
 """
 
 from __future__ import annotations
@@ -36,10 +37,6 @@ SUPPLIER_FIELDS = ("name", "email", "phone", "tax_number", "company_number", "cu
 
 def _s(values: Any) -> pd.Series:
     return pd.Series(values, dtype="string")
-
-
-def _table(n: int, places: int) -> np.ndarray:
-    return np.array([Decimal(i).scaleb(-places) for i in range(n)], dtype=object)
 
 
 @lru_cache(maxsize=8)
