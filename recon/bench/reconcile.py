@@ -2,8 +2,9 @@
 supplier comparison against datacompy on the same frames and keys, in the same process.
 
 The data is generated here, deterministically (numpy ``default_rng`` with a fixed seed), directly in the
-canonical schema: amounts are shared ``Decimal`` objects taken from small value tables, so a million lines do
-not need a million constructions, and the systems' own arithmetic (``money``) gives the line amounts.
+canonical schema: amounts are exact integers turned into decimal128 columns in one buffer each, and the systems'
+own integer line maths (``money``) gives the line amounts. The datacompy comparisons run in a child process of
+their own, so that the peak memory reported is recon's (the child's is reported beside it).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import resource
 import sys
 import time
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from recon import money, schema
 from recon.reconcile import diff, reconcile
@@ -36,8 +39,12 @@ def _s(values: Any) -> pd.Series:
     return pd.Series(values, dtype="string")
 
 
-def _table(n: int, places: int) -> np.ndarray:
-    return np.array([Decimal(i).scaleb(-places) for i in range(n)], dtype=object)
+@lru_cache(maxsize=8)
+def _no_text(n: int) -> pa.Array:
+    """One all-missing text array of ``n`` values, shared by every text column the generator leaves empty (Arrow
+    arrays are immutable): each would otherwise hold 8 bytes of offsets a row, about 120 MiB for the line
+    frames' eight empty columns at 1,000,000 lines."""
+    return pa.nulls(n, pa.large_string())
 
 
 def _frame(frame: str, data: dict[str, Any], n: int) -> pd.DataFrame:
@@ -46,6 +53,8 @@ def _frame(frame: str, data: dict[str, Any], n: int) -> pd.DataFrame:
     for name in schema.columns(frame):
         if name in data:
             value = data[name]
+        elif empty[name].dtype == "string":
+            value = pd.Series(_no_text(n), dtype=empty[name].dtype)
         else:
             value = pd.Series([None] * n, dtype=empty[name].dtype) if str(empty[name].dtype) != "object" else \
                 np.full(n, None, dtype=object)
@@ -101,13 +110,24 @@ META = {"precoro": {"precision": {"price": 4, "quantity": 2, "total": 2}},
         "xero": {"name": "Bench Org", "base_currency": "GBP", "unitdp": 2, "rounding_account_code": "860"}}
 
 
+def _decimal(ints: np.ndarray, kind: str, places: int) -> pd.Series:
+    """A canonical decimal column of ``kind`` ("money" or "unit") from exact integers × 10^places: built from the
+    unscaled integers in one Arrow buffer, no ``Decimal`` per value."""
+    type_ = schema.ARROW_TYPES[kind]
+    return pd.Series(money.from_unscaled(ints, type_, places), dtype=pd.ArrowDtype(type_))
+
+
 def documents(n_lines: int, seed: int = SEED, per_doc: int = 5) -> Snapshot:
     """``n_lines`` lines per side, half purchase orders and half bills, ``per_doc`` lines a document: 97 % of
     documents linked (1 % of them with a quantity edited in Xero), 1 % approved and not yet sent, 1 % cancelled
-    in Precoro, 1 % still draft. 10 % of unit prices have 4 decimals (rounding differences at unitdp=2)."""
+    in Precoro, 1 % still draft. 10 % of unit prices have 4 decimals (rounding differences at unitdp=2).
+
+    The amounts are made as exact integers (quantities, prices and rates × 10^4, amounts in cents) with the
+    systems' own integer line maths (Precoro's rounding at its precision 4/2/2, ``money.xero_line_cents``), and
+    become decimal128 columns straight from those integers: a million ``Decimal`` objects and their arithmetic
+    would hold more memory than the frames themselves."""
     rng = np.random.default_rng(seed + 1)
-    prices2, prices4 = _table(100000, 2), _table(100000, 4)
-    qtys, rates = _table(21, 0), np.array([Decimal("0"), Decimal("15"), Decimal("20")], dtype=object)
+    rates4 = np.array([0, 15, 20], dtype=np.int64) * 10**4
     days = np.array([dt.date(2026, 1, 1) + dt.timedelta(days=d) for d in range(365)], dtype=object)
     frames: dict[tuple[str, str], pd.DataFrame] = {}
     for k, kind in enumerate(("purchase_order", "bill")):
@@ -121,33 +141,39 @@ def documents(n_lines: int, seed: int = SEED, per_doc: int = 5) -> Snapshot:
         status = np.where(cancelled, "cancelled", np.where(shape >= 0.99, "draft", "approved"))
         doc_of_line = np.repeat(d, per_doc)
         four = rng.random(nl) < 0.10
-        price = np.where(four, prices4[rng.integers(1, 100000, nl)], prices2[rng.integers(1, 100000, nl)])
-        qty = qtys[rng.integers(1, 21, nl)]
-        rate = rates[rng.integers(0, 3, nl)]
-        net, tax = money.precoro_lines_array(qty, price, rate, money.Precision(4, 2, 2))
-        xq = qty.copy()
+        # the same draws as ever: a 4-decimal price j / 10^4 or a 2-decimal one j / 100, as units × 10^4
+        price4 = np.where(four, rng.integers(1, 100000, nl), rng.integers(1, 100000, nl) * 100)
+        qty4 = rng.integers(1, 21, nl) * 10**4
+        rate4 = rates4[rng.integers(0, 3, nl)]
+        # Precoro at precision price 4, quantity 2, total 2: both already exact at those places
+        net = money.div_half_up(qty4 * price4, 10**6)
+        tax = money.div_half_up(net * rate4, 100 * 10**4)
+        xq4 = qty4.copy()
         edited = np.zeros(nl, dtype=bool)
         edited[(np.flatnonzero(sent & (rng.random(n_docs) < 0.01)) * per_doc)] = True
-        xq[edited] = qtys[20]
-        xamt, xtax = money.xero_lines_array(xq, price, rate, "Exclusive", 2)
+        xq4[edited] = 20 * 10**4
+        xamt, xtax = money.xero_line_cents(xq4, price4, rate4, np.array("Exclusive"), 2)
         line_no = np.tile(np.arange(1, per_doc + 1), n_docs)
-        common = {"line_no": pd.array(line_no, dtype="Int64"), "item_code": _s(np.where(rng.random(nl) < 0.5, "BOLT", "")),
+        item = rng.random(nl) < 0.5
+        common = {"line_no": pd.array(line_no, dtype="Int64"), "item_code": _s(np.where(item, "BOLT", "")),
                   "description": _s(np.full(nl, "Bolts, zinc plated")), "account_code": _s(np.full(nl, "300")),
-                  "tax_type": _s(np.where(rate == 0, "NONE", "INPUT2")), "tax_rate": rate}
+                  "tax_type": _s(np.where(rate4 == 0, "NONE", "INPUT2"))}
         frames[("precoro", f"{kind}_lines")] = _frame(f"{kind}_lines", {
-            **common, "doc_id": pid.iloc[doc_of_line].reset_index(drop=True), "quantity": qty, "unit_amount": price,
-            "line_amount": net, "tax_amount": tax}, nl)
+            **common, "doc_id": pid.iloc[doc_of_line].reset_index(drop=True), "tax_rate": _decimal(rate4, "unit", 4),
+            "quantity": _decimal(qty4, "unit", 4), "unit_amount": _decimal(price4, "unit", 4),
+            "line_amount": _decimal(net, "money", 2), "tax_amount": _decimal(tax, "money", 2)}, nl)
         x_keep = sent[doc_of_line]
         frames[("xero", f"{kind}_lines")] = _frame(f"{kind}_lines", {
-            **{c: (v[x_keep] if isinstance(v, np.ndarray) else v[x_keep]) for c, v in common.items()},
-            "doc_id": xid.iloc[doc_of_line[x_keep]].reset_index(drop=True), "quantity": xq[x_keep],
-            "unit_amount": money.quantize_array(price[x_keep], 2), "line_amount": xamt[x_keep],
-            "tax_amount": xtax[x_keep]}, int(x_keep.sum()))
+            **{c: v[x_keep] for c, v in common.items()}, "tax_rate": _decimal(rate4[x_keep], "unit", 4),
+            "doc_id": xid.iloc[doc_of_line[x_keep]].reset_index(drop=True), "quantity": _decimal(xq4[x_keep], "unit", 4),
+            "unit_amount": _decimal(money.div_half_up(price4[x_keep], 100), "unit", 2),
+            "line_amount": _decimal(xamt[x_keep], "money", 2), "tax_amount": _decimal(xtax[x_keep], "money", 2)},
+            int(x_keep.sum()))
+        del common, price4, qty4, xq4, rate4
 
-        def sums(values: np.ndarray) -> np.ndarray:
-            cents = np.zeros(n_docs, dtype=np.int64)
-            np.add.at(cents, doc_of_line, money.to_cents(values))
-            return money.from_cents(cents)
+        def sums(cents: np.ndarray) -> np.ndarray:
+            # the lines of a document are contiguous, per_doc of them
+            return cents.reshape(n_docs, per_doc).sum(axis=1)
         p_sub, p_tax, x_sub, x_tax = sums(net), sums(tax), sums(xamt), sums(xtax)
         supplier = rng.integers(0, 96000, n_docs)
         head = {"number": _s("PO-" + pd.Series(d + k * 10**7).astype(str)), "supplier_id": _s("P" + pd.Series(supplier).astype(str)),
@@ -160,13 +186,14 @@ def documents(n_lines: int, seed: int = SEED, per_doc: int = 5) -> Snapshot:
             head["due_date"] = head["date"]
         frames[("precoro", kind)] = _frame(kind, {
             **head, "id": pid, "xero_id": xid.where(sent, None), "status": _s(status),
-            "active": pd.array(~cancelled, dtype="boolean"), "subtotal": p_sub, "total_tax": p_tax,
-            "total": p_sub + p_tax}, n_docs)
+            "active": pd.array(~cancelled, dtype="boolean"), "subtotal": _decimal(p_sub, "money", 2),
+            "total_tax": _decimal(p_tax, "money", 2), "total": _decimal(p_sub + p_tax, "money", 2)}, n_docs)
         frames[("xero", kind)] = _frame(kind, {
-            **{c: (v[sent] if isinstance(v, np.ndarray) else v[sent]) for c, v in head.items()}, "id": xid[sent],
+            **{c: v[sent] for c, v in head.items()}, "id": xid[sent],
             "xero_id": xid[sent], "status": _s(np.full(int(sent.sum()), "approved")),
             "active": pd.array(np.ones(int(sent.sum()), dtype=bool), dtype="boolean"),
-            "subtotal": x_sub[sent], "total_tax": x_tax[sent], "total": (x_sub + x_tax)[sent]}, int(sent.sum()))
+            "subtotal": _decimal(x_sub[sent], "money", 2), "total_tax": _decimal(x_tax[sent], "money", 2),
+            "total": _decimal((x_sub + x_tax)[sent], "money", 2)}, int(sent.sum()))
         del new
     return Snapshot(frames=frames, meta=META)
 
@@ -324,16 +351,44 @@ def measure_suppliers(n_suppliers: int = 100_000) -> dict[str, Any]:
     return out
 
 
+def peer_comparisons(n_suppliers: int, n_lines: int) -> dict[str, Any]:
+    """The side-by-side comparisons with datacompy on freshly generated (identical, seeded) frames, with the
+    peak resident memory of the process they run in."""
+    sup, _ = suppliers(n_suppliers)
+    docs = documents(n_lines)
+    out: dict[str, Any] = {"datacompy": compare_with_datacompy(sup)}
+    out["peak_rss_mib_after_supplier_comparisons"] = round(_peak_mib(), 1)
+    out["datacompy_documents"] = compare_documents_with_datacompy(docs)
+    out["peak_rss_mib"] = round(_peak_mib(), 1)
+    return out
+
+
+def _in_child(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a fresh interpreter (spawned, so it shares no memory with this one)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def measure(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, Any]:
-    """Generate, reconcile, measure; returns the figures recorded in docs/benchmarks.md."""
+    """Generate, reconcile, measure; returns the figures recorded in docs/benchmarks.md.
+
+    The comparisons with datacompy run first, in a child process of their own: datacompy's joins of the
+    supplier and line frames hold more memory than recon's whole run (measured 2026-12-02: from 0.94 GiB of
+    frames to 1.57 GiB), so in one process the peak would be datacompy's, not recon's. The child's peak is
+    reported beside recon's (``peer_comparisons.peak_rss_mib``); ``peak_rss_mib`` is this process's: the
+    generation of the data and recon's reconciles of it."""
     out: dict[str, Any] = {"suppliers": n_suppliers, "lines": n_lines}
+    peers = _in_child(peer_comparisons, n_suppliers, n_lines)
+    out["datacompy"], out["datacompy_documents"] = peers.pop("datacompy"), peers.pop("datacompy_documents")
+    out["peer_comparisons"] = peers
     (sup, base), t_gen_s = _timed(lambda: suppliers(n_suppliers))
     docs, t_gen_d = _timed(lambda: documents(n_lines))
     out["generate_seconds"] = round(t_gen_s + t_gen_d, 1)
     out["peak_rss_mib_after_generate"] = round(_peak_mib(), 1)
     out["rss_mib_holding_the_frames"] = round(_current_mib(), 1)
-    out["datacompy"] = compare_with_datacompy(sup)
-    out["datacompy_documents"] = compare_documents_with_datacompy(docs)
     rec_s, t_s = _timed(lambda: reconcile(sup, kinds=["supplier"], baselines=base, run_id="bench"))
     out["suppliers_seconds"] = round(t_s, 3)
     out["supplier_differences"] = int(len(rec_s.differences))
@@ -345,6 +400,7 @@ def measure(n_suppliers: int = 100_000, n_lines: int = 1_000_000) -> dict[str, A
     out["documents_seconds"] = round(t_all - t_s, 3)
     out["differences"] = int(len(rec.differences))
     out["actions"] = len(rec.plan.actions)
+    out["peak_rss_mib_after_reconcile"] = round(_peak_mib(), 1)
     out["differences_by_kind"] = {str(k): int(v) for k, v in rec.differences["kind"].value_counts().sort_index().items()}
     out["rounding_classes"] = {str(k): int(v) for k, v in rec.rounding["classification"].value_counts().sort_index().items()}
     out["peak_rss_mib"] = round(_peak_mib(), 1)
