@@ -14,7 +14,7 @@ import pandas as pd
 
 from recon import schema
 from recon.errors import DataError
-from recon.reconcile import diff, documents, fields, locks, plan, rounding
+from recon.reconcile import diff, documents, fields, locks, model, plan, rounding
 from recon.reconcile.link import Linkage, duplicates_both_ways, link
 from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Agreed, Plan, Reconciliation
 from recon.schema import LINE_FRAMES
@@ -372,23 +372,42 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
             names.append("xero_id")
         if is_doc:
             names += ["line_amount_types", "supplier_id"]
-        values = plan.record_values(sub, [n for n in names if n != "xero_id"])
-        lines = plan.lines_by_doc(snap.frame(side, rule.lines), ids[pos][create], rule.line_fields) if is_doc else {}
-        labels = plan.labels(rule, sub)
-        ids_here = ids[pos]
-        for i in np.flatnonzero(create):
-            new: dict[str, Any] = dict(values[i])
-            if target == "precoro":
-                new["xero_id"] = str(ids_here[i])
-            for k, v in extra.items():
-                new[k] = str(v[i])
-            if is_doc:
-                new["lines"] = lines.get(str(ids_here[i]), [])
-            k = plan.keys(precoro_id=str(ids_here[i])) if side == "precoro" else plan.keys(xero_id=str(ids_here[i]))
-            res.actions.append(Action(rule.kind, target, "create", k, new, {}, str(reason[i]),
-                                      f"only_in_{side}", str(labels[i])))
+        made = np.flatnonzero(create)
+        if len(made):
+            res.actions += _creates(rule, snap, side, target, sub.iloc[made].reset_index(drop=True),
+                                    [n for n in names if n != "xero_id"], ids[pos][made],
+                                    {k: v[made] for k, v in extra.items()}, reason[made])
         p_pos = pos if side == "precoro" else np.full(len(pos), -1)
         x_pos = pos if side == "xero" else np.full(len(pos), -1)
         res.rows.append(_rows(sides, p_pos, x_pos, kind=f"only_in_{side}",
                               direction=np.where(create, f"to_{target}", "none").astype(object),
                               action=np.where(create, "create", "none").astype(object), reason=reason))
+
+
+def _creates(rule: Rule, snap: Snapshot, side: str, target: str, sub: pd.DataFrame, names: list[str],
+             ids: np.ndarray, extra: Mapping[str, np.ndarray], reason: np.ndarray) -> list[Action]:
+    """The ``create`` actions of the records ``sub`` (ids ``ids``) of ``side`` in ``target``: their values as
+    canonical strings, a column at a time, and the values' JSON text too (records of plain fields; a document's
+    lines are encoded per document)."""
+    columns = {n: list(map(str, fields.text(sub[n]).tolist())) for n in names}
+    id_text = list(map(str, ids.tolist()))
+    if target == "precoro":
+        columns["xero_id"] = id_text
+    for k, v in extra.items():
+        columns[k] = list(map(str, v.tolist()))
+    n = len(sub)
+    order = list(columns)
+    new: list[dict[str, Any]] = [dict(zip(order, row)) for row in zip(*columns.values())] if order else [{} for _ in range(n)]
+    key_name = "precoro_id" if side == "precoro" else "xero_id"
+    keys = [{key_name: i} for i in id_text]
+    if rule.lines is not None:
+        lines = plan.lines_by_doc(snap.frame(side, rule.lines), ids, rule.line_fields)
+        for values, i in zip(new, id_text):
+            values["lines"] = lines.get(i, [])
+        texts = None
+    else:
+        texts = (model.string_dict_texts({key_name: id_text}, n), model.string_dict_texts(columns, n), ["{}"] * n)
+    return model.actions_of(rule.kind, target, "create", keys, new, [{} for _ in range(n)],
+                            list(map(str, reason.tolist())), f"only_in_{side}",
+                            list(map(str, plan.labels(rule, sub).tolist())), texts=texts)
+

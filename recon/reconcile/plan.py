@@ -14,7 +14,7 @@ import pandas as pd
 
 from recon import schema
 from recon.reconcile import fields
-from recon.reconcile.model import Action
+from recon.reconcile.model import Action, actions_of
 from recon.rules import DOC_TOTALS, Rule
 
 TARGET = {"to_xero": "xero", "to_precoro": "precoro"}
@@ -77,6 +77,7 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                   | (direction[rows][1:] != direction[rows][:-1]))
     bounds = np.append(np.flatnonzero(change), len(rows)).tolist()
     rows_list = rows.tolist()
+    pending: list[tuple[Any, ...]] = []
     for start, end in zip(bounds[:-1], bounds[1:]):
         group = rows_list[start:end]
         r0 = group[0]
@@ -94,13 +95,13 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                 if col[src][r] == "false":
                     archive_new = {"status": rule.cancel_status} if is_doc else {"active": "false"}
                     archive_old = {"status": str(xstatus[xi])} if xstatus is not None else {"active": "true"}
-                    actions.append(Action(rule.kind, target, "archive", k, archive_new, archive_old, reason,
-                                          str(col["kind"][r]), label))
+                    pending.append((target, "archive", k, archive_new, archive_old, reason, str(col["kind"][r]),
+                                    label))
                     action_col[r] = "archive"
                 elif not is_doc:
                     # a deleted Xero document cannot be restored; other records are reactivated
-                    actions.append(Action(rule.kind, target, "update", k, {"active": "true"}, {"active": "false"},
-                                          reason, str(col["kind"][r]), label))
+                    pending.append((target, "update", k, {"active": "true"}, {"active": "false"}, reason,
+                                    str(col["kind"][r]), label))
                     action_col[r] = "update"
             elif name in DOC_TOTALS:
                 if col["kind"][r] != "rounding":
@@ -123,9 +124,13 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                         if g not in new:
                             new[g] = old[g] = sides.x_text(g)[xi]
         difference = next((d for d in ("conflict", "blocked_edit", "mismatch", "rounding") if d in kinds), "mismatch")
-        actions.append(Action(rule.kind, target, "update", k, new, old, reason, difference, label))
+        pending.append((target, "update", k, new, old, reason, difference, label))
         # totals follow from the lines Xero recomputes: they travel with the update, not as fields
         action_col[updated + totals] = "update"
+    if pending:
+        # made together, in the order found: the encoder and the hashing without a dataclass __init__ per action
+        target_, op_, keys_, new_, old_, reason_, difference_, label_ = map(list, zip(*pending))
+        actions = actions_of(rule.kind, target_, op_, keys_, new_, old_, reason_, difference_, label_)
     return actions, action_col
 
 
