@@ -78,6 +78,7 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
     bounds = np.append(np.flatnonzero(change), len(rows)).tolist()
     rows_list = rows.tolist()
     pending: list[tuple[Any, ...]] = []
+    marked: list[int] = []  # rows whose action is the update: set once, not per record
     for start, end in zip(bounds[:-1], bounds[1:]):
         group = rows_list[start:end]
         r0 = group[0]
@@ -126,7 +127,8 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
         difference = next((d for d in ("conflict", "blocked_edit", "mismatch", "rounding") if d in kinds), "mismatch")
         pending.append((target, "update", k, new, old, reason, difference, label))
         # totals follow from the lines Xero recomputes: they travel with the update, not as fields
-        action_col[updated + totals] = "update"
+        marked += updated + totals
+    action_col[marked] = "update"
     if pending:
         # made together, in the order found: the encoder and the hashing without a dataclass __init__ per action
         target_, op_, keys_, new_, old_, reason_, difference_, label_ = map(list, zip(*pending))
