@@ -182,14 +182,23 @@ def actions_of(kind: Any, target: Any, op: Any, keys: list[Mapping[str, str]], n
         texts = (list(map(_ENCODE, keys)), list(map(_ENCODE, new)), list(map(_ENCODE, old)))
     out = []
     sha, new_action, scalar = hashlib.sha256, _NEW_ACTION, _scalar
-    for i, (k, nw, ol) in enumerate(zip(*texts)):
-        kd, td, od = scalar(kind[i]), scalar(target[i]), scalar(op[i])
-        aid = f"{kind[i]}-{op[i]}-{sha((_ID_BODY % (k, kd, nw, ol, od, td)).encode()).hexdigest()[:12]}"
+    # the few distinct kinds, targets, operations and differences are encoded once each
+    memo: dict[Any, str] = {}
+
+    def once(value: Any) -> str:
+        text = memo.get(value)
+        if text is None:
+            text = memo[value] = scalar(value)
+        return text
+
+    for ki, ta, o, kt, nt, ot, k, nw, ol, r, d, lab in zip(kind, target, op, *texts, keys, new, old, reason,
+                                                             difference, label):
+        kd, td, od = once(ki), once(ta), once(o)
+        aid = f"{ki}-{o}-{sha((_ID_BODY % (kt, kd, nt, ot, od, td)).encode()).hexdigest()[:12]}"
         a = new_action(Action)
-        a.__dict__.update(kind=kind[i], target=target[i], op=op[i], keys=keys[i], new=new[i], old=old[i],
-                          reason=reason[i], difference=difference[i], label=label[i], id=aid,
-                          _made_text=_TEXT_BODY % (scalar(difference[i]), scalar(aid), k, kd, scalar(label[i]), nw,
-                                                   ol, od, scalar(reason[i]), td))
+        a.__dict__.update(kind=ki, target=ta, op=o, keys=k, new=nw, old=ol, reason=r, difference=d, label=lab, id=aid,
+                          _made_text=_TEXT_BODY % (once(d), scalar(aid), kt, kd, scalar(lab), nt, ot, od, scalar(r),
+                                                   td))
         out.append(a)
     return out
 
