@@ -4,7 +4,7 @@ text, JSON's escapes (quotes, backslashes, control characters, non-ASCII, ``%``)
 
 from hypothesis import given, settings, strategies as st
 
-from recon.reconcile.model import Action, Plan, actions_of, canonical_json, string_dict_texts
+from recon.reconcile.model import Action, Plan, actions_of, canonical_json, string_dict_text, string_dict_texts
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 names = st.lists(text, min_size=0, max_size=5, unique=True)
@@ -16,6 +16,13 @@ def test_column_texts_are_canonical_json(names, rows, data):
     columns = {n: data.draw(st.lists(text, min_size=rows, max_size=rows)) for n in names}
     dicts = [{n: columns[n][i] for n in names} for i in range(rows)]
     assert string_dict_texts(columns, rows) == [canonical_json(d) for d in dicts]
+    assert [string_dict_text(d) for d in dicts] == [canonical_json(d) for d in dicts]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.dictionaries(text, text | st.none() | st.integers(), max_size=5))
+def test_one_dict_text_is_canonical_json(values):
+    assert string_dict_text(values) == canonical_json(values)
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from recon import schema
 from recon.reconcile import fields
-from recon.reconcile.model import Action, actions_of
+from recon.reconcile.model import Action, actions_of, string_dict_text
 from recon.rules import DOC_TOTALS, Rule
 
 TARGET = {"to_xero": "xero", "to_precoro": "precoro"}
@@ -132,7 +132,9 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
     if pending:
         # made together, in the order found: the encoder and the hashing without a dataclass __init__ per action
         target_, op_, keys_, new_, old_, reason_, difference_, label_ = map(list, zip(*pending))
-        actions = actions_of(rule.kind, target_, op_, keys_, new_, old_, reason_, difference_, label_)
+        # records' values are strings (documents' may hold their lines): their JSON by template
+        texts = None if is_doc else tuple(list(map(string_dict_text, v)) for v in (keys_, new_, old_))
+        actions = actions_of(rule.kind, target_, op_, keys_, new_, old_, reason_, difference_, label_, texts=texts)
     return actions, action_col
 
 
