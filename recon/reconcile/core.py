@@ -128,6 +128,30 @@ def _require(df: pd.DataFrame, names: list[str], system: str, frame: str) -> Non
 
 
 def _finish_rows(rows: list[pd.DataFrame], run_id: str) -> pd.DataFrame:
+    """All kinds' difference rows as one frame of object columns (missing values ``""``), in the order of the
+    kinds, then ids, field, kind and action (stable)."""
+    rows = [r for r in rows if len(r)]
+    if not rows:
+        return _finish_rows_frame([], run_id)
+    # the columns joined and sorted in numpy: the same rows in the same order as pandas' concat, astype,
+    # fillna and stable multi-column sort, for a fraction of the cost at ~10^4 rows
+    columns: dict[str, np.ndarray] = {}
+    for c in _ROW_COLUMNS:
+        values = np.concatenate([r[c].to_numpy(dtype=object) for r in rows])
+        missing = pd.isna(values)
+        if missing.any():
+            values[missing] = ""
+        columns[c] = values
+    order = {k: i for i, k in enumerate(ORDER)}
+    kind_order = np.array([order[k] for k in columns["object"].tolist()], dtype=np.int64)
+    at = np.lexsort((columns["action"], columns["kind"], columns["field"], columns["xero_id"], columns["precoro_id"],
+                     kind_order))
+    n = len(kind_order)
+    data = {"run_id": np.full(n, run_id, dtype=object), **{c: columns[c][at] for c in _ROW_COLUMNS}}
+    return pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in DIFF_COLUMNS})
+
+
+def _finish_rows_frame(rows: list[pd.DataFrame], run_id: str) -> pd.DataFrame:
     if rows:
         df = pd.concat([r for r in rows if len(r)] or [rows[0]], ignore_index=True)
     else:
@@ -158,7 +182,8 @@ def _rows(sides: plan.Sides, p_pos: np.ndarray, x_pos: np.ndarray, **cols: Any) 
     for c in ("field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "action", "reason"):
         value = cols.get(c, "")
         out[c] = value if isinstance(value, np.ndarray) else np.full(n, value, dtype=object)
-    return pd.DataFrame(out, columns=list(_ROW_COLUMNS))
+    # object columns, as the differences table keeps them: not converted to Arrow strings and back
+    return pd.DataFrame(out, columns=list(_ROW_COLUMNS), dtype=object)
 
 
 def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
