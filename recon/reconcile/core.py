@@ -278,8 +278,8 @@ def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult)
         res.rows.append(_rows(sides, mp, mx, field=matched["on"].to_numpy(dtype=object),
                               precoro_value=plab[mp], xero_value=xlab[mx], kind="match_candidate",
                               direction="none", action="link", reason=reason))
-        res.actions += [Action(rule.kind, "precoro", "link", plan.keys(pid[a], xid[b]), {}, {}, str(r),
-                               "match_candidate", str(plab[a])) for a, b, r in zip(mp, mx, reason)]
+        res.actions += [Action(rule.kind, "precoro", "link", plan.keys(a, b), {}, {}, str(r), "match_candidate",
+                               str(lab)) for a, b, r, lab in zip(pid[mp], xid[mx], reason, plab[mp])]
     c = linkage.candidates
     if len(c):
         cp, cx = c["p"].to_numpy(), c["x"].to_numpy()
@@ -302,9 +302,9 @@ def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult)
             res.rows.append(_rows(sides, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
                                   kind="only_in_precoro", direction="to_precoro", action="archive",
                                   reason="deleted in Xero: inactivated in Precoro"))
-            res.actions += [Action(rule.kind, "precoro", "archive", plan.keys(pid[i]), {"active": "false"},
+            res.actions += [Action(rule.kind, "precoro", "archive", plan.keys(i), {"active": "false"},
                                    {"active": "true"}, "deleted in Xero: inactivated in Precoro", "only_in_precoro",
-                                   str(plab[i])) for i in d]
+                                   str(lab)) for i, lab in zip(pid[np.asarray(d)], plab[np.asarray(d)])]
         elif len(d):
             res.rows.append(_rows(sides, d, np.full(len(d), -1), field="xero_id", precoro_value=stored,
                                   kind="only_in_precoro", direction="none", action="none",
