@@ -6,15 +6,14 @@ Values in ``Action.new``/``old`` are canonical strings keyed by canonical column
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from recon import schema
 from recon.reconcile import fields
-from recon.reconcile.model import Action
+from recon.reconcile.model import Action, actions_of, string_dict_text
 from recon.rules import DOC_TOTALS, Rule
 
 TARGET = {"to_xero": "xero", "to_precoro": "precoro"}
@@ -68,7 +67,9 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
     # plain lists: the loop below reads them element by element, which numpy object arrays make slow
     col = {c: diffs[c].to_numpy(dtype=object).tolist() for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
     p_all, x_all = diffs["p"].to_numpy(), diffs["x"].to_numpy()
-    pid, xid, plab, xlab = sides.pid, sides.xid, sides.plab, sides.xlab
+    # ids and labels of the diff rows' records (read by diff row below)
+    pid, xid, plab, xlab = sides.pid[p_all], sides.xid[x_all], sides.plab[p_all], sides.xlab[x_all]
+    group_text: dict[str, np.ndarray] = {}
     is_doc = rule.lines is not None
     xstatus = fields.text(x["status"]) if is_doc else None
     # one group per record and direction: where (p, x, direction) changes along the sorted rows
@@ -77,13 +78,15 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                   | (direction[rows][1:] != direction[rows][:-1]))
     bounds = np.append(np.flatnonzero(change), len(rows)).tolist()
     rows_list = rows.tolist()
+    pending: list[tuple[Any, ...]] = []
+    marked: list[int] = []  # rows whose action is the update: set once, not per record
     for start, end in zip(bounds[:-1], bounds[1:]):
         group = rows_list[start:end]
         r0 = group[0]
-        pi, xi, target = p_all[r0], x_all[r0], TARGET[direction[r0]]
+        xi, target = x_all[r0], TARGET[direction[r0]]
         src, tgt = ("precoro_value", "xero_value") if target == "xero" else ("xero_value", "precoro_value")
-        k = keys(pid[pi], xid[xi])
-        label = str(plab[pi] or xlab[xi])
+        k = keys(pid[r0], xid[r0])
+        label = str(plab[r0] or xlab[r0])
         reason = "; ".join(sorted({str(col["reason"][r]) for r in group}))
         new: dict[str, Any] = {}
         old: dict[str, Any] = {}
@@ -94,20 +97,20 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                 if col[src][r] == "false":
                     archive_new = {"status": rule.cancel_status} if is_doc else {"active": "false"}
                     archive_old = {"status": str(xstatus[xi])} if xstatus is not None else {"active": "true"}
-                    actions.append(Action(rule.kind, target, "archive", k, archive_new, archive_old, reason,
-                                          str(col["kind"][r]), label))
+                    pending.append((target, "archive", k, archive_new, archive_old, reason, str(col["kind"][r]),
+                                    label))
                     action_col[r] = "archive"
                 elif not is_doc:
                     # a deleted Xero document cannot be restored; other records are reactivated
-                    actions.append(Action(rule.kind, target, "update", k, {"active": "true"}, {"active": "false"},
-                                          reason, str(col["kind"][r]), label))
+                    pending.append((target, "update", k, {"active": "true"}, {"active": "false"}, reason,
+                                    str(col["kind"][r]), label))
                     action_col[r] = "update"
             elif name in DOC_TOTALS:
                 if col["kind"][r] != "rounding":
                     totals.append(r)
             elif name.startswith("lines["):
-                new["lines"] = line_values["precoro"].get(pid[pi], [])
-                old["lines"] = line_values["xero"].get(xid[xi], [])
+                new["lines"] = line_values["precoro"].get(pid[r0], [])
+                old["lines"] = line_values["xero"].get(xid[r0], [])
                 updated.append(r)
                 kinds.add(col["kind"][r])
             else:
@@ -121,11 +124,20 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                 if any(g in new for g in group):
                     for g in group:
                         if g not in new:
-                            new[g] = old[g] = sides.x_text(g)[xi]
+                            if g not in group_text:
+                                group_text[g] = fields.text(x[g].iloc[x_all])
+                            new[g] = old[g] = group_text[g][r0]
         difference = next((d for d in ("conflict", "blocked_edit", "mismatch", "rounding") if d in kinds), "mismatch")
-        actions.append(Action(rule.kind, target, "update", k, new, old, reason, difference, label))
+        pending.append((target, "update", k, new, old, reason, difference, label))
         # totals follow from the lines Xero recomputes: they travel with the update, not as fields
-        action_col[updated + totals] = "update"
+        marked += updated + totals
+    action_col[marked] = "update"
+    if pending:
+        # made together, in the order found: the encoder and the hashing without a dataclass __init__ per action
+        target_, op_, keys_, new_, old_, reason_, difference_, label_ = map(list, zip(*pending))
+        # records' values are strings (documents' may hold their lines): their JSON by template
+        texts = None if is_doc else tuple(list(map(string_dict_text, v)) for v in (keys_, new_, old_))
+        actions = actions_of(rule.kind, target_, op_, keys_, new_, old_, reason_, difference_, label_, texts=texts)
     return actions, action_col
 
 
@@ -135,34 +147,34 @@ def labels(rule: Rule, df: pd.DataFrame) -> np.ndarray:
     return lab.where(lab != "", df["id"].astype("string").fillna("")).to_numpy(dtype=object)
 
 
+class Strings:
+    """Canonical strings of one column of a frame, made at the positions asked for (an integer array): reconcile
+    reads the ids and labels of the ~10^4 records that differ, and a Python string for each of ~10^5 records
+    cost more than the rest of the plan's lookups."""
+
+    def __init__(self, make: Callable[[np.ndarray], np.ndarray], n: int) -> None:
+        self._make, self._n = make, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, positions: np.ndarray) -> np.ndarray:
+        positions = np.asarray(positions)
+        if positions.ndim != 1 or (len(positions) and positions.dtype.kind not in "iu"):
+            raise TypeError("Strings are read at an array of positions")
+        return self._make(positions.astype(np.int64))
+
+
 class Sides:
-    """The two frames of one kind with their ids and labels as arrays, computed once and shared."""
+    """The two frames of one kind with their ids and labels, read at the positions asked for."""
 
     def __init__(self, rule: Rule, p: pd.DataFrame, x: pd.DataFrame) -> None:
         self.rule, self.p, self.x = rule, p, x
-        self._x_text: dict[str, np.ndarray] = {}
-
-    @cached_property
-    def pid(self) -> np.ndarray:
-        return fields.text(self.p["id"])
-
-    @cached_property
-    def xid(self) -> np.ndarray:
-        return fields.text(self.x["id"])
-
-    def x_text(self, name: str) -> np.ndarray:
-        """Canonical strings of one Xero column (computed once per column)."""
-        if name not in self._x_text:
-            self._x_text[name] = fields.text(self.x[name])
-        return self._x_text[name]
-
-    @cached_property
-    def plab(self) -> np.ndarray:
-        return labels(self.rule, self.p)
-
-    @cached_property
-    def xlab(self) -> np.ndarray:
-        return labels(self.rule, self.x)
+        label_columns = list(dict.fromkeys([rule.label, "id"]))
+        self.pid = Strings(lambda pos: fields.text(p["id"].iloc[pos]), len(p))
+        self.xid = Strings(lambda pos: fields.text(x["id"].iloc[pos]), len(x))
+        self.plab = Strings(lambda pos: labels(rule, p[label_columns].iloc[pos]), len(p))
+        self.xlab = Strings(lambda pos: labels(rule, x[label_columns].iloc[pos]), len(x))
 
 
 def sort_actions(actions: list[Action]) -> tuple[Action, ...]:
