@@ -53,25 +53,26 @@ def sizes_for(n: int) -> tuple[int, int]:
 
 
 def _serve(system: str, n: int, queue: Any, stop: Any) -> None:
-    from recon.sandbox.generate import generate
+    from recon.sandbox.generate import generate_side
     from recon.sandbox.server import ThreadedServer
 
     suppliers, lines = sizes_for(n)
-    xero, precoro = generate(suppliers, lines, seed=0, differences=0.01)
+    # only this emulator's side: the same records generate() gives it, without building the other's
+    payload = generate_side(system, suppliers, lines, seed=0, differences=0.01)
     if system == "xero":
         from recon.sandbox.xero import XeroEmulator
         emu: Any = XeroEmulator(seed="empty", limits={"minute": BIG["minute"], "day": BIG["day"]})
-        xero.pop("Organisations", None)
-        emu.load(xero)
-        counts = {k: len(v) for k, v in xero.items()}
-        counts["TrackingOptions"] = sum(len(c.get("Options", [])) for c in xero["TrackingCategories"])
+        payload.pop("Organisations", None)
+        emu.load(payload)
+        counts = {k: len(v) for k, v in payload.items()}
+        counts["TrackingOptions"] = sum(len(c.get("Options", [])) for c in payload["TrackingCategories"])
     else:
         from recon.sandbox.precoro import PrecoroEmulator
         emu = PrecoroEmulator(seed="empty", limits=BIG)
-        emu.load(precoro)
-        counts = {k: len(v) for k, v in precoro.items() if isinstance(v, list)}
-        counts["options"] = sum(len(f.get("options", [])) for f in precoro["itemcustomfields"])
-    del xero, precoro
+        emu.load(payload)
+        counts = {k: len(v) for k, v in payload.items() if isinstance(v, list)}
+        counts["options"] = sum(len(f.get("options", [])) for f in payload["itemcustomfields"])
+    del payload
     # the loaded data lives as long as the server: keep it out of the collector's full passes, which would
     # otherwise walk millions of objects at unpredictable moments and add noise to the timings
     gc.collect()

@@ -62,21 +62,45 @@ class Sizes:
     differing_bills: int
 
 
+SIDES = ("xero", "precoro")
+
+
 def generate(suppliers: int = 10_000, lines: int = 100_000, seed: int = 0,
              differences: float = 0.01) -> tuple[dict[str, Any], dict[str, Any]]:
     """A Xero organisation and a Precoro company of the given size, linked, with ``differences`` of pairs differing."""
+    xero, pre = _generate_paused(suppliers, lines, seed, differences, SIDES)
+    assert xero is not None and pre is not None
+    return xero, pre
+
+
+def generate_side(side: str, suppliers: int = 10_000, lines: int = 100_000, seed: int = 0,
+                  differences: float = 0.01) -> dict[str, Any]:
+    """One system's payload of :func:`generate` with the same arguments, equal to it, without building the other's:
+    each emulator's process makes only what it loads. The random draws (suppliers, documents, which pairs differ)
+    are the same whichever side is built; only the wire records of the other side are skipped."""
+    if side not in SIDES:
+        raise ConfigError(f"side is one of {', '.join(SIDES)}, not {side!r}")
+    xero, pre = _generate_paused(suppliers, lines, seed, differences, (side,))
+    payload = xero if side == "xero" else pre
+    assert payload is not None
+    return payload
+
+
+def _generate_paused(suppliers: int, lines: int, seed: int, differences: float,
+                     sides: tuple[str, ...]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     # Millions of new containers make the cyclic collector run over and over (two thirds of the time); nothing
     # built here is cyclic, so it is paused and restored.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _generate(suppliers, lines, seed, differences)
+        return _generate(suppliers, lines, seed, differences, "xero" in sides, "precoro" in sides)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _generate(suppliers: int, lines: int, seed: int, differences: float) -> tuple[dict[str, Any], dict[str, Any]]:
+def _generate(suppliers: int, lines: int, seed: int, differences: float, with_xero: bool,
+              with_precoro: bool) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     if not 1 <= suppliers <= MAX_SUPPLIERS:
         raise ConfigError(f"suppliers must be between 1 and {MAX_SUPPLIERS}, not {suppliers}")
     if not 0 <= lines <= MAX_LINES:
@@ -88,19 +112,27 @@ def _generate(suppliers: int, lines: int, seed: int, differences: float) -> tupl
     cat = ss.build_catalog(TAX_RATES, ACCOUNTS, items, TRACKING, PRECISION)
     cat.share = True
 
-    xero: dict[str, Any] = {"Organisations": [_organisation()], "Contacts": [], "Items": [], "Accounts": [],
-                            "TrackingCategories": ss.xero_tracking(TRACKING),
-                            "TaxRates": [ss.xero_tax_rate(t) for t in TAX_RATES],
-                            "PurchaseOrders": [], "Invoices": [], "Payments": []}
-    pre: dict[str, Any] = {"company": {"id": 1, "name": COMPANY, "currency": "NZD",
-                                       "precisionData": PRECISION.to_json()},
-                           "suppliers": [], "items": [], "taxes": [], "itemcustomfields": ss.precoro_icfs(
-                               cat, ACCOUNTS, _STAMP), "purchaseorders": [], "invoices": [], "payments": []}
-    xero["Accounts"] = [ss.xero_account(a, _STAMP) for a in ACCOUNTS]
-    pre["taxes"] = [ss.precoro_tax(t, cat.precoro_tax_ids[t.tax_type], _STAMP) for t in TAX_RATES]
-    xero["Items"] = [ss.xero_item(it, _STAMP) for it in items]
-    pre["items"] = [ss.precoro_item(it, cat.precoro_item_ids[it.code], cat, _STAMP, _STAMP) for it in items]
+    xero: dict[str, Any] | None = None
+    pre: dict[str, Any] | None = None
+    if with_xero:
+        xero = {"Organisations": [_organisation()], "Contacts": [], "Items": [], "Accounts": [],
+                "TrackingCategories": ss.xero_tracking(TRACKING),
+                "TaxRates": [ss.xero_tax_rate(t) for t in TAX_RATES],
+                "PurchaseOrders": [], "Invoices": [], "Payments": []}
+    if with_precoro:
+        pre = {"company": {"id": 1, "name": COMPANY, "currency": "NZD", "precisionData": PRECISION.to_json()},
+               "suppliers": [], "items": [], "taxes": [], "itemcustomfields": ss.precoro_icfs(cat, ACCOUNTS, _STAMP),
+               "purchaseorders": [], "invoices": [], "payments": []}
+    if xero is not None:
+        xero["Accounts"] = [ss.xero_account(a, _STAMP) for a in ACCOUNTS]
+    if pre is not None:
+        pre["taxes"] = [ss.precoro_tax(t, cat.precoro_tax_ids[t.tax_type], _STAMP) for t in TAX_RATES]
+    if xero is not None:
+        xero["Items"] = [ss.xero_item(it, _STAMP) for it in items]
+    if pre is not None:
+        pre["items"] = [ss.precoro_item(it, cat.precoro_item_ids[it.code], cat, _STAMP, _STAMP) for it in items]
 
+    # the skeleton (every random draw) is made whichever sides are built, so each side is the same on its own
     sups = [_supplier(n, rng) for n in range(suppliers)]
     contact_ids = [_contact_id(n) for n in range(suppliers)]
     differing = set(rng.sample(range(suppliers), round(suppliers * differences)))
@@ -111,11 +143,16 @@ def _generate(suppliers: int, lines: int, seed: int, differences: float) -> tupl
                 x = replace(s, phone=s.phone[:-4] + "9999")
             else:
                 p = replace(s, email="ap." + s.email)
-        xero["Contacts"].append(ss.xero_contact(x, contact_ids[n], _STAMP))
-        pre["suppliers"].append(ss.precoro_supplier(p, 100_001 + n, f"G-{n + 1:06d}", contact_ids[n], _STAMP, _STAMP))
+        if xero is not None:
+            xero["Contacts"].append(ss.xero_contact(x, contact_ids[n], _STAMP))
+        if pre is not None:
+            pre["suppliers"].append(ss.precoro_supplier(p, 100_001 + n, f"G-{n + 1:06d}", contact_ids[n], _STAMP,
+                                                        _STAMP))
     # a supplier's reference objects are shared by its documents, like the lines' (the payload is read-only)
-    contact_refs = [ss.contact_ref(s, contact_ids[n]) for n, s in enumerate(sups)]
-    supplier_refs = [ss.supplier_ref(s, 100_001 + n, contact_ids[n]) for n, s in enumerate(sups)]
+    if xero is not None:
+        contact_refs = [ss.contact_ref(s, contact_ids[n]) for n, s in enumerate(sups)]
+    if pre is not None:
+        supplier_refs = [ss.supplier_ref(s, 100_001 + n, contact_ids[n]) for n, s in enumerate(sups)]
 
     docs = _documents(lines, [s.currency for s in sups], items, rng)
     bills = [d for d in docs if d.kind == "bill"]
@@ -133,22 +170,29 @@ def _generate(suppliers: int, lines: int, seed: int, differences: float) -> tupl
                 paid = [Paid(f"g{doc.idn}", doc.idn, doc.second_date, totals.total, f"Payment {doc.number}")]
                 doc = replace(doc, precoro_status=5, xero_status="PAID")
             n_bill += 1
-        xdoc = ss.xero_document(doc, xlines, cat, contact_refs[sup], _STAMP, paid)
-        pre_pay = [ss.precoro_payment(p, 700_001 + n_pay, n_pay + 1, doc.currency, guid("payment", p.key), _STAMP,
-                                      PRECISION.total) for p in paid]
-        pdoc = ss.precoro_document(doc, doc.lines, cat, doc.idn, supplier_refs[sup],
-                                   xdoc.get("PurchaseOrderID") or xdoc["InvoiceID"], _stamp(doc.date), _STAMP,
-                                   doc.idn * 100, pre_pay)
-        if doc.kind == "purchase_order":
-            xero["PurchaseOrders"].append(xdoc)
-            pre["purchaseorders"].append(pdoc)
-        else:
-            xero["Invoices"].append(xdoc)
-            pre["invoices"].append(pdoc)
-            for p, pp in zip(paid, pre_pay):
-                xero["Payments"].append(ss.xero_payment(p, doc, xdoc, cat.accounts["090"], _STAMP))
-                pre["payments"].append({**pp, "invoice": {"id": pdoc["id"], "idn": doc.idn}})
-                n_pay += 1
+        if xero is not None:
+            xdoc = ss.xero_document(doc, xlines, cat, contact_refs[sup], _STAMP, paid)
+            if doc.kind == "purchase_order":
+                xero["PurchaseOrders"].append(xdoc)
+            else:
+                xero["Invoices"].append(xdoc)
+                for p in paid:
+                    xero["Payments"].append(ss.xero_payment(p, doc, xdoc, cat.accounts["090"], _STAMP))
+        if pre is not None:
+            pre_pay = [ss.precoro_payment(p, 700_001 + n_pay + k, n_pay + k + 1, doc.currency, guid("payment", p.key),
+                                          _STAMP, PRECISION.total) for k, p in enumerate(paid)]
+            # the Xero twin's id, as xero_document names it
+            external_id = guid("purchase-order" if doc.kind == "purchase_order" else "bill", str(doc.idn))
+            pdoc = ss.precoro_document(doc, doc.lines, cat, doc.idn, supplier_refs[sup], external_id,
+                                       _stamp(doc.date), _STAMP, doc.idn * 100, pre_pay)
+            if doc.kind == "purchase_order":
+                pre["purchaseorders"].append(pdoc)
+            else:
+                pre["invoices"].append(pdoc)
+                for pp in pre_pay:
+                    pre["payments"].append({**pp, "invoice": {"id": pdoc["id"], "idn": doc.idn}})
+        if doc.kind == "bill":
+            n_pay += len(paid)
     return xero, pre
 
 
