@@ -403,7 +403,8 @@ def groups(actions: Sequence[Action], connectors: Mapping[str, Any]) -> Iterator
 def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisions: Iterable[Decision] | None = None,
                *, dry_run: bool = False, run_id: str | None = None, clock: Callable[[], str] | None = None,
                progress: bool = True, profile: str = "default", user: str = "", out_dir: str | Path | None = None,
-               on_journal: Callable[[int, str], None] | None = None, second_approver_required: bool = False) -> Outcome:
+               on_journal: Callable[[int, str], None] | None = None, second_approver_required: bool = False,
+               on_outcome: Callable[[Outcome], None] | None = None) -> Outcome:
     """Apply the approved actions of ``plan``; return (and, with ``out_dir``, write) the :class:`Outcome`.
 
     ``decisions`` default to those recorded in ``store`` for this plan. Refuses, before writing anything, a
@@ -413,6 +414,8 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
     falls after the system committed the write: the crash tests kill the process there).
     With ``second_approver_required`` (the profile's ``require_second_approver``) an action approved by ``user``,
     the person running this apply, is refused and nothing of it is written (four eyes).
+    ``on_outcome(outcome)`` (a real apply only) is called, as the ``out_dir`` write is, while the lock is still
+    held: an apply waiting on the lock must not write the same run folder's files at the same moment.
     """
     clock = clock or utc_now
     run_id = run_id or f"apply-{plan.run_id}"
@@ -440,11 +443,14 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
             if not dry_run:
                 outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
                 store.end_run(run_id, clock(), status if not applier.stopped else "stopped", outcome.counts())
-    outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
-    if out_dir is not None and not dry_run:
-        from recon.run_folder import RunFolder
+        outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
+        if not dry_run:
+            if out_dir is not None:
+                from recon.run_folder import RunFolder
 
-        RunFolder(out_dir).write_outcome(outcome)
+                RunFolder(out_dir).write_outcome(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
     return outcome
 
 

@@ -112,9 +112,10 @@ def _scrub(value: Any) -> Any:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    """Write through a temporary file (0600) and rename: a reader never sees half a file."""
+    """Write through a temporary file (0600) and rename: a reader never sees half a file. The temporary name
+    carries the pid, so two processes writing the same file never rename each other's half-written one."""
     make_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open_private(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
     tmp.replace(path)

@@ -311,18 +311,18 @@ class Session:
         from recon.apply import apply_plan
         from recon.connectors import open_connectors
 
-        decisions = self.decisions(plan, log) if log is not None else None
-        with contextlib.ExitStack() as stack:
-            conns = connectors if connectors is not None else stack.enter_context(open_connectors(self.settings))
-            outcome = apply_plan(plan, self.store, conns, decisions, dry_run=dry_run, run_id=self.run_id,
-                                 clock=self.stamp, progress=progress, profile=self.settings.profile,
-                                 user=self.settings.user,
-                                 second_approver_required=self.settings.require_second_approver)
-        if not dry_run:
+        def record(outcome: Outcome) -> None:  # under the apply lock: a second apply waits to write these
             self.run_folder.write_outcome(outcome)
             self.save_approvals(plan)
             self.finish()
-        return outcome
+
+        decisions = self.decisions(plan, log) if log is not None else None
+        with contextlib.ExitStack() as stack:
+            conns = connectors if connectors is not None else stack.enter_context(open_connectors(self.settings))
+            return apply_plan(plan, self.store, conns, decisions, dry_run=dry_run, run_id=self.run_id,
+                              clock=self.stamp, progress=progress, profile=self.settings.profile,
+                              user=self.settings.user, on_outcome=record,
+                              second_approver_required=self.settings.require_second_approver)
 
     def finish(self) -> None:
         """Stamp the run's end in ``run.json``."""

@@ -126,6 +126,26 @@ def test_failing_record_is_recorded_with_the_system_message(world):
     assert statuses(run(store, xero, precoro, run_id="retry"))["PO-1"] == "applied"
 
 
+def test_the_outcome_is_written_while_the_lock_is_held(world, tmp_path):
+    """A second apply that was waiting on the lock must not write the run folder's files while the first
+    still writes them (two renames of one temporary file crashed one of them)."""
+    folder, store, xero, precoro = world
+    approve_all(store)
+    seen = []
+
+    def on_outcome(outcome):
+        with Store(store.path) as other, pytest.raises(LockError):
+            with other.apply_lock("nightly"):
+                pass
+        seen.append((outcome.counts()["applied"], (folder / "run" / "outcome.json").is_file()))
+
+    run(store, xero, precoro, out_dir=folder / "run", on_outcome=on_outcome)
+    assert seen == [(8, True)]
+    with Store(store.path) as other, other.apply_lock("nightly"):  # and released after
+        pass
+    assert run(store, xero, precoro, dry_run=True, on_outcome=seen.append).dry_run and len(seen) == 1
+
+
 HOLD_LOCK = textwrap.dedent("""
     import sys
     from recon.store import Store

@@ -45,7 +45,9 @@ def test_two_applies_started_together_one_runs_one_is_refused(sandbox, tmp_path,
     config.write_text("".join(f'[profile.{name}]\nstate = "{state}"\n' for name in sorted(set(profiles))))
     env = {k: v for k, v in _cli_env(sandbox, tmp_path).items() if k != "RECON_STATE"}
     env["RECON_CONFIG"] = str(config)
-    slow = {"rate_slow": 1.0, "slow_seconds": 0.2, "methods": ["POST", "PUT", "PATCH"]}
+    # apply groups its writes (a handful of calls for the demo plan): each is slowed long enough that the
+    # second process, however late it starts, finds the first still holding the lock
+    slow = {"rate_slow": 1.0, "slow_seconds": 1.0, "methods": ["POST", "PUT", "PATCH"]}
     for url in (sandbox.xero_url, sandbox.precoro_url):
         httpx.post(f"{url}/_sandbox/faults", json=slow).raise_for_status()
     try:
