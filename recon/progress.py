@@ -15,6 +15,7 @@ Descriptions are cleaned of control characters (:mod:`recon.terminal`), in bars 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any, Iterable, Iterator, TextIO
 
@@ -22,6 +23,9 @@ from recon.terminal import clean, raw
 
 #: seconds between two plain lines of the same progress
 PLAIN_INTERVAL = 10.0
+
+# the fetch reports both systems from two threads: a line and its newline must reach the stream together
+_LINES = threading.Lock()
 
 
 def _in_notebook() -> bool:
@@ -68,7 +72,9 @@ class PlainProgress:
                      + (f" ({self.postfix})" if self.postfix else ""))
 
     def _say(self, final: bool = False) -> None:
-        print(self._line(final), file=self.file, flush=True)
+        with _LINES:
+            self.file.write(self._line(final) + "\n")  # one write: print() sends the newline apart
+            self.file.flush()
         self._last = self.clock()
 
     def update(self, n: int = 1) -> None:

@@ -35,6 +35,35 @@ def test_an_iterable_counts_against_its_length() -> None:
     assert "\r" not in out.getvalue() and "\x1b" not in out.getvalue()
 
 
+def test_lines_from_threads_never_run_together() -> None:
+    """The fetch reports Precoro and Xero from two threads into one log: each line arrives whole."""
+    import threading
+    import time
+
+    class Log(io.StringIO):
+        def write(self, text: str) -> int:
+            time.sleep(0.0005)  # let the other threads in between two writes, as a busy machine does
+            return super().write(text)
+
+    out, clock = Log(), Ticks()
+    names = [f"fetch system{n} supplier" for n in range(6)]
+
+    def report(name: str) -> None:
+        bar = PlainProgress(desc=name, unit="records", file=out, interval=0, clock=clock)
+        for _ in range(20):
+            bar.update(1)
+        bar.close()
+
+    threads = [threading.Thread(target=report, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 6 * 21 and all(line.count("fetch ") == 1 and line.count(": ") == 1 for line in lines)
+    assert sorted(line for line in lines if line.endswith(", done")) == [f"{name}: 20 records, done" for name in names]
+
+
 def test_a_terminal_gets_a_bar_and_disabled_progress_says_nothing() -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
