@@ -19,7 +19,6 @@ a million lines in a few GB: treat the payload as read-only, or copy a record be
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -29,6 +28,7 @@ from recon import money
 from recon.errors import ConfigError
 from recon.schema import to_decimal
 from recon.sandbox import seed_shapes as ss
+from recon.sandbox.admin import paused_gc
 from recon.sandbox.demo_company import ACCOUNTS, TAX_RATES, TRACKING
 from recon.sandbox.seed_shapes import Doc, Line, Paid, guid
 
@@ -89,14 +89,10 @@ def generate_side(side: str, suppliers: int = 10_000, lines: int = 100_000, seed
 def _generate_paused(suppliers: int, lines: int, seed: int, differences: float,
                      sides: tuple[str, ...]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     # Millions of new containers make the cyclic collector run over and over (two thirds of the time); nothing
-    # built here is cyclic, so it is paused and restored.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # built here is cyclic, so it is paused and restored (the payload moved to the oldest generation, see
+    # paused_gc).
+    with paused_gc():
         return _generate(suppliers, lines, seed, differences, "xero" in sides, "precoro" in sides)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _generate(suppliers: int, lines: int, seed: int, differences: float, with_xero: bool,

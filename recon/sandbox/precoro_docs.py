@@ -143,6 +143,92 @@ def _line_maths(where: str, data: dict[str, Any], percent: Decimal | None, preci
     return line
 
 
+class LineMemo:
+    """What one load (of one precision) made of each group of a line's input values, by their identity.
+
+    A line's record is made of three groups, each checked and converted on its own: its texts and product
+    (``name``, ``sku``, ``description``, ``product``), its maths (the five amounts with the ``tax``, under the
+    precision) and its ``itemCustomFields``. A generated payload shares these objects between the lines that
+    have them equal, so a line whose three groups are objects already met in lines that loaded gives the same
+    record but for its ``id`` and ``position``: it is assembled from what they made, with no check that could
+    fail. Identity, not equality, is the key (``1`` and ``1.0``, or ``0.0`` and ``-0.0``, never meet), and the
+    input objects are kept alive with their entry, so an id is never reused while the load runs. Lines of parsed
+    JSON share nothing: once :data:`_MEMO_TRIAL` lines were made with under one hit for four of them, the memo
+    closes and the load goes on without it.
+    """
+
+    __slots__ = ("texts", "maths", "hits", "made", "open")
+
+    def __init__(self) -> None:
+        #: id(description) -> (name, sku, description, product) given, then the four made of them
+        self.texts: dict[int, tuple[Any, ...]] = {}
+        #: id(sum) -> (quantity, price, netSum, taxSum, sum, tax) given, then the line maths, its sum and tax
+        self.maths: dict[int, tuple[Any, ...]] = {}
+        self.hits = 0
+        self.made = 0
+        self.open = True
+
+
+_MEMO_TRIAL = 8192
+_ID_RANGE = 10**12
+
+
+def _line_memo(precision: Precision) -> LineMemo | None:
+    """The load's :class:`LineMemo` for ``precision`` (None outside a load)."""
+    table = shared_table("line.records")
+    if table is None:
+        return None
+    key = (precision.price, precision.quantity, precision.total)
+    memo = table.get(key)  # type: ignore[call-overload]
+    if memo is None:
+        memo = table[key] = LineMemo()  # type: ignore[index]
+    return memo  # type: ignore[no-any-return]
+
+
+def _remembered_lines(raw_lines: list[Any], precision: Precision, state: State, maths: list[PrecoroLine],
+                      tables: tuple[Any, ...], memo: LineMemo) -> list[dict[str, Any]]:
+    """:func:`normalise_line` of each line; a line made of groups of objects met before assembled from them."""
+    lines = []
+    texts_of, maths_of, icfs_of = memo.texts, memo.maths, tables[2]
+    for i, x in enumerate(raw_lines):
+        eligible = False
+        if type(x) is dict and x.keys() == _LINE_KEY_SET:
+            ident, at, icfs = x["id"], x["position"], x["itemCustomFields"]
+            if (type(ident) is int and -_ID_RANGE < ident < _ID_RANGE and type(at) is int
+                    and -_ID_RANGE < at < _ID_RANGE and type(icfs) is list):
+                eligible = True
+                # each group is found by the id of one of its objects (a tuple of ids hashes badly), then the
+                # others are checked to be the very objects of the entry
+                description, gross_in = x["description"], x["sum"]
+                t = texts_of.get(id(description))
+                m = maths_of.get(id(gross_in))
+                c = icfs_of.get(id(icfs))
+                if (t is not None and m is not None and c is not None and t[0] is x["name"] and t[1] is x["sku"]
+                        and t[3] is x["product"] and m[0] is x["quantity"] and m[1] is x["price"]
+                        and m[2] is x["netSum"] and m[3] is x["taxSum"] and m[5] is x["tax"]):
+                    memo.hits += 1
+                    state.seen("lines", ident)
+                    line = m[6]
+                    maths.append(line)
+                    lines.append({"id": ident, "position": at, "name": t[4], "sku": t[5], "description": t[6],
+                                  "quantity": line.quantity, "price": line.price, "netSum": line.net,
+                                  "taxSum": line.tax, "sum": m[7], "tax": m[8], "product": t[7],
+                                  "itemCustomFields": c[1]})
+                    continue
+        record = normalise_line(x, precision, state, f"items[{i}]", i + 1, maths, tables)
+        lines.append(record)
+        if eligible and memo.open:
+            memo.made += 1
+            if memo.made >= _MEMO_TRIAL and memo.hits * 4 < memo.made:
+                memo.open = False  # the lines share too little for the memo to pay
+            # the entry holds its input objects, so the id it is filed under stays theirs while the load runs
+            texts_of[id(x["description"])] = (x["name"], x["sku"], x["description"], x["product"], record["name"],
+                                              record["sku"], record["description"], record["product"])
+            maths_of[id(x["sum"])] = (x["quantity"], x["price"], x["netSum"], x["taxSum"], x["sum"], x["tax"],
+                                      maths[-1], record["sum"], record["tax"])
+    return lines
+
+
 def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
     """A loaded purchase order or invoice (detail shape) with its maths recomputed and checked."""
     if not isinstance(data, dict):
@@ -153,8 +239,12 @@ def normalise_document(kind: str, data: Any, state: State) -> dict[str, Any]:
         raise Invalid({"items": "This value should be a list of lines."})
     maths: list[PrecoroLine] = []
     tables = line_tables()
-    lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1, maths, tables)
-             for i, x in enumerate(raw_lines)]
+    memo = _line_memo(precision)
+    if memo is None or not memo.open:
+        lines = [normalise_line(x, precision, state, f"items[{i}]", i + 1, maths, tables)
+                 for i, x in enumerate(raw_lines)]
+    else:
+        lines = _remembered_lines(raw_lines, precision, state, maths, tables, memo)
     totals = precoro_totals(maths, precision)
     _same("netSum", data.get("netSum"), totals.subtotal)
     _same("sum", data.get("sum"), totals.total)
