@@ -45,6 +45,8 @@ def _encoder() -> Any:
 
 _ENCODE = _encoder()
 _STRING = json.encoder.encode_basestring
+#: the canonical JSON of one ``str`` (quoted and escaped as the encoder does it)
+json_string = _STRING
 
 
 def _scalar(value: Any) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from recon import schema
 from recon.reconcile import fields
-from recon.reconcile.model import Action, actions_of, string_dict_text
+from recon.reconcile.model import Action, actions_of, json_string, string_dict_text
 from recon.rules import DOC_TOTALS, Rule
 
 TARGET = {"to_xero": "xero", "to_precoro": "precoro"}
@@ -45,43 +45,144 @@ def lines_by_doc(lines: pd.DataFrame, doc_ids: np.ndarray, names: tuple[str, ...
     return out
 
 
-def field_actions(sides: "Sides", diffs: pd.DataFrame,
-                  line_values: dict[str, dict[str, list[dict[str, str]]]]) -> tuple[list[Action], np.ndarray]:
+def field_actions(sides: "Sides", diffs: pd.DataFrame, line_values: dict[str, dict[str, list[dict[str, str]]]],
+                  columnar: bool = True) -> tuple[list[Action], np.ndarray]:
     """Actions for the field differences of linked pairs, and the ``action`` column for each diff row.
 
     One ``update`` per record and target with every changed field; ``active`` turning false is an ``archive``
     of its own. ``line_values`` holds, for documents, ``{"precoro": {doc id: lines}, "xero": {doc id: lines}}``.
+    ``columnar``: a record other than a document with one differing field (nearly all) is made a column at a time
+    (``False``: every record by the general loop, the same actions in the same order; for tests).
     """
-    rule, x = sides.rule, sides.x
+    rule = sides.rule
     action_col = np.full(len(diffs), "none", dtype=object)
-    actions: list[Action] = []
     if diffs.empty:
-        return actions, action_col
+        return [], action_col
     direction = diffs["direction"].to_numpy(dtype=object)
-    allowed = np.array([TARGET.get(d) in rule.update_on for d in direction], dtype=bool)
+    allowed = np.zeros(len(diffs), dtype=bool)
+    for d, system in TARGET.items():
+        if system in rule.update_on:
+            allowed |= direction == d
     rows = np.flatnonzero(allowed)
     if not len(rows):
-        return actions, action_col
-    pp, xx = diffs["p"].to_numpy()[rows], diffs["x"].to_numpy()[rows]
-    rows = rows[np.lexsort((direction[rows].astype(str), xx, pp))]
-    # plain lists: the loop below reads them element by element, which numpy object arrays make slow
-    col = {c: diffs[c].to_numpy(dtype=object).tolist() for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
+        return [], action_col
     p_all, x_all = diffs["p"].to_numpy(), diffs["x"].to_numpy()
-    # ids and labels of the diff rows' records (read by diff row below)
-    pid, xid, plab, xlab = sides.pid[p_all], sides.xid[x_all], sides.plab[p_all], sides.xlab[x_all]
-    group_text: dict[str, np.ndarray] = {}
-    is_doc = rule.lines is not None
-    xstatus = fields.text(x["status"]) if is_doc else None
+    pp, xx = p_all[rows], x_all[rows]
+    rows = rows[np.lexsort((direction[rows].astype(str), xx, pp))]
     # one group per record and direction: where (p, x, direction) changes along the sorted rows
     change = np.ones(len(rows), dtype=bool)
     change[1:] = ((p_all[rows][1:] != p_all[rows][:-1]) | (x_all[rows][1:] != x_all[rows][:-1])
                   | (direction[rows][1:] != direction[rows][:-1]))
-    bounds = np.append(np.flatnonzero(change), len(rows)).tolist()
-    rows_list = rows.tolist()
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], len(rows))
+    # ids and labels of the diff rows' records (read by diff row below)
+    ids = (sides.pid[p_all], sides.xid[x_all], sides.plab[p_all], sides.xlab[x_all])
+    fast = np.zeros(len(starts), dtype=bool)
+    if columnar and rule.lines is None:
+        fast = (ends - starts == 1) & _one_field(rule, diffs["field"].to_numpy(dtype=object)[rows[starts]],
+                                                  direction[rows[starts]])
+    made = _single_field_actions(rule, diffs, rows[starts[fast]], ids, action_col)
+    slow = np.flatnonzero(~fast)
+    rest, at = _group_actions(sides, diffs, [rows[s:e].tolist() for s, e in zip(starts[slow], ends[slow])], ids,
+                              line_values, action_col)
+    if not rest:
+        return made, action_col
+    if not made:
+        return rest, action_col
+    # in the order of the groups, as one loop over them makes them
+    together = made + rest
+    order = np.argsort(np.concatenate([np.flatnonzero(fast), slow[at]]), kind="stable")
+    return [together[i] for i in order.tolist()], action_col
+
+
+def _one_field(rule: Rule, field: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Which records' one differing field makes exactly one action without looking at other fields: any field
+    but totals, lines and, for Xero, a field of a group that is written whole (an address)."""
+    # the few distinct field names looked at once each
+    other = [f for f in set(field.tolist()) if f in DOC_TOTALS or str(f).startswith("lines[")]
+    ok = ~np.isin(field, other) if other else np.ones(len(field), dtype=bool)
+    grouped = [g for group in rule.xero_groups for g in group]
+    if grouped:
+        ok &= ~((direction == "to_xero") & np.isin(field, grouped))
+    return ok
+
+
+_ACTIVE = {"false": '{"active":"false"}', "true": '{"active":"true"}'}
+_DIFFERENCES = ("conflict", "blocked_edit", "mismatch", "rounding")
+
+
+def _single_field_actions(rule: Rule, diffs: pd.DataFrame, rows: np.ndarray, ids: tuple[np.ndarray, ...],
+                          action_col: np.ndarray) -> list[Action]:
+    """The one action of each record of ``rows`` (diff rows, one per record: its only differing field), a
+    column at a time: what :func:`_group_actions` makes of a group of one row."""
+    if not len(rows):
+        return []
+    pid, xid, plab, xlab = (v[rows] for v in ids)
+    to_xero = diffs["direction"].to_numpy(dtype=object)[rows] == "to_xero"
+    target = np.where(to_xero, "xero", "precoro").astype(object)
+    pv, xv = diffs["precoro_value"].to_numpy(dtype=object)[rows], diffs["xero_value"].to_numpy(dtype=object)[rows]
+    src, tgt = np.where(to_xero, pv, xv), np.where(to_xero, xv, pv)
+    name = list(map(str, diffs["field"].to_numpy(dtype=object)[rows].tolist()))
+    kind = diffs["kind"].to_numpy(dtype=object)[rows].tolist()
+    is_active = [n == "active" for n in name]
+    archive = [a and s == "false" for a, s in zip(is_active, src.tolist())]
+    op = ["archive" if a else "update" for a in archive]
+    action_col[rows] = np.array(op, dtype=object)
+    src_text, tgt_text = list(map(str, src.tolist())), list(map(str, tgt.tolist()))
+    new, old, new_text, old_text = [], [], [], []
+    quoted = {n: json_string(n) for n in set(name)}
+    for n, a, is_archive, s, t in zip(name, is_active, archive, src_text, tgt_text):
+        if a:
+            # an archive, or a reactivation (which, alone, carries no other edits)
+            s, t = ("false", "true") if is_archive else ("true", "false")
+            new.append({"active": s})
+            old.append({"active": t})
+            new_text.append(_ACTIVE[s])
+            old_text.append(_ACTIVE[t])
+        else:
+            new.append({n: s})
+            old.append({n: t})
+            new_text.append("{%s:%s}" % (quoted[n], json_string(s)))
+            old_text.append("{%s:%s}" % (quoted[n], json_string(t)))
+    difference = [str(k) if a else (k if k in _DIFFERENCES else "mismatch") for k, a in zip(kind, is_active)]
+    keys_, keys_text = key_dicts(pid, xid)
+    label = [str(a or b) for a, b in zip(plab.tolist(), xlab.tolist())]
+    reason = list(map(str, diffs["reason"].to_numpy(dtype=object)[rows].tolist()))
+    return actions_of(rule.kind, target.tolist(), op, keys_, new, old, reason, difference, label,
+                      texts=(keys_text, new_text, old_text))
+
+
+def key_dicts(pid: np.ndarray, xid: np.ndarray) -> tuple[list[dict[str, str]], list[str]]:
+    """:func:`keys` of each pair of ids, and their canonical JSON."""
+    dicts, texts = [], []
+    for p, x in zip(pid.tolist(), xid.tolist()):
+        if p and x:
+            dicts.append({"precoro_id": p, "xero_id": x})
+            texts.append('{"precoro_id":%s,"xero_id":%s}' % (json_string(p), json_string(x)))
+        else:
+            k = keys(p, x)
+            dicts.append(k)
+            texts.append(string_dict_text(k))
+    return dicts, texts
+
+
+def _group_actions(sides: "Sides", diffs: pd.DataFrame, groups: list[list[int]], ids: tuple[np.ndarray, ...],
+                   line_values: dict[str, dict[str, list[dict[str, str]]]],
+                   action_col: np.ndarray) -> tuple[list[Action], list[int]]:
+    """The actions of each group of diff rows (one record, one direction), and for each action its group."""
+    rule, x = sides.rule, sides.x
+    pid, xid, plab, xlab = ids
+    direction = diffs["direction"].to_numpy(dtype=object)
+    x_all = diffs["x"].to_numpy()
+    # plain lists: the loop below reads them element by element, which numpy object arrays make slow
+    col = {c: diffs[c].to_numpy(dtype=object).tolist() for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
+    group_text: dict[str, np.ndarray] = {}
+    is_doc = rule.lines is not None
+    xstatus = fields.text(x["status"]) if is_doc else None
     pending: list[tuple[Any, ...]] = []
+    owner: list[int] = []
     marked: list[int] = []  # rows whose action is the update: set once, not per record
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        group = rows_list[start:end]
+    for at, group in enumerate(groups):
         r0 = group[0]
         xi, target = x_all[r0], TARGET[direction[r0]]
         src, tgt = ("precoro_value", "xero_value") if target == "xero" else ("xero_value", "precoro_value")
@@ -99,11 +200,13 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
                     archive_old = {"status": str(xstatus[xi])} if xstatus is not None else {"active": "true"}
                     pending.append((target, "archive", k, archive_new, archive_old, reason, str(col["kind"][r]),
                                     label))
+                    owner.append(at)
                     action_col[r] = "archive"
                 elif not is_doc:
                     # a deleted Xero document cannot be restored; other records are reactivated
                     pending.append((target, "update", k, {"active": "true"}, {"active": "false"}, reason,
                                     str(col["kind"][r]), label))
+                    owner.append(at)
                     action_col[r] = "update"
             elif name in DOC_TOTALS:
                 if col["kind"][r] != "rounding":
@@ -120,25 +223,26 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame,
         if not updated:
             continue
         if target == "xero":
-            for group in rule.xero_groups:
-                if any(g in new for g in group):
-                    for g in group:
+            for fields_of_group in rule.xero_groups:
+                if any(g in new for g in fields_of_group):
+                    for g in fields_of_group:
                         if g not in new:
                             if g not in group_text:
                                 group_text[g] = fields.text(x[g].iloc[x_all])
                             new[g] = old[g] = group_text[g][r0]
-        difference = next((d for d in ("conflict", "blocked_edit", "mismatch", "rounding") if d in kinds), "mismatch")
+        difference = next((d for d in _DIFFERENCES if d in kinds), "mismatch")
         pending.append((target, "update", k, new, old, reason, difference, label))
+        owner.append(at)
         # totals follow from the lines Xero recomputes: they travel with the update, not as fields
         marked += updated + totals
     action_col[marked] = "update"
-    if pending:
-        # made together, in the order found: the encoder and the hashing without a dataclass __init__ per action
-        target_, op_, keys_, new_, old_, reason_, difference_, label_ = map(list, zip(*pending))
-        # records' values are strings (documents' may hold their lines): their JSON by template
-        texts = None if is_doc else tuple(list(map(string_dict_text, v)) for v in (keys_, new_, old_))
-        actions = actions_of(rule.kind, target_, op_, keys_, new_, old_, reason_, difference_, label_, texts=texts)
-    return actions, action_col
+    if not pending:
+        return [], owner
+    # made together, in the order found: the encoder and the hashing without a dataclass __init__ per action
+    target_, op_, keys_, new_, old_, reason_, difference_, label_ = map(list, zip(*pending))
+    # records' values are strings (documents' may hold their lines): their JSON by template
+    texts = None if is_doc else tuple(list(map(string_dict_text, v)) for v in (keys_, new_, old_))
+    return actions_of(rule.kind, target_, op_, keys_, new_, old_, reason_, difference_, label_, texts=texts), owner
 
 
 def labels(rule: Rule, df: pd.DataFrame) -> np.ndarray:
