@@ -69,3 +69,15 @@ def test_one_field_records_are_made_in_columns_and_others_by_the_loop():
     assert [a.difference for a in actions] == ["mismatch", "conflict", "mismatch", "mismatch"]
     assert column.tolist() == ["update", "update", "update", "archive", "update"]
     assert made(diffs, columnar=True) == made(diffs, columnar=False)
+
+
+def test_ids_and_labels_read_at_positions_are_those_of_the_rows_taken():
+    from recon.reconcile import fields
+
+    pos = np.array([5, 0, 3, 1, 1, 4])
+    for frame in (P, X, P.astype({"name": object, "id": object})):  # Arrow strings, and the general path
+        sides = plan.Sides(RULE, frame, frame)
+        assert sides.plab[pos].tolist() == plan.labels(RULE, frame.iloc[pos]).tolist()
+        assert sides.pid[pos].tolist() == fields.text(frame["id"].iloc[pos]).tolist()
+    # a missing or empty name reads as the id; neither: ""
+    assert plan.Sides(RULE, P, X).plab[np.array([3, 5, 1])].tolist() == ["P3", "", 'Bolt "& Nut"']
