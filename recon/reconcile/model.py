@@ -183,24 +183,19 @@ def actions_of(kind: Any, target: Any, op: Any, keys: list[Mapping[str, str]], n
     if texts is None:
         texts = (list(map(_ENCODE, keys)), list(map(_ENCODE, new)), list(map(_ENCODE, old)))
     out = []
-    sha, new_action, scalar = hashlib.sha256, _NEW_ACTION, _scalar
-    # the few distinct kinds, targets, operations and differences are encoded once each
-    memo: dict[Any, str] = {}
-
-    def once(value: Any) -> str:
-        text = memo.get(value)
-        if text is None:
-            text = memo[value] = scalar(value)
-        return text
-
+    sha, new_action, scalar, string = hashlib.sha256, _NEW_ACTION, _scalar, _STRING
+    # the few distinct kinds, targets, operations, differences and reasons are encoded once each
+    once = {value: scalar(value) for value in {*kind, *target, *op, *difference, *reason}}
     for ki, ta, o, kt, nt, ot, k, nw, ol, r, d, lab in zip(kind, target, op, *texts, keys, new, old, reason,
                                                              difference, label):
-        kd, td, od = once(ki), once(ta), once(o)
-        aid = f"{ki}-{o}-{sha((_ID_BODY % (kt, kd, nt, ot, od, td)).encode()).hexdigest()[:12]}"
+        kd, td, od = once[ki], once[ta], once[o]
+        aid = "%s-%s-%s" % (ki, o, sha((_ID_BODY % (kt, kd, nt, ot, od, td)).encode()).hexdigest()[:12])
         a = new_action(Action)
-        a.__dict__.update(kind=ki, target=ta, op=o, keys=k, new=nw, old=ol, reason=r, difference=d, label=lab, id=aid,
-                          _made_text=_TEXT_BODY % (once(d), scalar(aid), kt, kd, scalar(lab), nt, ot, od, scalar(r),
-                                                   td))
+        # the instance's own dict filled key by key, in the fields' order (cheaper than update() with keywords)
+        v = a.__dict__
+        v["kind"], v["target"], v["op"], v["keys"], v["new"], v["old"] = ki, ta, o, k, nw, ol
+        v["reason"], v["difference"], v["label"], v["id"] = r, d, lab, aid
+        v["_made_text"] = _TEXT_BODY % (once[d], string(aid), kt, kd, scalar(lab), nt, ot, od, once[r], td)
         out.append(a)
     return out
 
@@ -261,8 +256,14 @@ class Plan:
         from its content afresh)."""
         head = '{"actions":['
         rest = canonical_json({"kinds": sorted(self.kinds), "actions": [], **self._revert_body()})[len(head):]
-        actions = ",".join((a.__dict__.get("_made_text") or a.canonical_text(a.__dict__.get("_made_parts"))) if made
-                           else a.canonical_text() for a in self.actions)
+        if made:
+            texts = [a.__dict__.get("_made_text") for a in self.actions]
+            if None in texts:
+                texts = [t if t is not None else a.canonical_text(a.__dict__.get("_made_parts"))
+                         for t, a in zip(texts, self.actions)]
+        else:
+            texts = [a.canonical_text() for a in self.actions]
+        actions = ",".join(texts)
         return _sha256(head + actions + rest)[:32]
 
     def to_json(self) -> str:
