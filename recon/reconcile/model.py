@@ -184,19 +184,24 @@ def actions_of(kind: Any, target: Any, op: Any, keys: list[Mapping[str, str]], n
         texts = (list(map(_ENCODE, keys)), list(map(_ENCODE, new)), list(map(_ENCODE, old)))
     out = []
     sha, new_action, scalar, string = hashlib.sha256, _NEW_ACTION, _scalar, _STRING
-    # the few distinct kinds, targets, operations, differences and reasons are encoded once each
+    # the few distinct kinds, targets, operations, differences and reasons are encoded once each, and so are the
+    # ids' "<kind>-<op>-" and its JSON text (escaped per character: the hex digits that follow need none)
     once = {value: scalar(value) for value in {*kind, *target, *op, *difference, *reason}}
+    heads = {(ki, o): ("%s-%s-" % (ki, o), string("%s-%s-" % (ki, o))[:-1]) for ki, o in set(zip(kind, op))}
+    append = out.append
     for ki, ta, o, kt, nt, ot, k, nw, ol, r, d, lab in zip(kind, target, op, *texts, keys, new, old, reason,
                                                              difference, label):
         kd, td, od = once[ki], once[ta], once[o]
-        aid = "%s-%s-%s" % (ki, o, sha((_ID_BODY % (kt, kd, nt, ot, od, td)).encode()).hexdigest()[:12])
+        digest = sha((_ID_BODY % (kt, kd, nt, ot, od, td)).encode()).hexdigest()[:12]
+        head, head_text = heads[ki, o]
         a = new_action(Action)
         # the instance's own dict filled key by key, in the fields' order (cheaper than update() with keywords)
         v = a.__dict__
         v["kind"], v["target"], v["op"], v["keys"], v["new"], v["old"] = ki, ta, o, k, nw, ol
-        v["reason"], v["difference"], v["label"], v["id"] = r, d, lab, aid
-        v["_made_text"] = _TEXT_BODY % (once[d], string(aid), kt, kd, scalar(lab), nt, ot, od, once[r], td)
-        out.append(a)
+        v["reason"], v["difference"], v["label"], v["id"] = r, d, lab, head + digest
+        v["_made_text"] = _TEXT_BODY % (once[d], head_text + digest + '"', kt, kd,
+                                        string(lab) if lab.__class__ is str else scalar(lab), nt, ot, od, once[r], td)
+        append(a)
     return out
 
 
