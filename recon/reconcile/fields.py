@@ -185,15 +185,15 @@ def _ascii_name_key(names: pa.Array, legal: bool) -> pa.Array:
         np.zeros(0, dtype=np.uint8)
     offsets -= offsets[0]
     word = ((low >= 0x61) & (low <= 0x7A)) | ((low >= 0x30) & (low <= 0x39))
-    # a word starts at a letter or digit not preceded by one of the same name, and ends likewise
-    begins, ends = word.copy(), word.copy()
-    begins[1:] &= ~word[:-1]
-    ends[:-1] &= ~word[1:]
-    begins[offsets[:-1][offsets[:-1] < len(word)]] = word[offsets[:-1][offsets[:-1] < len(word)]]
-    last = offsets[1:] - 1
-    ends[last[last >= offsets[:-1]]] = word[last[last >= offsets[:-1]]]
     keep = word
     if legal and len(word):
+        # a word starts at a letter or digit not preceded by one of the same name, and ends likewise
+        begins, ends = word.copy(), word.copy()
+        begins[1:] &= ~word[:-1]
+        ends[:-1] &= ~word[1:]
+        begins[offsets[:-1][offsets[:-1] < len(word)]] = word[offsets[:-1][offsets[:-1] < len(word)]]
+        last = offsets[1:] - 1
+        ends[last[last >= offsets[:-1]]] = word[last[last >= offsets[:-1]]]
         starts, stops = np.flatnonzero(begins), np.flatnonzero(ends) + 1
         lengths = stops - starts
         words = pa.StringArray.from_buffers(len(starts), pa.py_buffer(_offsets(lengths)), pa.py_buffer(low[word]))
