@@ -216,7 +216,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     equal: dict[str, np.ndarray] = {}
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx, equal=equal)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
-    linked = (pairs["how"] != "match").to_numpy()[compare] if len(pp) else np.zeros(0, dtype=bool)
+    linked = ~linkage.matched[compare] if len(pp) else np.zeros(0, dtype=bool)
     res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""), equal)
     if len(diffs):
         diffs = _only_state_rows(rule, diffs, p_active, x_active)
@@ -272,10 +272,10 @@ def _only_state_rows(rule: Rule, diffs: pd.DataFrame, p_active: np.ndarray, x_ac
 
 def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult) -> None:
     rule, p = sides.rule, sides.p
-    if not (len(linkage.candidates) or len(linkage.dangling) or (linkage.pairs["how"] == "match").any()):
+    if not (len(linkage.candidates) or len(linkage.dangling) or linkage.matched.any()):
         return
     pid, xid, plab, xlab = sides.pid, sides.xid, sides.plab, sides.xlab
-    matched = linkage.pairs[linkage.pairs["how"] == "match"]
+    matched = linkage.pairs[linkage.matched]
     if len(matched):
         mp, mx = matched["p"].to_numpy(), matched["x"].to_numpy()
         reason = np.array([f"unique match on {on}" + ("; the Precoro supplier takes the Xero data"

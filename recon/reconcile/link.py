@@ -30,6 +30,7 @@ class Linkage:
     ``pairs``: p, x, how (``stored``, ``table`` or ``match``), on (the matching keys, for ``match``).
     ``candidates``: ambiguous candidate pairs p, x, on. ``only_p``/``only_x``: positions with no counterpart
     and no candidate. ``dangling``: Precoro positions whose stored Xero id is not in the Xero frame.
+    ``matched``: per row of ``pairs``, whether it is a ``match`` (read without comparing ~10^5 strings).
     """
 
     pairs: pd.DataFrame
@@ -37,6 +38,7 @@ class Linkage:
     only_p: np.ndarray
     only_x: np.ndarray
     dangling: np.ndarray
+    matched: np.ndarray
 
 
 def _ids(series: pd.Series) -> np.ndarray:
@@ -114,6 +116,7 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
         pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
         pairs = pairs.drop_duplicates("x")[["p", "x", "how", "on"]]
+    matched_rows = np.zeros(len(pairs), dtype=bool)
 
     free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
     free_x = _rest(len(x), pairs["x"].to_numpy())
@@ -129,16 +132,18 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         unique = (n_p == 1) & (n_x == 1)
         matched = cands[unique].assign(how="match")[["p", "x", "how", "on"]]
         pairs = pd.concat([pairs, matched], ignore_index=True)
+        matched_rows = np.concatenate([matched_rows, np.ones(len(matched), dtype=bool)])
         cands = cands[~unique]
     only_p = _rest(len(p), pairs["p"].to_numpy(), cands["p"].to_numpy(), dangling)
     only_x = _rest(len(x), pairs["x"].to_numpy(), cands["x"].to_numpy())
     if not pairs["p"].is_monotonic_increasing:
-        pairs = pairs.sort_values("p", kind="stable")
+        order = np.argsort(pairs["p"].to_numpy(), kind="stable")
+        pairs, matched_rows = pairs.iloc[order], matched_rows[order]
     if not pairs.index.equals(pd.RangeIndex(len(pairs))):
         pairs = pairs.reset_index(drop=True)
     if not (pairs["p"].dtype == np.int64 and pairs["x"].dtype == np.int64):
         pairs = pairs.astype({"p": np.int64, "x": np.int64})
-    return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
+    return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling), matched_rows)
 
 
 def duplicates(rule: Rule, new: pd.DataFrame, new_pos: np.ndarray, other: pd.DataFrame,
