@@ -146,3 +146,15 @@ def test_linkage_says_which_pairs_are_matches(precoro, xero, links, matched):
     linkage = link(get_rule("supplier"), s.frame("precoro", "supplier"), s.frame("xero", "supplier"), table)
     assert list(zip(linkage.pairs["how"], linkage.matched.tolist())) == matched
     assert linkage.matched.dtype == np.bool_ and len(linkage.matched) == len(linkage.pairs)
+
+
+def test_a_record_without_a_stored_id_is_not_linked_with_a_record_without_an_id():
+    # every stored id is looked up, empty ones too: an empty id must not find a Xero record whose id is empty
+    from recon.reconcile.link import link
+    from recon.rules import rule as get_rule
+
+    s = snap({"supplier": [supplier("1", None, name="A", tax_number="T1", email="a@x"), supplier("2", "X2")]},
+             {"supplier": [supplier(None, None, name="B", tax_number="T2", email="b@x"), supplier("X2", "X2")]})
+    linkage = link(get_rule("supplier"), s.frame("precoro", "supplier"), s.frame("xero", "supplier"), None)
+    assert list(zip(linkage.pairs["p"], linkage.pairs["x"])) == [(1, 1)]
+    assert linkage.only_p.tolist() == [0] and linkage.only_x.tolist() == [0] and not len(linkage.dangling)

@@ -106,8 +106,10 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     has = np.flatnonzero(_bools(pc.not_equal(stored, "")))
     found = np.full(len(p), -1, dtype=np.int64)
     if len(has) and len(x):
-        hit = pc.index_in(stored if len(has) == len(stored) else stored.take(pa.array(has)), value_set=xid)
-        found[has] = pc.fill_null(hit, -1).to_numpy(zero_copy_only=False)
+        # every row looked up (taking the rows with an id first cost more than looking the few others up too);
+        # only theirs are read
+        hit = pc.fill_null(pc.index_in(stored, value_set=xid), -1).to_numpy(zero_copy_only=False)
+        found[has] = hit[has]
     dangling = has[found[has] < 0]
     ok = has[found[has] >= 0]
     pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": pd.Series(_HOW[how[ok]], dtype=object),
