@@ -208,9 +208,9 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
         compare &= np.isin(p_status[pp], list(SENDABLE_STATUSES)) | ~p_active[pp]
     cp, cx = pp[compare], xx[compare]
     # records other than documents are compared on their fields only: the pairs' rows of those columns alone
-    # (taking every column of ~10^5 rows cost as much as the comparison)
-    cols = list(p.columns) if is_doc else list(dict.fromkeys(["id", *rule.fields]))
-    pc, xc = _taken(p, cols, cp), _taken(x, cols, cx)
+    # (taking every column of ~10^5 rows cost as much as the comparison), and the Xero side's ids (the baseline key)
+    cols = list(p.columns) if is_doc else list(rule.fields)
+    pc, xc = _taken(p, cols, cp), _taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
     x_ids = fields.text(xc["id"])
     b, has_b = diff.align_baseline(baselines.get(rule.kind), x_ids)
     equal: dict[str, np.ndarray] = {}
