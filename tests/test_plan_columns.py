@@ -78,6 +78,8 @@ def test_ids_and_labels_read_at_positions_are_those_of_the_rows_taken():
     for frame in (P, X, P.astype({"name": object, "id": object})):  # Arrow strings, and the general path
         sides = plan.Sides(RULE, frame, frame)
         assert sides.plab[pos].tolist() == plan.labels(RULE, frame.iloc[pos]).tolist()
+        # the Arrow path and the general one agree
+        assert plan.labels(RULE, frame).tolist() == plan.labels(RULE, frame.astype({"name": object, "id": object})).tolist()
         assert sides.pid[pos].tolist() == fields.text(frame["id"].iloc[pos]).tolist()
     # a missing or empty name reads as the id; neither: ""
     assert plan.Sides(RULE, P, X).plab[np.array([3, 5, 1])].tolist() == ["P3", "", 'Bolt "& Nut"']
