@@ -6,6 +6,7 @@ header, lines and the rounding analysis), then records on one side only, then th
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -240,7 +241,9 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     # --- one side only -------------------------------------------------------------------------------------
     _one_sided(sides, snap, linkage, p_active, x_active, res, links)
 
-    counts = pd.concat(res.rows, ignore_index=True)["kind"].value_counts() if res.rows else pd.Series(dtype=int)
+    # counted from the kind columns alone (all row frames concatenated just to count them cost a few ms)
+    counts = Counter(np.concatenate([r["kind"].to_numpy(dtype=object) for r in res.rows]).tolist()) if res.rows \
+        else Counter()
     differing = set(diffs["p"].tolist()) if len(diffs) else set()
     res.summary = {"precoro": len(p), "xero": len(x), "linked": len(pairs),
                    "equal": int(len(pairs) - len(differing)),
