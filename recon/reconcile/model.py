@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
@@ -160,6 +161,7 @@ _ID_BODY = '{"keys":%s,"kind":%s,"new":%s,"old":%s,"op":%s,"target":%s}'
 _TEXT_BODY = ('{"difference":%s,"id":%s,"keys":%s,"kind":%s,"label":%s,"new":%s,"old":%s,"op":%s,"reason":%s,'
               '"target":%s}')
 _NEW_ACTION = object.__new__
+_MADE_TEXT = operator.attrgetter("_made_text")
 
 
 def _each(value: Any, n: int) -> Any:
@@ -262,14 +264,18 @@ class Plan:
         head = '{"actions":['
         rest = canonical_json({"kinds": sorted(self.kinds), "actions": [], **self._revert_body()})[len(head):]
         if made:
-            texts = [a.__dict__.get("_made_text") for a in self.actions]
-            if None in texts:
-                texts = [t if t is not None else a.canonical_text(a.__dict__.get("_made_parts"))
-                         for t, a in zip(texts, self.actions)]
+            try:
+                texts = list(map(_MADE_TEXT, self.actions))  # actions made together carry their text
+            except AttributeError:
+                texts = [a.__dict__.get("_made_text") or a.canonical_text(a.__dict__.get("_made_parts"))
+                         for a in self.actions]
         else:
             texts = [a.canonical_text() for a in self.actions]
-        actions = ",".join(texts)
-        return _sha256(head + actions + rest)[:32]
+        # hashed piece by piece: the actions' text (megabytes in a large plan) is not copied once more
+        digest = hashlib.sha256(head.encode())
+        digest.update(",".join(texts).encode())
+        digest.update(rest.encode())
+        return digest.hexdigest()[:32]
 
     def to_json(self) -> str:
         return json.dumps({"run_id": self.run_id, "kinds": list(self.kinds), "fingerprint": self.fingerprint,
