@@ -113,11 +113,8 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
         })
     if not out:
         return empty_diffs()
-    # one frame of all the fields' rows (a frame per field, then their concatenation, cost twice over), its text
-    # columns kept as objects (pandas 3 would infer Arrow strings of them, which every reader turns back)
-    return pd.DataFrame({c: np.concatenate([np.asarray(part[c]) for part in out]) if c in ("p", "x") else
-                         pd.Series(np.concatenate([np.asarray(part[c], dtype=object) for part in out]), dtype=object)
-                         for c in DIFF_FRAME_COLUMNS})
+    # one frame of all the fields' rows (a frame per field, then their concatenation, cost twice over)
+    return pd.DataFrame({c: np.concatenate([np.asarray(part[c]) for part in out]) for c in DIFF_FRAME_COLUMNS})
 
 
 def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,
