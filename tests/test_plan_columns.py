@@ -83,3 +83,20 @@ def test_ids_and_labels_read_at_positions_are_those_of_the_rows_taken():
         assert sides.pid[pos].tolist() == fields.text(frame["id"].iloc[pos]).tolist()
     # a missing or empty name reads as the id; neither: ""
     assert plan.Sides(RULE, P, X).plab[np.array([3, 5, 1])].tolist() == ["P3", "", 'Bolt "& Nut"']
+
+
+def test_actions_sort_by_kind_operation_target_label_and_id_without_repeats():
+    from recon import schema
+    from recon.reconcile.model import Action
+
+    made = [Action(kind, target, op, {"xero_id": f"X{i}"}, {"name": str(i % 3)}, {}, "r", "mismatch", label)
+            for i, (kind, op, target, label) in enumerate(
+                (k, o, t, lab) for k in ("purchase_order", "supplier", "item") for o in ("archive", "create", "link", "update")
+                for t in ("xero", "precoro") for lab in ("b", "a", "", "b"))]
+    shuffled = made[::-1] + made[:7]  # repeats go
+    kinds = {k: i for i, k in enumerate(schema.KINDS)}
+    ops = {"link": 0, "create": 1, "update": 2, "archive": 3}
+    expected = sorted({a.id: a for a in shuffled}.values(),
+                      key=lambda a: (kinds[a.kind], ops[a.op], a.target, a.label, a.id))
+    assert plan.sort_actions(shuffled) == tuple(expected)
+    assert len(plan.sort_actions(shuffled)) == len(made)
