@@ -79,7 +79,7 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame, line_values: dict[str, di
     starts = np.flatnonzero(change)
     ends = np.append(starts[1:], len(rows))
     # ids and labels of the diff rows' records (read by diff row below)
-    ids = (sides.pid[p_all], sides.xid[x_all], sides.plab[p_all], sides.xlab[x_all])
+    ids = (sides.pid[p_all], sides.xid[x_all], _record_labels(sides, p_all, x_all))
     fast = np.zeros(len(starts), dtype=bool)
     if columnar and rule.lines is None:
         fast = (ends - starts == 1) & _one_field(rule, diffs["field"].to_numpy(dtype=object)[rows[starts]],
@@ -120,7 +120,7 @@ def _single_field_actions(rule: Rule, diffs: pd.DataFrame, rows: np.ndarray, ids
     column at a time: what :func:`_group_actions` makes of a group of one row."""
     if not len(rows):
         return []
-    pid, xid, plab, xlab = (v[rows] for v in ids)
+    pid, xid, record_labels = (v[rows] for v in ids)
     to_xero = diffs["direction"].to_numpy(dtype=object)[rows] == "to_xero"
     target = np.where(to_xero, "xero", "precoro").astype(object)
     pv, xv = diffs["precoro_value"].to_numpy(dtype=object)[rows], diffs["xero_value"].to_numpy(dtype=object)[rows]
@@ -149,10 +149,19 @@ def _single_field_actions(rule: Rule, diffs: pd.DataFrame, rows: np.ndarray, ids
             old_text.append("{%s:%s}" % (quoted[n], json_string(t)))
     difference = [str(k) if a else (k if k in _DIFFERENCES else "mismatch") for k, a in zip(kind, is_active)]
     keys_, keys_text = key_dicts(pid, xid)
-    label = [str(a or b) for a, b in zip(plab.tolist(), xlab.tolist())]
+    label = list(map(str, record_labels.tolist()))
     reason = list(map(str, diffs["reason"].to_numpy(dtype=object)[rows].tolist()))
     return actions_of(rule.kind, target.tolist(), op, keys_, new, old, reason, difference, label,
                       texts=(keys_text, new_text, old_text))
+
+
+def _record_labels(sides: "Sides", p_pos: np.ndarray, x_pos: np.ndarray) -> np.ndarray:
+    """The label of each pair: the Precoro record's, else the Xero record's (read only where needed)."""
+    out = sides.plab[p_pos]
+    blank = np.flatnonzero(out == "")
+    if len(blank):
+        out[blank] = sides.xlab[x_pos[blank]]
+    return out
 
 
 def key_dicts(pid: np.ndarray, xid: np.ndarray) -> tuple[list[dict[str, str]], list[str]]:
@@ -174,7 +183,7 @@ def _group_actions(sides: "Sides", diffs: pd.DataFrame, groups: list[list[int]],
                    action_col: np.ndarray) -> tuple[list[Action], list[int]]:
     """The actions of each group of diff rows (one record, one direction), and for each action its group."""
     rule, x = sides.rule, sides.x
-    pid, xid, plab, xlab = ids
+    pid, xid, record_labels = ids
     direction = diffs["direction"].to_numpy(dtype=object)
     x_all = diffs["x"].to_numpy()
     # plain lists: the loop below reads them element by element, which numpy object arrays make slow
@@ -190,7 +199,7 @@ def _group_actions(sides: "Sides", diffs: pd.DataFrame, groups: list[list[int]],
         xi, target = x_all[r0], TARGET[direction[r0]]
         src, tgt = ("precoro_value", "xero_value") if target == "xero" else ("xero_value", "precoro_value")
         k = keys(pid[r0], xid[r0])
-        label = str(plab[r0] or xlab[r0])
+        label = str(record_labels[r0])
         reason = "; ".join(sorted({str(col["reason"][r]) for r in group}))
         new: dict[str, Any] = {}
         old: dict[str, Any] = {}
