@@ -39,3 +39,13 @@ def test_actions_made_together_equal_actions_made_one_by_one(kind, op, target, r
     assert made == one and made.id == one.id
     assert Plan("r", ("supplier",), (made,)).fingerprint == Plan("r", ("supplier",), (one,)).fingerprint
     assert Plan("r", ("supplier",), (made,)).fingerprint == Plan("r", ("supplier",), (made,)).compute_fingerprint()
+
+
+def test_a_plan_of_actions_made_together_and_one_by_one_has_the_fingerprint_of_its_content():
+    together = actions_of("supplier", "xero", "update", [{"xero_id": "X1"}, {"xero_id": "X2"}],
+                          [{"name": "A"}, {"name": "B"}], [{"name": "a"}, {"name": "b"}], "r", "mismatch", ["A", "B"])
+    alone = Action("supplier", "precoro", "link", {"precoro_id": "1", "xero_id": "X3"}, {}, {}, "r", "match_candidate")
+    for actions in (together, [alone], [*together, alone], [alone, *together]):
+        plan = Plan("r", ("supplier",), tuple(actions))
+        assert plan.fingerprint == plan.compute_fingerprint()
+        assert plan.fingerprint == Plan.from_json(plan.to_json()).compute_fingerprint()

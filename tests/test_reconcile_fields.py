@@ -80,3 +80,35 @@ def test_name_keys_agree_on_any_text(names, legal):
     series = pd.Series(names, dtype="string")
     general = fields._name_key_arrow(pa.array(series, type=pa.string()), legal).to_pylist()
     assert fields.name_key(series, legal).to_pylist() == general
+
+
+@pytest.mark.parametrize("name, legal, exact", [
+    ("Acme Trading", True, True), ("Acme Ltd", True, False), ("Acme, Ltd.", True, False), ("Ltd", True, True),
+    ("Acme Coltd", True, True), ("Acme Ltdx", True, True), ("123 ltd", True, False), ("Ltd Acme", True, True),
+    ("Acme Ltd", False, True), ("A&B", True, False), ("Zoë", True, False), ("Zoë", False, False), ("", True, True),
+    (None, True, True), ("x co co", True, False), ("Supplier 12", True, True),
+])
+def test_names_keyed_cheaply_only_where_the_cheap_key_is_theirs(name, legal, exact):
+    keys, where = fields.name_key_where_plain(pd.Series([name], dtype="string"), legal)
+    assert where.tolist() == [exact]
+    if exact:
+        assert keys.to_pylist() == fields.name_key(pd.Series([name], dtype="string"), legal).to_pylist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abAB 0.,-&'ltdcoinpy\t\né€", max_size=16), max_size=40), st.booleans(),
+       st.integers(0, 5))
+def test_cheap_name_keys_are_the_keys_wherever_they_say_so(names, legal, start):
+    series = pd.Series(names, dtype="string").iloc[start:]  # a slice of a column too
+    keys, exact = fields.name_key_where_plain(series, legal)
+    full = fields.name_key(series, legal).to_pylist()
+    assert len(exact) == len(full)
+    assert [k for k, e in zip(keys.to_pylist(), exact) if e] == [k for k, e in zip(full, exact) if e]
+
+
+def test_name_keys_of_a_slice_cast_from_large_strings():
+    # the cast keeps the slice's offsets (not from zero), which Arrow 26's ascii_lower mishandled
+    series = pd.Series(["Zero Ltd", "Acme Ltd", "Bolt Co"], dtype="string").iloc[1:]
+    assert fields.name_key(series, True).to_pylist() == ["acme", "bolt"]
+    keys, exact = fields.name_key_where_plain(series, False)
+    assert (keys.to_pylist(), exact.tolist()) == (["acmeltd", "boltco"], [True, True])

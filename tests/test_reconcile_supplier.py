@@ -125,3 +125,36 @@ def test_possible_duplicates_found_both_ways_are_those_found_one_way_at_a_time()
     assert sorted(zip(both[0]["p"], both[0]["x"])) == [(4, 0), (5, 1)]  # ACME ~ Acme Ltd, bolt and nut ~ Bolt and Nut Ltd
     # Kiwi Ltd ~ Kiwi Co (linked with a Xero record renamed since), Zoë ~ Zoë GmbH, acme limited ~ Acme Ltd
     assert sorted(zip(both[1]["p"], both[1]["x"])) == [(4, 3), (5, 2), (6, 0)]
+
+
+@pytest.mark.parametrize("precoro, xero, links, matched", [
+    # stored, then a unique match appended after the stored pairs but sorted among them by Precoro position
+    ([supplier("1", None, name="Bolt", tax_number="GB2", email="b@x"), supplier("2", "X1")],
+     [supplier("X1", "X1"), supplier("X2", "X2", name="Bolt", tax_number="GB2", email="b@x")], None,
+     [("match", True), ("stored", False)]),
+    ([supplier("1", None)], [supplier("X1", "X1")], [("supplier", "1", "X1")], [("table", False)]),
+    ([supplier("1", "X1")], [supplier("X1", "X1")], None, [("stored", False)]),
+])
+def test_linkage_says_which_pairs_are_matches(precoro, xero, links, matched):
+    import numpy as np
+
+    from recon.reconcile.link import link
+    from recon.rules import rule as get_rule
+
+    s = snap({"supplier": precoro}, {"supplier": xero})
+    table = pd.DataFrame(links, columns=["kind", "precoro_id", "xero_id"]) if links else None
+    linkage = link(get_rule("supplier"), s.frame("precoro", "supplier"), s.frame("xero", "supplier"), table)
+    assert list(zip(linkage.pairs["how"], linkage.matched.tolist())) == matched
+    assert linkage.matched.dtype == np.bool_ and len(linkage.matched) == len(linkage.pairs)
+
+
+def test_a_record_without_a_stored_id_is_not_linked_with_a_record_without_an_id():
+    # every stored id is looked up, empty ones too: an empty id must not find a Xero record whose id is empty
+    from recon.reconcile.link import link
+    from recon.rules import rule as get_rule
+
+    s = snap({"supplier": [supplier("1", None, name="A", tax_number="T1", email="a@x"), supplier("2", "X2")]},
+             {"supplier": [supplier(None, None, name="B", tax_number="T2", email="b@x"), supplier("X2", "X2")]})
+    linkage = link(get_rule("supplier"), s.frame("precoro", "supplier"), s.frame("xero", "supplier"), None)
+    assert list(zip(linkage.pairs["p"], linkage.pairs["x"])) == [(1, 1)]
+    assert linkage.only_p.tolist() == [0] and linkage.only_x.tolist() == [0] and not len(linkage.dangling)

@@ -6,6 +6,7 @@ header, lines and the rounding analysis), then records on one side only, then th
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -208,15 +209,15 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
         compare &= np.isin(p_status[pp], list(SENDABLE_STATUSES)) | ~p_active[pp]
     cp, cx = pp[compare], xx[compare]
     # records other than documents are compared on their fields only: the pairs' rows of those columns alone
-    # (taking every column of ~10^5 rows cost as much as the comparison)
-    cols = list(p.columns) if is_doc else list(dict.fromkeys(["id", *rule.fields]))
-    pc, xc = p[cols].iloc[cp].reset_index(drop=True), x[cols].iloc[cx].reset_index(drop=True)
+    # (taking every column of ~10^5 rows cost as much as the comparison), and the Xero side's ids (the baseline key)
+    cols = list(p.columns) if is_doc else list(rule.fields)
+    pc, xc = _taken(p, cols, cp), _taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
     x_ids = fields.text(xc["id"])
     b, has_b = diff.align_baseline(baselines.get(rule.kind), x_ids)
     equal: dict[str, np.ndarray] = {}
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx, equal=equal)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
-    linked = (pairs["how"] != "match").to_numpy()[compare] if len(pp) else np.zeros(0, dtype=bool)
+    linked = ~linkage.matched[compare] if len(pp) else np.zeros(0, dtype=bool)
     res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""), equal)
     if len(diffs):
         diffs = _only_state_rows(rule, diffs, p_active, x_active)
@@ -240,12 +241,20 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     # --- one side only -------------------------------------------------------------------------------------
     _one_sided(sides, snap, linkage, p_active, x_active, res, links)
 
-    counts = pd.concat(res.rows, ignore_index=True)["kind"].value_counts() if res.rows else pd.Series(dtype=int)
+    # counted from the kind columns alone (all row frames concatenated just to count them cost a few ms)
+    counts = Counter(np.concatenate([r["kind"].to_numpy(dtype=object) for r in res.rows]).tolist()) if res.rows \
+        else Counter()
     differing = set(diffs["p"].tolist()) if len(diffs) else set()
     res.summary = {"precoro": len(p), "xero": len(x), "linked": len(pairs),
                    "equal": int(len(pairs) - len(differing)),
                    **{k: int(counts.get(k, 0)) for k in DIFF_KINDS}, "actions": len(res.actions)}
     return res
+
+
+def _taken(df: pd.DataFrame, cols: list[str], pos: np.ndarray) -> pd.DataFrame:
+    """``df[cols].iloc[pos].reset_index(drop=True)``, each column's array taken directly (a quarter cheaper than
+    pandas' frame take at ~10^5 rows)."""
+    return pd.DataFrame({c: df[c].array.take(pos) for c in cols}, columns=cols)
 
 
 def _only_state_rows(rule: Rule, diffs: pd.DataFrame, p_active: np.ndarray, x_active: np.ndarray) -> pd.DataFrame:
@@ -266,10 +275,10 @@ def _only_state_rows(rule: Rule, diffs: pd.DataFrame, p_active: np.ndarray, x_ac
 
 def _links_and_candidates(sides: plan.Sides, linkage: Linkage, res: _KindResult) -> None:
     rule, p = sides.rule, sides.p
-    if not (len(linkage.candidates) or len(linkage.dangling) or (linkage.pairs["how"] == "match").any()):
+    if not (len(linkage.candidates) or len(linkage.dangling) or linkage.matched.any()):
         return
     pid, xid, plab, xlab = sides.pid, sides.xid, sides.plab, sides.xlab
-    matched = linkage.pairs[linkage.pairs["how"] == "match"]
+    matched = linkage.pairs[linkage.matched]
     if len(matched):
         mp, mx = matched["p"].to_numpy(), matched["x"].to_numpy()
         reason = np.array([f"unique match on {on}" + ("; the Precoro supplier takes the Xero data"
@@ -382,7 +391,7 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
             continue
         target = rule.other(side)
         can = target in rule.create_on
-        sub = frame.iloc[pos].reset_index(drop=True)
+        sub = _taken(frame, list(frame.columns), pos)
         create = np.full(len(pos), can)
         extra: dict[str, np.ndarray] = {}
         reason = np.full(len(pos), f"not in {_NAMES[target]}", dtype=object)

@@ -102,9 +102,7 @@ def name_key(series: pd.Series, legal: bool = False) -> pa.Array:
     ``and``) and, with ``legal``, legal-form words at the end (Ltd, Limited, Pty, Inc, ...; the first word is
     always kept, so a name of legal words only keeps it). Whole columns, no Python loop per name: names of plain
     ASCII (nearly all) on their bytes in numpy, the others in Arrow's string kernels (RE2)."""
-    names = pa.array(series.astype("string").fillna(""), type=pa.string())
-    if isinstance(names, pa.ChunkedArray):
-        names = names.combine_chunks()
+    names = _names(series)
     other = np.flatnonzero(~_bools(pc.and_(pc.string_is_ascii(names), pc.invert(pc.match_substring(names, "&")))))
     out = _ascii_name_key(names, legal)
     if len(other):
@@ -113,6 +111,46 @@ def name_key(series: pd.Series, legal: bool = False) -> pa.Array:
         hit[other] = True
         out = pc.replace_with_mask(out, pa.array(hit), slow)
     return out
+
+
+#: a plain ASCII name whose last word is a legal-form word after another word: its key drops a legal tail
+_LEGAL_END = "[0-9a-z][^0-9a-z]+(?:" + "|".join(sorted(LEGAL_SUFFIXES)) + ")[^0-9a-z]*$"
+
+
+def name_key_where_plain(series: pd.Series, legal: bool = False) -> tuple[pa.Array, np.ndarray]:
+    """:func:`name_key` where it is cheap, and where that is: ``(keys, exact)``, the keys equal to
+    :func:`name_key`'s wherever ``exact``, elsewhere values callers replace. Exact are the names of plain ASCII
+    without ``&`` that, with ``legal``, do not end in a legal-form word after another word (their key is their
+    words joined, a third of the work of keying them). A search among many names for a few keys keys only the
+    rest (usually few) in full."""
+    names = _names(series)
+    low = pc.ascii_lower(names)
+    # a byte beyond ASCII or an "&" (the other path's cases): found on the bytes, usually none
+    n = len(low)
+    offsets = np.frombuffer(low.buffers()[1], dtype=np.int32)[low.offset:low.offset + n + 1]
+    data = low.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else \
+        np.zeros(0, dtype=np.uint8)
+    odd = np.flatnonzero((raw >= 0x80) | (raw == 0x26)) + offsets[0]
+    exact = np.ones(n, dtype=bool)
+    if len(odd):
+        exact[np.searchsorted(offsets, odd, side="right") - 1] = False
+    if legal:
+        exact &= ~_bools(pc.match_substring_regex(low, _LEGAL_END))
+    return _ascii_name_key(names, legal=False), exact
+
+
+def _names(series: pd.Series) -> pa.StringArray:
+    """Names as one Arrow string array without missing values whose offsets start at zero: Arrow 26's
+    ``ascii_lower`` of an array whose offsets do not (a slice of a column, cast from large strings) returns an
+    invalid array (its bytes shifted)."""
+    names = pa.array(series.astype("string").fillna(""), type=pa.string())
+    if isinstance(names, pa.ChunkedArray):
+        names = names.combine_chunks()
+    start = np.frombuffer(names.buffers()[1], dtype=np.int32)[names.offset] if len(names) else 0
+    if start == 0:
+        return names
+    return names.take(pa.array(np.arange(len(names))))
 
 
 def _bools(values: pa.Array) -> np.ndarray:
@@ -147,15 +185,15 @@ def _ascii_name_key(names: pa.Array, legal: bool) -> pa.Array:
         np.zeros(0, dtype=np.uint8)
     offsets -= offsets[0]
     word = ((low >= 0x61) & (low <= 0x7A)) | ((low >= 0x30) & (low <= 0x39))
-    # a word starts at a letter or digit not preceded by one of the same name, and ends likewise
-    begins, ends = word.copy(), word.copy()
-    begins[1:] &= ~word[:-1]
-    ends[:-1] &= ~word[1:]
-    begins[offsets[:-1][offsets[:-1] < len(word)]] = word[offsets[:-1][offsets[:-1] < len(word)]]
-    last = offsets[1:] - 1
-    ends[last[last >= offsets[:-1]]] = word[last[last >= offsets[:-1]]]
     keep = word
     if legal and len(word):
+        # a word starts at a letter or digit not preceded by one of the same name, and ends likewise
+        begins, ends = word.copy(), word.copy()
+        begins[1:] &= ~word[:-1]
+        ends[:-1] &= ~word[1:]
+        begins[offsets[:-1][offsets[:-1] < len(word)]] = word[offsets[:-1][offsets[:-1] < len(word)]]
+        last = offsets[1:] - 1
+        ends[last[last >= offsets[:-1]]] = word[last[last >= offsets[:-1]]]
         starts, stops = np.flatnonzero(begins), np.flatnonzero(ends) + 1
         lengths = stops - starts
         words = pa.StringArray.from_buffers(len(starts), pa.py_buffer(_offsets(lengths)), pa.py_buffer(low[word]))

@@ -30,6 +30,7 @@ class Linkage:
     ``pairs``: p, x, how (``stored``, ``table`` or ``match``), on (the matching keys, for ``match``).
     ``candidates``: ambiguous candidate pairs p, x, on. ``only_p``/``only_x``: positions with no counterpart
     and no candidate. ``dangling``: Precoro positions whose stored Xero id is not in the Xero frame.
+    ``matched``: per row of ``pairs``, whether it is a ``match`` (read without comparing ~10^5 strings).
     """
 
     pairs: pd.DataFrame
@@ -37,6 +38,7 @@ class Linkage:
     only_p: np.ndarray
     only_x: np.ndarray
     dangling: np.ndarray
+    matched: np.ndarray
 
 
 def _ids(series: pd.Series) -> np.ndarray:
@@ -55,10 +57,31 @@ def _id_array(series: pd.Series) -> pa.Array:
 
 def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, ...]) -> pa.Array:
     """The key of rows ``pos`` of ``df`` on the columns ``cols`` (``""``: a column of the key set is empty)."""
-    frame = rule.kind
-    parts = [fields.name_key(df[c].iloc[pos], rule.legal_names) if c == "name" else
-             pa.array(fields.key(df[c].iloc[pos], fields.column(frame, c), casefold=True), type=pa.string())
-             for c in cols]
+    return _joined([fields.name_key(df[c].iloc[pos], rule.legal_names) if c == "name" else _column_key(df, pos, rule, c)
+                    for c in cols])
+
+
+def _match_key_where_plain(df: pd.DataFrame, pos: np.ndarray, rule: Rule,
+                           cols: tuple[str, ...]) -> tuple[pa.Array, np.ndarray]:
+    """:func:`_match_key` where it is cheap (names: :func:`fields.name_key_where_plain`), and where that is:
+    ``(keys, exact)``; elsewhere the keys are values to replace."""
+    exact = np.ones(len(pos), dtype=bool)
+    parts = []
+    for c in cols:
+        if c == "name":
+            part, plain = fields.name_key_where_plain(df[c].iloc[pos], rule.legal_names)
+            exact &= plain
+        else:
+            part = _column_key(df, pos, rule, c)
+        parts.append(part)
+    return _joined(parts), exact
+
+
+def _column_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, c: str) -> pa.Array:
+    return pa.array(fields.key(df[c].iloc[pos], fields.column(rule.kind, c), casefold=True), type=pa.string())
+
+
+def _joined(parts: list[pa.Array]) -> pa.Array:
     if len(parts) == 1:
         return parts[0]
     empty = functools.reduce(pc.or_, [pc.equal(part, "") for part in parts])
@@ -83,8 +106,10 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     has = np.flatnonzero(_bools(pc.not_equal(stored, "")))
     found = np.full(len(p), -1, dtype=np.int64)
     if len(has) and len(x):
-        hit = pc.index_in(stored if len(has) == len(stored) else stored.take(pa.array(has)), value_set=xid)
-        found[has] = pc.fill_null(hit, -1).to_numpy(zero_copy_only=False)
+        # every row looked up (taking the rows with an id first cost more than looking the few others up too);
+        # only theirs are read
+        hit = pc.fill_null(pc.index_in(stored, value_set=xid), -1).to_numpy(zero_copy_only=False)
+        found[has] = hit[has]
     dangling = has[found[has] < 0]
     ok = has[found[has] >= 0]
     pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": pd.Series(_HOW[how[ok]], dtype=object),
@@ -93,6 +118,7 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
         pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
         pairs = pairs.drop_duplicates("x")[["p", "x", "how", "on"]]
+    matched_rows = np.zeros(len(pairs), dtype=bool)
 
     free_p = _rest(len(p), pairs["p"].to_numpy(), dangling)
     free_x = _rest(len(x), pairs["x"].to_numpy())
@@ -108,16 +134,18 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
         unique = (n_p == 1) & (n_x == 1)
         matched = cands[unique].assign(how="match")[["p", "x", "how", "on"]]
         pairs = pd.concat([pairs, matched], ignore_index=True)
+        matched_rows = np.concatenate([matched_rows, np.ones(len(matched), dtype=bool)])
         cands = cands[~unique]
     only_p = _rest(len(p), pairs["p"].to_numpy(), cands["p"].to_numpy(), dangling)
     only_x = _rest(len(x), pairs["x"].to_numpy(), cands["x"].to_numpy())
     if not pairs["p"].is_monotonic_increasing:
-        pairs = pairs.sort_values("p", kind="stable")
+        order = np.argsort(pairs["p"].to_numpy(), kind="stable")
+        pairs, matched_rows = pairs.iloc[order], matched_rows[order]
     if not pairs.index.equals(pd.RangeIndex(len(pairs))):
         pairs = pairs.reset_index(drop=True)
     if not (pairs["p"].dtype == np.int64 and pairs["x"].dtype == np.int64):
         pairs = pairs.astype({"p": np.int64, "x": np.int64})
-    return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling))
+    return Linkage(pairs, cands.reset_index(drop=True), only_p, only_x, np.sort(dangling), matched_rows)
 
 
 def duplicates(rule: Rule, new: pd.DataFrame, new_pos: np.ndarray, other: pd.DataFrame,
@@ -144,30 +172,43 @@ def duplicates_both_ways(rule: Rule, p: pd.DataFrame, new_p: np.ndarray, x: pd.D
                          linked_p: np.ndarray, linked_x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`duplicates` of the new Precoro records among the linked Xero ones and of the new Xero records among
     the linked Precoro ones (``linked_p[i]`` is linked with ``linked_x[i]``). A linked pair whose key columns are
-    equal on both sides has one key: the Precoro side's keys are made only where they differ (a few)."""
-    keys_x: dict[tuple[str, ...], pa.Array] = {}
-    keys_p: dict[tuple[str, ...], pa.Array] = {}
+    equal on both sides has one key: the Precoro side's keys are made only where they differ (a few). Linked
+    names are keyed in full only where the cheap key may not be theirs (:func:`fields.name_key_where_plain`)."""
+    keys_x: dict[tuple[str, ...], tuple[pa.Array, np.ndarray]] = {}
+    keys_p: dict[tuple[str, ...], tuple[pa.Array, np.ndarray]] = {}
     if len(linked_p) and (len(new_p) or len(new_x)):
         for cols in rule.duplicates:
-            keys_x[cols] = _match_key(x, linked_x, rule, cols)
+            keys_x[cols] = key_x, exact_x = _match_key_where_plain(x, linked_x, rule, cols)
             same = np.logical_and.reduce([fields.same(p[c].iloc[linked_p], x[c].iloc[linked_x]) for c in cols])
             differ = np.flatnonzero(~same)
-            keys_p[cols] = keys_x[cols] if not len(differ) else pc.replace_with_mask(
-                keys_x[cols], pa.array(~same), _match_key(p, linked_p[differ], rule, cols))
+            if not len(differ):
+                keys_p[cols] = keys_x[cols]
+                continue
+            key_p, exact_p = _match_key_where_plain(p, linked_p[differ], rule, cols)
+            exact = exact_x.copy()
+            exact[differ] = exact_p
+            keys_p[cols] = pc.replace_with_mask(key_x, pa.array(~same), key_p), exact
     return (_equal_keys(rule, rule.duplicates, p, new_p, x, linked_x, keys_x),
             _equal_keys(rule, rule.duplicates, x, new_x, p, linked_p, keys_p))
 
 
 def _equal_keys(rule: Rule, key_sets: tuple[tuple[str, ...], ...], a: pd.DataFrame, a_pos: np.ndarray,
                 b: pd.DataFrame, b_pos: np.ndarray,
-                b_keys: dict[tuple[str, ...], pa.Array] | None = None) -> pd.DataFrame:
+                b_keys: dict[tuple[str, ...], tuple[pa.Array, np.ndarray]] | None = None) -> pd.DataFrame:
     """Pairs of positions ``p`` (of ``a``) and ``x`` (of ``b``) equal on all columns of a key set (``on``).
-    ``b_keys``: the keys of ``b_pos`` per key set, when already made."""
+    ``b_keys``: the keys of ``b_pos`` per key set, when already made, with where they are exact (the others are
+    made here)."""
     found = []
     if len(a_pos) and len(b_pos):
         for cols in key_sets:
             left = _match_key(a, a_pos, rule, cols)
-            right = b_keys[cols] if b_keys and cols in b_keys else _match_key(b, b_pos, rule, cols)
+            if b_keys and cols in b_keys:
+                right, exact = b_keys[cols]
+                if not exact.all():
+                    right = pc.replace_with_mask(right, pa.array(~exact),
+                                                 _match_key(b, b_pos[np.flatnonzero(~exact)], rule, cols))
+            else:
+                right = _match_key(b, b_pos, rule, cols)
             # only the rows whose key the other side has (few) are joined: look the (usually smaller) side of
             # new or unpaired records up in the other, then back
             left = pc.if_else(pc.equal(left, ""), None, left)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
@@ -45,6 +46,8 @@ def _encoder() -> Any:
 
 _ENCODE = _encoder()
 _STRING = json.encoder.encode_basestring
+#: the canonical JSON of one ``str`` (quoted and escaped as the encoder does it)
+json_string = _STRING
 
 
 def _scalar(value: Any) -> str:
@@ -158,6 +161,7 @@ _ID_BODY = '{"keys":%s,"kind":%s,"new":%s,"old":%s,"op":%s,"target":%s}'
 _TEXT_BODY = ('{"difference":%s,"id":%s,"keys":%s,"kind":%s,"label":%s,"new":%s,"old":%s,"op":%s,"reason":%s,'
               '"target":%s}')
 _NEW_ACTION = object.__new__
+_MADE_TEXT = operator.attrgetter("_made_text")
 
 
 def _each(value: Any, n: int) -> Any:
@@ -181,25 +185,25 @@ def actions_of(kind: Any, target: Any, op: Any, keys: list[Mapping[str, str]], n
     if texts is None:
         texts = (list(map(_ENCODE, keys)), list(map(_ENCODE, new)), list(map(_ENCODE, old)))
     out = []
-    sha, new_action, scalar = hashlib.sha256, _NEW_ACTION, _scalar
-    # the few distinct kinds, targets, operations and differences are encoded once each
-    memo: dict[Any, str] = {}
-
-    def once(value: Any) -> str:
-        text = memo.get(value)
-        if text is None:
-            text = memo[value] = scalar(value)
-        return text
-
+    sha, new_action, scalar, string = hashlib.sha256, _NEW_ACTION, _scalar, _STRING
+    # the few distinct kinds, targets, operations, differences and reasons are encoded once each, and so are the
+    # ids' "<kind>-<op>-" and its JSON text (escaped per character: the hex digits that follow need none)
+    once = {value: scalar(value) for value in {*kind, *target, *op, *difference, *reason}}
+    heads = {(ki, o): ("%s-%s-" % (ki, o), string("%s-%s-" % (ki, o))[:-1]) for ki, o in set(zip(kind, op))}
+    append = out.append
     for ki, ta, o, kt, nt, ot, k, nw, ol, r, d, lab in zip(kind, target, op, *texts, keys, new, old, reason,
                                                              difference, label):
-        kd, td, od = once(ki), once(ta), once(o)
-        aid = f"{ki}-{o}-{sha((_ID_BODY % (kt, kd, nt, ot, od, td)).encode()).hexdigest()[:12]}"
+        kd, td, od = once[ki], once[ta], once[o]
+        digest = sha((_ID_BODY % (kt, kd, nt, ot, od, td)).encode()).hexdigest()[:12]
+        head, head_text = heads[ki, o]
         a = new_action(Action)
-        a.__dict__.update(kind=ki, target=ta, op=o, keys=k, new=nw, old=ol, reason=r, difference=d, label=lab, id=aid,
-                          _made_text=_TEXT_BODY % (once(d), scalar(aid), kt, kd, scalar(lab), nt, ot, od, scalar(r),
-                                                   td))
-        out.append(a)
+        # the instance's own dict filled key by key, in the fields' order (cheaper than update() with keywords)
+        v = a.__dict__
+        v["kind"], v["target"], v["op"], v["keys"], v["new"], v["old"] = ki, ta, o, k, nw, ol
+        v["reason"], v["difference"], v["label"], v["id"] = r, d, lab, head + digest
+        v["_made_text"] = _TEXT_BODY % (once[d], head_text + digest + '"', kt, kd,
+                                        string(lab) if lab.__class__ is str else scalar(lab), nt, ot, od, once[r], td)
+        append(a)
     return out
 
 
@@ -259,9 +263,19 @@ class Plan:
         from its content afresh)."""
         head = '{"actions":['
         rest = canonical_json({"kinds": sorted(self.kinds), "actions": [], **self._revert_body()})[len(head):]
-        actions = ",".join((a.__dict__.get("_made_text") or a.canonical_text(a.__dict__.get("_made_parts"))) if made
-                           else a.canonical_text() for a in self.actions)
-        return _sha256(head + actions + rest)[:32]
+        if made:
+            try:
+                texts = list(map(_MADE_TEXT, self.actions))  # actions made together carry their text
+            except AttributeError:
+                texts = [a.__dict__.get("_made_text") or a.canonical_text(a.__dict__.get("_made_parts"))
+                         for a in self.actions]
+        else:
+            texts = [a.canonical_text() for a in self.actions]
+        # hashed piece by piece: the actions' text (megabytes in a large plan) is not copied once more
+        digest = hashlib.sha256(head.encode())
+        digest.update(",".join(texts).encode())
+        digest.update(rest.encode())
+        return digest.hexdigest()[:32]
 
     def to_json(self) -> str:
         return json.dumps({"run_id": self.run_id, "kinds": list(self.kinds), "fingerprint": self.fingerprint,
