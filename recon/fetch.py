@@ -295,17 +295,31 @@ def _fill_cross_references(sf: _SystemFetch, previous: Snapshot | None) -> None:
     if sf.system == "xero":
         rates = frame("tax_rate")
         if rates is not None:
-            by_type = dict(zip(rates["tax_type"].astype(object), rates["rate"]))
             for name in ("purchase_order_lines", "bill_lines"):
                 if name in sf.frames and len(sf.frames[name]):
                     df = sf.frames[name]
-                    df["tax_rate"] = df["tax_type"].astype(object).map(lambda t: by_type.get(t) if isinstance(t, str) else None)
+                    df["tax_rate"] = _looked_up(df["tax_type"], rates["tax_type"], rates["rate"], df["tax_rate"].dtype)
     else:
         bills = frame("bill")
         if bills is not None and "payment" in sf.frames and len(sf.frames["payment"]):
             by_idn = dict(zip(bills["id"].astype(object), bills["xero_id"]))
             df = sf.frames["payment"]
             df["bill_xero_id"] = df["bill_id"].astype(object).map(lambda i: by_idn.get(i)).astype("string")
+
+
+def _looked_up(keys: pd.Series, index: pd.Series, values: pd.Series, dtype: pd.ArrowDtype) -> pd.Series:
+    """``values`` at the row of ``index`` equal to each key (missing where none is), in Arrow and typed
+    ``dtype``: the column a snapshot loaded from disk has, so a fresh fetch and a reloaded one are equal."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(series: pd.Series) -> pa.Array:
+        column = pa.array(series)
+        return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+    positions = pc.index_in(arrow(keys).cast(pa.large_string()), value_set=arrow(index).cast(pa.large_string()))
+    taken = arrow(values).take(positions).cast(dtype.pyarrow_dtype)
+    return pd.Series(pd.arrays.ArrowExtensionArray(taken), index=keys.index)
 
 
 _GC_LOCK = threading.Lock()
