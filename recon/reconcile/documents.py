@@ -99,13 +99,12 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
         pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
         _same_references(pl, m, xl)
-        keys = _line_keys(xids, doc[matched], line_no[matched])
+        keys = LineKeys(xids, doc[matched], line_no[matched], linked)
         b, has_b = diff.align_baseline(baseline, keys, on=("doc_id", "line_no"), sep="#")
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
                          cx[m["_doc"].to_numpy()], line_no[matched])
         out.append(_unit_rounding(d))
-        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b,
-                             np.where(linked[m["_doc"].to_numpy()], keys, ""))
+        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b, keys)
     only = ~matched
     if only.any():
         in_p = lpos_all[only] >= 0
@@ -114,7 +113,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         desc_p[in_p] = fields.text(_taken(lp, ["description"], lpos_all[only][in_p])["description"])
         desc_x[~in_p] = fields.text(_taken(lx, ["description"], rpos_all[only][~in_p])["description"])
         out.append(pd.DataFrame({
-            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([f"lines[{n}]" for n in line_no[only].tolist()], dtype=object),
+            "p": cp[doc[only]], "x": cx[doc[only]], "field": _line_names(line_no[only]),
             "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
             "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
             "direction": "to_xero",
@@ -137,12 +136,82 @@ def _lines_of(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[np.ndarray, np.
     return docs, rows, numbers
 
 
-def _line_keys(xids: np.ndarray, docs: np.ndarray, numbers: np.ndarray) -> np.ndarray:
-    """Baseline keys ``<Xero document id>#<line_no>`` of paired lines, joined in Arrow: one string a line, made
-    once for the baseline look-up and the agreed values alike."""
-    doc_ids = pa.array(list(xids), type=pa.string()).take(pa.array(docs))
-    joined = pc.binary_join_element_wise(doc_ids, pc.cast(pa.array(numbers), pa.string()), "#")
-    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+class LineKeys:
+    """Baseline keys ``<Xero document id>#<line_no>`` of paired lines, held as each line's document (a position in
+    the Xero ids of the documents) and line number, in integer arrays: the text of a key is made only when it is
+    read (the baseline look-up, the store writing the baseline), a chunk at a time. A million keys as Python
+    strings, kept with the agreed values of every line field, held more memory than the agreed values themselves.
+
+    Behaves as a read-only sequence of the key strings: ``len``, iteration, ``numpy.asarray``, ``keys[rows]``
+    (positions or a mask: the keys of those rows, sharing the integer arrays; only the rows taken are kept, and
+    not even those when they are all of them). ``recorded`` says per key whether its document is linked (a
+    document only matched in this run records no baseline yet)."""
+
+    __slots__ = ("_doc_ids", "_doc", "_line_no", "_linked", "_rows")
+
+    #: keys made into text at a time when iterated (bounded memory for any number of keys)
+    CHUNK = 65536
+
+    def __init__(self, doc_ids: np.ndarray | pa.Array, doc: np.ndarray, line_no: np.ndarray,
+                 linked: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
+        self._doc_ids = doc_ids if isinstance(doc_ids, pa.Array) else pa.array(list(doc_ids), type=pa.string())
+        self._doc = _small_ints(doc)
+        self._line_no = _small_ints(line_no)
+        self._linked = np.ones(len(self._doc_ids), dtype=bool) if linked is None else np.asarray(linked, dtype=bool)
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._doc) if self._rows is None else len(self._rows)
+
+    def __getitem__(self, rows: np.ndarray) -> "LineKeys":
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        if self._rows is not None:
+            rows = self._rows[rows]
+        every = len(rows) == len(self._doc) and bool((rows == np.arange(len(rows))).all())
+        return LineKeys(self._doc_ids, self._doc, self._line_no, self._linked, None if every else _small_ints(rows))
+
+    def _taken(self, values: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+        return values[start:stop] if self._rows is None else values[self._rows[start:stop]]
+
+    @property
+    def recorded(self) -> np.ndarray:
+        """Per key: its document is linked, so the agreed values under it are recorded."""
+        return self._linked[self._taken(self._doc)]
+
+    def arrow(self, start: int = 0, stop: int | None = None) -> pa.Array:
+        """The keys ``[start:stop]`` as an Arrow string array (joined in Arrow, no Python string per key)."""
+        doc, line_no = self._taken(self._doc, start, stop), self._taken(self._line_no, start, stop)
+        return pc.binary_join_element_wise(self._doc_ids.take(pa.array(doc)), pc.cast(pa.array(line_no), pa.string()),
+                                           "#")
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for start in range(0, len(self), self.CHUNK):
+            yield from self.arrow(start, start + self.CHUNK).to_pylist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = np.asarray(self.arrow().to_numpy(zero_copy_only=False), dtype=object)
+        return out if dtype is None else out.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"LineKeys({len(self)} keys)"
+
+
+def _line_names(line_no: np.ndarray) -> np.ndarray:
+    """``lines[<n>]`` per line, one string per line number shared by its lines."""
+    numbers, at = np.unique(line_no, return_inverse=True)
+    return np.array([f"lines[{n}]" for n in numbers.tolist()], dtype=object)[at.reshape(-1)]
+
+
+def _small_ints(values: np.ndarray) -> np.ndarray:
+    """``values`` as int32 when they fit (row positions and line numbers do), else int64."""
+    values = np.asarray(values)
+    if values.dtype == np.int32:
+        return values
+    if not len(values) or (values.min() >= np.iinfo(np.int32).min and values.max() <= np.iinfo(np.int32).max):
+        return values.astype(np.int32)
+    return values.astype(np.int64)
 
 
 def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,

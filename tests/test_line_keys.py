@@ -1,0 +1,119 @@
+"""Line baseline keys kept as integers (``documents.LineKeys``), their look-up in Arrow (``diff.align_baseline``)
+and the rounding analysis' line look-up (``rounding._lines_for``): each equal, table by table, to the plain
+form it replaces (keys as strings, a pandas index, a map per line)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recon import schema
+from recon.reconcile import diff, rounding
+from recon.reconcile.documents import LineKeys
+
+DOC_IDS = np.array(["x-a", "x-b", "x-c"], dtype=object)
+DOC = np.array([0, 0, 2, 1, 2, 0])
+LINE_NO = np.array([1, 2, 1, 5, 2, 10])
+LINKED = np.array([True, False, True])
+TEXT = ["x-a#1", "x-a#2", "x-c#1", "x-b#5", "x-c#2", "x-a#10"]
+
+
+def keys() -> LineKeys:
+    return LineKeys(DOC_IDS, DOC, LINE_NO, LINKED)
+
+
+@pytest.mark.parametrize("rows, expected", [
+    (None, TEXT),
+    ([1, 3], ["x-a#2", "x-b#5"]),
+    ([5, 0, 0], ["x-a#10", "x-a#1", "x-a#1"]),
+    (np.array([True, False, True, False, False, True]), ["x-a#1", "x-c#1", "x-a#10"]),
+    (np.arange(6), TEXT),
+    (np.array([], dtype=np.int64), []),
+])
+def test_line_keys_read_as_their_strings(rows, expected):
+    k = keys() if rows is None else keys()[rows]
+    assert len(k) == len(expected)
+    assert list(k) == expected
+    assert np.asarray(k).tolist() == expected
+    assert k.arrow().to_pylist() == expected
+    assert pd.DataFrame({"key": k})["key"].tolist() == expected
+
+
+@pytest.mark.parametrize("first, then, expected", [
+    ([1, 3, 4], [2, 0], ["x-c#2", "x-a#2"]),
+    ([5, 4, 3, 2, 1, 0], [0, 5], ["x-a#10", "x-a#1"]),
+    (np.arange(6), [3], ["x-b#5"]),
+])
+def test_keys_of_keys_are_the_rows_of_the_rows(first, then, expected):
+    assert list(keys()[first][then]) == expected
+
+
+@pytest.mark.parametrize("rows, expected", [
+    (None, [True, True, True, False, True, True]),
+    ([3, 2], [False, True]),
+])
+def test_recorded_says_whether_the_document_is_linked(rows, expected):
+    k = keys() if rows is None else keys()[rows]
+    assert k.recorded.tolist() == expected
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 4, 6, 100])
+def test_iteration_makes_the_text_a_chunk_at_a_time(chunk, monkeypatch):
+    monkeypatch.setattr(LineKeys, "CHUNK", chunk)
+    assert list(keys()) == TEXT
+    assert list(keys()[[5, 4, 3]]) == ["x-a#10", "x-c#2", "x-b#5"]
+
+
+def _baseline(rows: list[tuple]) -> pd.DataFrame:
+    frame = schema.conform([{"doc_id": d, "line_no": n, "description": desc} for d, n, desc in rows],
+                           "purchase_order_lines")
+    frame[schema.BASELINE_FIELDS] = pd.array(["description"] * len(frame), dtype="string")
+    return frame
+
+
+@pytest.mark.parametrize("rows", [
+    [("x-a", 1, "one"), ("x-c", 2, "two")],
+    # a key held twice takes its last row
+    [("x-a", 1, "old"), ("x-b", 5, "b"), ("x-a", 1, "new"), ("x-a", 1, "newest")],
+    # missing parts of a key read as "": such rows meet no line key
+    [(None, 1, "no doc"), ("x-a", None, "no line"), ("x-a", 10, "ten")],
+    [("x-z", 1, "other document"), ("x-c", 1, "c1")],
+])
+def test_line_keys_meet_the_baseline_rows_their_strings_meet(rows):
+    base = _baseline(rows)
+    for k in (keys(), keys()[[4, 1, 5]]):
+        got, has = diff.align_baseline(base, k, on=("doc_id", "line_no"), sep="#")
+        want, want_has = diff.align_baseline(base, np.asarray(k), on=("doc_id", "line_no"), sep="#")
+        assert has.tolist() == want_has.tolist()
+        assert got[has].reset_index(drop=True).equals(want[want_has].reset_index(drop=True))
+
+
+def test_no_baseline_aligns_nothing():
+    b, has = diff.align_baseline(None, keys(), on=("doc_id", "line_no"), sep="#")
+    assert b is None and has.tolist() == [False] * 6
+
+
+def _lines_for_by_map(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The look-up as it was: a map of every line's id text to its document's first position."""
+    pos = pd.Series(np.arange(len(doc_ids)), index=pd.Index(doc_ids, dtype=object))
+    pos = pos[~pos.index.duplicated()]
+    where = pd.Series(lines["doc_id"].astype("string").fillna("").to_numpy(dtype=object)).map(pos)
+    keep = where.notna().to_numpy()
+    return lines[keep], where[keep].to_numpy(dtype=np.int64)
+
+
+@pytest.mark.parametrize("line_docs, doc_ids", [
+    (["1", "1", "2", "3"], ["2", "1"]),
+    (["1", "2", "1"], ["1", "2", "1"]),  # an id twice: its first position
+    ([None, "1", ""], ["", "1"]),  # a missing id reads as ""
+    (["4", "5"], ["1"]),  # no line of these documents
+    (["1", "2"], ["2", "1", "3"]),
+])
+def test_rounding_finds_the_lines_of_the_documents_as_a_map_does(line_docs, doc_ids):
+    lines = schema.conform([{"doc_id": d, "line_no": i + 1, "quantity": "1", "unit_amount": "2.5"}
+                            for i, d in enumerate(line_docs)], "purchase_order_lines")
+    got, pos = rounding._lines_for(lines, np.array(doc_ids, dtype=object))
+    want, want_pos = _lines_for_by_map(lines, np.array(doc_ids, dtype=object))
+    assert pos.tolist() == want_pos.tolist()
+    assert got.index.tolist() == want.index.tolist()
+    for c in got.columns:
+        assert got[c].equals(want[c])
