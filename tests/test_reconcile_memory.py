@@ -1,6 +1,7 @@
 """Line baseline keys kept as integers (``documents.LineKeys``), their look-up in Arrow (``diff.align_baseline``)
-and the rounding analysis' line look-up (``rounding._lines_for``): each equal, table by table, to the plain
-form it replaces (keys as strings, a pandas index, a map per line)."""
+the rounding analysis' line look-up (``rounding._lines_for``) and the difference rows' shared strings
+(``core._filled``, ``_objects``, ``_read``): each equal, table by table, to the plain form it replaces (keys as
+strings, a pandas index, a map per line, a string per row), and holding one object per distinct value."""
 
 import numpy as np
 import pandas as pd
@@ -117,3 +118,51 @@ def test_rounding_finds_the_lines_of_the_documents_as_a_map_does(line_docs, doc_
     assert got.index.tolist() == want.index.tolist()
     for c in got.columns:
         assert got[c].equals(want[c])
+
+
+# --- difference rows: one Python string per distinct value --------------------------------------------------
+
+from recon.reconcile import core, plan  # noqa: E402
+
+
+@pytest.mark.parametrize("n, value", [(0, "x"), (1, "purchase_order"), (5, "mismatch"), (3, "")])
+def test_filled_rows_share_one_string(n, value):
+    out = core._filled(n, value)
+    assert out.dtype == object and out.tolist() == [value] * n
+    assert len({id(v) for v in out}) == min(n, 1)
+
+
+@pytest.mark.parametrize("values", [
+    ["mismatch", "rounding", "mismatch", "mismatch"],
+    ["a"],
+    [],
+    ["lines[1].quantity", "lines[2].quantity", "lines[1].quantity"],
+])
+def test_arrow_text_columns_become_one_object_per_distinct_value(values):
+    series = pd.Series(np.array(values, dtype=object), dtype="string")
+    out = core._objects(series)
+    assert out.dtype == object and out.tolist() == series.to_numpy(dtype=object).tolist()
+    assert len({id(v) for v in out}) == len(set(values))
+
+
+@pytest.mark.parametrize("series", [
+    pd.Series(["a", None, "b"], dtype="string"),  # missing values: converted as before
+    pd.Series(np.array([1, 2, 2]), dtype=np.int64),
+    pd.Series(np.array(["a", "b"], dtype=object), dtype=object),
+])
+def test_other_columns_convert_as_before(series):
+    assert core._objects(series).tolist() == series.to_numpy(dtype=object).tolist()
+
+
+@pytest.mark.parametrize("positions", [[0, 0, 2, 2, 2, 1], [3], [], [1, 0]])
+def test_rows_of_one_record_share_its_id(positions):
+    made: list[int] = []
+
+    def make(pos: np.ndarray) -> np.ndarray:
+        made.extend(pos.tolist())
+        return np.array([f"id-{p}" for p in pos.tolist()], dtype=object)
+
+    out = core._read(plan.Strings(make, 4), np.array(positions, dtype=np.int64))
+    assert out.tolist() == [f"id-{p}" for p in positions]
+    assert sorted(made) == sorted(set(positions))
+    assert len({id(v) for v in out}) == len(set(positions))
