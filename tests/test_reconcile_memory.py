@@ -166,3 +166,43 @@ def test_rows_of_one_record_share_its_id(positions):
     assert out.tolist() == [f"id-{p}" for p in positions]
     assert sorted(made) == sorted(set(positions))
     assert len({id(v) for v in out}) == len(set(positions))
+
+
+# --- lines paired on (document, line number) -------------------------------------------------------------------
+
+from recon.reconcile import documents  # noqa: E402
+
+
+def _pair_by_merge(left_doc, left_n, left_pos, right_doc, right_n, right_pos) -> pd.DataFrame:
+    """The outer join as pandas makes it (the form ``documents._pair_lines`` keeps for repeated keys)."""
+    left = pd.DataFrame({"_doc": left_doc, "_n": left_n, "lp": left_pos})
+    right = pd.DataFrame({"_doc": right_doc, "_n": right_n, "rp": right_pos})
+    both = left.merge(right, on=["_doc", "_n"], how="outer").sort_values(["_doc", "_n"], kind="stable")
+    both = both.reset_index(drop=True)
+    both["lp"] = both["lp"].fillna(-1).astype(np.int64)
+    both["rp"] = both["rp"].fillna(-1).astype(np.int64)
+    return both
+
+
+@pytest.mark.parametrize("left, right", [
+    ([(0, 1), (0, 2), (1, 1)], [(0, 1), (0, 2), (1, 1)]),
+    ([(0, 1), (0, 2), (2, 5)], [(0, 2), (0, 3), (1, 1)]),  # lines only on one side, documents only on one
+    ([(1, 0), (0, 10), (0, 1)], [(0, 10), (1, 0)]),  # line number 0 (missing), out of order
+    ([], [(0, 1)]),
+    ([(3, 1)], []),
+    ([(0, 1), (0, 1), (0, 2)], [(0, 1), (0, 2)]),  # a line number twice: pandas' many-to-many join
+    ([(0, 1)], [(0, 1), (0, 1)]),
+    ([(0, -1), (0, 2)], [(0, -1)]),  # negative numbers: pandas
+])
+def test_lines_pair_as_the_outer_merge_pairs_them(left, right):
+    def sides(rows, offset):
+        doc = np.array([d for d, _ in rows], dtype=np.int64)
+        n = np.array([k for _, k in rows], dtype=np.int64)
+        return doc, offset + np.arange(len(rows), dtype=np.int64), n
+
+    ld, lpos, ln = sides(left, 100)
+    rd, rpos, rn = sides(right, 200)
+    got = documents._pair_lines(ld, ln, lpos, rd, rn, rpos)
+    want = _pair_by_merge(ld, ln, lpos, rd, rn, rpos)
+    for c in ("_doc", "_n", "lp", "rp"):
+        assert got[c].to_numpy(dtype=np.int64).tolist() == want[c].to_numpy(dtype=np.int64).tolist(), c
