@@ -12,8 +12,9 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as arrow_compute
 
-from recon import schema
+from recon import money, schema
 from recon.errors import DataError
 from recon.reconcile import diff, documents, fields, locks, model, plan, rounding
 from recon.reconcile.link import Linkage, duplicates_both_ways, link
@@ -148,7 +149,7 @@ def _finish_rows(rows: list[pd.DataFrame], run_id: str) -> pd.DataFrame:
     at = np.lexsort((columns["action"], columns["kind"], columns["field"], columns["xero_id"], columns["precoro_id"],
                      kind_order))
     n = len(kind_order)
-    data = {"run_id": np.full(n, run_id, dtype=object), **{c: columns[c][at] for c in _ROW_COLUMNS}}
+    data = {"run_id": _filled(n, run_id), **{c: columns[c][at] for c in _ROW_COLUMNS}}
     return pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in DIFF_COLUMNS})
 
 
@@ -174,17 +175,43 @@ def _rows(sides: plan.Sides, p_pos: np.ndarray, x_pos: np.ndarray, **cols: Any) 
     has_p, has_x = p_pos >= 0, x_pos >= 0
     pi, xi = np.where(has_p, p_pos, 0), np.where(has_x, x_pos, 0)
     out = {
-        "object": np.full(n, rule.kind, dtype=object),
-        "precoro_id": np.where(has_p, pid[pi] if len(pid) else "", "").astype(object),
-        "xero_id": np.where(has_x, xid[xi] if len(xid) else "", "").astype(object),
-        "label": np.where(has_p, plab[pi] if len(plab) else "", np.where(has_x, xlab[xi] if len(xlab) else "", "")
-                          ).astype(object),
+        "object": _filled(n, rule.kind),
+        "precoro_id": np.where(has_p, _read(pid, pi) if len(pid) else "", "").astype(object),
+        "xero_id": np.where(has_x, _read(xid, xi) if len(xid) else "", "").astype(object),
+        "label": np.where(has_p, _read(plab, pi) if len(plab) else "",
+                          np.where(has_x, _read(xlab, xi) if len(xlab) else "", "")).astype(object),
     }
     for c in ("field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "action", "reason"):
         value = cols.get(c, "")
-        out[c] = value if isinstance(value, np.ndarray) else np.full(n, value, dtype=object)
+        out[c] = value if isinstance(value, np.ndarray) else _filled(n, value)
     # object columns, as the differences table keeps them: not converted to Arrow strings and back
     return pd.DataFrame(out, columns=list(_ROW_COLUMNS), dtype=object)
+
+
+def _read(strings: plan.Strings, positions: np.ndarray) -> np.ndarray:
+    """``strings`` at ``positions``, each distinct position read once: the rows of one record (a document's
+    line differences) share its id and label instead of holding a copy each."""
+    distinct, at = np.unique(positions, return_inverse=True)
+    return strings[distinct][at.reshape(-1)]
+
+
+def _filled(n: int, value: str) -> np.ndarray:
+    """``n`` references to the one string ``value`` (``np.full(n, value, dtype=object)`` goes through a numpy
+    string and makes a copy of it per row: ~10^5 copies of "purchase_order" kept in the differences)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def _objects(values: pd.Series) -> np.ndarray:
+    """A column of difference rows as objects, one Python string per distinct value: the diff's frames hold
+    Arrow strings, whose conversion value by value made a string per row (kinds, directions, reasons, field
+    names: a handful of values, ~10^5 rows each)."""
+    if values.dtype != "string" or values.hasnans:
+        return values.to_numpy(dtype=object)
+    encoded = arrow_compute.dictionary_encode(money.arrow_array(values))
+    distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
@@ -231,7 +258,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     if len(diffs):
         diffs = diffs.assign(action=action_col)
         res.rows.append(_rows(sides, diffs["p"].to_numpy(), diffs["x"].to_numpy(),
-                              **{c: diffs[c].to_numpy(dtype=object) for c in
+                              **{c: _objects(diffs[c]) for c in
                                  ("field", "precoro_value", "xero_value", "baseline_value", "kind", "direction",
                                   "action", "reason")}))
 

@@ -22,8 +22,12 @@ there were no baseline. :func:`agreed` lists the fields both sides hold equal, t
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon.reconcile import fields
 from recon.reconcile.model import Agreed
@@ -46,12 +50,16 @@ def empty_diffs() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in ("p", "x") else object) for c in DIFF_FRAME_COLUMNS})
 
 
-def align_baseline(baseline: pd.DataFrame | None, wanted: np.ndarray,
+def align_baseline(baseline: pd.DataFrame | None, wanted: Any,
                    on: tuple[str, ...] = ("xero_id",), sep: str = "\x1f") -> tuple[pd.DataFrame | None, np.ndarray]:
-    """Baseline rows aligned with the keys ``wanted`` (the ``on`` columns' text joined by ``sep``), and a
-    mask of the rows that have one (rows without one hold filler values that callers never read)."""
+    """Baseline rows aligned with the keys ``wanted`` (the ``on`` columns' text joined by ``sep``; an array of
+    strings, or keys that make their own text in Arrow, ``documents.LineKeys``), and a mask of the rows that
+    have one (rows without one hold filler values that callers never read). A key the baseline holds twice
+    takes its last row."""
     if baseline is None or baseline.empty:
         return None, np.zeros(len(wanted), dtype=bool)
+    if hasattr(wanted, "arrow"):
+        return _align_in_arrow(baseline, wanted.arrow(), on, sep)
     k = fields.text(baseline[on[0]])
     for c in on[1:]:
         k = k + sep + fields.text(baseline[c])
@@ -62,6 +70,30 @@ def align_baseline(baseline: pd.DataFrame | None, wanted: np.ndarray,
     has = where >= 0
     aligned = baseline.iloc[rows[np.where(has, where, 0)]].reset_index(drop=True)
     return aligned, has
+
+
+def _align_in_arrow(baseline: pd.DataFrame, wanted: pa.Array, on: tuple[str, ...],
+                    sep: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`align_baseline` for keys given as Arrow strings: the baseline's keys joined and looked up in
+    Arrow's hash kernels (a million line keys as Python strings, twice, was most of the look-up's memory)."""
+    k = pc.binary_join_element_wise(*(_key_text(baseline[c]) for c in on), sep) if len(on) > 1 else _key_text(baseline[on[0]])
+    n = len(k)
+    # index_in finds the first equal key: looked up in the keys reversed, that is the baseline's last row
+    last = pc.index_in(wanted, value_set=k.take(pa.array(np.arange(n - 1, -1, -1))))
+    has = pc.is_valid(last).to_numpy(zero_copy_only=False)
+    rows = (n - 1) - pc.fill_null(last, n - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return baseline.iloc[rows].reset_index(drop=True), has
+
+
+def _key_text(values: pd.Series) -> pa.Array:
+    """``fields.text`` of a key column as an Arrow string array: id text and integers in Arrow, anything else
+    rendered by ``fields.text``."""
+    if values.dtype == "string" or pd.api.types.is_integer_dtype(values.dtype):
+        arr = pa.array(values)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return pc.fill_null(pc.cast(arr, pa.string()), "")
+    return pa.array(fields.text(values).tolist(), type=pa.string())
 
 
 def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,
@@ -118,14 +150,15 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
 
 
 def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,
-           b: pd.DataFrame | None, has_b: np.ndarray, keys: np.ndarray,
+           b: pd.DataFrame | None, has_b: np.ndarray, keys: Any,
            equal: dict[str, np.ndarray] | None = None) -> list[Agreed]:
     """The fields of row-aligned pairs that both sides hold equal and that their baseline does not already
     hold, one :class:`Agreed` per field (``keys``: the baseline key per row, ``""`` for a pair that records
     nothing). Raw-equal values are equal without normalising them; only the rest are compared by type.
     ``equal``: what :func:`compare` of the same frames found equal, per field (not compared again)."""
     out = []
-    recorded = keys != ""
+    # line keys say which of them record (their document is linked); other keys are "" when they do not
+    recorded = keys.recorded if hasattr(keys, "recorded") else np.asarray(keys != "", dtype=bool)
     for name in field_names:
         col = fields.column(frame, name)
         fold = name in rule.casefold
@@ -160,7 +193,9 @@ def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame
 def _field_names(prefix: np.ndarray | str, rows: np.ndarray, name: str) -> np.ndarray | str:
     if isinstance(prefix, str):
         return prefix + name
-    return np.array([f"lines[{n}].{name}" for n in prefix[rows].tolist()], dtype=object)
+    # one string per line number, shared by its rows (a string per row was ~10^5 objects kept in the result)
+    numbers, at = np.unique(prefix[rows], return_inverse=True)
+    return np.array([f"lines[{n}].{name}" for n in numbers.tolist()], dtype=object)[at.reshape(-1)]
 
 
 def _classify(rule: Rule, name: str, pk: np.ndarray, xk: np.ndarray, hb: np.ndarray, eq_pb: np.ndarray,

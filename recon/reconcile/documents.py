@@ -92,20 +92,20 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         xl_all = _taken(lx, carried, rpos_all[matched])
         for ref, _ in _REFERENCES:
             if ref in xl_all.columns:
-                m[f"{ref}__x"] = xl_all[ref].to_numpy()
+                # the column itself (same 0..n index): as objects, its text was made by a Python call per line
+                m[f"{ref}__x"] = xl_all[ref]
         pl = m[names].copy()
         xl = xl_all[names]
         # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
         pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
         pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
         _same_references(pl, m, xl)
-        keys = _line_keys(xids, doc[matched], line_no[matched])
+        keys = LineKeys(xids, doc[matched], line_no[matched], linked)
         b, has_b = diff.align_baseline(baseline, keys, on=("doc_id", "line_no"), sep="#")
         d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
                          cx[m["_doc"].to_numpy()], line_no[matched])
         out.append(_unit_rounding(d))
-        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b,
-                             np.where(linked[m["_doc"].to_numpy()], keys, ""))
+        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b, keys)
     only = ~matched
     if only.any():
         in_p = lpos_all[only] >= 0
@@ -114,7 +114,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         desc_p[in_p] = fields.text(_taken(lp, ["description"], lpos_all[only][in_p])["description"])
         desc_x[~in_p] = fields.text(_taken(lx, ["description"], rpos_all[only][~in_p])["description"])
         out.append(pd.DataFrame({
-            "p": cp[doc[only]], "x": cx[doc[only]], "field": np.array([f"lines[{n}]" for n in line_no[only].tolist()], dtype=object),
+            "p": cp[doc[only]], "x": cx[doc[only]], "field": _line_names(line_no[only]),
             "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
             "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
             "direction": "to_xero",
@@ -137,18 +137,91 @@ def _lines_of(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[np.ndarray, np.
     return docs, rows, numbers
 
 
-def _line_keys(xids: np.ndarray, docs: np.ndarray, numbers: np.ndarray) -> np.ndarray:
-    """Baseline keys ``<Xero document id>#<line_no>`` of paired lines, joined in Arrow: one string a line, made
-    once for the baseline look-up and the agreed values alike."""
-    doc_ids = pa.array(list(xids), type=pa.string()).take(pa.array(docs))
-    joined = pc.binary_join_element_wise(doc_ids, pc.cast(pa.array(numbers), pa.string()), "#")
-    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+class LineKeys:
+    """Baseline keys ``<Xero document id>#<line_no>`` of paired lines, held as each line's document (a position in
+    the Xero ids of the documents) and line number, in integer arrays: the text of a key is made only when it is
+    read (the baseline look-up, the store writing the baseline), a chunk at a time. A million keys as Python
+    strings, kept with the agreed values of every line field, held more memory than the agreed values themselves.
+
+    Behaves as a read-only sequence of the key strings: ``len``, iteration, ``numpy.asarray``, ``keys[rows]``
+    (positions or a mask: the keys of those rows, sharing the integer arrays; only the rows taken are kept, and
+    not even those when they are all of them). ``recorded`` says per key whether its document is linked (a
+    document only matched in this run records no baseline yet)."""
+
+    __slots__ = ("_doc_ids", "_doc", "_line_no", "_linked", "_rows")
+
+    #: keys made into text at a time when iterated (bounded memory for any number of keys)
+    CHUNK = 65536
+
+    def __init__(self, doc_ids: np.ndarray | pa.Array, doc: np.ndarray, line_no: np.ndarray,
+                 linked: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
+        self._doc_ids = doc_ids if isinstance(doc_ids, pa.Array) else pa.array(list(doc_ids), type=pa.string())
+        self._doc = _small_ints(doc)
+        self._line_no = _small_ints(line_no)
+        self._linked = np.ones(len(self._doc_ids), dtype=bool) if linked is None else np.asarray(linked, dtype=bool)
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._doc) if self._rows is None else len(self._rows)
+
+    def __getitem__(self, rows: np.ndarray) -> "LineKeys":
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        if self._rows is not None:
+            rows = self._rows[rows]
+        every = len(rows) == len(self._doc) and bool((rows == np.arange(len(rows))).all())
+        return LineKeys(self._doc_ids, self._doc, self._line_no, self._linked, None if every else _small_ints(rows))
+
+    def _taken(self, values: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+        return values[start:stop] if self._rows is None else values[self._rows[start:stop]]
+
+    @property
+    def recorded(self) -> np.ndarray:
+        """Per key: its document is linked, so the agreed values under it are recorded."""
+        return self._linked[self._taken(self._doc)]
+
+    def arrow(self, start: int = 0, stop: int | None = None) -> pa.Array:
+        """The keys ``[start:stop]`` as an Arrow string array (joined in Arrow, no Python string per key)."""
+        doc, line_no = self._taken(self._doc, start, stop), self._taken(self._line_no, start, stop)
+        return pc.binary_join_element_wise(self._doc_ids.take(pa.array(doc)), pc.cast(pa.array(line_no), pa.string()),
+                                           "#")
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for start in range(0, len(self), self.CHUNK):
+            yield from self.arrow(start, start + self.CHUNK).to_pylist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = np.asarray(self.arrow().to_numpy(zero_copy_only=False), dtype=object)
+        return out if dtype is None else out.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"LineKeys({len(self)} keys)"
+
+
+def _line_names(line_no: np.ndarray) -> np.ndarray:
+    """``lines[<n>]`` per line, one string per line number shared by its lines."""
+    numbers, at = np.unique(line_no, return_inverse=True)
+    return np.array([f"lines[{n}]" for n in numbers.tolist()], dtype=object)[at.reshape(-1)]
+
+
+def _small_ints(values: np.ndarray) -> np.ndarray:
+    """``values`` as int32 when they fit (row positions and line numbers do), else int64."""
+    values = np.asarray(values)
+    if values.dtype == np.int32:
+        return values
+    if not len(values) or (values.min() >= np.iinfo(np.int32).min and values.max() <= np.iinfo(np.int32).max):
+        return values.astype(np.int32)
+    return values.astype(np.int64)
 
 
 def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,
                 right_n: np.ndarray, right_pos: np.ndarray) -> pd.DataFrame:
     """Lines of both sides paired on (document, line number), outer, in document and line order: the row of
     each side (-1 where that side has no such line). Only integers are joined."""
+    paired = _pair_unique_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
+    if paired is not None:
+        return paired
     left = pd.DataFrame({"_doc": left_doc, "_n": left_n, "lp": left_pos})
     right = pd.DataFrame({"_doc": right_doc, "_n": right_n, "rp": right_pos})
     both = left.merge(right, on=["_doc", "_n"], how="outer")
@@ -156,6 +229,30 @@ def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, 
     both["lp"] = both["lp"].fillna(-1).astype(np.int64)
     both["rp"] = both["rp"].fillna(-1).astype(np.int64)
     return both
+
+
+def _pair_unique_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,
+                       right_n: np.ndarray, right_pos: np.ndarray) -> pd.DataFrame | None:
+    """:func:`_pair_lines` in numpy when no side has a (document, line number) twice (the usual case; ``None``
+    otherwise): each pair is one int64, the union of both sides' sorted is the outer join in its order. The
+    pandas merge it replaces built its join keys over a million lines, the peak of the lines' work."""
+    numbers = np.concatenate([left_n, right_n])
+    if not len(numbers) or numbers.min() < 0 or numbers.max() >= 2**31:
+        return None
+    width = int(numbers.max()) + 1
+    kl = np.asarray(left_doc, dtype=np.int64) * width + left_n
+    kr = np.asarray(right_doc, dtype=np.int64) * width + right_n
+    # sorted and compared with their neighbours (np.unique hashes int64 in numpy 2, several times slower)
+    sorted_l, sorted_r = np.sort(kl), np.sort(kr)
+    if (sorted_l[1:] == sorted_l[:-1]).any() or (sorted_r[1:] == sorted_r[:-1]).any():
+        return None
+    both = np.sort(np.concatenate([sorted_l, sorted_r]))
+    keys = both[np.concatenate([[True], both[1:] != both[:-1]])] if len(both) else both
+    lp = np.full(len(keys), -1, dtype=np.int64)
+    rp = np.full(len(keys), -1, dtype=np.int64)
+    lp[np.searchsorted(keys, kl)] = left_pos
+    rp[np.searchsorted(keys, kr)] = right_pos
+    return pd.DataFrame({"_doc": keys // width, "_n": keys % width, "lp": lp, "rp": rp})
 
 
 def _taken(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> pd.DataFrame:
