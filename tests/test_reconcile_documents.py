@@ -181,7 +181,8 @@ def test_unit_amounts_xero_kept_at_two_decimals_are_rounding_and_resent(kind, pr
 
 
 @pytest.mark.parametrize("kind, cancel_status", [("purchase_order", "deleted"), ("bill", "voided")])
-@pytest.mark.parametrize("xero_statuses", [["AUTHORISED"], ["AUTHORISED", "SUBMITTED"], ["DRAFT", "AUTHORISED", "DRAFT"]])
+@pytest.mark.parametrize("xero_statuses", [["AUTHORISED"], ["AUTHORISED", "SUBMITTED"],
+                                           ["DRAFT", "AUTHORISED", "DRAFT"]])
 def test_each_archive_replaces_the_status_its_document_has_in_xero(kind, cancel_status, xero_statuses):
     # Xero's status is read (once, when the first document is archived) at each archived document's own row
     n = len(xero_statuses)
