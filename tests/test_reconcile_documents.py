@@ -178,3 +178,17 @@ def test_unit_amounts_xero_kept_at_two_decimals_are_rounding_and_resent(kind, pr
     assert (unit["kind"], unit["direction"], unit["action"]) == (expected, "to_xero", "update")
     assert [a.op for a in rec.plan.actions] == ["update"]
     assert rec.plan.actions[0].new["lines"][0]["unit_amount"] == precoro_unit
+
+
+@pytest.mark.parametrize("kind, cancel_status", [("purchase_order", "deleted"), ("bill", "voided")])
+@pytest.mark.parametrize("xero_statuses", [["AUTHORISED"], ["AUTHORISED", "SUBMITTED"],
+                                           ["DRAFT", "AUTHORISED", "DRAFT"]])
+def test_each_archive_replaces_the_status_its_document_has_in_xero(kind, cancel_status, xero_statuses):
+    # Xero's status is read (once, when the first document is archived) at each archived document's own row
+    n = len(xero_statuses)
+    rec = run(kind, [doc(f"11{i}", f"XP{i}", number=f"PO-{i}", status="cancelled", active=False, date="2026-11-05")
+                     for i in range(n)],
+              [doc(f"XP{i}", f"XP{i}", number=f"PO-{i}", status=s) for i, s in enumerate(xero_statuses)],
+              [line(f"11{i}", 1) for i in range(n)], [line(f"XP{i}", 1) for i in range(n)])
+    got = sorted((a.keys["xero_id"], a.op, dict(a.new), dict(a.old)) for a in rec.plan.actions)
+    assert got == [(f"XP{i}", "archive", {"status": cancel_status}, {"status": s}) for i, s in enumerate(xero_statuses)]

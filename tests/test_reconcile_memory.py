@@ -206,3 +206,117 @@ def test_lines_pair_as_the_outer_merge_pairs_them(left, right):
     want = _pair_by_merge(ld, ln, lpos, rd, rn, rpos)
     for c in ("_doc", "_n", "lp", "rp"):
         assert got[c].to_numpy(dtype=np.int64).tolist() == want[c].to_numpy(dtype=np.int64).tolist(), c
+
+
+# --- fifth pass: the plan's line values, the action column, the lines' rounding and references in Arrow ----------
+
+from recon import money  # noqa: E402
+from recon.reconcile import fields  # noqa: E402
+
+
+def _lines_by_doc_by_isin(lines: pd.DataFrame, doc_ids: np.ndarray, names: tuple[str, ...]) -> dict:
+    """``plan.lines_by_doc`` as it was: pandas' ``isin`` on the filled id strings of every line."""
+    doc = lines["doc_id"].astype("string").fillna("")
+    sub = lines[doc.isin(pd.Index(doc_ids, dtype=object)).to_numpy()]
+    if sub.empty:
+        return {}
+    sub = sub.assign(_n=sub["line_no"].astype("Int64").fillna(0)).sort_values(["doc_id", "_n"], kind="stable")
+    cols = {n: fields.text(sub[n]) for n in ("line_no", *names)}
+    out: dict = {}
+    for i, d in enumerate(sub["doc_id"].astype("string").tolist()):
+        out.setdefault(str(d), []).append({n: str(cols[n][i]) for n in ("line_no", *names)})
+    return out
+
+
+@pytest.mark.parametrize("line_docs, doc_ids", [
+    (["1", "1", "2", "3"], ["2", "1"]),
+    (["2", "1", "2"], ["1", "2", "1"]),  # an id asked for twice; lines out of order
+    ([None, "1", ""], ["", "1"]),  # a missing id reads as ""
+    ([None, "1"], ["1"]),
+    (["4", "5"], ["1"]),  # no line of these documents
+    (["1", "2"], []),
+    ([], ["1"]),
+])
+def test_lines_of_documents_are_those_isin_found(line_docs, doc_ids):
+    lines = schema.conform([{"doc_id": d, "line_no": 3 - i % 3, "quantity": "1", "unit_amount": "2.5",
+                             "account_code": "300", "description": f"line {i}"} for i, d in enumerate(line_docs)],
+                           "purchase_order_lines")
+    names = ("quantity", "unit_amount", "account_code", "description")
+    ids = np.array(doc_ids, dtype=object)
+    got = plan.lines_by_doc(lines, ids, names)
+    assert got == _lines_by_doc_by_isin(lines, ids, names)
+    assert list(got) == list(_lines_by_doc_by_isin(lines, ids, names))
+
+
+def test_equal_values_of_lines_are_one_string():
+    lines = schema.conform([{"doc_id": f"D{i % 2}", "line_no": i, "quantity": "1", "account_code": "300",
+                             "description": f"line {i}"} for i in range(6)], "purchase_order_lines")
+    got = plan.lines_by_doc(lines, np.array(["D0", "D1"], dtype=object), ("quantity", "account_code", "description"))
+    values = [v for doc in got.values() for line in doc for v in line.items()]
+    for name, distinct in (("quantity", 1), ("account_code", 1), ("description", 6)):
+        assert len({id(v) for k, v in values if k == name}) == distinct, name
+
+
+@pytest.mark.parametrize("kinds", [["mismatch", "mismatch", "rounding"], ["rounding"] * 4, []])
+def test_rows_without_an_action_share_one_none(kinds):
+    # a field with no update rule in that direction (none): no action, every row "none", one object
+    sides = plan.Sides(core.get_rule("supplier"), schema.conform(pd.DataFrame({"id": ["P0"]}), "supplier"),
+                       schema.conform(pd.DataFrame({"id": ["X0"]}), "supplier"))
+    n = len(kinds)
+    diffs = pd.DataFrame({"p": np.zeros(n, dtype=np.int64), "x": np.zeros(n, dtype=np.int64),
+                          "field": [f"f{i}" for i in range(n)], "precoro_value": ["a"] * n, "xero_value": ["b"] * n,
+                          "baseline_value": [""] * n, "kind": kinds, "direction": ["none"] * n, "reason": ["r"] * n})
+    actions, column = plan.field_actions(sides, diffs, {"precoro": {}, "xero": {}})
+    assert not actions and column.tolist() == ["none"] * n
+    assert len({id(v) for v in column}) == min(n, 1)
+
+
+def _rounded_by_where(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
+    differ = ~fields.same(series, other)
+    return series if not differ.any() else money.round_column(series, places).where(differ, series)
+
+
+def _decimals(values: list) -> pd.Series:
+    return schema.conform(pd.DataFrame({"doc_id": ["D"] * len(values), "quantity": values}),
+                          "purchase_order_lines")["quantity"]
+
+
+@pytest.mark.parametrize("values, others, places", [
+    (["1.23456", "2.5", "3.005"], ["1.2346", "2.5", "3.01"], 4),
+    (["1.23456", "2.5", "3.005"], ["1.23", "2.5", "3"], 2),
+    (["1.5", None, "-2.345"], ["1.5", "3", None], 2),  # missing on either side
+    (["1", "2"], ["1", "2"], 2),  # nothing differs: the column itself
+    (["-0.125", "0.125"], ["0", "0"], 2),  # half away from zero
+])
+def test_rounded_lines_are_those_where_chose(values, others, places):
+    series, other = _decimals(values), _decimals(others)
+    got = documents._rounded(series, other, places)
+    want = _rounded_by_where(series, other, places)
+    assert got.dtype == want.dtype == series.dtype
+    assert got.index.tolist() == want.index.tolist()
+    assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("left, right, expected", [
+    (["A", "B", "", None, "C"], ["A", "X", "", None, None], [True, False, False, False, False]),
+    ([None, "A"], ["", "A"], [False, True]),
+    ([], [], []),
+])
+def test_same_references_are_equal_ids_not_empty(left, right, expected):
+    for dtype in ("string", object):  # Arrow strings, and the general path
+        got = documents._same_ids(pd.Series(left, dtype=dtype), pd.Series(right, dtype=dtype))
+        assert got.dtype == bool and got.tolist() == expected
+
+
+def test_lines_naming_one_account_take_xero_names_as_the_row_assignment_did():
+    pl = pd.DataFrame({"account_code": ["300", "310", None, "320"]}, dtype="string")
+    xl = pd.DataFrame({"account_code": ["301", None, "330", "321"]}, dtype="string")
+    m = pd.DataFrame({"account_id": ["A1", "A2", "A3", ""], "account_id__x": ["A1", "A2", "B3", ""],
+                      "tracking1_option_id": [None] * 4, "tracking1_option_id__x": [None] * 4,
+                      "tracking2_option_id": [None] * 4, "tracking2_option_id__x": [None] * 4}, dtype="string")
+    got = pl.copy()
+    documents._same_references(got, m, xl)
+    want = pl.copy()
+    want.loc[[True, True, False, False], "account_code"] = xl.loc[[True, True, False, False], "account_code"].to_numpy()
+    assert got["account_code"].dtype == want["account_code"].dtype
+    assert got["account_code"].tolist() == want["account_code"].tolist() == ["301", pd.NA, pd.NA, "320"]
