@@ -66,3 +66,46 @@ def test_no_baseline_aligns_nothing():
     for base in (None, _baseline([])):
         b, has = diff.align_baseline(base, pa.array(["a", "b"]))
         assert b is None and has.tolist() == [False, False]
+
+
+# --- diff.agreed against a baseline: what a pair holds equal is recorded unless its baseline holds it already ---
+
+from recon import schema  # noqa: E402
+from recon.rules import rule as get_rule  # noqa: E402
+
+SUPPLIER = get_rule("supplier")
+
+# (Precoro, Xero, baseline or None for no baseline row, fields the baseline knows, recorded): agreed value or None
+AGREED_CASES = [
+    ("a@x.com", "a@x.com", "a@x.com", "email name", True, None),          # held already, raw-equal
+    ("a@x.com", "a@x.com", " A@X.com ", "email name", True, None),        # held: equal once normalised
+    ("a@x.com", "A@x.com", "a@x.com", "email name", True, None),          # held: the pair's case differs only
+    ("a@x.com", "a@x.com", "old@x.com", "email name", True, "a@x.com"),   # the baseline is older: recorded
+    ("a@x.com", "a@x.com", None, "", True, "a@x.com"),                     # no baseline row
+    ("a@x.com", "a@x.com", "a@x.com", "name", True, "a@x.com"),           # the baseline does not know email
+    ("a@x.com", "b@x.com", "a@x.com", "email name", True, None),          # not equal: a difference, not agreed
+    ("a@x.com", "a@x.com", "old@x.com", "email name", False, None),       # a pair not linked records nothing
+    (None, None, "a@x.com", "email name", True, ""),                       # both emptied: agreed empty
+    (None, None, None, "email", True, None),                               # known as empty: held
+]
+
+
+def test_agreed_records_what_the_baseline_does_not_hold():
+    n = len(AGREED_CASES)
+    p = schema.conform([{"id": f"p{i}", "email": c[0]} for i, c in enumerate(AGREED_CASES)], "supplier")
+    x = schema.conform([{"id": f"x{i}", "email": c[1]} for i, c in enumerate(AGREED_CASES)], "supplier")
+    rows = [(i, c) for i, c in enumerate(AGREED_CASES) if c[2] is not None or c[3]]
+    base = schema.conform([{"xero_id": f"x{i}", "email": c[2]} for i, c in rows], "supplier")
+    base[schema.BASELINE_FIELDS] = pd.array([c[3] for _, c in rows], dtype="string")
+    # the baseline in another order than the pairs, with a stale copy of one key before its last row
+    stale = base.iloc[[0]].assign(email=pd.array(["stale@x.com"], dtype="string"))
+    base = pd.concat([stale, base.iloc[::-1]], ignore_index=True)
+    b, has_b = diff.align_baseline(base, diff.key_arrow(x["id"]))
+    keys = np.array([f"x{i}" if c[4] else "" for i, c in enumerate(AGREED_CASES)], dtype=object)
+    for equal in (None, {}):
+        if equal is not None:
+            diff.compare(SUPPLIER, "supplier", ("email",), p, x, b, has_b, np.arange(n), np.arange(n), equal=equal)
+        got = {k: v for a in diff.agreed(SUPPLIER, "supplier", ("email",), p, x, b, has_b, keys, equal)
+               for k, v in zip(a.keys, a.texts())}
+        want = {f"x{i}": c[5] for i, c in enumerate(AGREED_CASES) if c[5] is not None}
+        assert got == want

@@ -174,11 +174,13 @@ def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame
         if b is not None and known.any():
             held = np.zeros(len(rows), dtype=bool)
             at = np.flatnonzero(known)
-            bb, xx = b[name].iloc[rows[at]], x[name].iloc[rows[at]]
-            same = fields.same(bb, xx)
+            # b and x are row-aligned: compared whole and read at the rows (two takes per field cost more than
+            # the comparison); only the raw-unequal rows are taken, to compare by type
+            same = fields.same(b[name], x[name])[rows[at]]
             differ = np.flatnonzero(~same)
             if len(differ):
-                bk, xk = fields.key(bb.iloc[differ], col, fold), fields.key(xx.iloc[differ], col, fold)
+                there = rows[at[differ]]
+                bk, xk = fields.key(b[name].iloc[there], col, fold), fields.key(x[name].iloc[there], col, fold)
                 same[differ] = fields.equal(bk, xk, col)[0]
             held[at] = same
             rows = rows[~held]
