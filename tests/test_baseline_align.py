@@ -109,3 +109,15 @@ def test_agreed_records_what_the_baseline_does_not_hold():
                for k, v in zip(a.keys, a.texts())}
         want = {f"x{i}": c[5] for i, c in enumerate(AGREED_CASES) if c[5] is not None}
         assert got == want
+
+
+@pytest.mark.parametrize("ids, wanted", CASES)
+def test_only_the_fields_read_are_taken_with_the_same_rows(ids, wanted):
+    base = _baseline(ids).assign(email=pd.array([f"e{i}" for i in range(len(ids))], dtype="string"))
+    base[schema.BASELINE_FIELDS] = pd.array(["name email"] * len(ids), dtype="string")
+    keys = pa.array(wanted, type=pa.string())
+    whole, has = diff.align_baseline(base, keys)
+    read, read_has = diff.align_baseline(base, keys, fields_read=("email",))
+    assert read_has.tolist() == has.tolist()
+    assert list(read.columns) == ["email", schema.BASELINE_FIELDS]
+    assert read[has].equals(whole[["email", schema.BASELINE_FIELDS]][has])

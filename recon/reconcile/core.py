@@ -240,7 +240,8 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     cols = list(p.columns) if is_doc else list(rule.fields)
     pc, xc = _taken(p, cols, cp), _taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
     x_ids = fields.text(xc["id"])
-    b, has_b = diff.align_baseline(baselines.get(rule.kind), diff.key_arrow(xc["id"]))
+    b, has_b = diff.align_baseline(baselines.get(rule.kind), diff.key_arrow(xc["id"]),
+                                   fields_read=None if is_doc else rule.fields)
     equal: dict[str, np.ndarray] = {}
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx, equal=equal)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)

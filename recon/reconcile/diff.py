@@ -51,12 +51,13 @@ def empty_diffs() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in ("p", "x") else object) for c in DIFF_FRAME_COLUMNS})
 
 
-def align_baseline(baseline: pd.DataFrame | None, wanted: Any,
-                   on: tuple[str, ...] = ("xero_id",), sep: str = "\x1f") -> tuple[pd.DataFrame | None, np.ndarray]:
+def align_baseline(baseline: pd.DataFrame | None, wanted: Any, on: tuple[str, ...] = ("xero_id",), sep: str = "\x1f",
+                   fields_read: tuple[str, ...] | None = None) -> tuple[pd.DataFrame | None, np.ndarray]:
     """Baseline rows aligned with the keys ``wanted`` (the ``on`` columns' text joined by ``sep``; an array of
     strings, an Arrow string array (:func:`key_arrow`), or keys that make their own text in Arrow,
     ``documents.LineKeys``), and a mask of the rows that have one (rows without one hold filler values that
-    callers never read). A key the baseline holds twice takes its last row."""
+    callers never read). A key the baseline holds twice takes its last row. ``fields_read``: the only fields
+    the caller reads (with the fields the baseline knows), the other columns not taken."""
     if baseline is None or baseline.empty:
         return None, np.zeros(len(wanted), dtype=bool)
     if hasattr(wanted, "arrow"):
@@ -66,11 +67,11 @@ def align_baseline(baseline: pd.DataFrame | None, wanted: Any,
     else:
         wanted = pa.array(np.asarray(wanted, dtype=object), type=pa.string())
     # looked up in Arrow's hash kernels: a pandas index of ~10^5 Python strings cost three times as much
-    return _align_in_arrow(baseline, wanted, on, sep)
+    return _align_in_arrow(baseline, wanted, on, sep, fields_read)
 
 
-def _align_in_arrow(baseline: pd.DataFrame, wanted: pa.Array, on: tuple[str, ...],
-                    sep: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _align_in_arrow(baseline: pd.DataFrame, wanted: pa.Array, on: tuple[str, ...], sep: str,
+                    fields_read: tuple[str, ...] | None) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`align_baseline` for keys given as Arrow strings: the baseline's keys joined and looked up in
     Arrow's hash kernels (a million line keys as Python strings, twice, was most of the look-up's memory)."""
     k = pc.binary_join_element_wise(*(key_arrow(baseline[c]) for c in on), sep) if len(on) > 1 else key_arrow(baseline[on[0]])
@@ -79,6 +80,9 @@ def _align_in_arrow(baseline: pd.DataFrame, wanted: pa.Array, on: tuple[str, ...
     last = pc.index_in(wanted, value_set=k.take(pa.array(np.arange(n - 1, -1, -1))))
     has = pc.is_valid(last).to_numpy(zero_copy_only=False)
     rows = (n - 1) - pc.fill_null(last, n - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if fields_read is not None:
+        read = set(fields_read) | {BASELINE_FIELDS}
+        baseline = baseline[[c for c in baseline.columns if c in read]]
     return baseline.iloc[rows].reset_index(drop=True), has
 
 
