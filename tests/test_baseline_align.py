@@ -121,3 +121,31 @@ def test_only_the_fields_read_are_taken_with_the_same_rows(ids, wanted):
     assert read_has.tolist() == has.tolist()
     assert list(read.columns) == ["email", schema.BASELINE_FIELDS]
     assert read[has].equals(whole[["email", schema.BASELINE_FIELDS]][has])
+
+
+@pytest.mark.parametrize("rows", [[0, 2, 3], [], [3, 1], [0, 1, 2, 3]])
+def test_agreed_at_rows_reads_what_a_copy_of_them_holds(rows):
+    from recon.reconcile.model import Agreed
+
+    keys = np.array(["x0", "x1", "", "x3"], dtype=object)
+    values = pd.Series(pd.array(["a", None, "c", "d"], dtype="string"))
+    at = np.array(rows, dtype=np.int64)
+    lazy = Agreed("supplier", "email", keys, values, at)
+    copy = Agreed("supplier", "email", keys[at], values.iloc[at].reset_index(drop=True))
+    assert len(lazy) == len(copy) == len(rows)
+    assert list(lazy.keys) == list(copy.keys) and lazy.texts() == copy.texts()
+    assert lazy.values.equals(copy.values)
+
+
+@pytest.mark.parametrize("agreeing", [1, 3, 4, 8])
+def test_agreed_keeps_rows_or_a_copy_and_records_the_same(agreeing):
+    # the first `agreeing` of 8 pairs hold the same email; the rest differ
+    n = 8
+    p = schema.conform([{"id": f"p{i}", "email": f"e{i}@x.com"} for i in range(n)], "supplier")
+    x = schema.conform([{"id": f"x{i}", "email": f"e{i}@x.com" if i < agreeing else "other@x.com"}
+                        for i in range(n)], "supplier")
+    keys = np.array([f"x{i}" for i in range(n)], dtype=object)
+    [a] = diff.agreed(SUPPLIER, "supplier", ("email",), p, x, None, np.zeros(n, dtype=bool), keys)
+    assert (a.rows is not None) == (2 * agreeing >= n)
+    assert list(a.keys) == [f"x{i}" for i in range(agreeing)]
+    assert a.texts() == [f"e{i}@x.com" for i in range(agreeing)]

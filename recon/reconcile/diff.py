@@ -189,7 +189,13 @@ def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame
             held[at] = same
             rows = rows[~held]
         if len(rows):
-            out.append(Agreed(frame, name, keys[rows], x[name].iloc[rows].reset_index(drop=True)))
+            values = x[name]
+            if 2 * len(rows) >= len(values):
+                # most rows agree: the column is kept whole and read at the rows only if the values are recorded
+                out.append(Agreed(frame, name, keys, values, rows))
+            else:
+                # few agree (a baseline holds the rest): a copy of them, not the whole column, is kept
+                out.append(Agreed(frame, name, keys[rows], values.iloc[rows].reset_index(drop=True)))
     return out
 
 
