@@ -149,3 +149,19 @@ def test_agreed_keeps_rows_or_a_copy_and_records_the_same(agreeing):
     assert (a.rows is not None) == (2 * agreeing >= n)
     assert list(a.keys) == [f"x{i}" for i in range(agreeing)]
     assert a.texts() == [f"e{i}@x.com" for i in range(agreeing)]
+
+
+@pytest.mark.parametrize("ids, linked, rows", [
+    (["x0", "x1", "x2"], [True, False, True], [2, 0]),
+    # a linked pair without a Xero id records nothing (its key would be "")
+    (["x0", None, ""], [True, True, True], [0]),
+    ([], [], []),
+])
+def test_pair_keys_record_linked_pairs_with_an_id_and_read_their_text(ids, linked, rows):
+    from recon.reconcile.core import _PairKeys
+
+    keys = _PairKeys(diff.key_arrow(pd.Series(pd.array(ids, dtype="string"))), np.array(linked, dtype=bool))
+    assert len(keys) == len(ids)
+    assert keys.recorded.tolist() == [bool(l) and bool(i) for i, l in zip(ids, linked)]
+    got = keys[np.array(rows, dtype=np.int64)]
+    assert got.dtype == object and got.tolist() == [ids[r] for r in rows]
