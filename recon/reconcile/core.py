@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as arrow_compute
 
 from recon import money, schema
@@ -239,13 +240,14 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     # (taking every column of ~10^5 rows cost as much as the comparison), and the Xero side's ids (the baseline key)
     cols = list(p.columns) if is_doc else list(rule.fields)
     pc, xc = _taken(p, cols, cp), _taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
-    x_ids = fields.text(xc["id"])
-    b, has_b = diff.align_baseline(baselines.get(rule.kind), x_ids)
+    x_keys = diff.key_arrow(xc["id"])
+    b, has_b = diff.align_baseline(baselines.get(rule.kind), x_keys,
+                                   fields_read=None if is_doc else rule.fields)
     equal: dict[str, np.ndarray] = {}
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx, equal=equal)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
     linked = ~linkage.matched[compare] if len(pp) else np.zeros(0, dtype=bool)
-    res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, np.where(linked, x_ids, ""), equal)
+    res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, _PairKeys(x_keys, linked), equal)
     if len(diffs):
         diffs = _only_state_rows(rule, diffs, p_active, x_active)
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
@@ -276,6 +278,23 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
                    "equal": int(len(pairs) - len(differing)),
                    **{k: int(counts.get(k, 0)) for k in DIFF_KINDS}, "actions": len(res.actions)}
     return res
+
+
+class _PairKeys:
+    """The baseline keys of compared pairs (their Xero ids' text, ``diff.key_arrow``), made Python strings only
+    at the rows read: the agreed values of ~10^5 pairs keep their rows until the store writes them. A pair
+    records when it is linked (one only matched here is not yet) and has an id."""
+
+    def __init__(self, ids: pa.Array, linked: np.ndarray) -> None:
+        self.ids = ids
+        self.recorded = linked & fields.mask(arrow_compute.not_equal(ids, "").to_numpy(zero_copy_only=False))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        taken = self.ids.take(pa.array(np.asarray(rows, dtype=np.int64)))
+        return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _taken(df: pd.DataFrame, cols: list[str], pos: np.ndarray) -> pd.DataFrame:

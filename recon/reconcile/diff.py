@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recon import money
 from recon.reconcile import fields
 from recon.reconcile.model import Agreed
 from recon.schema import BASELINE_FIELDS
@@ -50,44 +51,44 @@ def empty_diffs() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=np.int64 if c in ("p", "x") else object) for c in DIFF_FRAME_COLUMNS})
 
 
-def align_baseline(baseline: pd.DataFrame | None, wanted: Any,
-                   on: tuple[str, ...] = ("xero_id",), sep: str = "\x1f") -> tuple[pd.DataFrame | None, np.ndarray]:
+def align_baseline(baseline: pd.DataFrame | None, wanted: Any, on: tuple[str, ...] = ("xero_id",), sep: str = "\x1f",
+                   fields_read: tuple[str, ...] | None = None) -> tuple[pd.DataFrame | None, np.ndarray]:
     """Baseline rows aligned with the keys ``wanted`` (the ``on`` columns' text joined by ``sep``; an array of
-    strings, or keys that make their own text in Arrow, ``documents.LineKeys``), and a mask of the rows that
-    have one (rows without one hold filler values that callers never read). A key the baseline holds twice
-    takes its last row."""
+    strings, an Arrow string array (:func:`key_arrow`), or keys that make their own text in Arrow,
+    ``documents.LineKeys``), and a mask of the rows that have one (rows without one hold filler values that
+    callers never read). A key the baseline holds twice takes its last row. ``fields_read``: the only fields
+    the caller reads (with the fields the baseline knows), the other columns not taken."""
     if baseline is None or baseline.empty:
         return None, np.zeros(len(wanted), dtype=bool)
     if hasattr(wanted, "arrow"):
-        return _align_in_arrow(baseline, wanted.arrow(), on, sep)
-    k = fields.text(baseline[on[0]])
-    for c in on[1:]:
-        k = k + sep + fields.text(baseline[c])
-    index = pd.Index(k)
-    keep = ~index.duplicated(keep="last")
-    index, rows = index[keep], np.flatnonzero(keep)
-    where = index.get_indexer(pd.Index(wanted, dtype=object))
-    has = where >= 0
-    aligned = baseline.iloc[rows[np.where(has, where, 0)]].reset_index(drop=True)
-    return aligned, has
+        wanted = wanted.arrow()
+    elif isinstance(wanted, (pa.Array, pa.ChunkedArray)):
+        wanted = pc.fill_null(money.arrow_array(wanted), "")
+    else:
+        wanted = pa.array(np.asarray(wanted, dtype=object), type=pa.string())
+    # looked up in Arrow's hash kernels: a pandas index of ~10^5 Python strings cost three times as much
+    return _align_in_arrow(baseline, wanted, on, sep, fields_read)
 
 
-def _align_in_arrow(baseline: pd.DataFrame, wanted: pa.Array, on: tuple[str, ...],
-                    sep: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _align_in_arrow(baseline: pd.DataFrame, wanted: pa.Array, on: tuple[str, ...], sep: str,
+                    fields_read: tuple[str, ...] | None) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`align_baseline` for keys given as Arrow strings: the baseline's keys joined and looked up in
     Arrow's hash kernels (a million line keys as Python strings, twice, was most of the look-up's memory)."""
-    k = pc.binary_join_element_wise(*(_key_text(baseline[c]) for c in on), sep) if len(on) > 1 else _key_text(baseline[on[0]])
+    k = pc.binary_join_element_wise(*(key_arrow(baseline[c]) for c in on), sep) if len(on) > 1 else key_arrow(baseline[on[0]])
     n = len(k)
     # index_in finds the first equal key: looked up in the keys reversed, that is the baseline's last row
     last = pc.index_in(wanted, value_set=k.take(pa.array(np.arange(n - 1, -1, -1))))
     has = pc.is_valid(last).to_numpy(zero_copy_only=False)
     rows = (n - 1) - pc.fill_null(last, n - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if fields_read is not None:
+        read = set(fields_read) | {BASELINE_FIELDS}
+        baseline = baseline[[c for c in baseline.columns if c in read]]
     return baseline.iloc[rows].reset_index(drop=True), has
 
 
-def _key_text(values: pd.Series) -> pa.Array:
-    """``fields.text`` of a key column as an Arrow string array: id text and integers in Arrow, anything else
-    rendered by ``fields.text``."""
+def key_arrow(values: pd.Series) -> pa.Array:
+    """``fields.text`` of a key column as an Arrow string array (for :func:`align_baseline`): id text and
+    integers in Arrow, anything else rendered by ``fields.text``."""
     if values.dtype == "string" or pd.api.types.is_integer_dtype(values.dtype):
         arr = pa.array(values)
         if isinstance(arr, pa.ChunkedArray):
@@ -177,16 +178,24 @@ def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame
         if b is not None and known.any():
             held = np.zeros(len(rows), dtype=bool)
             at = np.flatnonzero(known)
-            bb, xx = b[name].iloc[rows[at]], x[name].iloc[rows[at]]
-            same = fields.same(bb, xx)
+            # b and x are row-aligned: compared whole and read at the rows (two takes per field cost more than
+            # the comparison); only the raw-unequal rows are taken, to compare by type
+            same = fields.same(b[name], x[name])[rows[at]]
             differ = np.flatnonzero(~same)
             if len(differ):
-                bk, xk = fields.key(bb.iloc[differ], col, fold), fields.key(xx.iloc[differ], col, fold)
+                there = rows[at[differ]]
+                bk, xk = fields.key(b[name].iloc[there], col, fold), fields.key(x[name].iloc[there], col, fold)
                 same[differ] = fields.equal(bk, xk, col)[0]
             held[at] = same
             rows = rows[~held]
         if len(rows):
-            out.append(Agreed(frame, name, keys[rows], x[name].iloc[rows].reset_index(drop=True)))
+            values = x[name]
+            if 2 * len(rows) >= len(values):
+                # most rows agree: the column is kept whole and read at the rows only if the values are recorded
+                out.append(Agreed(frame, name, keys, values, rows))
+            else:
+                # few agree (a baseline holds the rest): a copy of them, not the whole column, is kept
+                out.append(Agreed(frame, name, keys[rows], values.iloc[rows].reset_index(drop=True)))
     return out
 
 

@@ -7,6 +7,7 @@ dates as ISO ``YYYY-MM-DD``, booleans as ``true``/``false``), so a plan file rou
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import operator
@@ -303,15 +304,30 @@ class Plan:
 class Agreed:
     """One field that linked pairs hold equal on both sides and their baseline does not hold yet: ``keys`` are
     the baseline keys (the Xero id; ``<Xero document id>#<line_no>`` for lines), ``values`` the Xero side's
-    canonical values, the frame's own objects (no text is made until the store writes them)."""
+    canonical values, the frame's own objects (no text is made until the store writes them).
+
+    Made from whole columns and the agreeing ``rows`` (positions), they are taken from them when first read: a
+    reconcile whose result is not recorded takes nothing (a take of ~10^5 keys and values per field was 8 % of
+    the supplier reconcile)."""
 
     frame: str
     field: str
-    keys: Any
-    values: pd.Series
+    column_keys: Any
+    column_values: pd.Series
+    rows: Any = None
+
+    @functools.cached_property
+    def keys(self) -> Any:
+        return self.column_keys if self.rows is None else self.column_keys[self.rows]
+
+    @functools.cached_property
+    def values(self) -> pd.Series:
+        if self.rows is None:
+            return self.column_values
+        return self.column_values.iloc[self.rows].reset_index(drop=True)
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.column_keys) if self.rows is None else len(self.rows)
 
     def texts(self) -> list[str]:
         """The values as the canonical strings the store keeps."""
