@@ -41,7 +41,7 @@ from typing import Any, Callable, Mapping, Sequence
 from recon import errors
 from recon.config import configured_profiles, firm_summary_dir, load_settings, shared_overrides
 from recon.errors import ReconError
-from recon.private import make_dir, open_private
+from recon.private import make_dir, replace_private
 from recon.profiles import RunStatus, last_run, run_status
 from recon.run_folder import RunFolder, iso, new_run_id, utc_now
 
@@ -332,14 +332,6 @@ def summary_html(rows: Sequence[FirmRow], *, title: str, written_at: str) -> str
             + "</tbody></table></body></html>\n")
 
 
-def _write(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open_private(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    tmp.replace(path)
-    return path
-
-
 def write_summary(rows: Sequence[FirmRow], folder: Path | str | None = None, *, clock: Clock = utc_now,
                   title: str = "recon: the firm's last runs") -> dict[str, str]:
     """Write ``summary.html``, ``summary.csv`` and ``summary.json`` into ``<summary_dir>/<stamp>/`` and copy them
@@ -357,6 +349,6 @@ def write_summary(rows: Sequence[FirmRow], folder: Path | str | None = None, *, 
                                  "organisations": [asdict(row) for row in rows]}, indent=2, ensure_ascii=False) + "\n"}
     paths = {}
     for kind, text in texts.items():
-        paths[kind] = str(_write(night / f"summary.{kind}", text))
-        _write(root / f"latest.{kind}", text)
+        paths[kind] = str(replace_private(night / f"summary.{kind}", text))
+        replace_private(root / f"latest.{kind}", text)
     return paths

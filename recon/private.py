@@ -68,6 +68,18 @@ def open_private(path: Path | str, mode: str = "w", **kwargs: object) -> Iterato
         yield fh
 
 
+def replace_private(path: Path | str, text: str) -> Path:
+    """Write ``text`` to ``path`` (0600) through a temporary file and a rename: a reader never sees half a
+    file. The temporary name carries the pid, so two processes writing the same file (two applies on one run
+    folder, two firm nights on ``latest.*``) never rename each other's half-written one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open_private(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    tmp.replace(path)
+    return path
+
+
 def loose(path: Path) -> str:
     """What is loose about ``path``: its mode when others may read, write or enter it ("" when private)."""
     if not POSIX or not path.exists() or path.is_symlink():
@@ -82,4 +94,4 @@ def tighten(path: Path) -> None:
         os.chmod(path, stat.S_IMODE(path.stat().st_mode) & 0o700)
 
 
-__all__ = ["DIR_MODE", "FILE_MODE", "loose", "make_dir", "make_file", "open_private", "restrict", "tighten"]
+__all__ = ["DIR_MODE", "FILE_MODE", "loose", "make_dir", "make_file", "open_private", "replace_private", "restrict", "tighten"]

@@ -40,7 +40,7 @@ import pandas as pd
 
 from recon import raw_file
 from recon.errors import ConfigError, StoreError
-from recon.private import make_dir, make_file, open_private
+from recon.private import make_dir, make_file, open_private, replace_private
 from recon.reconcile.model import Decision, Outcome, Plan, canonical_json
 
 if TYPE_CHECKING:
@@ -112,14 +112,9 @@ def _scrub(value: Any) -> Any:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    """Write through a temporary file (0600) and rename: a reader never sees half a file. The temporary name
-    carries the pid, so two processes writing the same file never rename each other's half-written one."""
+    """Write whole or not at all (:func:`~recon.private.replace_private`), the folder made first."""
     make_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open_private(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    tmp.replace(path)
-    return path
+    return replace_private(path, text)
 
 
 def _write_json(path: Path, body: Any) -> Path:
