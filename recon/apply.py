@@ -440,10 +440,9 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
             status = "done"
         finally:
             bar.close()
+            outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
             if not dry_run:
-                outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
                 store.end_run(run_id, clock(), status if not applier.stopped else "stopped", outcome.counts())
-        outcome = Outcome(run_id, plan.fingerprint, tuple(results), dry_run, user, second_approver_required)
         if not dry_run:
             if out_dir is not None:
                 from recon.run_folder import RunFolder
