@@ -302,14 +302,14 @@ def _fill_cross_references(sf: _SystemFetch, previous: Snapshot | None) -> None:
     else:
         bills = frame("bill")
         if bills is not None and "payment" in sf.frames and len(sf.frames["payment"]):
-            by_idn = dict(zip(bills["id"].astype(object), bills["xero_id"]))
             df = sf.frames["payment"]
-            df["bill_xero_id"] = df["bill_id"].astype(object).map(lambda i: by_idn.get(i)).astype("string")
+            df["bill_xero_id"] = _looked_up(df["bill_id"], bills["id"], bills["xero_id"], df["bill_xero_id"].dtype)
 
 
-def _looked_up(keys: pd.Series, index: pd.Series, values: pd.Series, dtype: pd.ArrowDtype) -> pd.Series:
+def _looked_up(keys: pd.Series, index: pd.Series, values: pd.Series, dtype: Any) -> pd.Series:
     """``values`` at the row of ``index`` equal to each key (missing where none is), in Arrow and typed
-    ``dtype``: the column a snapshot loaded from disk has, so a fresh fetch and a reloaded one are equal."""
+    ``dtype`` (the column's own): the column a snapshot loaded from disk has, so a fresh fetch and a reloaded
+    one are equal."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -318,8 +318,10 @@ def _looked_up(keys: pd.Series, index: pd.Series, values: pd.Series, dtype: pd.A
         return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
     positions = pc.index_in(arrow(keys).cast(pa.large_string()), value_set=arrow(index).cast(pa.large_string()))
-    taken = arrow(values).take(positions).cast(dtype.pyarrow_dtype)
-    return pd.Series(pd.arrays.ArrowExtensionArray(taken), index=keys.index)
+    taken = arrow(values).take(positions)
+    if isinstance(dtype, pd.ArrowDtype):
+        return pd.Series(pd.arrays.ArrowExtensionArray(taken.cast(dtype.pyarrow_dtype)), index=keys.index)
+    return pd.Series(pd.arrays.ArrowExtensionArray(taken), index=keys.index).astype(dtype)  # text: StringDtype
 
 
 _GC_LOCK = threading.Lock()

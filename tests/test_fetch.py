@@ -111,6 +111,11 @@ def test_a_fresh_fetch_has_the_frames_a_reloaded_snapshot_has(sb: Sandbox, tmp_p
     assert lines["tax_rate"].notna().any()
     assert [rates.get(t) if isinstance(t, str) else None for t in lines["tax_type"]] == \
         [None if pd.isna(r) else r for r in lines["tax_rate"]]
+    payments, bills = snap.frame("precoro", "payment"), snap.frame("precoro", "bill")
+    xero_of_bill = dict(zip(bills["id"], bills["xero_id"]))
+    assert payments["bill_xero_id"].notna().any()
+    assert [xero_of_bill.get(b) for b in payments["bill_id"]] == \
+        [None if pd.isna(x) else x for x in payments["bill_xero_id"]]
     snap.save(tmp_path / "snap")
     _frames_equal(snap, Snapshot.load(tmp_path / "snap"))
 
