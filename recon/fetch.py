@@ -313,12 +313,11 @@ def _looked_up(keys: pd.Series, index: pd.Series, values: pd.Series, dtype: Any)
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def arrow(series: pd.Series) -> pa.Array:
-        column = pa.array(series)
-        return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    from recon.money import arrow_array
 
-    positions = pc.index_in(arrow(keys).cast(pa.large_string()), value_set=arrow(index).cast(pa.large_string()))
-    taken = arrow(values).take(positions)
+    positions = pc.index_in(arrow_array(keys).cast(pa.large_string()),
+                            value_set=arrow_array(index).cast(pa.large_string()))
+    taken = arrow_array(values).take(positions)
     if isinstance(dtype, pd.ArrowDtype):
         return pd.Series(pd.arrays.ArrowExtensionArray(taken.cast(dtype.pyarrow_dtype)), index=keys.index)
     return pd.Series(pd.arrays.ArrowExtensionArray(taken), index=keys.index).astype(dtype)  # text: StringDtype

@@ -90,10 +90,7 @@ def key_arrow(values: pd.Series) -> pa.Array:
     """``fields.text`` of a key column as an Arrow string array (for :func:`align_baseline`): id text and
     integers in Arrow, anything else rendered by ``fields.text``."""
     if values.dtype == "string" or pd.api.types.is_integer_dtype(values.dtype):
-        arr = pa.array(values)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        return pc.fill_null(pc.cast(arr, pa.string()), "")
+        return pc.fill_null(pc.cast(money.arrow_array(values), pa.string()), "")
     return pa.array(fields.text(values).tolist(), type=pa.string())
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recon import money
 from recon.reconcile import fields
 from recon.rules import Rule
 
@@ -51,8 +52,7 @@ _HOW = np.array(["", "stored", "table"], dtype=object)
 def _id_array(series: pd.Series) -> pa.Array:
     """:func:`_ids` as an Arrow string array."""
     # in the column's own Arrow string type (a cast to another costs a copy of every id)
-    ids = pc.fill_null(pa.array(series.astype("string")), "")
-    return pc.utf8_trim_whitespace(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
+    return pc.utf8_trim_whitespace(pc.fill_null(money.arrow_array(series.astype("string")), ""))
 
 
 def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, ...]) -> pa.Array:
