@@ -199,9 +199,15 @@ def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame
 def _field_names(prefix: np.ndarray | str, rows: np.ndarray, name: str) -> np.ndarray | str:
     if isinstance(prefix, str):
         return prefix + name
-    # one string per line number, shared by its rows (a string per row was ~10^5 objects kept in the result)
-    numbers, at = np.unique(prefix[rows], return_inverse=True)
-    return np.array([f"lines[{n}].{name}" for n in numbers.tolist()], dtype=object)[at.reshape(-1)]
+    return line_names(prefix[rows], name)
+
+
+def line_names(line_no: np.ndarray, name: str = "") -> np.ndarray:
+    """``lines[<n>]`` (``lines[<n>].<name>`` with a field name) per line, one string per line number shared by
+    its rows (a string per row was ~10^5 objects kept in the result)."""
+    numbers, at = np.unique(line_no, return_inverse=True)
+    suffix = f".{name}" if name else ""
+    return np.array([f"lines[{n}]{suffix}" for n in numbers.tolist()], dtype=object)[at.reshape(-1)]
 
 
 def _classify(rule: Rule, name: str, pk: np.ndarray, xk: np.ndarray, hb: np.ndarray, eq_pb: np.ndarray,

@@ -114,7 +114,7 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         desc_p[in_p] = fields.text(_taken(lp, ["description"], lpos_all[only][in_p])["description"])
         desc_x[~in_p] = fields.text(_taken(lx, ["description"], rpos_all[only][~in_p])["description"])
         out.append(pd.DataFrame({
-            "p": cp[doc[only]], "x": cx[doc[only]], "field": _line_names(line_no[only]),
+            "p": cp[doc[only]], "x": cx[doc[only]], "field": diff.line_names(line_no[only]),
             "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
             "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
             "direction": "to_xero",
@@ -197,12 +197,6 @@ class LineKeys:
 
     def __repr__(self) -> str:
         return f"LineKeys({len(self)} keys)"
-
-
-def _line_names(line_no: np.ndarray) -> np.ndarray:
-    """``lines[<n>]`` per line, one string per line number shared by its lines."""
-    numbers, at = np.unique(line_no, return_inverse=True)
-    return np.array([f"lines[{n}]" for n in numbers.tolist()], dtype=object)[at.reshape(-1)]
 
 
 def _small_ints(values: np.ndarray) -> np.ndarray:
@@ -297,7 +291,7 @@ def _same_references(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> Non
         same = _same_ids(m[ref], m[f"{ref}__x"])
         if same.any():
             for name in names:
-                if plan._arrow_strings(pl[name]) and xl[name].dtype == pl[name].dtype:
+                if fields.is_arrow_text(pl[name]) and xl[name].dtype == pl[name].dtype:
                     # chosen in Arrow: through numpy, ~5 * 10^5 Python strings were made per name and put back
                     pl[name] = pd.Series(pd.array(pc.if_else(pa.array(same), money.arrow_array(xl[name]),
                                                              money.arrow_array(pl[name])), dtype=pl[name].dtype),
@@ -309,7 +303,7 @@ def _same_references(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> Non
 def _same_ids(left: pd.Series, right: pd.Series) -> np.ndarray:
     """Per row: both sides name the same record (equal canonical id text, not empty). Arrow strings are compared
     in Arrow (as canonical text they were ~5 * 10^5 Python strings a side, among the peaks of the lines' work)."""
-    if plan._arrow_strings(left) and plan._arrow_strings(right):
+    if fields.is_arrow_text(left) and fields.is_arrow_text(right):
         ids_p = pc.fill_null(money.arrow_array(left), "")
         ids_x = pc.fill_null(money.arrow_array(right), "")
         same = pc.and_(pc.not_equal(ids_p, ""), pc.equal(ids_p, ids_x))

@@ -144,9 +144,7 @@ def _names(series: pd.Series) -> pa.StringArray:
     """Names as one Arrow string array without missing values whose offsets start at zero: Arrow 26's
     ``ascii_lower`` of an array whose offsets do not (a slice of a column, cast from large strings) returns an
     invalid array (its bytes shifted)."""
-    names = pa.array(series.astype("string").fillna(""), type=pa.string())
-    if isinstance(names, pa.ChunkedArray):
-        names = names.combine_chunks()
+    names = money.arrow_array(pa.array(series.astype("string").fillna(""), type=pa.string()))
     start = np.frombuffer(names.buffers()[1], dtype=np.int32)[names.offset] if len(names) else 0
     if start == 0:
         return names
@@ -236,8 +234,13 @@ def same(a: pd.Series, b: pd.Series) -> np.ndarray:
     return eq | (_isna(av) & _isna(bv))
 
 
+def is_arrow_text(series: pd.Series) -> bool:
+    """A text column held in Arrow (pandas' ``string[pyarrow]``): read and compared in Arrow's kernels."""
+    return series.dtype == "string" and series.dtype.storage == "pyarrow"
+
+
 def _arrow_backed(series: pd.Series) -> bool:
-    return series.dtype == "string" and series.dtype.storage == "pyarrow" or isinstance(series.dtype, pd.ArrowDtype)
+    return is_arrow_text(series) or isinstance(series.dtype, pd.ArrowDtype)
 
 
 def _isna(values: Any) -> np.ndarray:

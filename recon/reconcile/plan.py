@@ -283,7 +283,7 @@ def _group_actions(sides: "Sides", diffs: pd.DataFrame, groups: list[list[int]],
 
 def labels(rule: Rule, df: pd.DataFrame) -> np.ndarray:
     """What people see for each record: the rule's label column, else the id."""
-    if _arrow_strings(df[rule.label]) and _arrow_strings(df["id"]):
+    if fields.is_arrow_text(df[rule.label]) and fields.is_arrow_text(df["id"]):
         return _label_text(pa.array(df[rule.label]), pa.array(df["id"]))
     lab = df[rule.label].astype("string").fillna("")
     return lab.where(lab != "", df["id"].astype("string").fillna("")).to_numpy(dtype=object)
@@ -318,13 +318,9 @@ class Sides:
         self.xlab = Strings(lambda pos: _labels_at(rule, x, pos), len(x))
 
 
-def _arrow_strings(series: pd.Series) -> bool:
-    return series.dtype == "string" and series.dtype.storage == "pyarrow"
-
-
 def _text_at(series: pd.Series, pos: np.ndarray) -> np.ndarray:
     """``fields.text(series.iloc[pos])``; for Arrow strings taken in Arrow (no pandas Series on the way)."""
-    if not _arrow_strings(series):
+    if not fields.is_arrow_text(series):
         return fields.text(series.iloc[pos])
     return np.asarray(pc.fill_null(pa.array(series).take(pa.array(pos)), "").to_numpy(zero_copy_only=False),
                       dtype=object)
@@ -334,7 +330,7 @@ def _labels_at(rule: Rule, df: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
     """``labels(rule, df.iloc[pos])``; for Arrow strings in Arrow (pandas' string methods cost several times
     more at the ~10^4 positions of the records that differ)."""
     label, ids = df[rule.label], df["id"]
-    if not (_arrow_strings(label) and _arrow_strings(ids)):
+    if not (fields.is_arrow_text(label) and fields.is_arrow_text(ids)):
         return labels(rule, df[list(dict.fromkeys([rule.label, "id"]))].iloc[pos])
     at = pa.array(pos)
     return _label_text(pa.array(label).take(at), pa.array(ids).take(at))
