@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from connector_sandbox import sandbox  # noqa: F401  (fixture)
 
 from recon.progress import PlainProgress, progress
@@ -81,7 +83,8 @@ def test_a_terminal_gets_a_bar_and_disabled_progress_says_nothing() -> None:
 
 def test_a_fetch_says_records_of_the_total_per_kind_and_system(sandbox, tmp_path, capsys) -> None:
     """Through the real emulators: Precoro's lists give their size, so each kind's line says how many records
-    of how many were fetched; Xero's do not, so its lines give the count; each system's line its requests."""
+    of how many were fetched; Xero's give ``itemCount`` with customers in it, so its total shrinks to the
+    suppliers kept by the last page; each system's line its requests."""
     from recon.config import load_settings
     from recon.connectors.pacing import reset_pacers
     from recon.fetch import fetch
@@ -94,6 +97,24 @@ def test_a_fetch_says_records_of_the_total_per_kind_and_system(sandbox, tmp_path
     lines = capsys.readouterr().err.splitlines()
     suppliers = len(snap.frames[("precoro", "supplier")])
     assert f"fetch precoro supplier: {suppliers}/{suppliers} records, done (1 requests)" in lines
-    assert f"fetch xero supplier: {len(snap.frames[('xero', 'supplier')])} records, done" in " ".join(lines)
+    xero_suppliers = len(snap.frames[("xero", "supplier")])
+    assert any(line.startswith(f"fetch xero supplier: {xero_suppliers}/{xero_suppliers} records, done")
+               for line in lines), lines
+    items = len(snap.frames[("xero", "item")])
+    assert any(line.startswith(f"fetch xero item: {items}/{items} records, done") for line in lines), lines
     assert any(line.startswith("fetch precoro: ") and line.endswith("requests, done") for line in lines)
     assert not any("\x1b" in line for line in lines)
+
+
+@pytest.mark.parametrize("pagination, paged, kept, skipped, total", [
+    ({"itemCount": 2500}, True, 1000, 0, 2500),       # first page, nothing dropped yet
+    ({"itemCount": 2500}, True, 940, 60, 2440),       # 60 customers dropped: the bound shrinks
+    ({"itemCount": 2500}, True, 480, 80, 2420),       # last page: exact
+    ({}, True, 1000, 0, None),                        # no pagination block: count only
+    ({"itemCount": "n/a"}, True, 10, 0, None),        # unreadable: count only, never a crash
+    ({}, False, 7, 0, 7),                             # an unpaged list is whole
+])
+def test_xero_total_is_item_count_less_what_recon_dropped(pagination, paged, kept, skipped, total) -> None:
+    from recon.connectors.xero import _total
+
+    assert _total(pagination, paged, [{}] * kept, skipped) == total

@@ -49,7 +49,8 @@ class WriteResult:
 @dataclass(frozen=True)
 class Page:
     """One fetched page: raw records as the API returned them, plus what the pacing layer saw. ``total`` is
-    the number of records of the whole list when the API says so (Precoro's ``meta.pagination.total``)."""
+    the number of records of the whole list when the API says so (Precoro's ``meta.pagination.total``; Xero's
+    ``pagination.itemCount`` less the records recon has dropped so far, an upper bound exact on the last page)."""
 
     records: list[dict[str, Any]]
     has_more: bool

@@ -216,6 +216,7 @@ class XeroConnector:
         if kind == "bill":
             kwargs["where"] = 'Type=="ACCPAY"'
         page = 1
+        skipped = 0
         while True:
             if paged:
                 kwargs.update(page=page, page_size=PAGE_SIZE)
@@ -224,7 +225,9 @@ class XeroConnector:
             warnings = self._check(kind, payload, records)
             pag = payload.get("pagination") or {}
             more = paged and len(records) >= PAGE_SIZE and (not pag.get("pageCount") or page < int(pag["pageCount"]))
-            yield Page(self._select(kind, records), more, warnings)
+            selected = self._select(kind, records)
+            skipped += len(records) - len(selected)
+            yield Page(selected, more, warnings, _total(pag, paged, selected, skipped))
             if not more:
                 return
             page += 1
@@ -596,3 +599,16 @@ def _bill(req: WriteRequest, conn: XeroConnector) -> xm.Invoice:
 _MODEL_BUILDERS: dict[str, Callable[[WriteRequest, XeroConnector], Any]] = {
     "supplier": _contact, "purchase_order": _purchase_order, "bill": _bill,
 }
+
+
+def _total(pagination: Mapping[str, Any], paged: bool, selected: list[dict[str, Any]], skipped: int) -> int | None:
+    """How many records the whole list will give, for the progress line. Xero's ``itemCount`` counts what the
+    query matched, customers and sales payments included, which recon drops as the pages arrive: the total is
+    that count less the records dropped so far, an upper bound that shrinks to the exact count by the last
+    page. An unpaged list arrives whole, so its size is its total."""
+    if not paged:
+        return len(selected)
+    try:
+        return int(pagination["itemCount"]) - skipped
+    except (KeyError, TypeError, ValueError):
+        return None
