@@ -99,8 +99,7 @@ class App:
         return Store(folder.sandbox_state() if own else self.settings.state_path, approvals_key=self.settings.approvals_key)
 
     def zone(self, folder: RunFolder | None = None) -> dt.tzinfo:
-        meta = (folder.snapshot_meta() if folder is not None else None) or {}
-        return rw.zone_of(str((meta.get("xero") or {}).get("timezone", "")), self.settings.timezone)
+        return rw.zone_of_snapshot(folder.snapshot_meta() if folder is not None else None, self.settings.timezone)
 
     # -- pages -------------------------------------------------------------------------------------------
     def layout(self, title: str, body: str, *, script: str = "", run_id: str = "") -> HTMLResponse:

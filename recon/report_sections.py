@@ -132,16 +132,24 @@ def _differences(d: "AuditData") -> str:
     return "".join(out)
 
 
-def _changed_in_xero(d: "AuditData") -> str:
-    """Documents recon sent to Xero and someone changed there since (each run says so until recon sends again)."""
-    found = d.changed_in_xero.copy()
+def changed_in_xero_table(changed: pd.DataFrame | None, zone: Any) -> str:
+    """The table of documents recon sent to Xero that someone changed there since (``changed_in_xero.csv``), in
+    the accountant's words and the organisation's time: the report's section and the reconcile notebook's view."""
+    from recon.sent import COLUMNS
+
+    found = changed.copy() if changed is not None else pd.DataFrame(columns=list(COLUMNS))
     if not found.empty:
         found["object"] = found["object"].map(lambda o: rw.lookup(rw.OBJECT, o))
         for column in ("sent_at", "changed_at"):
-            found[column] = found[column].map(lambda v: _when(d, v) if v else "")
+            found[column] = found[column].map(lambda v: rw.local_time(v, zone) if v else "")
+    return table(found, "t-changed-in-xero", headers={c: rw.words(c).capitalize() for c in found.columns},
+                 empty="No purchase order or bill recon sent to Xero has been changed there since.")
+
+
+def _changed_in_xero(d: "AuditData") -> str:
+    """Documents recon sent to Xero and someone changed there since (each run says so until recon sends again)."""
     return ('<h2 id="changed-in-xero">Changed in Xero after recon sent it</h2>'
-            + table(found, "t-changed-in-xero", headers={c: rw.words(c).capitalize() for c in found.columns},
-                    empty="No purchase order or bill recon sent to Xero has been changed there since."))
+            + changed_in_xero_table(d.changed_in_xero, d.zone))
 
 
 def _rounding(d: "AuditData") -> str:

@@ -108,6 +108,14 @@ def differences_views(differences: pd.DataFrame) -> tuple[Any, Any]:
     return _style(diffs[~rounding]), _style(diffs[rounding])
 
 
+def changed_in_xero_view(changed: pd.DataFrame | None, zone: Any) -> Any:
+    """Documents recon sent to Xero that someone changed there since, one row per document and field: the value
+    sent, the value found, when and by whom (the audit report's section, here before anything is approved)."""
+    from recon.report_sections import changed_in_xero_table
+
+    return _html("<h3>Changed in Xero after recon sent it</h3>" + changed_in_xero_table(changed, zone))
+
+
 def outcome_view(outcome: Any, plan: Any) -> Any:
     """What the apply did, one row per action: status, message, target id."""
     actions = plan.by_id()

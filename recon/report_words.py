@@ -166,6 +166,11 @@ def zone_of(xero_timezone: str = "", configured: str = "") -> dt.tzinfo:
     return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
 
 
+def zone_of_snapshot(meta: Mapping[str, Any] | None, configured: str = "") -> dt.tzinfo:
+    """:func:`zone_of` for a run whose snapshot metadata (``snapshot.json``) is ``meta`` (None: not fetched)."""
+    return zone_of(str(((meta or {}).get("xero") or {}).get("timezone", "")), configured)
+
+
 def local_time(value: Any, zone: dt.tzinfo) -> str:
     """An ISO-8601 instant as ``2026-03-01 22:05:07 NZDT`` in ``zone``, to the second (text left as it is)."""
     text = str(value or "").strip()

@@ -125,6 +125,12 @@ class Session:
     def stamp(self) -> str:
         return iso(self.clock())
 
+    def zone(self) -> Any:
+        """The organisation's timezone for the views' times: Xero's, from this run's snapshot, else the profile's."""
+        from recon import report_words as rw
+
+        return rw.zone_of_snapshot(self.run_folder.snapshot_meta(), self.settings.timezone)
+
     # -- fetch and reconcile -----------------------------------------------------------------------------
     def fetch(self, kinds: Iterable[str], full: bool = False, progress: bool = True) -> Any:
         """Fetch into a snapshot saved in the run folder: incremental from the latest earlier run's snapshot

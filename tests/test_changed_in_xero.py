@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from recon.connectors.base import WriteRequest
+from recon import report_views as views
 from recon.report import load_run, render
 from recon.sent import NOBODY_KNOWN, changed_in_xero, sent_documents
 from recon.workbench import Session
@@ -68,6 +69,9 @@ def test_a_document_edited_in_xero_after_recon_sent_it_is_reported_in_every_run(
             by = dict(zip(written["label"], written["changed_by"]))  # from each document's history in Xero
             assert by["TH-10077"].startswith("Hana Kereama (Edited, ")
             assert by["PO-00008"].startswith("an app through Xero's API (Edited, ")
+            shown = views.changed_in_xero_view(session.run_folder.changed_in_xero(), session.zone()).data
+            assert "t-changed-in-xero" in shown and "PO-00008" in shown and "Hana Kereama (Edited, " in shown
+            assert "Purchase order" in shown and "No purchase order or bill" not in shown  # the notebook's view
             report = render(load_run(session.folder))
             assert "Changed in Xero after recon sent it" in report and "changed in Xero after recon sent it: the amount" in report
         reads = sum(n for route, n in httpx.get(f"{sandbox.xero_url}/_sandbox/stats").json()["by_route"].items()

@@ -49,6 +49,11 @@ NOTEBOOKS = {
                "both sides: Xero wins\", \"Xero rounds tax per line: 0.01\"). Click a heading to sort, type in "
                "Search to filter (try \"rounding\" or a supplier's name)."),
         ("code", "views.difference_view(rec.differences, snapshot.meta.get(\"xero\", {}).get(\"base_currency\", \"\"))"),
+        ("md", "## Changed in Xero after recon sent it\n\nPurchase orders and bills recon sent to Xero that someone "
+               "then changed in Xero: one row per document and field, with the value recon sent, the value found, "
+               "when it changed and who changed it. The actions below may put Precoro's values back; this table "
+               "says that someone changed them, so you can ask why before you approve."),
+        ("code", "views.changed_in_xero_view(session.run_folder.changed_in_xero(), session.zone())"),
         ("md", "## Approve\n\nOne row per action. Filter by object, direction, difference or state; tick rows and "
                "approve or reject the selected ones, or every one the filters show; \"Before/after\" shows the "
                "record's fields. Every click is recorded at once in the state store, bound to this plan: there is "
