@@ -228,10 +228,17 @@ def same(a: pd.Series, b: pd.Series) -> np.ndarray:
     if _arrow_backed(a) and _arrow_backed(b) and a.dtype == b.dtype:
         # in Arrow directly: pandas' comparison makes a masked array first, then numpy of it
         aa, bb = pa.array(a), pa.array(b)
+        if not (aa.null_count or bb.null_count):
+            return _bools(pc.equal(aa, bb))
         return _bools(pc.fill_null(pc.equal(aa, bb), pc.and_(pc.is_null(aa), pc.is_null(bb))))
     av, bv = a.array, b.array
     eq = mask(av == bv)
     return eq | (_isna(av) & _isna(bv))
+
+
+def at(series: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``series.iloc[rows].reset_index(drop=True)``: the column's array taken directly (a third of the cost)."""
+    return pd.Series(series.array.take(rows), copy=False)
 
 
 def is_arrow_text(series: pd.Series) -> bool:
