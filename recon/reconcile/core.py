@@ -239,7 +239,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     # records other than documents are compared on their fields only: the pairs' rows of those columns alone
     # (taking every column of ~10^5 rows cost as much as the comparison), and the Xero side's ids (the baseline key)
     cols = list(p.columns) if is_doc else list(rule.fields)
-    pc, xc = _taken(p, cols, cp), _taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
+    pc, xc = fields.taken(p, cols, cp), fields.taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
     x_keys = diff.key_arrow(xc["id"])
     b, has_b = diff.align_baseline(baselines.get(rule.kind), x_keys,
                                    fields_read=None if is_doc else rule.fields)
@@ -295,12 +295,6 @@ class _PairKeys:
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
         taken = self.ids.take(pa.array(np.asarray(rows, dtype=np.int64)))
         return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def _taken(df: pd.DataFrame, cols: list[str], pos: np.ndarray) -> pd.DataFrame:
-    """``df[cols].iloc[pos].reset_index(drop=True)``, each column's array taken directly (a quarter cheaper than
-    pandas' frame take at ~10^5 rows)."""
-    return pd.DataFrame({c: df[c].array.take(pos) for c in cols}, columns=cols)
 
 
 def _only_state_rows(rule: Rule, diffs: pd.DataFrame, p_active: np.ndarray, x_active: np.ndarray) -> pd.DataFrame:
@@ -437,7 +431,7 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
             continue
         target = rule.other(side)
         can = target in rule.create_on
-        sub = _taken(frame, list(frame.columns), pos)
+        sub = fields.taken(frame, list(frame.columns), pos)
         create = np.full(len(pos), can)
         extra: dict[str, np.ndarray] = {}
         reason = np.full(len(pos), f"not in {_NAMES[target]}", dtype=object)

@@ -57,8 +57,8 @@ def _id_array(series: pd.Series) -> pa.Array:
 
 def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, ...]) -> pa.Array:
     """The key of rows ``pos`` of ``df`` on the columns ``cols`` (``""``: a column of the key set is empty)."""
-    return _joined([fields.name_key(df[c].iloc[pos], rule.legal_names) if c == "name" else _column_key(df, pos, rule, c)
-                    for c in cols])
+    return _joined([fields.name_key(fields.at(df[c], pos), rule.legal_names) if c == "name"
+                    else _column_key(df, pos, rule, c) for c in cols])
 
 
 def _match_key_where_plain(df: pd.DataFrame, pos: np.ndarray, rule: Rule,
@@ -78,7 +78,11 @@ def _match_key_where_plain(df: pd.DataFrame, pos: np.ndarray, rule: Rule,
 
 
 def _column_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, c: str) -> pa.Array:
-    return pa.array(fields.key(df[c].iloc[pos], fields.column(rule.kind, c), casefold=True), type=pa.string())
+    col, values = fields.column(rule.kind, c), df[c]
+    if col.type in ("text", "id") and fields.is_arrow_text(values):
+        # taken and keyed in Arrow: the pandas take and wrapping cost more than keying the few records searched
+        return pc.cast(fields.text_key(money.arrow_array(values).take(pa.array(pos)), col, casefold=True), pa.string())
+    return pa.array(fields.key(values.iloc[pos], col, casefold=True), type=pa.string())
 
 
 def _joined(parts: list[pa.Array]) -> pa.Array:
