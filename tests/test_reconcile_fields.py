@@ -154,3 +154,10 @@ def test_text_keys_of_arrow_text_are_those_of_the_series(values, kind, casefold)
     series = pd.Series(values, dtype="string")
     assert fields.text_key(pa.array(series), col, casefold).to_pylist() == \
         list(fields.key(series, col, casefold))
+
+
+@pytest.mark.parametrize("rows", [[0, 2, 5], [5, 3, 1], [2, 2], [], [4]])
+def test_a_column_at_rows_is_that_of_iloc(rows):
+    for name, series in _mixed_frame().items():
+        got = fields.at(series, pd.Series(rows, dtype="int64").to_numpy())
+        pd.testing.assert_series_equal(got, series.iloc[rows].reset_index(drop=True), check_names=False)
