@@ -112,3 +112,52 @@ def test_name_keys_of_a_slice_cast_from_large_strings():
     assert fields.name_key(series, True).to_pylist() == ["acme", "bolt"]
     keys, exact = fields.name_key_where_plain(series, False)
     assert (keys.to_pylist(), exact.tolist()) == (["acmeltd", "boltco"], [True, True])
+
+
+def _mixed_frame():
+    return pd.DataFrame({
+        "text": pd.Series(["a", None, "c", "d ", "", "f"], dtype="string"),
+        "flag": pd.Series([True, False, None, True, True, False], dtype="bool[pyarrow]"),
+        "masked": pd.Series([True, None, False, True, False, True], dtype="boolean"),
+        "amount": schema.conform([{"total": v} for v in ("1.50", None, "2", "3.25", "0", "9.99")],
+                                 "purchase_order")["total"],
+        "plain": pd.Series([1, "x", None, 2.5, dt.date(2026, 1, 2), "y"], dtype=object),
+    })
+
+
+@pytest.mark.parametrize("pos", [
+    [0, 2, 5], [1, 2, 3, 4], [0, 1, 2, 3, 4, 5], [5, 3, 1], [2, 2, 3], [4], [], [3, 0], [0, 5],
+])
+def test_columns_taken_at_positions_are_those_of_iloc(pos):
+    # increasing positions go through Arrow's filter, the others through a take: both are iloc's rows
+    df = _mixed_frame()
+    cols = list(df.columns)
+    got = fields.taken(df, cols, pd.Series(pos, dtype="int64").to_numpy())
+    pd.testing.assert_frame_equal(got, df[cols].iloc[pos].reset_index(drop=True))
+
+
+def test_columns_taken_from_a_slice_of_a_frame():
+    # a frame sliced from a larger one: its Arrow columns start at an offset the filter must respect
+    df = pd.concat([_mixed_frame()] * 3, ignore_index=True).iloc[4:15].reset_index(drop=True)
+    for pos in ([0, 3, 10], [10, 3, 0], list(range(11))):
+        got = fields.taken(df, ["text", "flag", "amount"], pd.Series(pos, dtype="int64").to_numpy())
+        pd.testing.assert_frame_equal(got, df[["text", "flag", "amount"]].iloc[pos].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("values, kind, casefold", [
+    ([" Acme  Ltd ", None, "a\tb", "ÉCOLE", ""], "text", True),
+    ([" Acme  Ltd ", None, "a\tb", "ÉCOLE", ""], "text", False),
+    ([" ID-1 ", None, "id  2", "Ab"], "id", True),
+])
+def test_text_keys_of_arrow_text_are_those_of_the_series(values, kind, casefold):
+    col = schema.Column("c", kind, "a test column")
+    series = pd.Series(values, dtype="string")
+    assert fields.text_key(pa.array(series), col, casefold).to_pylist() == \
+        list(fields.key(series, col, casefold))
+
+
+@pytest.mark.parametrize("rows", [[0, 2, 5], [5, 3, 1], [2, 2], [], [4]])
+def test_a_column_at_rows_is_that_of_iloc(rows):
+    for name, series in _mixed_frame().items():
+        got = fields.at(series, pd.Series(rows, dtype="int64").to_numpy())
+        pd.testing.assert_series_equal(got, series.iloc[rows].reset_index(drop=True), check_names=False)

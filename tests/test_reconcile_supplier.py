@@ -108,6 +108,7 @@ def test_possible_duplicates_found_both_ways_are_those_found_one_way_at_a_time()
     import numpy as np
 
     from recon import schema
+    from recon.reconcile import fields
     from recon.reconcile.link import duplicates, duplicates_both_ways
     from recon.rules import rule as get_rule
 
@@ -120,8 +121,12 @@ def test_possible_duplicates_found_both_ways_are_those_found_one_way_at_a_time()
     new_p, new_x = np.array([4, 5, 6, 7]), np.array([4, 5, 6, 7])
     both = duplicates_both_ways(rule, p, new_p, x, new_x, linked_p, linked_x)
     one_way = (duplicates(rule, p, new_p, x, linked_x), duplicates(rule, x, new_x, p, linked_p))
-    for found, expected in zip(both, one_way):
+    # the linked pairs' columns as reconcile already took them: the same pairs found
+    taken = (fields.taken(p, ["name"], linked_p), fields.taken(x, ["id", "name"], linked_x))
+    given = duplicates_both_ways(rule, p, new_p, x, new_x, linked_p, linked_x, taken)
+    for found, from_taken, expected in zip(both, given, one_way):
         pd.testing.assert_frame_equal(found, expected)
+        pd.testing.assert_frame_equal(from_taken, expected)
     assert sorted(zip(both[0]["p"], both[0]["x"])) == [(4, 0), (5, 1)]  # ACME ~ Acme Ltd, bolt and nut ~ Bolt and Nut Ltd
     # Kiwi Ltd ~ Kiwi Co (linked with a Xero record renamed since), Zoë ~ Zoë GmbH, acme limited ~ Acme Ltd
     assert sorted(zip(both[1]["p"], both[1]["x"])) == [(4, 3), (5, 2), (6, 0)]
@@ -158,3 +163,27 @@ def test_a_record_without_a_stored_id_is_not_linked_with_a_record_without_an_id(
     linkage = link(get_rule("supplier"), s.frame("precoro", "supplier"), s.frame("xero", "supplier"), None)
     assert list(zip(linkage.pairs["p"], linkage.pairs["x"])) == [(1, 1)]
     assert linkage.only_p.tolist() == [0] and linkage.only_x.tolist() == [0] and not len(linkage.dangling)
+
+
+@pytest.mark.parametrize("names_p, names_x, to_xero, to_precoro", [
+    # a pair renamed on one side: each side's new record is a duplicate of the name that side's pair holds there
+    (["Pear", "Plum", "Apple"], ["Apple", "Plum", "Pear"], [(2, 0)], [(2, 0)]),
+    (["Pear", "Plum", "Fig"], ["Pear", "Plum", "Kiwi"], [], []),
+    (["Pear Ltd", "Plum", "pear"], ["Pear", "Plum Limited", "PLUM"], [(2, 0)], [(2, 1)]),
+])
+def test_possible_duplicates_from_columns_reconcile_took(names_p, names_x, to_xero, to_precoro):
+    # reconcile hands the linked pairs' columns it compared to the duplicate search: the same pairs as taking them
+    import numpy as np
+
+    from recon import schema
+    from recon.reconcile import fields
+    from recon.reconcile.link import duplicates_both_ways
+    from recon.rules import rule as get_rule
+
+    p = schema.conform(pd.DataFrame({"id": [f"P{i}" for i in range(3)], "name": names_p}), "supplier")
+    x = schema.conform(pd.DataFrame({"id": [f"X{i}" for i in range(3)], "name": names_x}), "supplier")
+    linked_p, linked_x, new = np.array([0, 1]), np.array([0, 1]), np.array([2])
+    taken = (fields.taken(p, ["name"], linked_p), fields.taken(x, ["id", "name"], linked_x))
+    for columns in (None, taken):
+        found = duplicates_both_ways(get_rule("supplier"), p, new, x, new, linked_p, linked_x, columns)
+        assert [sorted(zip(f["p"].tolist(), f["x"].tolist())) for f in found] == [to_xero, to_precoro]

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from recon import money, schema
-from recon.reconcile import diff, reconcile
+from recon.reconcile import diff, fields, reconcile
 from recon.reconcile.link import link
 from recon.rules import rule as get_rule
 from recon.snapshot import Snapshot
@@ -235,9 +235,8 @@ def compare_with_datacompy(snap: Snapshot) -> dict[str, Any]:
         # also looks for match candidates among the unpaired records, which datacompy only lists)
         linkage = link(rule, pf, xf, None)
         pp, xx = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
-        # the pairs' compared columns, as reconcile aligns them (datacompy's merge does the same)
-        pc = pf[list(rule.fields)].iloc[pp].reset_index(drop=True)
-        xc = xf[list(rule.fields)].iloc[xx].reset_index(drop=True)
+        # the pairs' compared columns, aligned by reconcile's own take (datacompy's merge does the same)
+        pc, xc = fields.taken(pf, list(rule.fields), pp), fields.taken(xf, list(rule.fields), xx)
         return diff.compare(rule, "supplier", rule.fields, pc, xc, None, np.zeros(len(pp), dtype=bool), pp, xx)
 
     # best of REPEAT, interleaved, so that other work on a shared machine hits both sides alike

@@ -239,7 +239,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     # records other than documents are compared on their fields only: the pairs' rows of those columns alone
     # (taking every column of ~10^5 rows cost as much as the comparison), and the Xero side's ids (the baseline key)
     cols = list(p.columns) if is_doc else list(rule.fields)
-    pc, xc = _taken(p, cols, cp), _taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
+    pc, xc = fields.taken(p, cols, cp), fields.taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
     x_keys = diff.key_arrow(xc["id"])
     b, has_b = diff.align_baseline(baselines.get(rule.kind), x_keys,
                                    fields_read=None if is_doc else rule.fields)
@@ -268,7 +268,9 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     _links_and_candidates(sides, linkage, res)
 
     # --- one side only -------------------------------------------------------------------------------------
-    _one_sided(sides, snap, linkage, p_active, x_active, res, links)
+    # the linked pairs' columns as compared, when every pair was (they hold the duplicate keys' columns)
+    linked_columns = (pc, xc) if len(pp) and compare.all() else None
+    _one_sided(sides, snap, linkage, p_active, x_active, res, links, linked_columns)
 
     # counted from the kind columns alone (all row frames concatenated just to count them cost a few ms)
     counts = Counter(np.concatenate([r["kind"].to_numpy(dtype=object) for r in res.rows]).tolist()) if res.rows \
@@ -295,12 +297,6 @@ class _PairKeys:
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
         taken = self.ids.take(pa.array(np.asarray(rows, dtype=np.int64)))
         return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def _taken(df: pd.DataFrame, cols: list[str], pos: np.ndarray) -> pd.DataFrame:
-    """``df[cols].iloc[pos].reset_index(drop=True)``, each column's array taken directly (a quarter cheaper than
-    pandas' frame take at ~10^5 rows)."""
-    return pd.DataFrame({c: df[c].array.take(pos) for c in cols}, columns=cols)
 
 
 def _only_state_rows(rule: Rule, diffs: pd.DataFrame, p_active: np.ndarray, x_active: np.ndarray) -> pd.DataFrame:
@@ -394,7 +390,8 @@ def _bill_ids(bills: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
 
 
 def _possible_duplicates(sides: plan.Sides, linkage: Linkage, only_p: np.ndarray, only_x: np.ndarray,
-                         res: _KindResult) -> tuple[np.ndarray, np.ndarray]:
+                         res: _KindResult, linked_columns: tuple[pd.DataFrame, pd.DataFrame] | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """A record about to be created on the other side whose normalised name (or other duplicate key) equals
     that of a record already linked there is shown as a possible duplicate, for a person to decide, and is not
     created: no policy may make a second contact, supplier or document of it. Returns the records still to create."""
@@ -402,7 +399,10 @@ def _possible_duplicates(sides: plan.Sides, linkage: Linkage, only_p: np.ndarray
     if not rule.duplicates:
         return only_p, only_x
     linked_p, linked_x = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
-    new_p, new_x = duplicates_both_ways(rule, sides.p, only_p, sides.x, only_x, linked_p, linked_x)
+    key_columns = {c for cols in rule.duplicates for c in cols}
+    if linked_columns is not None and not all(key_columns <= set(f.columns) for f in linked_columns):
+        linked_columns = None
+    new_p, new_x = duplicates_both_ways(rule, sides.p, only_p, sides.x, only_x, linked_p, linked_x, linked_columns)
     for side, dup in (("precoro", new_p), ("xero", new_x)):
         if not len(dup):
             continue
@@ -421,15 +421,17 @@ def _possible_duplicates(sides: plan.Sides, linkage: Linkage, only_p: np.ndarray
 
 
 def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np.ndarray, x_active: np.ndarray,
-               res: _KindResult, links: pd.DataFrame | None = None) -> None:
-    """Records on one side only: created where the rule allows it, otherwise shown. Inactive ones are skipped."""
+               res: _KindResult, links: pd.DataFrame | None = None,
+               linked_columns: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> None:
+    """Records on one side only: created where the rule allows it, otherwise shown. Inactive ones are skipped.
+    ``linked_columns``: columns of the linked pairs, row-aligned with ``linkage.pairs``, when reconcile has them."""
     rule, p, x = sides.rule, sides.p, sides.x
     only_p = linkage.only_p[p_active[linkage.only_p]] if len(linkage.only_p) else linkage.only_p
     only_x = linkage.only_x[x_active[linkage.only_x]] if len(linkage.only_x) else linkage.only_x
     is_doc = rule.lines is not None
     if is_doc and len(only_p):
         only_p = only_p[np.isin(fields.text(p["status"].iloc[only_p]), list(SENDABLE_STATUSES))]
-    only_p, only_x = _possible_duplicates(sides, linkage, only_p, only_x, res)
+    only_p, only_x = _possible_duplicates(sides, linkage, only_p, only_x, res, linked_columns)
     pid = sides.pid if len(only_p) else np.array([], dtype=object)
     xid = sides.xid if len(only_x) else np.array([], dtype=object)
     for side, pos, frame, ids in (("precoro", only_p, p, pid), ("xero", only_x, x, xid)):
@@ -437,7 +439,15 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
             continue
         target = rule.other(side)
         can = target in rule.create_on
-        sub = _taken(frame, list(frame.columns), pos)
+        names = list(rule.fields)
+        if target == "precoro":
+            names.append("xero_id")
+        if is_doc:
+            names += ["line_amount_types", "supplier_id"]
+        # only the columns the actions read: their values, the label and, for payments, the bill paid
+        read = [n for n in names if n != "xero_id"] + [rule.label, "id"] + \
+            (["bill_xero_id"] if rule.kind == "payment" and side == "xero" else [])
+        sub = fields.taken(frame, [c for c in dict.fromkeys(read) if c in frame.columns], pos)
         create = np.full(len(pos), can)
         extra: dict[str, np.ndarray] = {}
         reason = np.full(len(pos), f"not in {_NAMES[target]}", dtype=object)
@@ -450,14 +460,10 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
             extra["bill_id"] = bill_id
         if not can:
             reason[:] = f"not in {_NAMES[target]}; {rule.kind} records are created only in {_NAMES[rule.target or target]}"
-        names = list(rule.fields)
-        if target == "precoro":
-            names.append("xero_id")
-        if is_doc:
-            names += ["line_amount_types", "supplier_id"]
         made = np.flatnonzero(create)
         if len(made):
-            res.actions += _creates(rule, snap, side, target, sub.iloc[made].reset_index(drop=True),
+            res.actions += _creates(rule, snap, side, target,
+                                    sub if len(made) == len(sub) else sub.iloc[made].reset_index(drop=True),
                                     [n for n in names if n != "xero_id"], ids[pos][made],
                                     {k: v[made] for k, v in extra.items()}, reason[made])
         p_pos = pos if side == "precoro" else np.full(len(pos), -1)

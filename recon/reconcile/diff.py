@@ -114,7 +114,7 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
             equal[name] = same
         if not len(rows):
             continue
-        pv, xv = p[name].iloc[rows], x[name].iloc[rows]
+        pv, xv = fields.at(p[name], rows), fields.at(x[name], rows)
         pk, xk = fields.key(pv, col, fold), fields.key(xv, col, fold)
         eq, near = fields.equal(pk, xk, col)
         if eq.any():
@@ -126,10 +126,11 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
             continue
         hb = knows(b, has_b, name)[rows]
         if b is not None:
-            bk = fields.key(b[name].iloc[rows], col, fold)
+            bv = fields.at(b[name], rows)
+            bk = fields.key(bv, col, fold)
             eq_pb, _ = fields.equal(pk, bk, col)
             eq_xb, _ = fields.equal(xk, bk, col)
-            bv = np.where(hb, fields.text(b[name].iloc[rows]), "")
+            bv = np.where(hb, fields.text(bv), "")
         else:
             eq_pb = eq_xb = np.zeros(len(rows), dtype=bool)
             bv = np.full(len(rows), "", dtype=object)
@@ -143,8 +144,13 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
         })
     if not out:
         return empty_diffs()
-    # one frame of all the fields' rows (a frame per field, then their concatenation, cost twice over)
-    return pd.DataFrame({c: np.concatenate([np.asarray(part[c]) for part in out]) for c in DIFF_FRAME_COLUMNS})
+    # one frame of all the fields' rows (a frame per field, then their concatenation, cost twice over), of object
+    # columns: pandas would make the strings Arrow text, which the differences table turns back into objects
+    return pd.DataFrame({c: _column(np.concatenate([np.asarray(part[c]) for part in out])) for c in DIFF_FRAME_COLUMNS})
+
+
+def _column(values: np.ndarray) -> np.ndarray | pd.Series:
+    return pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
 
 
 def agreed(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,

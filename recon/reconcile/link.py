@@ -57,28 +57,32 @@ def _id_array(series: pd.Series) -> pa.Array:
 
 def _match_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, cols: tuple[str, ...]) -> pa.Array:
     """The key of rows ``pos`` of ``df`` on the columns ``cols`` (``""``: a column of the key set is empty)."""
-    return _joined([fields.name_key(df[c].iloc[pos], rule.legal_names) if c == "name" else _column_key(df, pos, rule, c)
-                    for c in cols])
+    return _joined([fields.name_key(fields.at(df[c], pos), rule.legal_names) if c == "name"
+                    else _column_key(df, pos, rule, c) for c in cols])
 
 
-def _match_key_where_plain(df: pd.DataFrame, pos: np.ndarray, rule: Rule,
+def _match_key_where_plain(df: pd.DataFrame, pos: np.ndarray | None, rule: Rule,
                            cols: tuple[str, ...]) -> tuple[pa.Array, np.ndarray]:
     """:func:`_match_key` where it is cheap (names: :func:`fields.name_key_where_plain`), and where that is:
-    ``(keys, exact)``; elsewhere the keys are values to replace."""
-    exact = np.ones(len(pos), dtype=bool)
+    ``(keys, exact)``; elsewhere the keys are values to replace. ``pos`` ``None``: every row of ``df``."""
+    exact = np.ones(len(df) if pos is None else len(pos), dtype=bool)
     parts = []
     for c in cols:
         if c == "name":
-            part, plain = fields.name_key_where_plain(df[c].iloc[pos], rule.legal_names)
+            part, plain = fields.name_key_where_plain(df[c] if pos is None else df[c].iloc[pos], rule.legal_names)
             exact &= plain
         else:
-            part = _column_key(df, pos, rule, c)
+            part = _column_key(df, np.arange(len(df)) if pos is None else pos, rule, c)
         parts.append(part)
     return _joined(parts), exact
 
 
 def _column_key(df: pd.DataFrame, pos: np.ndarray, rule: Rule, c: str) -> pa.Array:
-    return pa.array(fields.key(df[c].iloc[pos], fields.column(rule.kind, c), casefold=True), type=pa.string())
+    col, values = fields.column(rule.kind, c), df[c]
+    if col.type in ("text", "id") and fields.is_arrow_text(values):
+        # taken and keyed in Arrow: the pandas take and wrapping cost more than keying the few records searched
+        return pc.cast(fields.text_key(money.arrow_array(values).take(pa.array(pos)), col, casefold=True), pa.string())
+    return pa.array(fields.key(values.iloc[pos], col, casefold=True), type=pa.string())
 
 
 def _joined(parts: list[pa.Array]) -> pa.Array:
@@ -169,17 +173,26 @@ def _rest(n: int, *taken: np.ndarray) -> np.ndarray:
 
 
 def duplicates_both_ways(rule: Rule, p: pd.DataFrame, new_p: np.ndarray, x: pd.DataFrame, new_x: np.ndarray,
-                         linked_p: np.ndarray, linked_x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+                         linked_p: np.ndarray, linked_x: np.ndarray,
+                         linked: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`duplicates` of the new Precoro records among the linked Xero ones and of the new Xero records among
     the linked Precoro ones (``linked_p[i]`` is linked with ``linked_x[i]``). A linked pair whose key columns are
     equal on both sides has one key: the Precoro side's keys are made only where they differ (a few). Linked
-    names are keyed in full only where the cheap key may not be theirs (:func:`fields.name_key_where_plain`)."""
+    names are keyed in full only where the cheap key may not be theirs (:func:`fields.name_key_where_plain`).
+    ``linked``: the two frames' key columns already taken at ``linked_p`` and ``linked_x`` (reconcile compared
+    them), not taken again."""
     keys_x: dict[tuple[str, ...], tuple[pa.Array, np.ndarray]] = {}
     keys_p: dict[tuple[str, ...], tuple[pa.Array, np.ndarray]] = {}
     if len(linked_p) and (len(new_p) or len(new_x)):
         for cols in rule.duplicates:
-            keys_x[cols] = key_x, exact_x = _match_key_where_plain(x, linked_x, rule, cols)
-            same = np.logical_and.reduce([fields.same(p[c].iloc[linked_p], x[c].iloc[linked_x]) for c in cols])
+            if linked is not None:
+                pl, xl = linked
+                keys_x[cols] = key_x, exact_x = _match_key_where_plain(xl, None, rule, cols)
+                same = np.logical_and.reduce([fields.same(pl[c], xl[c]) for c in cols])
+            else:
+                keys_x[cols] = key_x, exact_x = _match_key_where_plain(x, linked_x, rule, cols)
+                same = np.logical_and.reduce([fields.same(fields.at(p[c], linked_p), fields.at(x[c], linked_x))
+                                              for c in cols])
             differ = np.flatnonzero(~same)
             if not len(differ):
                 keys_p[cols] = keys_x[cols]
