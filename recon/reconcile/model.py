@@ -14,6 +14,7 @@ import operator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 #: Columns of ``differences.csv`` (DESIGN.md section 4), in order.
@@ -308,13 +309,21 @@ class Agreed:
 
     Made from whole columns and the agreeing ``rows`` (positions), they are taken from them when first read: a
     reconcile whose result is not recorded takes nothing (a take of ~10^5 keys and values per field was 8 % of
-    the supplier reconcile)."""
+    the supplier reconcile).
+
+    ``rows`` are kept in the least memory that says the same positions (:func:`compact_rows`): a range when they
+    run on without a gap (most line fields agree on every paired line), else int32. As int64 arrays they were
+    about 94 MiB of a reconcile's result at 10^6 lines per side, more than the values they point at."""
 
     frame: str
     field: str
     column_keys: Any
     column_values: pd.Series
     rows: Any = None
+
+    def __post_init__(self) -> None:
+        if self.rows is not None:
+            object.__setattr__(self, "rows", compact_rows(self.rows))
 
     @functools.cached_property
     def keys(self) -> Any:
@@ -334,6 +343,24 @@ class Agreed:
         from recon.reconcile.fields import text
 
         return text(self.values).tolist()
+
+
+def compact_rows(rows: Any) -> range | np.ndarray:
+    """Positions ``rows`` as a ``range`` when they are consecutive and ascending, else as an int32 array when
+    they fit (int64 otherwise): the same positions for ``len``, ``numpy.asarray``, ``iloc`` and a take."""
+    if isinstance(rows, range):
+        return rows
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        rows = np.flatnonzero(rows)
+    if not len(rows):
+        return range(0)
+    first, last = int(rows[0]), int(rows[-1])
+    if last - first + 1 == len(rows) and first >= 0 and (len(rows) == 1 or bool((np.diff(rows) == 1).all())):
+        return range(first, last + 1)
+    if rows.min() >= 0 and rows.max() <= np.iinfo(np.int32).max:
+        return rows.astype(np.int32)
+    return rows
 
 
 @dataclass(frozen=True)
