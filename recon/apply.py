@@ -450,10 +450,31 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
             if out_dir is not None:
                 from recon.run_folder import RunFolder
 
-                RunFolder(out_dir).write_outcome(outcome)
+                folder = RunFolder(out_dir)
+                folder.write_outcome(run_outcome(outcome, folder.outcome(), store.journal_state(plan.fingerprint)))
             if on_outcome is not None:
                 on_outcome(outcome)
     return outcome
+
+
+def run_outcome(outcome: Outcome, earlier: Outcome | None, journal: Mapping[str, JournalEntry]) -> Outcome:
+    """The outcome a run folder keeps: what the run's applies did, together. An apply run again in the same run
+    (a failure mended, a resume after a crash, a second ``recon apply FOLDER``) skips what an earlier one did:
+    the folder keeps that earlier result instead of the skip, from its ``outcome.json``, or from the journal when
+    the earlier apply stopped before writing one. ``journal``: :meth:`Store.journal_state` of the plan."""
+    kept = {r.action_id: r for r in earlier.results} if earlier is not None and \
+        earlier.plan_fingerprint == outcome.plan_fingerprint and earlier.run_id == outcome.run_id else {}
+    results = []
+    for result in outcome.results:
+        entry = journal.get(result.action_id)
+        if result.status == "skipped" and entry is not None and entry.phase == "done" and \
+                entry.run_id == outcome.run_id:
+            before = kept.get(result.action_id)
+            result = before if before is not None and before.status == "applied" else ActionResult(
+                result.action_id, "applied", str(entry.detail.get("message") or "applied"), entry.target_id,
+                approved_by=result.approved_by)
+        results.append(result)
+    return replace(outcome, results=tuple(results))
 
 
 def summary(outcome: Outcome) -> str:

@@ -403,8 +403,14 @@ class RunFolder:
         return _write_text(self.file(APPROVALS), "".join(line + "\n" for line in lines))
 
     def outcome(self) -> Outcome | None:
-        path = self.file(OUTCOME)
-        return Outcome.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None
+        body = self._json(OUTCOME)
+        if body is None:
+            return None
+        try:
+            return Outcome.from_json(json.dumps(body))
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"{self.file(OUTCOME)} is not an outcome recon wrote: {exc!r} is missing or "
+                              "wrong") from None
 
     def write_outcome(self, outcome: Outcome) -> Path:
         """``outcome.json``. A dry run is never written: it would stand in for what was really applied."""

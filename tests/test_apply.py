@@ -321,3 +321,43 @@ def test_day_limit_stops_the_run_and_a_later_run_finishes(world):
     assert store.runs().iloc[-1]["status"] == "stopped" and precoro.writes() == 0
     xero.arm(daily=False)
     assert run(store, xero, precoro, run_id="tomorrow").counts()["applied"] == 8
+
+
+@pytest.mark.parametrize("first_outcome_written", [True, False], ids=["after a finished apply", "after a crash"])
+def test_a_second_apply_in_the_same_run_keeps_what_the_first_did_in_the_folder(world, first_outcome_written):
+    """A run folder's outcome is the run's: an apply run again in the same run (the rest approved, or a resume
+    after a crash before outcome.json was written) shows the earlier applies' results, not "already applied"."""
+    tmp, store, xero, precoro = world
+    ordered_ids = [a.id for a in ordered(PLAN.actions)]
+    every = [Decision(PLAN.fingerprint, a.id, "approve", "ana", "t") for a in PLAN.actions]
+    first_ids = set(ordered_ids[:3])
+    first = run(store, xero, precoro, decisions=[d for d in every if d.action_id in first_ids], run_id="night",
+                out_dir=tmp / "run")
+    assert {r.action_id for r in first.results if r.status == "applied"} == first_ids
+    written = json.loads((tmp / "run" / "outcome.json").read_text())["results"]
+    if not first_outcome_written:
+        (tmp / "run" / "outcome.json").unlink()
+
+    second = run(store, xero, precoro, decisions=every, run_id="night", out_dir=tmp / "run")
+    assert [r.status for r in second.results if r.action_id in first_ids] == ["skipped"] * 3  # this apply's own
+    kept = json.loads((tmp / "run" / "outcome.json").read_text())
+    assert kept["counts"]["applied"] == len(PLAN.actions) and kept["counts"]["skipped"] == 0
+    by_id = {r["action_id"]: r for r in kept["results"]}
+    for earlier in written:
+        if earlier["action_id"] in first_ids:
+            if first_outcome_written:  # the first apply's whole result, its request and values included
+                assert by_id[earlier["action_id"]] == earlier
+            else:  # from the journal: what it did and the record's id
+                assert by_id[earlier["action_id"]]["target_id"] == earlier["target_id"] != ""
+                assert by_id[earlier["action_id"]]["message"] == "applied"
+
+
+def test_an_apply_in_another_run_shows_what_was_done_before_as_skipped(world):
+    tmp, store, xero, precoro = world
+    approve_all(store)
+    run(store, xero, precoro, run_id="monday", out_dir=tmp / "monday")
+    run(store, xero, precoro, run_id="tuesday", out_dir=tmp / "tuesday")
+    tuesday = json.loads((tmp / "tuesday" / "outcome.json").read_text())
+    assert tuesday["counts"]["skipped"] == len(PLAN.actions)
+    assert all(r["message"] == "already applied in run monday" for r in tuesday["results"])
+

@@ -118,3 +118,26 @@ def test_the_command_line_loop_against_a_served_sandbox(tmp_path):
             [(action["id"], "applied")]
         with Store(state) as store:
             assert [(d.action_id, d.by) for d in store.decisions(plan["fingerprint"])] == [(action["id"], "ana")]
+
+
+def test_the_session_apply_keeps_the_runs_outcome_and_refuses_a_broken_one_before_writing(world):
+    """Two applies in one run folder: the folder's outcome.json shows both applies' work. One the run did not
+    write (it no longer parses as an outcome) stops the apply before any approval, journal row or write."""
+    from recon.errors import ConfigError
+
+    folder, session, ledgers = world
+    item, tax = (next(a for a in PLAN.actions if a.kind == kind) for kind in ("item", "tax_rate"))
+    session.approve_ids(PLAN, item.id)
+    session.apply(PLAN, progress=False, connectors=ledgers)
+    session.approve_ids(PLAN, tax.id)
+    again = session.apply(PLAN, progress=False, connectors=ledgers)
+    assert {r.action_id: r.status for r in again.results}[item.id] == "skipped"
+    kept = {r["action_id"]: r["status"] for r in json.loads((folder / "outcome.json").read_text())["results"]}
+    assert (kept[item.id], kept[tax.id]) == ("applied", "applied")
+
+    (folder / "outcome.json").write_text('{"run_id": "run"}')
+    writes, rows = (ledgers[0].writes(), ledgers[1].writes()), len(session.store.journal_rows(PLAN.fingerprint))
+    with pytest.raises(ConfigError, match=r"outcome\.json is not an outcome recon wrote"):
+        session.apply(PLAN, progress=False, connectors=ledgers)
+    assert (ledgers[0].writes(), ledgers[1].writes()) == writes
+    assert len(session.store.journal_rows(PLAN.fingerprint)) == rows

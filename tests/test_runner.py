@@ -226,3 +226,31 @@ def test_recons_own_notebooks_are_found_by_name_from_any_folder(given: str) -> N
 def test_an_unknown_notebook_names_recons_own() -> None:
     with pytest.raises(RunError, match="recon's own are reconcile.ipynb, sync.ipynb, audit_report.ipynb"):
         runner.resolve_notebook("colours.ipynb")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows keeps access in ACLs, not mode bits")
+@pytest.mark.parametrize("cells, fails", [
+    (("print('bill B-7 is paid')",), False),
+    (("raise ValueError('bad bill B-7')",), True),
+], ids=["finished", "failed"])
+def test_papermill_output_is_private_under_an_open_umask(tmp_path: Path, cells: tuple[str, ...], fails: bool) -> None:
+    """papermill writes the executed notebook (cell by cell) and nbconvert the HTML: both hold business data, so
+    both stay 0600 in a 0700 run folder even when the umask lets everyone read what a process makes."""
+    import os
+    import stat
+
+    path = write_notebook(tmp_path / "private.ipynb", 'run_id = ""\n', *cells)
+    before = os.umask(0)
+    try:
+        if fails:
+            with pytest.raises(CellError):
+                run_notebook(path, run_id="r9", reports_dir=tmp_path / "reports")
+        else:
+            run_notebook(path, run_id="r9", reports_dir=tmp_path / "reports")
+    finally:
+        os.umask(before)
+    folder = tmp_path / "reports" / "r9"
+    made = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [folder, *folder.rglob("*")]}
+    assert {"private.ipynb", "private.html"} <= set(made)
+    assert {name: oct(mode) for name, mode in made.items() if mode & 0o077} == {}
+    assert "bill B-7" in (folder / "private.ipynb").read_text()
