@@ -115,8 +115,11 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": pd.Series(_HOW[how[ok]], dtype=object),
                           "on": pd.Series(np.full(len(ok), "", dtype=object), dtype=object)})
     if len(ok) and np.bincount(found[ok], minlength=len(x)).max() > 1:
-        # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
-        pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
+        # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching;
+        # where inactive records are never matched (cancelled payments), a live one keeps it before any cancelled
+        # one (a payment cancelled by hand that kept its Xero id is not the Xero payment's record in Precoro)
+        dead = np.zeros(len(ok), dtype=bool) if rule.match_inactive else ~fields.active(p, rule.kind)[ok]
+        pairs = pairs.assign(dead=dead, pid=_ids(p["id"])[ok]).sort_values(["x", "dead", "pid"], kind="stable")
         pairs = pairs.drop_duplicates("x")[["p", "x", "how", "on"]]
     matched_rows = np.zeros(len(pairs), dtype=bool)
 
