@@ -138,3 +138,14 @@ def test_what_the_new_payment_is_made_of(case, new, expected):
 def test_only_an_update_of_a_precoro_payment_is_a_replacement(kind, target, op, replaced):
     action = Action(kind, target, op, {"precoro_id": "P1", "xero_id": "XP9"}, {"amount": "1.00"}, {}, "r")
     assert apply_payments.replaces(action) is replaced
+
+
+def test_the_approval_grid_says_what_the_replacement_does():
+    import datetime as dt
+
+    from recon.approval_grid import grid
+
+    rec = run([linked(date="2026-11-21", amount="40.00")], [xero()])
+    shown = grid(rec.plan, {}, dt.timezone.utc)
+    assert "Replace payment in Precoro: cancel payment P1 and record it again with Xero&#x27;s date and amount" in shown
+    assert "Update payment" not in shown
