@@ -9,7 +9,8 @@ For every approved action, in dependency order (reference data, then items, then
    written: the refusal names each field with the value approved against and the value found, and the decision
    (who approved, when);
 3. before a create in Precoro (no idempotency keys there), or a create that an earlier run journaled as
-   started, look the record up (``find``) and adopt it instead of creating it again;
+   started, look the record up (``find``) and adopt it instead of creating it again; an update of a Precoro
+   payment (Precoro cannot edit one) is a cancel and a create, each journaled (``recon.apply_payments``);
 4. journal ``started`` (committed), write with the action id as the idempotency key, record the link and
    the new baseline, journal ``done`` (or ``failed`` with the system's message and go on).
 
@@ -29,7 +30,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from recon.progress import progress as tqdm  # a bar where someone watches, plain lines in logs
 
-from recon import schema
+from recon import apply_payments, schema
 from recon.approve import check_plan, latest
 from recon.connectors.base import Connector, WriteRequest, WriteResult
 from recon.errors import ApiError, DailyLimitError, PlanError, StaleActionError
@@ -249,6 +250,8 @@ class Applier:
         conn = self.systems.get(action.target)
         if conn is None:
             raise PlanError(f"action {action.id} writes into {action.target!r}, but no connector for it was given")
+        if apply_payments.replaces(action):  # a Precoro payment: cancelled and created anew, never edited
+            return apply_payments.replace(self, conn, action, state)
         values = self._resolve(action)
         record_id = action.keys.get(f"{action.target}_id") or None
         if action.op == "create":

@@ -77,9 +77,10 @@ class AuditData:
 
 
 #: columns of :attr:`AuditData.actions`; ``changes`` holds ``(field, before, after)`` tuples (a document's
-#: ``lines`` as lists of line mappings), ``why`` the apply's message or why it never reached apply
+#: ``lines`` as lists of line mappings), ``why`` the apply's message or why it never reached apply, ``record_id``
+#: the record's id in the target as the plan saw it (named when a payment is replaced)
 ACTION_COLUMNS = ("action_id", "label", "kind", "op", "target", "difference", "reason", "status", "approved_by",
-                  "applied_by", "changes", "why")
+                  "applied_by", "changes", "why", "record_id")
 
 
 def scrub(value: Any) -> Any:
@@ -149,7 +150,8 @@ def _actions(outcome: Outcome | None, plan: Plan | None, decisions: pd.DataFrame
                      "difference": a.difference, "reason": a.reason, "status": status,
                      "approved_by": (r.approved_by if r is not None and r.approved_by else by) if verdict != "reject" else "",
                      "applied_by": outcome.applied_by if outcome is not None and status == "applied" else "",
-                     "changes": changes, "why": why if status != "applied" else ""})
+                     "changes": changes, "why": why if status != "applied" else "",
+                     "record_id": a.keys.get(f"{a.target}_id", "")})
     return pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
 
 

@@ -44,8 +44,8 @@ def _header(d: "AuditData") -> str:
                    f'{len(d.plan.held)} of that run\'s changes cannot be reverted.</p>')
         held = pd.DataFrame([dict(h) for h in d.plan.held], columns=list(HELD_HEADERS))
         if not held.empty:
+            held["op"] = [rw.operation_words(op, k, t) for op, k, t in zip(held["op"], held["kind"], held["target"])]
             held["kind"] = held["kind"].map(lambda k: rw.lookup(rw.OBJECT, k))
-            held["op"] = held["op"].map(lambda op: rw.lookup(rw.OPERATION, op))
             held["target"] = held["target"].map(lambda t: rw.SYSTEM.get(t, t))
         out.append(table(held, "t-held", headers=HELD_HEADERS, empty="Every change of that run can be reverted."))
     if d.missing:
@@ -104,9 +104,10 @@ def _actions(d: "AuditData") -> str:
     acts = acts.sort_values(["_rank", "kind", "label"], kind="stable")
     rows = pd.DataFrame({
         "record": acts["label"],
-        "operation": [Html(f"{esc(rw.lookup(rw.OPERATION, op))} {esc(rw.lookup(rw.OBJECT, k).lower())} in "
-                           f'{esc(rw.SYSTEM.get(t, t))}<br><span class="note">{esc(why)}</span>')
-                      for op, k, t, why in zip(acts["op"], acts["kind"], acts["target"], acts["reason"])],
+        "operation": [Html(f'{esc(rw.action_words(op, k, t, rid, [c[0] for c in ch]))}<br>'
+                           f'<span class="note">{esc(why)}</span>')
+                      for op, k, t, why, rid, ch in zip(acts["op"], acts["kind"], acts["target"], acts["reason"],
+                                                        acts["record_id"], acts["changes"])],
         "changes": [changes_html(c, op) for c, op in zip(acts["changes"], acts["op"])],
         "status": [Html(esc(rw.lookup(rw.STATUS, s)) + (f'<br><span class="note">{esc(why)}</span>' if why else ""))
                    for s, why in zip(acts["status"], acts["why"])],

@@ -206,3 +206,41 @@ def terminal_text(value: Any) -> str:
 
 def lookup(table: Mapping[str, str], code: Any) -> str:
     return table.get(str(code or ""), words(code))
+
+
+def is_replacement(op: Any, kind: Any, target: Any) -> bool:
+    """Whether an action is carried out by cancelling the record and recording it anew (a Precoro payment:
+    Precoro cannot edit one; ``recon.apply_payments``), so that no view promises an edit."""
+    rule = RULES.get(str(kind or ""))
+    return op == "update" and rule is not None and str(target or "") in rule.replaced_on
+
+
+def operation_words(op: Any, kind: Any = "", target: Any = "") -> str:
+    """The operation in one word: ``Replace`` where the target can only cancel and record anew."""
+    return "Replace" if is_replacement(op, kind, target) else lookup(OPERATION, op)
+
+
+def action_words(op: Any, kind: Any, target: Any, record_id: Any = "", fields: Any = ()) -> str:
+    """What an action does, as a view's *Action* column says it: ``Update supplier in Xero``; for a Precoro
+    payment, what the replacement does to it (``record_id``: its Precoro id; ``fields``: the fields it changes).
+
+    >>> action_words("update", "payment", "precoro", "4471", ["date", "amount"])
+    "Replace payment in Precoro: cancel payment 4471 and record it again with Xero's date and amount"
+    >>> action_words("update", "payment", "precoro", "4471", ["active"])
+    'Replace payment in Precoro: payment 4471 was cancelled there; record it again as Xero has it'
+    """
+    obj, system = lookup(OBJECT, kind).lower(), SYSTEM.get(str(target or ""), words(target))
+    what = f"{operation_words(op, kind, target)} {obj} in {system}"
+    if not is_replacement(op, kind, target):
+        return what
+    named = f"{obj} {record_id}" if record_id else f"the {obj}"
+    source = SYSTEM.get(RULES[str(kind)].source, RULES[str(kind)].source)
+    changed = [_REPLACED_FIELDS.get(f, field_words(f)) for f in dict.fromkeys(fields or ()) if f != "active"]
+    if not changed:
+        return f"{what}: {named} was cancelled there; record it again as {source} has it"
+    listed = changed[0] if len(changed) == 1 else f"{', '.join(changed[:-1])} and {changed[-1]}"
+    return f"{what}: cancel {named} and record it again with {source}'s {listed}"
+
+
+#: a replaced payment's fields as the accountant names them (the bill is known to Precoro by Xero's id)
+_REPLACED_FIELDS = {"bill_xero_id": "bill"}

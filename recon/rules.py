@@ -53,6 +53,12 @@ class Rule:
     #: fields Xero writes as one object (a contact's STREET address): an update of one carries the others at
     #: their current Xero values, so writing it changes nothing else
     xero_groups: tuple[tuple[str, ...], ...] = ()
+    #: systems that cannot edit a record of this kind, only cancel it and create it again: an ``update`` there is
+    #: carried out as a replacement (Precoro payments have no PUT: ``recon.apply_payments``)
+    replaced_on: frozenset[str] = frozenset()
+    #: whether unlinked inactive records are matched with inactive ones (``False``: a cancelled payment records
+    #: nothing, so no link is proposed for it)
+    match_inactive: bool = True
 
     @property
     def duplicates(self) -> tuple[tuple[str, ...], ...]:
@@ -108,7 +114,8 @@ RULES: dict[str, Rule] = {
         (("number", "supplier_xero_id"),), "number", _CI, "bill_lines", _LINE_FIELDS, "voided"),
     "payment": Rule(
         "payment", ONE_WAY, "xero", _P, _P, _NONE, "xero", _cols("payment"),
-        (("bill_xero_id", "date"),), "reference", _CI, duplicate_keys=()),  # two equal payments on a day are two
+        (("bill_xero_id", "date"),), "reference", _CI, duplicate_keys=(),  # two equal payments on a day are two
+        replaced_on=_P, match_inactive=False),
 }
 
 #: Kinds in dependency order: what a later kind refers to is created first.

@@ -80,3 +80,26 @@ def test_who_decided(by, shown) -> None:
 ])
 def test_terminal_escapes_in_a_name_stay_text(name, shown) -> None:
     assert rw.terminal_text(name) == shown
+
+
+@pytest.mark.parametrize("op, kind, target, record_id, fields, shown", [
+    ("update", "supplier", "xero", "S1", ["email"], "Update supplier in Xero"),
+    ("create", "payment", "precoro", "", ["date", "amount"], "Create payment in Precoro"),
+    ("archive", "payment", "precoro", "4471", ["active"], "Archive payment in Precoro"),
+    ("link", "payment", "precoro", "4471", ["xero_id"], "Link payment in Precoro"),
+    ("update", "payment", "xero", "X1", ["amount"], "Update payment in Xero"),  # Xero payments: never replaced
+    # Precoro cannot edit a payment (reference/precoro-api.md 7, 9, 18.6): the words say what recon does instead
+    ("update", "payment", "precoro", "4471", ["amount"],
+     "Replace payment in Precoro: cancel payment 4471 and record it again with Xero's amount"),
+    ("update", "payment", "precoro", "4471", ["date", "amount"],
+     "Replace payment in Precoro: cancel payment 4471 and record it again with Xero's date and amount"),
+    ("update", "payment", "precoro", "4471", ["bill_xero_id", "date", "amount", "active"],
+     "Replace payment in Precoro: cancel payment 4471 and record it again with Xero's bill, date and amount"),
+    ("update", "payment", "precoro", "4471", ["active"],
+     "Replace payment in Precoro: payment 4471 was cancelled there; record it again as Xero has it"),
+    ("update", "payment", "precoro", "", ["date"],
+     "Replace payment in Precoro: cancel the payment and record it again with Xero's date"),
+])
+def test_what_each_action_does_in_words(op, kind, target, record_id, fields, shown) -> None:
+    assert rw.action_words(op, kind, target, record_id, fields) == shown
+    assert rw.operation_words(op, kind, target) == shown.split(" ", 1)[0]

@@ -310,6 +310,8 @@ class PrecoroConnector:
             return None
         body = self.call("GET", LISTS[kind], params={"external_id[]": [xero_id], "per_page": PAGE_SIZE})
         for rec in (body or {}).get("data") or []:
+            if kind == "payment" and rec.get("status") == "canceled":
+                continue  # a cancelled payment records nothing: it is never the one a Xero payment has in Precoro
             if xero_id in (rec.get("externalId"), rec.get("xeroId")):
                 return str(rec.get("idn") if kind in DOCUMENTS else rec.get("id"))
         return None
@@ -372,6 +374,7 @@ class PrecoroConnector:
                 if op == "archive" and rid:
                     unlink = [("externalId", "")] if "xero_id" in v and not text(v, "xero_id") else []
                     return [("PATCH", self._path(kind, rid), [("status", "canceled"), *unlink])]
+                # recon.apply_payments replaces a payment (cancel, then create) instead of updating it
                 raise ValueError("Precoro payments can only be created or cancelled")
             return [("POST", "/payments", self._payment_form(v))]
         if op == "archive":

@@ -17,7 +17,7 @@ import pyarrow.compute as arrow_compute
 
 from recon import money, schema
 from recon.errors import DataError
-from recon.reconcile import diff, documents, fields, locks, model, plan, rounding
+from recon.reconcile import diff, documents, fields, locks, model, plan, replaced, rounding
 from recon.reconcile.link import Linkage, duplicates_both_ways, link
 from recon.reconcile.model import DIFF_COLUMNS, DIFF_KINDS, Action, Agreed, Plan, Reconciliation
 from recon.schema import LINE_FRAMES
@@ -249,7 +249,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     linked = ~linkage.matched[compare] if len(pp) else np.zeros(0, dtype=bool)
     res.agreed += diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, _PairKeys(x_keys, linked), equal)
     if len(diffs):
-        diffs = _only_state_rows(rule, diffs, p_active, x_active)
+        diffs = replaced.explained(rule, _only_state_rows(rule, diffs, p_active, x_active))
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
     if is_doc:
         diffs, line_values, res.rounding, line_agreed = documents.compare_documents(

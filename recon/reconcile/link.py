@@ -2,7 +2,7 @@
 
 1. By the id Precoro stores of the Xero record (``xero_id``), else by the state store's link table.
 2. Unlinked records get match candidates on the rule's key sets (normalised, case-folded), active with active and
-   inactive with inactive. A candidate that is
+   inactive with inactive (unless the rule says ``match_inactive=False``: cancelled payments). A candidate that is
    the only one for both of its records is an exact unique match (proposed as a ``link`` action); every
    other candidate is ambiguous and only shown: nobody is linked without a person deciding.
 """
@@ -119,8 +119,11 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     pairs = pd.DataFrame({"p": ok, "x": found[ok], "how": pd.Series(_HOW[how[ok]], dtype=object),
                           "on": pd.Series(np.full(len(ok), "", dtype=object), dtype=object)})
     if len(ok) and np.bincount(found[ok], minlength=len(x)).max() > 1:
-        # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching
-        pairs = pairs.assign(pid=_ids(p["id"])[ok]).sort_values(["x", "pid"], kind="stable")
+        # two Precoro records claiming one Xero record: the lowest Precoro id keeps it, the others go to matching;
+        # where inactive records are never matched (cancelled payments), a live one keeps it before any cancelled
+        # one (a payment cancelled by hand that kept its Xero id is not the Xero payment's record in Precoro)
+        dead = np.zeros(len(ok), dtype=bool) if rule.match_inactive else ~fields.active(p, rule.kind)[ok]
+        pairs = pairs.assign(dead=dead, pid=_ids(p["id"])[ok]).sort_values(["x", "dead", "pid"], kind="stable")
         pairs = pairs.drop_duplicates("x")[["p", "x", "how", "on"]]
     matched_rows = np.zeros(len(pairs), dtype=bool)
 
@@ -130,8 +133,8 @@ def link(rule: Rule, p: pd.DataFrame, x: pd.DataFrame, links: pd.DataFrame | Non
     if len(cands):
         # an active record is never matched with one inactive on the other side (a supplier archived in Xero
         # long ago, or a record a revert archived, is not the new record of the same name)
-        cands = cands[fields.active(p, rule.kind)[cands["p"].to_numpy()] ==
-                      fields.active(x, rule.kind)[cands["x"].to_numpy()]]
+        p_on, x_on = fields.active(p, rule.kind)[cands["p"].to_numpy()], fields.active(x, rule.kind)[cands["x"].to_numpy()]
+        cands = cands[(p_on & x_on) if not rule.match_inactive else (p_on == x_on)]
     if len(cands):
         n_p = cands.groupby("p")["x"].transform("size")
         n_x = cands.groupby("x")["p"].transform("size")

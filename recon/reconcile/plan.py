@@ -238,6 +238,11 @@ def _group_actions(sides: "Sides", diffs: pd.DataFrame, groups: list[list[int]],
                                     label))
                     owner.append(at)
                     action_col[r] = "archive"
+                elif target in rule.replaced_on:
+                    # recreated, with the other fields that differ: one replacement (one decision), not two
+                    new["active"], old["active"] = "true", "false"
+                    updated.append(r)
+                    kinds.add(col["kind"][r])
                 elif not is_doc:
                     # a deleted Xero document cannot be restored; other records are reactivated
                     pending.append((target, "update", k, {"active": "true"}, {"active": "false"}, reason,
