@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import os
 import signal
 from decimal import Decimal
 
@@ -26,7 +25,7 @@ from recon.config import SANDBOX_PRECORO_EMAIL, SANDBOX_PRECORO_TOKEN, SANDBOX_X
 from recon.reconcile import NO_CHANGES
 from recon.store import Store
 from test_apply_kit import sandbox_connectors, sandbox_settings, start_sandbox
-from test_apply_roundtrip import CLOCK, fresh, reconciled
+from test_apply_roundtrip import CLOCK, apply_settings_in_child, fresh, reconciled
 from xero_sdk import make_sdk
 
 HEADERS = {"X-AUTH-TOKEN": SANDBOX_PRECORO_TOKEN, "email": SANDBOX_PRECORO_EMAIL}
@@ -170,22 +169,6 @@ def _calls(sb, route):
     return _calls_in(sb.precoro.middleware.stats.snapshot(), route)
 
 
-def _apply_in_child(s, plan, kill_at):
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            def hook(n, when):
-                if (n, when) == kill_at:
-                    os.kill(os.getpid(), signal.SIGKILL)
-            with Store(s.state_path) as store, sandbox_connectors(s) as conns:
-                apply_plan(plan, store, conns, clock=CLOCK, progress=False, on_journal=hook)
-            code = 0
-        finally:
-            os._exit(code)
-    return os.waitpid(pid, 0)[1]
-
-
 # journal writes of one replacement: 1 started (cancel), 2 started (create), 3 done. Killed before row 2 the
 # cancel has committed and the create not begun; before row 3 the create has committed and is not recorded.
 @pytest.mark.parametrize("kill_at", [(1, "after"), (2, "before"), (2, "after"), (3, "before")])
@@ -196,7 +179,7 @@ def test_a_replacement_killed_between_its_writes_finishes_on_resume(sandbox, tmp
     rec = plan_after(s, "edited")
     (action,) = rec.plan.actions
     patches = _calls(sandbox, "PATCH /payments/{id}")
-    assert _apply_in_child(s, rec.plan, kill_at) == signal.SIGKILL
+    assert apply_settings_in_child(s, rec.plan, kill_at=kill_at) == signal.SIGKILL
     outcome = apply_and_check_converged(s, rec.plan)
     (result,) = outcome.results
     assert result.status == "applied", result.message

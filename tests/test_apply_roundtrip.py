@@ -58,6 +58,11 @@ def fresh(sb, folder) -> Plan:
 
 def apply_in_child(sb, folder, plan, *, kill_at: tuple[int, str] | None = None) -> int:
     """Apply in a forked process that SIGKILLs itself at ``kill_at`` = (n-th journal write, before/after)."""
+    return apply_settings_in_child(settings(sb, folder), plan, kill_at=kill_at)
+
+
+def apply_settings_in_child(s, plan, *, kill_at: tuple[int, str] | None = None) -> int:
+    """:func:`apply_in_child` with the profile's settings ``s`` made already; the child's wait status."""
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -65,7 +70,6 @@ def apply_in_child(sb, folder, plan, *, kill_at: tuple[int, str] | None = None) 
             def hook(n: int, when: str) -> None:
                 if (n, when) == kill_at:
                     os.kill(os.getpid(), signal.SIGKILL)
-            s = settings(sb, folder)
             with Store(s.state_path) as store, connectors(s) as conns:
                 apply_plan(plan, store, conns, clock=CLOCK, progress=False, on_journal=hook)
             code = 0
