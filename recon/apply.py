@@ -26,7 +26,7 @@ from dataclasses import replace
 from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from recon.progress import progress as tqdm  # a bar where someone watches, plain lines in logs
 
@@ -36,6 +36,9 @@ from recon.connectors.base import Connector, WriteRequest, WriteResult
 from recon.errors import ApiError, DailyLimitError, PlanError, StaleActionError
 from recon.reconcile.model import Action, ActionResult, Decision, Outcome, Plan, canonical_json
 from recon.store import JournalEntry, Store
+
+if TYPE_CHECKING:
+    from recon.run_folder import RunFolder
 
 
 log = logging.getLogger("recon.apply")
@@ -450,11 +453,16 @@ def apply_plan(plan: Plan, store: Store, connectors: Sequence[Connector], decisi
             if out_dir is not None:
                 from recon.run_folder import RunFolder
 
-                folder = RunFolder(out_dir)
-                folder.write_outcome(run_outcome(outcome, folder.outcome(), store.journal_state(plan.fingerprint)))
+                write_run_outcome(RunFolder(out_dir), outcome, store)
             if on_outcome is not None:
                 on_outcome(outcome)
     return outcome
+
+
+def write_run_outcome(folder: "RunFolder", outcome: Outcome, store: Store) -> Path:
+    """Write the run folder's ``outcome.json`` as :func:`run_outcome` of this apply, the folder's earlier
+    outcome and the store's journal of the plan; the file's path."""
+    return folder.write_outcome(run_outcome(outcome, folder.outcome(), store.journal_state(outcome.plan_fingerprint)))
 
 
 def run_outcome(outcome: Outcome, earlier: Outcome | None, journal: Mapping[str, JournalEntry]) -> Outcome:

@@ -44,7 +44,7 @@ def replaces(action: "Action") -> bool:
 
 def replace(applier: "Applier", conn: Connector, action: "Action", state: JournalEntry | None) -> ActionResult:
     """Cancel the record of ``action`` in its target and create it anew with the plan's values (see the module)."""
-    old_id, xero_id = action.keys.get(f"{action.target}_id", ""), action.keys.get("xero_id", "")
+    old_id, xero_id = action.record_id, action.keys.get("xero_id", "")
     if not old_id or not xero_id:
         raise PlanError(f"replacing {action.kind} {action.label or action.id} needs both its {action.target} id "
                         "and its Xero id")

@@ -41,7 +41,7 @@ PAGE_ROWS = 100
 
 def _row(a: Action, decision: Decision | None, zone: dt.tzinfo, hidden: bool = False) -> str:
     state = STATE_CLASS[decision.verdict if decision else None]
-    what = rw.action_words(a.op, a.kind, a.target, a.keys.get(f"{a.target}_id", ""), a.new)
+    what = rw.action_words(a.op, a.kind, a.target, a.record_id, a.new)
     return (f'<tr data-id="{esc(a.id)}" data-kind="{esc(a.kind)}" data-direction="{esc(direction_of(a))}" '
             f'data-difference="{esc(a.difference)}" data-state="{state}" class="s-{state}"{" hidden" if hidden else ""}>'
             f'<td><input type="checkbox" class="pick" aria-label="select {esc(a.label or a.id)}"></td>'

@@ -151,7 +151,7 @@ def _actions(outcome: Outcome | None, plan: Plan | None, decisions: pd.DataFrame
                      "approved_by": (r.approved_by if r is not None and r.approved_by else by) if verdict != "reject" else "",
                      "applied_by": outcome.applied_by if outcome is not None and status == "applied" else "",
                      "changes": changes, "why": why if status != "applied" else "",
-                     "record_id": a.keys.get(f"{a.target}_id", "")})
+                     "record_id": a.record_id})
     return pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
 
 

@@ -109,7 +109,7 @@ class GridRow:
         mark = MARKS.get(a.difference)
         badge = f" <span style='color:{mark[1]};font-weight:600'>{mark[0]}</span>" if mark else ""
         who = f" by {html.escape(by)}" if by else ""
-        what = words.action_words(a.op, a.kind, a.target, a.keys.get(f"{a.target}_id", ""), a.new)
+        what = words.action_words(a.op, a.kind, a.target, a.record_id, a.new)
         self.header.value = (f"<div style='display:flex;gap:1em;align-items:baseline;line-height:1.3'>"
                              f"<b style='flex:0 0 13em'>{html.escape(a.label or a.id)}</b>"
                              f"<span style='flex:0 0 15em'>{html.escape(what)}{badge}</span>"

@@ -314,15 +314,14 @@ class Session:
               connectors: Sequence[Any] | None = None) -> Outcome:
         """Carry out the approved actions. A real apply writes ``outcome.json``, ``approvals.jsonl`` and
         ``integrity.json``; a dry run writes nothing anywhere and returns what it would send."""
-        from recon.apply import apply_plan, run_outcome
+        from recon.apply import apply_plan, write_run_outcome
         from recon.connectors import open_connectors
 
         if not dry_run:
             self.run_folder.outcome()  # read by record() once the writes are made: a broken one stops it before
 
         def record(outcome: Outcome) -> None:  # under the apply lock: a second apply waits to write these
-            kept = run_outcome(outcome, self.run_folder.outcome(), self.store.journal_state(plan.fingerprint))
-            self.run_folder.write_outcome(kept)
+            write_run_outcome(self.run_folder, outcome, self.store)
             self.save_approvals(plan)
             self.finish()
 

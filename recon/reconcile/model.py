@@ -119,6 +119,11 @@ class Action:
             # kept for the fingerprint of the plan being made now (frozen: the action's content stays as it is)
             object.__setattr__(self, "_made_parts", parts)
 
+    @property
+    def record_id(self) -> str:
+        """The record's id in the target (``precoro_id`` or ``xero_id`` of ``keys``), "" for a create."""
+        return str(self.keys.get(f"{self.target}_id") or "")
+
     # The id and the fingerprint are stored (approvals name action ids, plan files carry their fingerprint), so
     # their text stays exactly ``canonical_json`` of the same dicts as ever (tests/test_plan_ids.py pins it). It
     # is put together from the canonical text of each part, in the sorted key order the encoder uses, so that
