@@ -283,6 +283,8 @@ class RunFolder:
     def load_snapshot(self) -> "Snapshot":
         """The snapshot saved here (frames conformed to the canonical schema again; raw payloads read when asked
         for, in either format)."""
+        import pyarrow.parquet as pq
+
         from recon import schema
         from recon.snapshot import Snapshot
 
@@ -290,7 +292,7 @@ class RunFolder:
         for path in sorted(self.path.glob("*_*.parquet")):
             system, name = path.stem.split("_", 1)
             if system in schema.SYSTEMS and name in schema.FRAMES:
-                snap.frames[(system, name)] = schema.conform(pd.read_parquet(path), name, system=system)
+                snap.frames[(system, name)] = schema.from_arrow(pq.read_table(path), name, system=system)
         raw = self.path / RAW
         # the old format first, so that a file of the new format (the later write) wins where both are
         for suffix in (raw_file.ARRAY, raw_file.LINES):

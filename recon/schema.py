@@ -352,6 +352,28 @@ def _coerce_column(series: pd.Series, col: Column, frame: str, system: str | Non
     raise AssertionError(f"unknown column type {kind}")
 
 
+def _arrow_kept(arrow_type: pa.DataType) -> pd.ArrowDtype | None:
+    """``to_pandas``' type mapper: decimals, dates and booleans stay the Arrow columns they are (the canonical
+    dtypes); pandas' default would make a ``Decimal`` or ``date`` object of every value, which at a million lines
+    costs seconds and hundreds of MiB before :func:`conform` turns them back into Arrow columns."""
+    if pa.types.is_decimal(arrow_type) or pa.types.is_date(arrow_type) or pa.types.is_boolean(arrow_type):
+        return pd.ArrowDtype(arrow_type)
+    return None
+
+
+def from_arrow(table: pa.Table, frame: str, *, system: str | None = None) -> pd.DataFrame:
+    """A frame read back from Arrow (a saved snapshot's Parquet file), conformed to the canonical schema: a file
+    recon wrote with the canonical types converts column for column; an older one (amounts saved as ``Decimal``
+    objects, another decimal precision) is conformed like any other input. Columns without a value share one
+    all-missing array per type: Parquet gives each its own offsets (a line frame's empty tracking and id columns,
+    about 30 MiB at 500,000 lines)."""
+    empty: dict[pa.DataType, pa.ChunkedArray] = {}
+    columns_ = [empty.setdefault(col.type, pa.chunked_array([pa.nulls(len(col), col.type)]))
+                if len(col) and col.null_count == len(col) else col for col in table.columns]
+    table = pa.table(columns_, schema=table.schema)
+    return conform(table.to_pandas(types_mapper=_arrow_kept), frame, system=system)
+
+
 def is_conformed(df: pd.DataFrame, frame: str) -> bool:
     """Cheap check that ``df`` already has the canonical columns of ``frame`` with their canonical dtypes."""
     if list(df.columns) != columns(frame):

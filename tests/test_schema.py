@@ -73,3 +73,32 @@ def test_amounts_dates_and_flags_are_arrow_columns():
     assert str(df["total"].dtype) == "decimal128(30, 6)[pyarrow]" and df["total"].iloc[0] == Decimal("12.50")
     assert str(df["date"].dtype) == "date32[day][pyarrow]" and str(df["active"].dtype) == "bool[pyarrow]"
     assert schema.is_conformed(df, "bill") and schema.conform(df, "bill")["total"].iloc[0] == Decimal("12.5")
+
+
+def _saved_lines(tmp_path, amounts_as):
+    """A bill line saved to Parquet with its amounts as ``amounts_as`` ("arrow": the canonical decimal128
+    columns recon writes now; "decimal": ``Decimal`` objects, as snapshots written before issue 14 hold them)."""
+    import pyarrow.parquet as pq
+
+    lines = schema.conform([{"doc_id": "D1", "line_no": 1, "unit_amount": "33.3333", "line_amount": "99.99",
+                             "description": "Bolts"}], "bill_lines", system="precoro")
+    if amounts_as == "decimal":
+        lines = lines.astype({c: object for c in ("unit_amount", "line_amount", "quantity", "tax_rate", "tax_amount")})
+    path = tmp_path / "precoro_bill_lines.parquet"
+    lines.to_parquet(path, index=False)
+    return pq.read_table(path)
+
+
+@pytest.mark.parametrize("amounts_as", ["arrow", "decimal"])
+def test_a_saved_frame_reads_back_canonical_whatever_recon_version_wrote_it(tmp_path, amounts_as):
+    back = schema.from_arrow(_saved_lines(tmp_path, amounts_as), "bill_lines", system="precoro")
+    assert schema.is_conformed(back, "bill_lines")
+    assert back.loc[0, "unit_amount"] == Decimal("33.3333") and back.loc[0, "line_amount"] == Decimal("99.99")
+    assert back.loc[0, "description"] == "Bolts" and back["tracking1_option"].isna().all()
+
+
+def test_columns_without_a_value_share_one_array_when_read_back(tmp_path):
+    back = schema.from_arrow(_saved_lines(tmp_path, "arrow"), "bill_lines", system="precoro")
+    buffers = {c: back[c].array._pa_array.chunk(0).buffers()[1].address for c in ("tracking1_option", "account_id")}
+    assert len(set(buffers.values())) == 1 and back["doc_id"].array._pa_array.chunk(0).buffers()[1].address \
+        not in buffers.values()
