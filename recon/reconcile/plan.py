@@ -207,8 +207,13 @@ def _group_actions(sides: "Sides", diffs: pd.DataFrame, groups: list[list[int]],
     pid, xid, record_labels = ids
     direction = diffs["direction"].to_numpy(dtype=object)
     x_all = diffs["x"].to_numpy()
-    # plain lists: the loop below reads them element by element, which numpy object arrays make slow
-    col = {c: diffs[c].to_numpy(dtype=object).tolist() for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
+    # the grouped rows' values by row, in plain dicts: the loop reads them one by one (numpy object arrays make
+    # that slow), and the rows not grouped (a document's ~10^5 rounding rows, which make no action) are never
+    # made Python strings
+    read = np.unique(np.fromiter((r for group in groups for r in group), dtype=np.int64)) if groups \
+        else np.zeros(0, dtype=np.int64)
+    col = {c: dict(zip(read.tolist(), diffs[c].take(read).to_numpy(dtype=object).tolist()))
+           for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
     group_text: dict[str, np.ndarray] = {}
     is_doc = rule.lines is not None
     # Xero's status of every document, made the first time a document is archived (rare; ~10^5 strings otherwise)
