@@ -250,8 +250,13 @@ def _pair_unique_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.nd
 
 
 def _taken(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> pd.DataFrame:
-    """``columns`` of ``frame`` at the positions ``rows``, with a fresh 0..n index."""
-    return frame[[c for c in columns if c in frame.columns]].take(rows).reset_index(drop=True)
+    """``columns`` of ``frame`` at the positions ``rows``, with a fresh 0..n index. Every row in order (the Xero
+    lines of linked documents, usually) is the columns themselves: a take copied half a million lines' columns."""
+    chosen = frame[[c for c in columns if c in frame.columns]]
+    rows = np.asarray(rows)
+    if len(rows) == len(frame) and (not len(rows) or (rows[0] == 0 and bool((np.diff(rows) == 1).all()))):
+        return chosen.reset_index(drop=True)
+    return chosen.take(rows).reset_index(drop=True)
 
 
 #: what Xero refuses to change on a bill that has a payment
