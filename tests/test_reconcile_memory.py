@@ -344,3 +344,21 @@ def test_line_maths_at_rows_are_those_of_the_lines_taken(rows, fast):
         assert [g.tolist() for g in got] == [w.tolist() for w in want]
     for c in ("line_amount", "tax_amount"):
         assert rounding._cents(lines[c], at).tolist() == rounding._cents(taken[c]).tolist()
+
+
+@pytest.mark.parametrize("rows", [[0, 1, 2, 3], [2, 0], [3], [], [1, 1, 3]])
+def test_lines_taken_are_those_of_a_take(rows):
+    """``documents._taken`` shares the columns (every row in order) and the columns with no value (a slice),
+    and takes the rest: the same frame as a take."""
+    from recon.reconcile import documents
+
+    lines = schema.conform([{"doc_id": str(i), "line_no": i + 1, "quantity": str(i), "description": d}
+                            for i, d in enumerate(["a", None, "c", "d"])], "purchase_order_lines")
+    columns = ["description", "tracking1_option", "quantity", "account_id", "line_no"]
+    at = np.array(rows, dtype=np.int64)
+    got = documents._taken(lines, columns, at)
+    want = lines[columns].take(at).reset_index(drop=True)
+    assert got.columns.tolist() == columns and got.index.tolist() == list(range(len(rows)))
+    for c in columns:
+        assert got[c].dtype == want[c].dtype
+        assert got[c].equals(want[c]), c
