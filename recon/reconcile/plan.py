@@ -99,8 +99,10 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame, line_values: dict[str, di
                   | (direction[rows][1:] != direction[rows][:-1]))
     starts = np.flatnonzero(change)
     ends = np.append(starts[1:], len(rows))
-    # ids and labels of the diff rows' records (read by diff row below)
-    ids = (sides.pid[p_all], sides.xid[x_all], _record_labels(sides, p_all, x_all))
+    # ids and labels of the records of the rows that make actions (read by diff row below; a document's ~10^5
+    # rounding rows make none, and their records' ids and labels were as many Python strings)
+    ids = tuple(_at_rows(values, rows, len(diffs)) for values in
+                (sides.pid[p_all[rows]], sides.xid[x_all[rows]], _record_labels(sides, p_all[rows], x_all[rows])))
     fast = np.zeros(len(starts), dtype=bool)
     if columnar and rule.lines is None:
         fast = (ends - starts == 1) & _one_field(rule, diffs["field"].to_numpy(dtype=object)[rows[starts]],
@@ -117,6 +119,13 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame, line_values: dict[str, di
     together = made + rest
     order = np.argsort(np.concatenate([np.flatnonzero(fast), slow[at]]), kind="stable")
     return [together[i] for i in order.tolist()], action_col
+
+
+def _at_rows(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """An object array of ``n`` holding ``values`` at ``rows`` (``None`` elsewhere, never read)."""
+    out = np.empty(n, dtype=object)
+    out[rows] = values
+    return out
 
 
 def _one_field(rule: Rule, field: np.ndarray, direction: np.ndarray) -> np.ndarray:
