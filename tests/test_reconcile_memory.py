@@ -112,9 +112,11 @@ def _lines_for_by_map(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[pd.Data
 def test_rounding_finds_the_lines_of_the_documents_as_a_map_does(line_docs, doc_ids):
     lines = schema.conform([{"doc_id": d, "line_no": i + 1, "quantity": "1", "unit_amount": "2.5"}
                             for i, d in enumerate(line_docs)], "purchase_order_lines")
-    got, pos = rounding._lines_for(lines, np.array(doc_ids, dtype=object))
+    columns, pos, rows = rounding._lines_for(lines, np.array(doc_ids, dtype=object))
+    got = columns if rows is None else columns.iloc[rows]
     want, want_pos = _lines_for_by_map(lines, np.array(doc_ids, dtype=object))
     assert pos.tolist() == want_pos.tolist()
+    assert (rows is None) == (len(want) == len(lines))
     assert got.index.tolist() == want.index.tolist()
     for c in got.columns:
         assert got[c].equals(want[c])
@@ -320,3 +322,43 @@ def test_lines_naming_one_account_take_xero_names_as_the_row_assignment_did():
     want.loc[[True, True, False, False], "account_code"] = xl.loc[[True, True, False, False], "account_code"].to_numpy()
     assert got["account_code"].dtype == want["account_code"].dtype
     assert got["account_code"].tolist() == want["account_code"].tolist() == ["301", pd.NA, pd.NA, "320"]
+
+
+@pytest.mark.parametrize("rows", [None, [0, 2], [3], [], [1, 1, 0]])
+@pytest.mark.parametrize("fast", [True, False])  # integers, or Decimal maths (a unit amount beyond 4 dp)
+def test_line_maths_at_rows_are_those_of_the_lines_taken(rows, fast):
+    """The analysis reads the lines of its documents through ``rows``, not a copy of their decimal columns: the
+    same cents as the maths on the lines taken first."""
+    lines = schema.conform([{"doc_id": "1", "line_no": i + 1, "quantity": q, "unit_amount": u, "tax_rate": r,
+                             "line_amount": a, "tax_amount": t}
+                            for i, (q, u, r, a, t) in enumerate([("3", "1.005" if fast else "1.00005", "20", "3.02", "0.60"),
+                                                                 ("1", "2.5", "0", "2.50", "0"),
+                                                                 ("2", "0.3333", "15", "0.67", "0.10"),
+                                                                 ("7", "1.25", "20", "", "")])], "purchase_order_lines")
+    at = None if rows is None else np.array(rows, dtype=np.int64)
+    taken = lines if at is None else lines.iloc[at].reset_index(drop=True)
+    lat = np.full(len(taken), "Exclusive", dtype=object)
+    for unitdp in (2, 4):
+        got = rounding.line_cents(lines, lat, (unitdp,), at)[0]
+        want = rounding.line_cents(taken, lat, (unitdp,))[0]
+        assert [g.tolist() for g in got] == [w.tolist() for w in want]
+    for c in ("line_amount", "tax_amount"):
+        assert rounding._cents(lines[c], at).tolist() == rounding._cents(taken[c]).tolist()
+
+
+@pytest.mark.parametrize("rows", [[0, 1, 2, 3], [2, 0], [3], [], [1, 1, 3]])
+def test_lines_taken_are_those_of_a_take(rows):
+    """``documents._taken`` shares the columns (every row in order) and the columns with no value (a slice),
+    and takes the rest: the same frame as a take."""
+    from recon.reconcile import documents
+
+    lines = schema.conform([{"doc_id": str(i), "line_no": i + 1, "quantity": str(i), "description": d}
+                            for i, d in enumerate(["a", None, "c", "d"])], "purchase_order_lines")
+    columns = ["description", "tracking1_option", "quantity", "account_id", "line_no"]
+    at = np.array(rows, dtype=np.int64)
+    got = documents._taken(lines, columns, at)
+    want = lines[columns].take(at).reset_index(drop=True)
+    assert got.columns.tolist() == columns and got.index.tolist() == list(range(len(rows)))
+    for c in columns:
+        assert got[c].dtype == want[c].dtype
+        assert got[c].equals(want[c]), c

@@ -99,8 +99,10 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame, line_values: dict[str, di
                   | (direction[rows][1:] != direction[rows][:-1]))
     starts = np.flatnonzero(change)
     ends = np.append(starts[1:], len(rows))
-    # ids and labels of the diff rows' records (read by diff row below)
-    ids = (sides.pid[p_all], sides.xid[x_all], _record_labels(sides, p_all, x_all))
+    # ids and labels of the records of the rows that make actions (read by diff row below; a document's ~10^5
+    # rounding rows make none, and their records' ids and labels were as many Python strings)
+    ids = tuple(_at_rows(values, rows, len(diffs)) for values in
+                (sides.pid[p_all[rows]], sides.xid[x_all[rows]], _record_labels(sides, p_all[rows], x_all[rows])))
     fast = np.zeros(len(starts), dtype=bool)
     if columnar and rule.lines is None:
         fast = (ends - starts == 1) & _one_field(rule, diffs["field"].to_numpy(dtype=object)[rows[starts]],
@@ -117,6 +119,13 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame, line_values: dict[str, di
     together = made + rest
     order = np.argsort(np.concatenate([np.flatnonzero(fast), slow[at]]), kind="stable")
     return [together[i] for i in order.tolist()], action_col
+
+
+def _at_rows(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """An object array of ``n`` holding ``values`` at ``rows`` (``None`` elsewhere, never read)."""
+    out = np.empty(n, dtype=object)
+    out[rows] = values
+    return out
 
 
 def _one_field(rule: Rule, field: np.ndarray, direction: np.ndarray) -> np.ndarray:
@@ -207,8 +216,13 @@ def _group_actions(sides: "Sides", diffs: pd.DataFrame, groups: list[list[int]],
     pid, xid, record_labels = ids
     direction = diffs["direction"].to_numpy(dtype=object)
     x_all = diffs["x"].to_numpy()
-    # plain lists: the loop below reads them element by element, which numpy object arrays make slow
-    col = {c: diffs[c].to_numpy(dtype=object).tolist() for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
+    # the grouped rows' values by row, in plain dicts: the loop reads them one by one (numpy object arrays make
+    # that slow), and the rows not grouped (a document's ~10^5 rounding rows, which make no action) are never
+    # made Python strings
+    read = np.unique(np.fromiter((r for group in groups for r in group), dtype=np.int64)) if groups \
+        else np.zeros(0, dtype=np.int64)
+    col = {c: dict(zip(read.tolist(), diffs[c].take(read).to_numpy(dtype=object).tolist()))
+           for c in ("field", "precoro_value", "xero_value", "kind", "reason")}
     group_text: dict[str, np.ndarray] = {}
     is_doc = rule.lines is not None
     # Xero's status of every document, made the first time a document is archived (rare; ~10^5 strings otherwise)
