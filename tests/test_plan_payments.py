@@ -15,6 +15,7 @@ from recon.reconcile.model import Action
 from test_reconcile_payments import pay, rows, run
 
 EDITED = "Precoro cannot edit a payment: recon cancels this one in Precoro and records Xero's payment there anew"
+REMOVED = "deleted or voided in Xero: recon cancels the payment in Precoro too, so both books show it unpaid"
 RESTORED = "a cancelled payment cannot be restored: recon records Xero's payment in Precoro anew"
 
 
@@ -52,7 +53,7 @@ CASES = [
     ("currency differs: not compared", [linked(currency="USD")], [xero()], None, None),
     ("cancelled on both sides", [linked(active=False)], [xero(active=False)], None, None),
     ("deleted in Xero: cancelled in Precoro, not replaced", [linked()], [xero(active=False)],
-     ("archive", {"active": "false"}, {"active": "true"}), None),
+     ("archive", {"active": "false"}, {"active": "true"}), REMOVED),
 ]
 
 
@@ -70,6 +71,7 @@ def test_which_payment_differences_are_replaced(case, p, x, expected, reason):
     if reason is None:
         assert "cannot edit" not in action.reason and "anew" not in action.reason
     else:
+        assert (reason == REMOVED) == ("anew" not in action.reason), action.reason
         assert reason in action.reason, action.reason
 
 
