@@ -151,3 +151,14 @@ def test_the_approval_grid_says_what_the_replacement_does():
     shown = grid(rec.plan, {}, dt.timezone.utc)
     assert "Replace payment in Precoro: cancel payment P1 and record it again with Xero&#x27;s date and amount" in shown
     assert "Update payment" not in shown
+
+
+@pytest.mark.parametrize("kind, expected", [("payment", ["archive", "update", "create"]),
+                                            ("bill", ["create", "update", "archive"])])
+def test_a_payment_is_cancelled_before_one_is_created(kind, expected):
+    """Precoro refuses a payment that would overpay its invoice: a payment Xero deleted and recorded anew is
+    cancelled first. Other kinds keep link/create/update/archive."""
+    from recon.reconcile.plan import sort_actions
+
+    made = [Action(kind, "precoro", op, {"xero_id": op}, {}, {}, "", "", op) for op in ("create", "archive", "update")]
+    assert [a.op for a in sort_actions(made)] == expected
