@@ -113,7 +113,7 @@ RULES: dict[str, Rule] = {
         "bill", ONE_WAY, "precoro", _X, _X, _X, "precoro", _cols("bill", *_DOC_DROP),
         (("number", "supplier_xero_id"),), "number", _CI, "bill_lines", _LINE_FIELDS, "voided"),
     "payment": Rule(
-        "payment", ONE_WAY, "xero", _P, _P, _NONE, "xero", _cols("payment"),
+        "payment", ONE_WAY, "xero", _P, _P, _P, "xero", _cols("payment"),
         (("bill_xero_id", "date"),), "reference", _CI, duplicate_keys=(),  # two equal payments on a day are two
         replaced_on=_P, match_inactive=False),
 }

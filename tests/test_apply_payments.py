@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from xero_python.accounting import Account, Invoice, Payment, Payments
+from xero_python.accounting import Account, Invoice, Payment, PaymentDelete, Payments
 
 from recon.apply import apply_plan
 from recon.approve import ApprovalModel
@@ -188,3 +188,47 @@ def test_a_replacement_killed_between_its_writes_finishes_on_resume(sandbox, tmp
     old = next(p for p in sandbox.precoro.dump()["payments"] if str(p["id"]) == old_id)
     assert (old["status"], old["externalId"]) == ("canceled", None)
     assert _calls(sandbox, "PATCH /payments/{id}") - patches == 1  # cancelled once, never twice
+
+
+def delete_xero_payment(sb, xero_id):
+    """What Xero's API allows on a payment: delete it (POST /Payments/{id} with Status DELETED), via the SDK."""
+    make_sdk(sb.xero_url).acc.delete_payment(SANDBOX_XERO_TENANT_ID, xero_id, PaymentDelete(status="DELETED"))
+
+
+def record_xero_payment(sb, bill_id, amount, day):
+    before = {p["PaymentID"] for p in sb.xero.dump()["Payments"]}
+    make_sdk(sb.xero_url).acc.create_payments(SANDBOX_XERO_TENANT_ID, Payments(payments=[Payment(
+        invoice=Invoice(invoice_id=bill_id), account=Account(code="090"), amount=amount, date=day)]))
+    return next(p["PaymentID"] for p in sb.xero.dump()["Payments"] if p["PaymentID"] not in before)
+
+
+@pytest.mark.parametrize("recorded_again", [False, True], ids=["deleted", "deleted-and-recorded-again"])
+def test_a_payment_deleted_in_xero_is_cancelled_in_precoro(sandbox, tmp_path, recorded_again):
+    """Xero's only correction of a payment: delete it and, for a new date or amount, record another (a new
+    PaymentID). The old Precoro payment is cancelled (rule archive_on = Precoro), the new one created, and the
+    cancelled one, which may keep naming the deleted Xero payment, is never linked again."""
+    s = in_step(sandbox, tmp_path)
+    old_id, xero_id = linked_payment(s)
+    old = next(p for p in sandbox.precoro.dump()["payments"] if str(p["id"]) == old_id)
+    bill_id = next(p["Invoice"]["InvoiceID"] for p in sandbox.xero.dump()["Payments"] if p["PaymentID"] == xero_id)
+    delete_xero_payment(sandbox, xero_id)
+    new_xero = record_xero_payment(sandbox, bill_id, Decimal(str(old["sumPaid"])), dt.date(2026, 10, 25)) \
+        if recorded_again else None
+    rec = plan_after(s, "deleted")
+    ops = sorted((a.op, a.keys.get("precoro_id") or "", a.keys.get("xero_id") or "") for a in rec.plan.actions)
+    expected = [("archive", old_id, xero_id)] + ([("create", "", new_xero)] if recorded_again else [])
+    assert ops == expected, [(a.op, dict(a.keys), a.reason) for a in rec.plan.actions]
+    archive = next(a for a in rec.plan.actions if a.op == "archive")
+    assert "deleted or voided in Xero: recon cancels the payment in Precoro" in archive.reason
+    apply_and_check_converged(s, rec.plan)
+    old_now = next(p for p in sandbox.precoro.dump()["payments"] if str(p["id"]) == old_id)
+    assert (old_now["status"], old_now["externalId"]) == ("canceled", xero_id)  # still naming the deleted one
+    with Store(s.state_path) as store:
+        links = store.links("payment")
+        # the cancelled payment stays paired only with the deleted Xero payment (both inactive, which Xero never
+        # restores): an audit trail, not a link a later plan could write through or adopt
+        assert list(links.loc[links["precoro_id"].astype(str) == old_id, "xero_id"].astype(str)) == [xero_id]
+        if recorded_again:
+            (new,) = [p for p in payments_of(sandbox, new_xero)]
+            assert (new["status"], new["payDate"][:10]) == ("paid", "2026-10-25")
+            assert store.xero_id_of("payment", str(new["id"])) == new_xero

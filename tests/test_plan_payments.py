@@ -15,6 +15,7 @@ from recon.reconcile.model import Action
 from test_reconcile_payments import pay, rows, run
 
 EDITED = "Precoro cannot edit a payment: recon cancels this one in Precoro and records Xero's payment there anew"
+REMOVED = "deleted or voided in Xero: recon cancels the payment in Precoro too, so both books show it unpaid"
 RESTORED = "a cancelled payment cannot be restored: recon records Xero's payment in Precoro anew"
 
 
@@ -52,7 +53,7 @@ CASES = [
     ("currency differs: not compared", [linked(currency="USD")], [xero()], None, None),
     ("cancelled on both sides", [linked(active=False)], [xero(active=False)], None, None),
     ("deleted in Xero: cancelled in Precoro, not replaced", [linked()], [xero(active=False)],
-     ("archive", {"active": "false"}, {"active": "true"}), None),
+     ("archive", {"active": "false"}, {"active": "true"}), REMOVED),
 ]
 
 
@@ -70,6 +71,7 @@ def test_which_payment_differences_are_replaced(case, p, x, expected, reason):
     if reason is None:
         assert "cannot edit" not in action.reason and "anew" not in action.reason
     else:
+        assert (reason == REMOVED) == ("anew" not in action.reason), action.reason
         assert reason in action.reason, action.reason
 
 
@@ -149,3 +151,27 @@ def test_the_approval_grid_says_what_the_replacement_does():
     shown = grid(rec.plan, {}, dt.timezone.utc)
     assert "Replace payment in Precoro: cancel payment P1 and record it again with Xero&#x27;s date and amount" in shown
     assert "Update payment" not in shown
+
+
+@pytest.mark.parametrize("kind, expected", [("payment", ["archive", "update", "create"]),
+                                            ("bill", ["create", "update", "archive"])])
+def test_a_payment_is_cancelled_before_one_is_created(kind, expected):
+    """Precoro refuses a payment that would overpay its invoice: a payment Xero deleted and recorded anew is
+    cancelled first. Other kinds keep link/create/update/archive."""
+    from recon.reconcile.plan import sort_actions
+
+    made = [Action(kind, "precoro", op, {"xero_id": op}, {}, {}, "", "", op) for op in ("create", "archive", "update")]
+    assert [a.op for a in sort_actions(made)] == expected
+
+
+@pytest.mark.parametrize("xero_side", [
+    [pay("XP9", "XP9", active=False), pay("XP10", "XP10")],  # deleted, recorded again the same day and amount
+    [pay("XP10", "XP10")],  # the deleted one no longer listed
+], ids=["deleted-listed", "deleted-gone"])
+def test_a_cancelled_payment_still_naming_a_deleted_xero_payment_is_never_adopted(xero_side):
+    """A cancel keeps the payment's externalId (only a replacement clears it): harmless. That id keeps the
+    cancelled payment paired with the deleted Xero payment (listed or not), which Xero never restores, so it is
+    no match candidate for the new one (match_inactive=False would refuse it too); the new one is created."""
+    rec = run([linked(active=False)], xero_side)
+    assert [(a.op, a.keys.get("precoro_id"), a.keys.get("xero_id")) for a in rec.plan.actions] == [
+        ("create", None, "XP10")]

@@ -17,10 +17,13 @@ import pyarrow.compute as pc
 from recon import money, schema
 from recon.reconcile import fields
 from recon.reconcile.model import Action, actions_of, json_string, string_dict_text
-from recon.rules import DOC_TOTALS, Rule
+from recon.rules import DOC_TOTALS, RULES, Rule
 
 TARGET = {"to_xero": "xero", "to_precoro": "precoro"}
 _OP_ORDER = {"link": 0, "create": 1, "update": 2, "archive": 3}
+# Kinds the target replaces (payments): a cancel frees what a create needs (Precoro refuses a payment that would
+# overpay its invoice, so a payment deleted in Xero and recorded again is cancelled before the new one is made).
+_CANCEL_FIRST = {"link": 0, "archive": 1, "update": 2, "create": 3}
 
 
 def keys(precoro_id: str = "", xero_id: str = "") -> dict[str, str]:
@@ -371,7 +374,8 @@ def sort_actions(actions: list[Action]) -> tuple[Action, ...]:
     for a in unique.values():
         groups.setdefault((a.kind, a.op, a.target), []).append(a)
     out: list[Action] = []
-    for group in sorted(groups, key=lambda g: (order[g[0]], _OP_ORDER[g[1]], g[2])):
+    ops = {k: _CANCEL_FIRST if RULES[k].replaced_on else _OP_ORDER for k in order}
+    for group in sorted(groups, key=lambda g: (order[g[0]], ops[g[0]][g[1]], g[2])):
         out += sorted(groups[group], key=_LABEL_ID)
     return tuple(out)
 

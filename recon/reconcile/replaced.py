@@ -31,6 +31,13 @@ def restored_reason(target: str) -> str:
             f"restored: recon records Xero's payment in {_NAMES[target]} anew")
 
 
+def removed_reason(target: str) -> str:
+    """The reason of a linked record the source removed (deleted or voided in Xero), which the rule's
+    ``archive_on`` cancels in ``target``."""
+    return (f"deleted or voided in Xero: recon cancels the payment in {_NAMES[target]} too, so both books "
+            "show it unpaid")
+
+
 def explained(rule: Rule, diffs: pd.DataFrame) -> pd.DataFrame:
     """``diffs`` (field differences of linked pairs) with the reasons of the replacements their updates become."""
     if not rule.replaced_on or diffs.empty:
@@ -43,9 +50,13 @@ def explained(rule: Rule, diffs: pd.DataFrame) -> pd.DataFrame:
         toward = direction == f"to_{target}"
         source = diffs["xero_value" if target == "precoro" else "precoro_value"].to_numpy(dtype=object)
         restore = toward & (name == "active") & (source == "true")
+        removed = toward & (name == "active") & (source == "false") if target in rule.archive_on else None
         edit = toward & (name != "active")
         if restore.any():
             reason[restore] = restored_reason(target)
+        if removed is not None and removed.any():
+            reason[removed] = removed_reason(target)
+            changed = True
         if edit.any():
             note = edited_reason(target)
             reason[edit] = np.array([f"{r}; {note}" for r in reason[edit].tolist()], dtype=object)
