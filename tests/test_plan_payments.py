@@ -171,7 +171,8 @@ def test_a_payment_is_cancelled_before_one_is_created(kind, expected):
 def test_a_cancelled_payment_still_naming_a_deleted_xero_payment_is_never_adopted(xero_side):
     """A cancel keeps the payment's externalId (only a replacement clears it): harmless. That id keeps the
     cancelled payment paired with the deleted Xero payment (listed or not), which Xero never restores, so it is
-    no match candidate for the new one (match_inactive=False would refuse it too); the new one is created."""
+    no match candidate for the new one: the stored link is what keeps it apart (this passes with the rule's
+    match_inactive set either way); the new one is created."""
     rec = run([linked(active=False)], xero_side)
     assert [(a.op, a.keys.get("precoro_id"), a.keys.get("xero_id")) for a in rec.plan.actions] == [
         ("create", None, "XP10")]
