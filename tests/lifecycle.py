@@ -97,8 +97,13 @@ class World:
     def __post_init__(self) -> None:
         self.sb = Sandbox(seed="demo", xero_limits=LIMITS["xero"], precoro_limits=LIMITS["precoro"]).start()
         self.xero = make_sdk(self.sb.xero_url).acc
-        self.precoro = httpx.Client(base_url=self.sb.precoro_url, headers=PRECORO_HEADERS, timeout=30)
-        self.admin = httpx.Client(timeout=30)
+        # a fresh connection per call: these clients are used a few times a cycle, with gaps of seconds while
+        # recon runs, and uvicorn closes a connection idle for 5 s; a request sent on a pooled connection as the
+        # server closes it fails with "Server disconnected without sending a response" (seen once, on a loaded
+        # machine, on POST /_sandbox/load), a race of the test's client, not of recon's
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        self.precoro = httpx.Client(base_url=self.sb.precoro_url, headers=PRECORO_HEADERS, timeout=30, limits=fresh)
+        self.admin = httpx.Client(timeout=30, limits=fresh)
         self.rng = random.Random(self.seed)
         self.env = {**os.environ, "PYTHONPATH": str(ROOT),
                     "RECON_XERO_CLIENT_ID": SANDBOX_XERO_CLIENT_ID, "RECON_XERO_CLIENT_SECRET": SANDBOX_XERO_CLIENT_SECRET,
