@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from recon.reconcile.model import DIFF_COLUMNS, NO_CHANGES, Decision, Outcome, Plan
+from recon import sent
 from recon.run_folder import RUN_FILES
 
 #: Keys never copied into a report, whatever file they come from.
@@ -199,14 +200,8 @@ def load_run(folder: Path | str) -> AuditData:
         counts=run_folder.snapshot_counts(), settings_check=scrub(settings_check or meta.get("settings_check") or {}),
         summary=summary, differences=differences, plan=plan, decisions=decisions, actions=actions,
         rounding=rounding, integrity=integrity, outcome=outcome, missing=tuple(missing), zone=zone, currency=currency,
-        changed_in_xero=_changed(run_folder.changed_in_xero()),
+        changed_in_xero=sent.or_empty(run_folder.changed_in_xero()),
     )
-
-
-def _changed(found: pd.DataFrame | None) -> pd.DataFrame:
-    from recon.sent import COLUMNS
-
-    return found if found is not None else pd.DataFrame(columns=list(COLUMNS))
 
 
 def render(data: AuditData) -> str:

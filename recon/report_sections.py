@@ -136,9 +136,9 @@ def _differences(d: "AuditData") -> str:
 def changed_in_xero_table(changed: pd.DataFrame | None, zone: Any) -> str:
     """The table of documents recon sent to Xero that someone changed there since (``changed_in_xero.csv``), in
     the accountant's words and the organisation's time: the report's section and the reconcile notebook's view."""
-    from recon.sent import COLUMNS
+    from recon import sent
 
-    found = changed.copy() if changed is not None else pd.DataFrame(columns=list(COLUMNS))
+    found = sent.or_empty(changed).copy()
     if not found.empty:
         found["object"] = found["object"].map(lambda o: rw.lookup(rw.OBJECT, o))
         for column in ("sent_at", "changed_at"):

@@ -102,6 +102,12 @@ def _agreed(baselines: Mapping[str, pd.DataFrame], kind: str,
     return head, _lines(baselines.get(schema.LINE_FRAMES[kind]), sent_ids)
 
 
+def or_empty(found: pd.DataFrame | None) -> pd.DataFrame:
+    """``found`` (a ``changed_in_xero.csv`` read back), or the frame of no rows when the run has none: the report
+    and the reconcile notebook's view show the same headings either way."""
+    return found if found is not None else pd.DataFrame(columns=list(COLUMNS))
+
+
 def changed_in_xero(snapshot: Any, sent: Mapping[tuple[str, str], Mapping[str, Any]],
                     baselines: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per field of a document recon sent that Xero now holds otherwise (:data:`COLUMNS`). ``baselines``
