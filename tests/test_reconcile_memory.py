@@ -156,6 +156,30 @@ def test_other_columns_convert_as_before(series):
     assert core._objects(series).tolist() == series.to_numpy(dtype=object).tolist()
 
 
+@pytest.mark.parametrize("values, distinct", [
+    (["rounding: " + "a", "rounding: " + "a", "material"], 2),  # strings made per row, equal by value
+    (["subtotal"] * 4, 1),
+    (["x", ""], 2),
+    (["only"], 1),
+])
+def test_object_text_columns_become_one_object_per_distinct_value(values, distinct):
+    series = pd.Series(np.array(["".join(v) for v in values], dtype=object), dtype=object)  # fresh objects
+    out = core._objects(series)
+    assert out.dtype == object and out.tolist() == values
+    assert len({id(v) for v in out}) == distinct
+
+
+@pytest.mark.parametrize("values", [
+    [True, 1, 1.0],  # equal when hashed, not the same value
+    ["a", None, "a"],
+    ["a", 1, "a"],
+])
+def test_object_columns_not_all_text_are_kept_value_for_value(values):
+    series = pd.Series(np.array(values, dtype=object), dtype=object)
+    out = core._objects(series)
+    assert [type(v) for v in out] == [type(v) for v in values] and out.tolist() == values
+
+
 @pytest.mark.parametrize("positions", [[0, 0, 2, 2, 2, 1], [3], [], [1, 0]])
 def test_rows_of_one_record_share_its_id(positions):
     made: list[int] = []
