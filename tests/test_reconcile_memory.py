@@ -386,3 +386,20 @@ def test_lines_taken_are_those_of_a_take(rows):
     for c in columns:
         assert got[c].dtype == want[c].dtype
         assert got[c].equals(want[c]), c
+
+
+@pytest.mark.parametrize("columns", [
+    {"object": ["bill", "bill", "bill"], "difference": ["", "0.01", ""], "precoro_id": ["1", "2", "3"]},
+    {"object": [], "classification": [], "precoro_id": []},
+    {"remedy": ["", "review: the difference is not explained by rounding", ""], "lines": ["1, 2", "", "1, 2"],
+     "precoro_id": ["7", "8", "9"]},
+])
+def test_a_held_rounding_frame_gives_back_the_same_frame(columns):
+    frame = pd.DataFrame({name: pd.Series(values, dtype="str") for name, values in columns.items()})
+    held = rounding.compact(frame)
+    few = [c for c in frame.columns if c != "precoro_id"]
+    assert all(isinstance(held[c].dtype, pd.CategoricalDtype) for c in few)
+    assert held["precoro_id"].dtype == "str"  # one value per document: nothing to share
+    back = rounding.expanded(held)
+    pd.testing.assert_frame_equal(back, frame)
+    assert back.to_csv(index=False) == frame.to_csv(index=False)

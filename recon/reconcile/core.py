@@ -60,7 +60,7 @@ def reconcile(snapshot: Snapshot, kinds: Iterable[str] = ORDER, links: pd.DataFr
     summary = pd.DataFrame([{"object": k, **res.summary} for k, res in results.items()],
                            columns=["object", "precoro", "xero", "linked", "equal", *DIFF_KINDS, "actions"])
     rnd = [res.rounding for res in results.values() if res.rounding is not None]
-    rounding_frame = (pd.concat(rnd, ignore_index=True) if rnd
+    rounding_frame = (pd.concat([rounding.expanded(r) for r in rnd], ignore_index=True) if rnd
                       else pd.DataFrame({c: pd.Series([], dtype=object) for c in rounding.ROUNDING_COLUMNS}))
     agreed = tuple(a for res in results.values() for a in res.agreed)
     return Reconciliation(differences=differences, plan=Plan(run_id=run_id, kinds=tuple(chosen), actions=actions),
@@ -260,8 +260,9 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
         diffs = replaced.explained(rule, _only_state_rows(rule, diffs, p_active, x_active))
     line_values: dict[str, dict[str, list[dict[str, str]]]] = {"precoro": {}, "xero": {}}
     if is_doc:
-        diffs, line_values, res.rounding, line_agreed = documents.compare_documents(
+        diffs, line_values, analysed, line_agreed = documents.compare_documents(
             rule, snap, baselines, meta, p, x, cp, cx, pc, xc, diffs, linked)
+        res.rounding = rounding.compact(analysed)  # held while the next kinds run
         res.agreed += line_agreed
     actions, action_col = plan.field_actions(sides, diffs, line_values)
     res.actions += actions
