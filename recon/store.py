@@ -30,11 +30,13 @@ import json
 import os
 import socket
 import sqlite3
+from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
@@ -266,32 +268,55 @@ class Store:
         """
         wanted = list(dict.fromkeys(kinds))
         wanted += [schema.LINE_FRAMES[k] for k in wanted if k in schema.LINE_FRAMES and schema.LINE_FRAMES[k] not in wanted]
-        out = {}
-        for kind in wanted:
-            rows = self._db.execute("SELECT xero_id, field, value FROM baselines WHERE kind = ? ORDER BY xero_id",
-                                    (kind,)).fetchall()
-            is_lines = kind in schema.LINE_FRAMES.values()
-            names = schema.columns(kind)
-            types = {c.name: c.type for c in schema.FRAMES[kind]}
-            records: dict[str, dict[str, Any]] = {}
-            known: dict[str, list[str]] = {}
-            for key, fld, value in rows:
-                if fld not in types:
-                    continue
-                if key not in records:
-                    records[key] = dict.fromkeys(names)
-                    known[key] = []
-                    if not is_lines:
-                        records[key]["xero_id"] = key
-                    else:
-                        doc, _, line = key.rpartition("#")
-                        records[key].update(doc_id=doc, line_no=line)
-                known[key].append(fld)
-                records[key][fld] = (value == "true") if types[fld] == "bool" and value is not None else value
-            frame = schema.conform(list(records.values()), kind) if records else schema.empty(kind)
-            frame[schema.BASELINE_FIELDS] = pd.array([" ".join(sorted(known[k])) for k in records], dtype="string")
-            out[kind] = frame
-        return out
+        return {kind: self._baseline_frame(kind) for kind in wanted}
+
+    def _baseline_frame(self, kind: str) -> pd.DataFrame:
+        """One kind's baselines, the stored values put straight into their columns as the rows stream by: a row
+        tuple kept per stored value and a dict per record held 550 MiB at once for 96,000 suppliers (issue 14:
+        the peak of a nightly reconcile step)."""
+        names = schema.columns(kind)
+        fields = sorted(names)  # a record's known fields are named in this order
+        bit = {name: 1 << i for i, name in enumerate(fields)}
+        got: dict[str, tuple[array, list[Any]]] = {name: (array("q"), []) for name in names}  # row numbers, values
+        keys: list[str] = []
+        known = array("q")  # per record: bit i set when its baseline knows fields[i]
+        rows = self._db.execute("SELECT xero_id, field, value FROM baselines WHERE kind = ? ORDER BY xero_id", (kind,))
+        for key, name, value in rows:
+            if name not in bit:
+                continue  # a field recon no longer has: not a record when it is all the record has
+            if not keys or key != keys[-1]:
+                keys.append(key)
+                known.append(0)
+            at, values = got[name]
+            at.append(len(keys) - 1)
+            values.append(value)
+            known[-1] |= bit[name]
+        if not keys:
+            frame = schema.empty(kind)
+            frame[schema.BASELINE_FIELDS] = pd.array([], dtype="string")
+            return frame
+        columns = {name: np.full(len(keys), None, dtype=object) for name in names}
+        if kind in schema.LINE_FRAMES.values():
+            split = [key.rpartition("#") for key in keys]
+            columns["doc_id"][:] = [doc for doc, _, _ in split]
+            columns["line_no"][:] = [line for _, _, line in split]
+            del split
+        else:
+            columns["xero_id"][:] = keys
+        types = {c.name: c.type for c in schema.FRAMES[kind]}
+        for name in names:
+            at, values = got.pop(name)
+            if types[name] == "bool":
+                values = [value == "true" if value is not None else None for value in values]
+            put = np.empty(len(values), dtype=object)  # the values themselves, not numpy's copy of their text
+            put[:] = values
+            columns[name][np.frombuffer(at, dtype=np.int64)] = put
+            del at, values, put
+        codes, which = np.unique(np.frombuffer(known, dtype=np.int64), return_inverse=True)
+        texts = np.array([" ".join(f for f in fields if int(code) & bit[f]) for code in codes], dtype=object)
+        frame = schema.conform(pd.DataFrame(columns), kind)
+        frame[schema.BASELINE_FIELDS] = pd.array(texts[which], dtype="string")
+        return frame
 
     def seed(self, links: Sequence[Mapping[str, str]] = (), baselines: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> None:
         """Bulk load links (``kind, precoro_id, xero_id``) and baselines, in one transaction."""

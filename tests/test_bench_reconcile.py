@@ -5,6 +5,8 @@ import pandas as pd
 
 from recon import schema
 from recon.bench import reconcile as bench
+from recon.reconcile import reconcile
+from recon.snapshot import Snapshot
 
 
 def test_generated_frames_are_canonical_and_deterministic():
@@ -28,6 +30,22 @@ def test_a_small_run_reports_every_figure():
     assert docs["datacompy_mismatched_line_rows"] > 0 and docs["recon_document_differences"] > 0
     assert docs["speedup_documents"] > 0 and set(out["goals"]) >= {"speedup_documents >= 1.0", "peak_rss_mib <= 1024"}
     assert out["representations"]["same_results"] is True  # decimal128 and int64 line maths agree exactly
+    product = out["product_path"]
+    assert product["same_results"] is True and (product["differences"], product["actions"]) == (out["differences"], out["actions"])
+    assert product["peak_rss_mib"] >= product["rss_mib_holding_the_frames"] > 0 and product["load_seconds"] >= 0
+    assert "product_path.peak_rss_mib <= 1024" in out["goals"]
+
+
+def test_the_product_path_reconciles_what_was_saved_and_its_store_matters(tmp_path):
+    sup, base = bench.suppliers(300)
+    both = Snapshot(frames={**sup.frames, **bench.documents(2000).frames}, meta=bench.META)
+    found = bench._results(reconcile(both, kinds=bench.KINDS, baselines=base, run_id="bench"))
+    bench.save_as_the_product(both, base, tmp_path / "kept")
+    bench.save_as_the_product(both, {}, tmp_path / "no_baselines")
+    got = bench.product_path(str(tmp_path / "kept"))
+    assert {k: got[k] for k in found} == found
+    # the comparison sees the baselines the store gives back: without them the plan is another one
+    assert bench.product_path(str(tmp_path / "no_baselines"))["fingerprint"] != found["fingerprint"]
 
 
 def test_the_dispatcher_lists_every_benchmark_module_and_refuses_unknown_names(capsys):

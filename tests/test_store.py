@@ -79,6 +79,58 @@ def test_baselines_round_trip_as_canonical_frames(store):
     assert frames["bill"].empty and list(frames["bill"].columns)[:2] == ["id", "xero_id"]
 
 
+def _baselines_record_by_record(store, kind):
+    """The store's baselines read as they were before issue 14's streamed read: a dict per record, then conform
+    (the reference the streamed read must equal)."""
+    import pandas as pd
+
+    from recon import schema
+
+    rows = store._db.execute("SELECT xero_id, field, value FROM baselines WHERE kind = ? ORDER BY xero_id",
+                             (kind,)).fetchall()
+    types = {c.name: c.type for c in schema.FRAMES[kind]}
+    records, known = {}, {}
+    for key, fld, value in rows:
+        if fld not in types:
+            continue
+        if key not in records:
+            records[key], known[key] = dict.fromkeys(schema.columns(kind)), []
+            if kind in schema.LINE_FRAMES.values():
+                doc, _, line = key.rpartition("#")
+                records[key].update(doc_id=doc, line_no=line)
+            else:
+                records[key]["xero_id"] = key
+        known[key].append(fld)
+        records[key][fld] = (value == "true") if types[fld] == "bool" and value is not None else value
+    frame = schema.conform(list(records.values()), kind) if records else schema.empty(kind)
+    frame[schema.BASELINE_FIELDS] = pd.array([" ".join(sorted(known[k])) for k in records], dtype="string")
+    return frame
+
+
+@pytest.mark.parametrize("kind, records, stray", [
+    ("supplier", [], []),
+    ("supplier", [{"xero_id": "B", "id": "2", "name": "Bolt Co", "active": False},
+                  {"xero_id": "A", "id": "1", "name": "Acme", "email": None, "active": None},
+                  {"xero_id": "C", "city": "Leeds"}], []),
+    # a field recon no longer has: skipped, and a record with nothing else is no record
+    ("supplier", [{"xero_id": "A", "name": "Acme"}], [("A", "fax", "01"), ("Z", "fax", "02")]),
+    ("bill", [{"xero_id": "X2", "id": "7", "total": "10.50", "date": "2026-01-02", "active": True},
+              {"xero_id": "X1", "status": "approved"}], []),
+    ("bill_lines", [{"doc_id": "X1", "line_no": "2", "quantity": "3", "description": "Nails"},
+                    {"doc_id": "X1", "line_no": "10", "tax_amount": "0.20"},
+                    {"doc_id": "D#9", "line_no": "1", "item_code": ""}], []),
+])
+def test_baselines_read_equal_the_record_by_record_read(store, kind, records, stray):
+    import pandas as pd
+
+    store.seed(baselines={kind: records})
+    with store._tx() as db:
+        db.executemany("INSERT INTO baselines VALUES (?, ?, ?, ?, '')", [(kind, *row) for row in stray])
+    got = store.baselines([kind])[kind]
+    pd.testing.assert_frame_equal(got, _baselines_record_by_record(store, kind), check_exact=True)
+    assert len(got) == len({r.get("xero_id") or f"{r.get('doc_id')}#{r.get('line_no')}" for r in records})
+
+
 def test_baseline_without_xero_id_or_of_unknown_kind_is_refused(store):
     with pytest.raises(StoreError, match="needs a xero_id"):
         store.set_baseline("supplier", {"id": "1", "name": "Acme"})
