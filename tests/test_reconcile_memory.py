@@ -436,3 +436,21 @@ def test_statuses_are_looked_up_as_their_text_is(values, dtype):
         got = fields.text_in(series, wanted)
         assert got.dtype == bool
         assert got.tolist() == np.isin(fields.text(series), list(wanted)).tolist()
+
+
+@pytest.mark.parametrize("lists", [
+    ["name email", None, "email", "name email", "city name"],
+    ["name"],
+    [None, None],
+    ["email name_extra", "name", ""],
+])
+@pytest.mark.parametrize("field", ["name", "email", "city", "name_extra"])
+def test_known_fields_read_the_same_from_their_categories(lists, field):
+    # core holds a baseline's field lists categorical; they are read as the text they were
+    text = pd.DataFrame({schema.BASELINE_FIELDS: pd.array(lists, dtype="string")})
+    held = pd.DataFrame({schema.BASELINE_FIELDS: pd.Categorical(pd.array(lists, dtype="string"))})
+    has_b = np.array([True, False] * len(lists))[: len(lists)]
+    for has in (has_b, np.ones(len(lists), dtype=bool)):
+        assert diff.knows(held, has, field).tolist() == diff.knows(text, has, field).tolist()
+        assert diff.knows(held.iloc[::-1].reset_index(drop=True), has, field).tolist() == \
+            diff.knows(text.iloc[::-1].reset_index(drop=True), has, field).tolist()

@@ -43,8 +43,14 @@ def knows(b: pd.DataFrame | None, has_b: np.ndarray, name: str) -> np.ndarray:
     """Rows whose baseline exists and knows field ``name``."""
     if b is None or BASELINE_FIELDS not in b.columns:
         return has_b
-    listed = b[BASELINE_FIELDS].astype("string").fillna("")
-    return has_b & fields.mask(listed.str.contains(rf"(?:^| ){name}(?: |$)", regex=True))
+    listed = b[BASELINE_FIELDS]
+    pattern = rf"(?:^| ){name}(?: |$)"
+    if isinstance(listed.dtype, pd.CategoricalDtype):
+        # looked for in each distinct list once (``core`` holds them categorical), then read at each row's code
+        lists = pd.Series(listed.cat.categories, dtype="string")
+        found = np.append(fields.mask(lists.str.contains(pattern, regex=True)), False)
+        return has_b & found[listed.cat.codes.to_numpy()]
+    return has_b & fields.mask(listed.astype("string").fillna("").str.contains(pattern, regex=True))
 
 
 def empty_diffs() -> pd.DataFrame:
