@@ -234,12 +234,12 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     sendable = fields.text_in(p["status"], SENDABLE_STATUSES) if is_doc else None
 
     # --- linked pairs: field diff --------------------------------------------------------------------------
-    pp, xx = pairs["p"].to_numpy(), pairs["x"].to_numpy()
-    compare = ~(~p_active[pp] & ~x_active[xx]) if len(pp) else np.zeros(0, dtype=bool)
-    if is_doc and len(pp):
+    pair_p, pair_x = pairs["p"].to_numpy(), pairs["x"].to_numpy()
+    compare = ~(~p_active[pair_p] & ~x_active[pair_x]) if len(pair_p) else np.zeros(0, dtype=bool)
+    if is_doc and len(pair_p):
         # documents still being worked on in Precoro (draft, revision, ...) are compared once sendable again
-        compare &= sendable[pp] | ~p_active[pp]
-    cp, cx = pp[compare], xx[compare]
+        compare &= sendable[pair_p] | ~p_active[pair_p]
+    cp, cx = pair_p[compare], pair_x[compare]
     # the pairs' rows of the compared columns alone (taking every column of ~10^5 rows cost as much as the
     # comparison; a document kind's other columns, ~20 MiB of the bills' headers, were held through its lines),
     # the Xero side's ids (the baseline key), and for documents the ids and flags their lines are found by
@@ -252,7 +252,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     equal: dict[str, np.ndarray] = {}
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx, equal=equal)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
-    linked = ~linkage.matched[compare] if len(pp) else np.zeros(0, dtype=bool)
+    linked = ~linkage.matched[compare] if len(pair_p) else np.zeros(0, dtype=bool)
     res.agreed += _in_frame(diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, _PairKeys(x_keys, linked),
                                         equal), x, cx)
     if len(diffs):
@@ -277,7 +277,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
 
     # --- one side only -------------------------------------------------------------------------------------
     # the linked pairs' columns as compared, when every pair was (they hold the duplicate keys' columns)
-    linked_columns = (pc, xc) if len(pp) and compare.all() else None
+    linked_columns = (pc, xc) if len(pair_p) and compare.all() else None
     _one_sided(sides, snap, linkage, p_active, x_active, res, links, linked_columns)
 
     # counted from the kind columns alone (all row frames concatenated just to count them cost a few ms)
