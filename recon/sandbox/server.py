@@ -10,14 +10,22 @@ from typing import Any
 import uvicorn
 
 
+#: how long an idle keep-alive connection stays open
+KEEP_ALIVE_SECONDS = 60
+
+
 class ThreadedServer:
     """A uvicorn server on ``127.0.0.1`` running in a daemon thread; ``url`` once started."""
 
     def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1") -> None:
         self.app, self.host = app, host
         self.port = port or _free_port(host)
+        # idle connections kept a minute, as the load balancers in front of hosted APIs keep them (AWS's default
+        # is 60 s): at uvicorn's 5 s a client reusing a pooled connection raced the server closing it
+        # (RemoteProtocolError, "Server disconnected"), seen between the steps of a night in the tests
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning",
-                                                     access_log=False, lifespan="off"))
+                                                     access_log=False, lifespan="off",
+                                                     timeout_keep_alive=KEEP_ALIVE_SECONDS))
         self._thread: threading.Thread | None = None
 
     @property
