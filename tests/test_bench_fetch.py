@@ -35,12 +35,20 @@ def test_a_small_run_reports_every_figure(small: dict[str, Any]) -> None:
     assert text.startswith("## Fetch") and "### N = 1,200 suppliers" in text and "Reading the results" in text
 
 
-@pytest.mark.parametrize("full_time, verdict", [(14.0, "**met**"), (16.0, "**not met**")])
+@pytest.mark.parametrize("full_time, verdict", [(12.5, "**met**"), (11.0, "**met**"), (12.6, "**not met**"),
+                                                 (16.0, "**not met**")])
 def test_the_notes_say_whether_the_time_goal_is_met(small: dict[str, Any], full_time: float, verdict: str) -> None:
     r = copy.deepcopy(small)
     r["full_time"], r["bare_time"] = full_time, 10.0
     notes = " ".join(bench.reading([r]))
-    assert f"{full_time / 10:.2f}x: goal of at most 1.5x {verdict}" in notes
+    assert f"{full_time / 10:.2f}x: goal of at most 1.25x {verdict}" in notes
+
+
+@pytest.mark.parametrize("peak, verdict", [(420.0, "**met**"), (1024.0, "**met**"), (1025.0, "**not met**")])
+def test_the_notes_say_whether_the_memory_goal_is_met(small: dict[str, Any], peak: float, verdict: str) -> None:
+    r = copy.deepcopy(small)
+    r["peak_mib"] = peak
+    assert f"Memory: peak at most 1024 MiB {verdict}" in " ".join(bench.reading([r]))
 
 
 def test_the_notes_flag_a_list_that_costs_more_than_its_bound(small: dict[str, Any]) -> None:
