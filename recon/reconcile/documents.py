@@ -3,8 +3,9 @@ rounding analysis (explained by rounding, or material)."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -86,26 +87,20 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
     rpos_all = paired["rp"].to_numpy(dtype=np.int64)
     matched = (lpos_all >= 0) & (rpos_all >= 0)
     if matched.any():
-        # only the compared columns (and the references they name) of the paired lines, taken by position:
-        # a merge of the whole line frames would copy every column of a million lines, twice
-        m = _taken(lp, carried, lpos_all[matched]).assign(_doc=doc[matched], _n=line_no[matched])
-        xl_all = _taken(lx, carried, rpos_all[matched])
-        for ref, _ in _REFERENCES:
-            if ref in xl_all.columns:
-                # the column itself (same 0..n index): as objects, its text was made by a Python call per line
-                m[f"{ref}__x"] = xl_all[ref]
-        pl = m[names].copy()
-        xl = xl_all[names]
-        # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
-        pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
-        pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
-        _same_references(pl, m, xl)
+        lrows, rrows = lpos_all[matched], rpos_all[matched]
+        # the Xero side whole (its own columns when every line is paired in order), the Precoro side a column
+        # at a time when the comparison reads it: the carried columns of half a million lines taken up front
+        # were the peak of the bills' line work
+        xl = _taken(lx, carried, rrows)
+        pl = _LinesAt(lp, lrows, _prepared(lp, lrows, xl, unitdp))
+        xl = xl[names]
         keys = LineKeys(xids, doc[matched], line_no[matched], linked)
         b, has_b = diff.align_baseline(baseline, keys, on=("doc_id", "line_no"), sep="#")
-        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
-                         cx[m["_doc"].to_numpy()], line_no[matched])
+        equal: dict[str, np.ndarray] = {}
+        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[doc[matched]], cx[doc[matched]],
+                         line_no[matched], equal=equal)
         out.append(_unit_rounding(d))
-        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b, keys)
+        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b, keys, equal=equal)
     only = ~matched
     if only.any():
         in_p = lpos_all[only] >= 0
@@ -297,20 +292,57 @@ _REFERENCES = (("account_id", ("account_code",)),
                ("tracking2_option_id", ("tracking2_category", "tracking2_option")))
 
 
-def _same_references(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> None:
-    """Lines naming the same account or tracking option (by its Xero id) agree on it, whatever name or code
-    each side shows: one renamed or deleted in Xero is still the one the line was sent with."""
+class _LinesAt:
+    """Columns of ``lines`` at the positions ``rows`` (a fresh 0..n index, as :func:`_taken`), as the comparison
+    reads them: ``[name]`` takes the column when it is read, passed through ``prepare[name]`` when there is one.
+    Only the column read last is held: the comparison reads a field's column, then the next field's."""
+
+    __slots__ = ("_lines", "_rows", "_prepare", "_name", "_column")
+
+    def __init__(self, lines: pd.DataFrame, rows: np.ndarray,
+                 prepare: Mapping[str, Callable[[pd.Series], pd.Series]]) -> None:
+        self._lines, self._rows, self._prepare = lines, rows, prepare
+        self._name: str | None = None
+        self._column: pd.Series | None = None
+
+    def __getitem__(self, name: str) -> pd.Series:
+        if name != self._name or self._column is None:
+            # the column held lets go before the next is taken
+            self._name, self._column = None, None
+            column = _taken(self._lines, [name], self._rows)[name]
+            prepare = self._prepare.get(name)
+            self._column = column if prepare is None else prepare(column)
+            self._name = name
+        return self._column
+
+
+def _prepared(lines: pd.DataFrame, rows: np.ndarray, xl: pd.DataFrame, unitdp: int
+              ) -> dict[str, Callable[[pd.Series], pd.Series]]:
+    """What the Precoro columns of paired lines become before they are compared (``xl``: the Xero lines paired
+    with ``lines`` at ``rows``, row for row). Xero keeps unit amounts at unitdp and quantities at 4 dp: compare
+    what Xero will hold. Lines naming the same account or tracking option (by its Xero id) agree on it, whatever
+    name or code each side shows: one renamed or deleted in Xero is still the one the line was sent with."""
+    places = 4 if unitdp == 4 else 2
+    prepare: dict[str, Callable[[pd.Series], pd.Series]] = {
+        "unit_amount": functools.partial(_rounded, other=xl["unit_amount"], places=places),
+        "quantity": functools.partial(_rounded, other=xl["quantity"], places=4)}
     for ref, names in _REFERENCES:
-        same = _same_ids(m[ref], m[f"{ref}__x"])
+        same = _same_ids(_taken(lines, [ref], rows)[ref], xl[ref])
         if same.any():
             for name in names:
-                if fields.is_arrow_text(pl[name]) and xl[name].dtype == pl[name].dtype:
-                    # chosen in Arrow: through numpy, ~5 * 10^5 Python strings were made per name and put back
-                    pl[name] = pd.Series(pd.array(pc.if_else(pa.array(same), money.arrow_array(xl[name]),
-                                                             money.arrow_array(pl[name])), dtype=pl[name].dtype),
-                                         index=pl.index)
-                else:
-                    pl.loc[same, name] = xl.loc[same, name].to_numpy()
+                prepare[name] = functools.partial(_named_as_in_xero, xero=xl[name], same=same)
+    return prepare
+
+
+def _named_as_in_xero(column: pd.Series, xero: pd.Series, same: np.ndarray) -> pd.Series:
+    """``column`` with the Xero side's values where ``same`` (the line names the same record as in Xero)."""
+    if fields.is_arrow_text(column) and xero.dtype == column.dtype:
+        # chosen in Arrow: through numpy, ~5 * 10^5 Python strings were made per name and put back
+        return pd.Series(pd.array(pc.if_else(pa.array(same), money.arrow_array(xero), money.arrow_array(column)),
+                                  dtype=column.dtype), index=column.index)
+    column = column.copy()
+    column.loc[same] = xero.loc[same].to_numpy()
+    return column
 
 
 def _same_ids(left: pd.Series, right: pd.Series) -> np.ndarray:
