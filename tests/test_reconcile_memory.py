@@ -219,6 +219,8 @@ def _pair_by_merge(left_doc, left_n, left_pos, right_doc, right_n, right_pos) ->
     ([(0, 1), (0, 1), (0, 2)], [(0, 1), (0, 2)]),  # a line number twice: pandas' many-to-many join
     ([(0, 1)], [(0, 1), (0, 1)]),
     ([(0, -1), (0, 2)], [(0, -1)]),  # negative numbers: pandas
+    ([(2, 1), (0, 3), (0, 1)], [(1, 2), (0, 3), (2, 1), (0, 2)]),  # neither side in order, and a side's twice
+    ([(0, 1), (2, 7), (2, 7)], [(0, 1)]),  # a side's (document, line) twice, in order: pandas
 ])
 def test_lines_pair_as_the_outer_merge_pairs_them(left, right):
     def sides(rows, offset):
@@ -230,8 +232,8 @@ def test_lines_pair_as_the_outer_merge_pairs_them(left, right):
     rd, rpos, rn = sides(right, 200)
     got = documents._pair_lines(ld, ln, lpos, rd, rn, rpos)
     want = _pair_by_merge(ld, ln, lpos, rd, rn, rpos)
-    for c in ("_doc", "_n", "lp", "rp"):
-        assert got[c].to_numpy(dtype=np.int64).tolist() == want[c].to_numpy(dtype=np.int64).tolist(), c
+    for got_c, c in zip(got, ("_doc", "_n", "lp", "rp"), strict=True):
+        assert got_c.dtype == np.int64 and got_c.tolist() == want[c].to_numpy(dtype=np.int64).tolist(), c
 
 
 # --- fifth pass: the plan's line values, the action column, the lines' rounding and references in Arrow ----------
@@ -313,6 +315,7 @@ def _decimals(values: list) -> pd.Series:
     (["1.5", None, "-2.345"], ["1.5", "3", None], 2),  # missing on either side
     (["1", "2"], ["1", "2"], 2),  # nothing differs: the column itself
     (["-0.125", "0.125"], ["0", "0"], 2),  # half away from zero
+    (["1.23456", "2.5", "-3.00449", "7"], ["1.23456", "2.5", "-3", "7"], 2),  # one in the middle differs
 ])
 def test_rounded_lines_are_those_where_chose(values, others, places):
     series, other = _decimals(values), _decimals(others)

@@ -77,39 +77,38 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         return diff.empty_diffs(), agreed
     names = list(rule.line_fields)
     carried = list(dict.fromkeys([*names, *(ref for ref, _ in _REFERENCES), "description"]))
-    left_doc, left_pos, left_n = _lines_of(lp, pids)
-    right_doc, right_pos, right_n = _lines_of(lx, xids)
-    paired = _pair_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
-    doc = paired["_doc"].to_numpy(dtype=np.int64)
-    line_no = paired["_n"].to_numpy(dtype=np.int64)
+    doc, line_no, lpos, rpos = _paired_lines(lp, lx, pids, xids)
+    matched = (lpos >= 0) & (rpos >= 0)
     out = []
-    lpos_all = paired["lp"].to_numpy(dtype=np.int64)
-    rpos_all = paired["rp"].to_numpy(dtype=np.int64)
-    matched = (lpos_all >= 0) & (rpos_all >= 0)
-    if matched.any():
-        lrows, rrows = lpos_all[matched], rpos_all[matched]
+    only = ~matched
+    # the lines on one side only set aside, and of the pairs' arrays only the paired lines' kept (the lines
+    # of both sides were held through the comparison)
+    one_sided = (doc[only], line_no[only], lpos[only], rpos[only]) if only.any() else None
+    if not matched.all():
+        doc, line_no, lpos, rpos = doc[matched], line_no[matched], lpos[matched], rpos[matched]
+    del matched, only
+    if len(doc):
         # the Xero side whole (its own columns when every line is paired in order), the Precoro side a column
         # at a time when the comparison reads it: the carried columns of half a million lines taken up front
         # were the peak of the bills' line work
-        xl = _taken(lx, carried, rrows)
-        pl = _LinesAt(lp, lrows, _prepared(lp, lrows, xl, unitdp))
+        xl = _taken(lx, carried, rpos)
+        pl = _LinesAt(lp, lpos, _prepared(lp, lpos, xl, unitdp))
         xl = xl[names]
-        keys = LineKeys(xids, doc[matched], line_no[matched], linked)
+        keys = LineKeys(xids, doc, line_no, linked)
         b, has_b = diff.align_baseline(baseline, keys, on=("doc_id", "line_no"), sep="#")
         equal: dict[str, np.ndarray] = {}
-        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[doc[matched]], cx[doc[matched]],
-                         line_no[matched], equal=equal)
+        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[doc], cx[doc], line_no, equal=equal)
         out.append(_unit_rounding(d))
         agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b, keys, equal=equal)
-    only = ~matched
-    if only.any():
-        in_p = lpos_all[only] >= 0
-        desc_p = np.full(int(only.sum()), "", dtype=object)
-        desc_x = np.full(int(only.sum()), "", dtype=object)
-        desc_p[in_p] = fields.text(_taken(lp, ["description"], lpos_all[only][in_p])["description"])
-        desc_x[~in_p] = fields.text(_taken(lx, ["description"], rpos_all[only][~in_p])["description"])
+    if one_sided is not None:
+        doc, line_no, lpos, rpos = one_sided
+        in_p = lpos >= 0
+        desc_p = np.full(len(doc), "", dtype=object)
+        desc_x = np.full(len(doc), "", dtype=object)
+        desc_p[in_p] = fields.text(_taken(lp, ["description"], lpos[in_p])["description"])
+        desc_x[~in_p] = fields.text(_taken(lx, ["description"], rpos[~in_p])["description"])
         out.append(pd.DataFrame({
-            "p": cp[doc[only]], "x": cx[doc[only]], "field": diff.line_names(line_no[only]),
+            "p": cp[doc], "x": cx[doc], "field": diff.line_names(line_no),
             "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
             "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
             "direction": "to_xero",
@@ -204,10 +203,20 @@ def _small_ints(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def _paired_lines(lp: pd.DataFrame, lx: pd.DataFrame, pids: Any, xids: Any
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lines of the documents ``pids`` (Precoro) and ``xids`` (Xero) paired by :func:`_pair_lines`: each pair's
+    document, line number and rows in ``lp`` and ``lx``. The lines found of each side are let go once paired."""
+    left_doc, left_pos, left_n = _lines_of(lp, pids)
+    right_doc, right_pos, right_n = _lines_of(lx, xids)
+    return _pair_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
+
+
 def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,
-                right_n: np.ndarray, right_pos: np.ndarray) -> pd.DataFrame:
-    """Lines of both sides paired on (document, line number), outer, in document and line order: the row of
-    each side (-1 where that side has no such line). Only integers are joined."""
+                right_n: np.ndarray, right_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lines of both sides paired on (document, line number), outer, in document and line order: per pair its
+    document, line number and the row of each side (-1 where that side has no such line). Only integers are
+    joined."""
     paired = _pair_unique_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
     if paired is not None:
         return paired
@@ -215,33 +224,59 @@ def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, 
     right = pd.DataFrame({"_doc": right_doc, "_n": right_n, "rp": right_pos})
     both = left.merge(right, on=["_doc", "_n"], how="outer")
     both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
-    both["lp"] = both["lp"].fillna(-1).astype(np.int64)
-    both["rp"] = both["rp"].fillna(-1).astype(np.int64)
-    return both
+    return (both["_doc"].to_numpy(dtype=np.int64), both["_n"].to_numpy(dtype=np.int64),
+            both["lp"].fillna(-1).to_numpy(dtype=np.int64), both["rp"].fillna(-1).to_numpy(dtype=np.int64))
 
 
 def _pair_unique_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,
-                       right_n: np.ndarray, right_pos: np.ndarray) -> pd.DataFrame | None:
+                       right_n: np.ndarray, right_pos: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`_pair_lines` in numpy when no side has a (document, line number) twice (the usual case; ``None``
     otherwise): each pair is one int64, the union of both sides' sorted is the outer join in its order. The
-    pandas merge it replaces built its join keys over a million lines, the peak of the lines' work."""
-    numbers = np.concatenate([left_n, right_n])
-    if not len(numbers) or numbers.min() < 0 or numbers.max() >= 2**31:
+    pandas merge it replaces built its join keys over a million lines, the peak of the lines' work. Each step
+    makes one array and lets go of what it no longer needs (sorted in place, a side already in order not
+    copied): their copies were the peak of the numpy memory of the bills' line work."""
+    sides = [n for n in (left_n, right_n) if len(n)]
+    if not sides:
         return None
-    width = int(numbers.max()) + 1
-    kl = np.asarray(left_doc, dtype=np.int64) * width + left_n
-    kr = np.asarray(right_doc, dtype=np.int64) * width + right_n
+    low, high = min(int(n.min()) for n in sides), max(int(n.max()) for n in sides)
+    if low < 0 or high >= 2**31:
+        return None
+    width = high + 1
+    kl, kr = _pair_keys(left_doc, left_n, width), _pair_keys(right_doc, right_n, width)
+    keys = np.concatenate([kl, kr])
     # sorted and compared with their neighbours (np.unique hashes int64 in numpy 2, several times slower)
-    sorted_l, sorted_r = np.sort(kl), np.sort(kr)
-    if (sorted_l[1:] == sorted_l[:-1]).any() or (sorted_r[1:] == sorted_r[:-1]).any():
-        return None
-    both = np.sort(np.concatenate([sorted_l, sorted_r]))
-    keys = both[np.concatenate([[True], both[1:] != both[:-1]])] if len(both) else both
+    for side in (kl, kr):
+        in_order = side if _in_order(side) else np.sort(side)
+        if (in_order[1:] == in_order[:-1]).any():
+            return None
+        del in_order
+    keys.sort()
+    if len(keys):
+        first = np.empty(len(keys), dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        keys = keys[first]
+        del first
     lp = np.full(len(keys), -1, dtype=np.int64)
-    rp = np.full(len(keys), -1, dtype=np.int64)
     lp[np.searchsorted(keys, kl)] = left_pos
+    del kl
+    rp = np.full(len(keys), -1, dtype=np.int64)
     rp[np.searchsorted(keys, kr)] = right_pos
-    return pd.DataFrame({"_doc": keys // width, "_n": keys % width, "lp": lp, "rp": rp})
+    del kr
+    doc, line_no = np.divmod(keys, width)
+    return doc, line_no, lp, rp
+
+
+def _pair_keys(doc: np.ndarray, line_no: np.ndarray, width: int) -> np.ndarray:
+    """(document, line number) as one int64 each: ``doc * width + line_no``."""
+    keys = np.asarray(doc, dtype=np.int64) * width
+    keys += line_no
+    return keys
+
+
+def _in_order(values: np.ndarray) -> bool:
+    return len(values) < 2 or bool((values[1:] >= values[:-1]).all())
 
 
 def _taken(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> pd.DataFrame:
@@ -384,9 +419,11 @@ def _rounded(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
     differ = ~fields.same(series, other)
     if not differ.any():
         return series
-    rounded = money.round_column(series, places)
     if isinstance(series.dtype, pd.ArrowDtype):
-        # chosen in Arrow: pandas' ``where`` on a decimal column went through its values as Python objects
-        chosen = pc.if_else(pa.array(differ), money.arrow_array(rounded), money.arrow_array(series))
+        # only the values that differ rounded (a tenth of the unit amounts, fewer quantities) and put in their
+        # place in Arrow: the whole column rounded, cast back and chosen from was three copies of it; pandas'
+        # ``where`` on a decimal column went through its values as Python objects
+        rounded = money.round_column(fields.at(series, np.flatnonzero(differ)), places)
+        chosen = pc.replace_with_mask(money.arrow_array(series), pa.array(differ), money.arrow_array(rounded))
         return pd.Series(chosen, index=series.index, dtype=series.dtype)
-    return rounded.where(differ, series)
+    return money.round_column(series, places).where(differ, series)
