@@ -450,3 +450,22 @@ def test_a_held_rounding_frame_gives_back_the_same_frame(columns):
     back = rounding.expanded(held)
     pd.testing.assert_frame_equal(back, frame)
     assert back.to_csv(index=False) == frame.to_csv(index=False)
+
+
+@pytest.mark.parametrize("ids, active", [
+    (["1", "2", "3"], [True, False, True]),
+    (["2", None, "1", "2"], [True, True, True, True]),  # a missing id reads as "", an id twice
+    (["1"], [False]),
+    ([], []),
+])
+def test_lines_of_documents_named_in_arrow_are_those_named_by_strings(ids, active):
+    """The documents' ids given to the lines' look-up as Arrow text (``_ids_at``) find the lines the ids as
+    strings (``fields.text``) found, each at the same document position."""
+    lines = schema.conform([{"doc_id": d, "line_no": i % 3 + 1, "description": f"line {i}"}
+                            for i, d in enumerate(["1", "3", None, "2", "", "1", "4"])], "bill_lines")
+    column = schema.conform(pd.DataFrame({"id": pd.Series(ids, dtype=object)}), "bill")["id"]
+    mask = np.array(active, dtype=bool)
+    as_arrow, as_strings = documents._ids_at(column, mask), fields.text(column)[mask]
+    assert as_arrow.to_pylist() == as_strings.tolist()
+    for got, want in zip(documents._lines_of(lines, as_arrow), documents._lines_of(lines, as_strings), strict=True):
+        assert got.tolist() == want.tolist()
