@@ -133,9 +133,11 @@ def _lines_of(lines: pd.DataFrame, doc_ids: pa.Array | np.ndarray) -> tuple[np.n
     wanted = doc_ids if isinstance(doc_ids, pa.Array) else pa.array(list(doc_ids), type=pa.string())
     where = pc.index_in(ids, value_set=wanted)
     found = pc.is_valid(where).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(found)
-    docs = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)[rows]
-    numbers = lines["line_no"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)[rows]
+    # rows and documents as int32 (they fit), and only the lines found read: each side's are held until both
+    # are paired, the numpy peak of the lines' work
+    rows = _small_ints(np.flatnonzero(found))
+    docs = _small_ints(pc.drop_null(where).to_numpy(zero_copy_only=False))
+    numbers = lines["line_no"].iloc[rows].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
     return docs, rows, numbers
 
 
@@ -223,8 +225,8 @@ def _paired_lines(lp: pd.DataFrame, lx: pd.DataFrame, pids: Any, xids: Any
 def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,
                 right_n: np.ndarray, right_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Lines of both sides paired on (document, line number), outer, in document and line order: per pair its
-    document, line number and the row of each side (-1 where that side has no such line). Only integers are
-    joined."""
+    document, line number and the row of each side (-1 where that side has no such line), integer arrays (int32
+    or int64). Only integers are joined."""
     paired = _pair_unique_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
     if paired is not None:
         return paired
@@ -266,14 +268,15 @@ def _pair_unique_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.nd
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
         keys = keys[first]
         del first
-    lp = np.full(len(keys), -1, dtype=np.int64)
+    # the rows in the type of the rows given (int32 from _lines_of), documents and line numbers as int32 when
+    # they fit: held through the comparison
+    lp = np.full(len(keys), -1, dtype=np.result_type(left_pos, np.int32))
     lp[np.searchsorted(keys, kl)] = left_pos
     del kl
-    rp = np.full(len(keys), -1, dtype=np.int64)
+    rp = np.full(len(keys), -1, dtype=np.result_type(right_pos, np.int32))
     rp[np.searchsorted(keys, kr)] = right_pos
     del kr
-    doc, line_no = np.divmod(keys, width)
-    return doc, line_no, lp, rp
+    return _small_ints(keys // width), _small_ints(keys % width), lp, rp
 
 
 def _pair_keys(doc: np.ndarray, line_no: np.ndarray, width: int) -> np.ndarray:
