@@ -87,3 +87,15 @@ def test_the_emulator_load_benchmark_loads_a_small_set(capsys):
     assert set(figures["generate_seconds"]) == {"xero", "precoro"}
     assert figures["total_seconds"] >= max(figures["xero_process_seconds"], figures["precoro_process_seconds"]) - 0.1
     assert figures["sequential_seconds"] >= figures["xero_process_seconds"]
+
+
+def test_a_child_reports_its_own_peak_not_its_parents():
+    # ru_maxrss of a spawned child starts at the parent's resident size: the bench's product-path child reported
+    # the parent's ~1 GiB as its own peak. The child here holds little; the parent holds 400 MiB more while it spawns.
+    import numpy as np
+
+    held = np.ones(400 * 2**20 // 8)
+    parent = bench._peak_mib()
+    child = bench._in_child(bench._peak_mib)
+    assert held.sum() > 0 and parent > 400
+    assert child < parent - 300, (child, parent)

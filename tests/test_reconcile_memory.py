@@ -1,6 +1,6 @@
 """Line baseline keys kept as integers (``documents.LineKeys``), their look-up in Arrow (``diff.align_baseline``)
 the rounding analysis' line look-up (``rounding._lines_for``) and the difference rows' shared strings
-(``core._filled``, ``_objects``, ``_read``): each equal, table by table, to the plain form it replaces (keys as
+(``fields.filled``, ``diff._classify``, ``core._objects``, ``_read``): each equal, table by table, to the plain form it replaces (keys as
 strings, a pandas index, a map per line, a string per row), and holding one object per distinct value."""
 
 import numpy as np
@@ -124,14 +124,31 @@ def test_rounding_finds_the_lines_of_the_documents_as_a_map_does(line_docs, doc_
 
 # --- difference rows: one Python string per distinct value --------------------------------------------------
 
-from recon.reconcile import core, plan  # noqa: E402
+from recon.reconcile import core, fields, plan  # noqa: E402
+from recon.rules import rule as get_rule  # noqa: E402
 
 
 @pytest.mark.parametrize("n, value", [(0, "x"), (1, "purchase_order"), (5, "mismatch"), (3, "")])
 def test_filled_rows_share_one_string(n, value):
-    out = core._filled(n, value)
+    out = fields.filled(n, value)
     assert out.dtype == object and out.tolist() == [value] * n
     assert len({id(v) for v in out}) == min(n, 1)
+
+
+@pytest.mark.parametrize("kind, name", [("supplier", "name"), ("supplier", "active"), ("bill", "total")])
+def test_classified_rows_hold_one_string_per_distinct_value(kind, name):
+    # every situation of the diff's table at once: no baseline, one side changed, both, within rounding
+    n = 6
+    pk = np.array(["a", "b", "c", "false", "e", "f"], dtype=object)
+    xk = np.array(["z", "y", "x", "true", "false", "g"], dtype=object)
+    hb = np.array([False, True, True, True, False, False])
+    eq_pb = np.array([False, True, False, False, False, False])
+    eq_xb = np.array([False, False, True, False, False, False])
+    near = np.array([False, False, False, False, False, True])
+    columns = diff._classify(get_rule(kind), name, pk, xk, hb, eq_pb, eq_xb, near)
+    for values in columns:
+        assert values.dtype == object and len(values) == n
+        assert len({id(v) for v in values}) == len(set(values.tolist()))
 
 
 @pytest.mark.parametrize("values", [
@@ -469,3 +486,37 @@ def test_lines_of_documents_named_in_arrow_are_those_named_by_strings(ids, activ
     assert as_arrow.to_pylist() == as_strings.tolist()
     for got, want in zip(documents._lines_of(lines, as_arrow), documents._lines_of(lines, as_strings), strict=True):
         assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("values, dtype", [
+    (["approved", None, "draft", "", "paid"], "string"),
+    (["approved", None, "draft", "", "paid"], object),
+    (["partly_paid"], "string"),
+    ([], "string"),
+    ([None, None], "string"),
+])
+def test_statuses_are_looked_up_as_their_text_is(values, dtype):
+    # the look-up in Arrow is the plain one on the canonical text (missing reads as "")
+    series = pd.Series(values, dtype=dtype)
+    for wanted in (("approved", "partly_paid", "paid"), ("",), ()):
+        got = fields.text_in(series, wanted)
+        assert got.dtype == bool
+        assert got.tolist() == np.isin(fields.text(series), list(wanted)).tolist()
+
+
+@pytest.mark.parametrize("lists", [
+    ["name email", None, "email", "name email", "city name"],
+    ["name"],
+    [None, None],
+    ["email name_extra", "name", ""],
+])
+@pytest.mark.parametrize("field", ["name", "email", "city", "name_extra"])
+def test_known_fields_read_the_same_from_their_categories(lists, field):
+    # core holds a baseline's field lists categorical; they are read as the text they were
+    text = pd.DataFrame({schema.BASELINE_FIELDS: pd.array(lists, dtype="string")})
+    held = pd.DataFrame({schema.BASELINE_FIELDS: pd.Categorical(pd.array(lists, dtype="string"))})
+    has_b = np.array([True, False] * len(lists))[: len(lists)]
+    for has in (has_b, np.ones(len(lists), dtype=bool)):
+        assert diff.knows(held, has, field).tolist() == diff.knows(text, has, field).tolist()
+        assert diff.knows(held.iloc[::-1].reset_index(drop=True), has, field).tolist() == \
+            diff.knows(text.iloc[::-1].reset_index(drop=True), has, field).tolist()

@@ -202,6 +202,17 @@ def documents(n_lines: int, seed: int = SEED, per_doc: int = 5) -> Snapshot:
 
 
 def _peak_mib() -> float:
+    """This process's peak resident memory: Linux's high-water mark of its own address space (``VmHWM``), else
+    ``ru_maxrss``. On Linux ``ru_maxrss`` of a spawned child starts at its parent's resident size when it was
+    spawned (the kernel keeps the larger of the two across the exec): a child spawned by this bench after its
+    reconciles reported the parent's ~1 GiB as its own peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -237,10 +248,10 @@ def compare_with_datacompy(snap: Snapshot) -> dict[str, Any]:
         # the part datacompy does: pair the records on the key and find the differing fields (recon's linking
         # also looks for match candidates among the unpaired records, which datacompy only lists)
         linkage = link(rule, pf, xf, None)
-        pp, xx = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
+        pair_p, pair_x = linkage.pairs["p"].to_numpy(), linkage.pairs["x"].to_numpy()
         # the pairs' compared columns, aligned by reconcile's own take (datacompy's merge does the same)
-        pc, xc = fields.taken(pf, list(rule.fields), pp), fields.taken(xf, list(rule.fields), xx)
-        return diff.compare(rule, "supplier", rule.fields, pc, xc, None, np.zeros(len(pp), dtype=bool), pp, xx)
+        pc, xc = fields.taken(pf, list(rule.fields), pair_p), fields.taken(xf, list(rule.fields), pair_x)
+        return diff.compare(rule, "supplier", rule.fields, pc, xc, None, np.zeros(len(pair_p), dtype=bool), pair_p, pair_x)
 
     # best of REPEAT, interleaved, so that other work on a shared machine hits both sides alike
     t_cmp = t_recon = t_dc = float("inf")

@@ -105,7 +105,9 @@ def _baseline_frame(df: pd.DataFrame, frame: str) -> pd.DataFrame:
             known = pd.Series(" ".join(given), index=core.index, dtype="string")
     if known is None:
         return core
-    return core.assign(**{schema.BASELINE_FIELDS: pd.array(known.to_numpy(), dtype="string")})
+    # categorical: a few distinct lists of fields over ~10^5 records, held through the whole reconcile and taken
+    # at the pairs' rows (as text, ~12 MiB at 96,000 suppliers and as much again for each take)
+    return core.assign(**{schema.BASELINE_FIELDS: pd.Categorical(pd.array(known.to_numpy(), dtype="string"))})
 
 
 def _check_inputs(snapshot: Snapshot, kinds: list[str], links: pd.DataFrame | None,
@@ -153,7 +155,7 @@ def _finish_rows(rows: list[pd.DataFrame], run_id: str) -> pd.DataFrame:
     # each column reordered as its source is let go, and handed to the frame as it is: pandas 3 copies a numpy
     # array into a Series and a dict of Series into a frame unless told not to, and the sources, the reordered
     # columns and those two copies together were ~45 MiB of pointers at 10^6 lines, the bills' last peak
-    data = {"run_id": _filled(n, run_id), **{c: columns.pop(c)[at] for c in _ROW_COLUMNS}}
+    data = {"run_id": fields.filled(n, run_id), **{c: columns.pop(c)[at] for c in _ROW_COLUMNS}}
     return pd.DataFrame({c: pd.Series(data.pop(c), dtype=object, copy=False) for c in DIFF_COLUMNS}, copy=False)
 
 
@@ -179,7 +181,7 @@ def _rows(sides: plan.Sides, p_pos: np.ndarray, x_pos: np.ndarray, **cols: Any) 
     has_p, has_x = p_pos >= 0, x_pos >= 0
     pi, xi = np.where(has_p, p_pos, 0), np.where(has_x, x_pos, 0)
     out = {
-        "object": _filled(n, rule.kind),
+        "object": fields.filled(n, rule.kind),
         "precoro_id": np.where(has_p, _read(pid, pi) if len(pid) else "", "").astype(object),
         "xero_id": np.where(has_x, _read(xid, xi) if len(xid) else "", "").astype(object),
         "label": np.where(has_p, _read(plab, pi) if len(plab) else "",
@@ -187,7 +189,7 @@ def _rows(sides: plan.Sides, p_pos: np.ndarray, x_pos: np.ndarray, **cols: Any) 
     }
     for c in ("field", "precoro_value", "xero_value", "baseline_value", "kind", "direction", "action", "reason"):
         value = cols.get(c, "")
-        out[c] = value if isinstance(value, np.ndarray) else _filled(n, value)
+        out[c] = value if isinstance(value, np.ndarray) else fields.filled(n, value)
     # object columns, as the differences table keeps them: not converted to Arrow strings and back
     return pd.DataFrame(out, columns=list(_ROW_COLUMNS), dtype=object)
 
@@ -197,14 +199,6 @@ def _read(strings: plan.Strings, positions: np.ndarray) -> np.ndarray:
     line differences) share its id and label instead of holding a copy each."""
     distinct, at = np.unique(positions, return_inverse=True)
     return strings[distinct][at.reshape(-1)]
-
-
-def _filled(n: int, value: str) -> np.ndarray:
-    """``n`` references to the one string ``value`` (``np.full(n, value, dtype=object)`` goes through a numpy
-    string and makes a copy of it per row: ~10^5 copies of "purchase_order" kept in the differences)."""
-    out = np.empty(n, dtype=object)
-    out.fill(value)
-    return out
 
 
 def _objects(values: pd.Series) -> np.ndarray:
@@ -237,18 +231,20 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     pairs = linkage.pairs
     p_active, x_active = fields.active(p, rule.kind), fields.active(x, rule.kind)
     is_doc = rule.lines is not None
-    p_status = fields.text(p["status"]) if is_doc else None
+    sendable = fields.text_in(p["status"], SENDABLE_STATUSES) if is_doc else None
 
     # --- linked pairs: field diff --------------------------------------------------------------------------
-    pp, xx = pairs["p"].to_numpy(), pairs["x"].to_numpy()
-    compare = ~(~p_active[pp] & ~x_active[xx]) if len(pp) else np.zeros(0, dtype=bool)
-    if is_doc and len(pp):
+    pair_p, pair_x = pairs["p"].to_numpy(), pairs["x"].to_numpy()
+    compare = ~(~p_active[pair_p] & ~x_active[pair_x]) if len(pair_p) else np.zeros(0, dtype=bool)
+    if is_doc and len(pair_p):
         # documents still being worked on in Precoro (draft, revision, ...) are compared once sendable again
-        compare &= np.isin(p_status[pp], list(SENDABLE_STATUSES)) | ~p_active[pp]
-    cp, cx = pp[compare], xx[compare]
-    # records other than documents are compared on their fields only: the pairs' rows of those columns alone
-    # (taking every column of ~10^5 rows cost as much as the comparison), and the Xero side's ids (the baseline key)
-    cols = list(p.columns) if is_doc else list(rule.fields)
+        compare &= sendable[pair_p] | ~p_active[pair_p]
+    cp, cx = pair_p[compare], pair_x[compare]
+    # the pairs' rows of the compared columns alone (taking every column of ~10^5 rows cost as much as the
+    # comparison; a document kind's other columns, ~20 MiB of the bills' headers, were held through its lines),
+    # the Xero side's ids (the baseline key), and for documents the ids and flags their lines are found by
+    cols = list(dict.fromkeys(["id", "active", *rule.fields, *(c for key in rule.duplicates for c in key)])) if is_doc \
+        else list(rule.fields)
     pc, xc = fields.taken(p, cols, cp), fields.taken(x, cols if is_doc else list(dict.fromkeys(["id", *cols])), cx)
     x_keys = diff.key_arrow(xc["id"])
     b, has_b = diff.align_baseline(baselines.get(rule.kind), x_keys,
@@ -256,7 +252,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
     equal: dict[str, np.ndarray] = {}
     diffs = diff.compare(rule, rule.kind, rule.fields, pc, xc, b, has_b, cp, cx, equal=equal)
     # what both sides hold equal becomes the baseline of linked pairs (a pair only matched here is not linked yet)
-    linked = ~linkage.matched[compare] if len(pp) else np.zeros(0, dtype=bool)
+    linked = ~linkage.matched[compare] if len(pair_p) else np.zeros(0, dtype=bool)
     res.agreed += _in_frame(diff.agreed(rule, rule.kind, rule.fields, pc, xc, b, has_b, _PairKeys(x_keys, linked),
                                         equal), x, cx)
     if len(diffs):
@@ -281,7 +277,7 @@ def _reconcile_kind(rule: Rule, snap: Snapshot, links: pd.DataFrame | None,
 
     # --- one side only -------------------------------------------------------------------------------------
     # the linked pairs' columns as compared, when every pair was (they hold the duplicate keys' columns)
-    linked_columns = (pc, xc) if len(pp) and compare.all() else None
+    linked_columns = (pc, xc) if len(pair_p) and compare.all() else None
     _one_sided(sides, snap, linkage, p_active, x_active, res, links, linked_columns)
 
     # counted from the kind columns alone (all row frames concatenated just to count them cost a few ms)
@@ -469,7 +465,7 @@ def _one_sided(sides: plan.Sides, snap: Snapshot, linkage: Linkage, p_active: np
     only_x = linkage.only_x[x_active[linkage.only_x]] if len(linkage.only_x) else linkage.only_x
     is_doc = rule.lines is not None
     if is_doc and len(only_p):
-        only_p = only_p[np.isin(fields.text(p["status"].iloc[only_p]), list(SENDABLE_STATUSES))]
+        only_p = only_p[fields.text_in(p["status"].iloc[only_p], SENDABLE_STATUSES)]
     only_p, only_x = _possible_duplicates(sides, linkage, only_p, only_x, res, linked_columns)
     pid = sides.pid if len(only_p) else np.array([], dtype=object)
     xid = sides.xid if len(only_x) else np.array([], dtype=object)

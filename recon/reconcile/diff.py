@@ -43,8 +43,14 @@ def knows(b: pd.DataFrame | None, has_b: np.ndarray, name: str) -> np.ndarray:
     """Rows whose baseline exists and knows field ``name``."""
     if b is None or BASELINE_FIELDS not in b.columns:
         return has_b
-    listed = b[BASELINE_FIELDS].astype("string").fillna("")
-    return has_b & fields.mask(listed.str.contains(rf"(?:^| ){name}(?: |$)", regex=True))
+    listed = b[BASELINE_FIELDS]
+    pattern = rf"(?:^| ){name}(?: |$)"
+    if isinstance(listed.dtype, pd.CategoricalDtype):
+        # looked for in each distinct list once (``core`` holds them categorical), then read at each row's code
+        lists = pd.Series(listed.cat.categories, dtype="string")
+        found = np.append(fields.mask(lists.str.contains(pattern, regex=True)), False)
+        return has_b & found[listed.cat.codes.to_numpy()]
+    return has_b & fields.mask(listed.astype("string").fillna("").str.contains(pattern, regex=True))
 
 
 def empty_diffs() -> pd.DataFrame:
@@ -133,12 +139,12 @@ def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFram
             bv = np.where(hb, fields.text(bv), "")
         else:
             eq_pb = eq_xb = np.zeros(len(rows), dtype=bool)
-            bv = np.full(len(rows), "", dtype=object)
+            bv = fields.filled(len(rows), "")
         kind, direction, reason = _classify(rule, name, pk, xk, hb, eq_pb, eq_xb, near)
         field_name = _field_names(prefix, rows, name)
         out.append({
             "p": p_pos[rows], "x": x_pos[rows],
-            "field": np.full(len(rows), field_name, dtype=object) if isinstance(field_name, str) else field_name,
+            "field": fields.filled(len(rows), field_name) if isinstance(field_name, str) else field_name,
             "precoro_value": fields.text(pv), "xero_value": fields.text(xv),
             "baseline_value": bv.astype(object), "kind": kind, "direction": direction, "reason": reason,
         })
@@ -224,9 +230,9 @@ def _classify(rule: Rule, name: str, pk: np.ndarray, xk: np.ndarray, hb: np.ndar
     src, tgt = rule.source, rule.other(rule.source)
     to = {"precoro": "to_precoro", "xero": "to_xero"}
     n = len(pk)
-    kind = np.full(n, "mismatch", dtype=object)
-    direction = np.full(n, to[tgt], dtype=object)
-    reason = np.full(n, f"no baseline: {_NAMES[src]} is the source", dtype=object)
+    kind = fields.filled(n, "mismatch")
+    direction = fields.filled(n, to[tgt])
+    reason = fields.filled(n, f"no baseline: {_NAMES[src]} is the source")
     if rule.direction == TWO_WAY:
         direction[changed_x] = "to_precoro"
         reason[changed_x] = "changed in Xero since the last sync"

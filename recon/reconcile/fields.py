@@ -293,6 +293,26 @@ def _isna(values: Any) -> np.ndarray:
     return np.asarray(values.isna() if hasattr(values, "isna") else pd.isna(values), dtype=bool)
 
 
+def text_in(series: pd.Series, values: Any) -> np.ndarray:
+    """Per row: the canonical text of ``series`` (:func:`text`, ``""`` when missing) is one of ``values``. Arrow
+    text is looked up in Arrow's hash kernel: a document kind's statuses as ~10^5 Python strings were held through
+    its whole reconcile."""
+    wanted = [str(v) for v in values]
+    if is_arrow_text(series):
+        found = pc.is_in(pc.fill_null(money.arrow_array(series), ""), value_set=pa.array(wanted, type=pa.string()))
+        return found.to_numpy(zero_copy_only=False).astype(bool)
+    return np.isin(text(series), wanted)
+
+
+def filled(n: int, value: str) -> np.ndarray:
+    """``n`` references to the one string ``value``. ``np.full(n, value, dtype=object)`` goes through a numpy
+    string and makes a copy of it per row: ~10^5 copies of "purchase_order" kept in the differences, and three
+    such columns per compared field (kind, direction, reason) held through a document kind's lines."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
 def mask(values: Any) -> np.ndarray:
     """A plain numpy boolean array (from a pandas BooleanArray, missing as False)."""
     if isinstance(values, np.ndarray) and values.dtype == bool:

@@ -94,8 +94,8 @@ def field_actions(sides: "Sides", diffs: pd.DataFrame, line_values: dict[str, di
     if not len(rows):
         return [], action_col
     p_all, x_all = diffs["p"].to_numpy(), diffs["x"].to_numpy()
-    pp, xx = p_all[rows], x_all[rows]
-    rows = rows[np.lexsort((direction[rows].astype(str), xx, pp))]
+    at_p, at_x = p_all[rows], x_all[rows]
+    rows = rows[np.lexsort((direction[rows].astype(str), at_x, at_p))]
     # one group per record and direction: where (p, x, direction) changes along the sorted rows
     change = np.ones(len(rows), dtype=bool)
     change[1:] = ((p_all[rows][1:] != p_all[rows][:-1]) | (x_all[rows][1:] != x_all[rows][:-1])
