@@ -73,9 +73,8 @@ def _ids_at(ids: pd.Series, rows: np.ndarray) -> pa.Array:
 
 
 def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: pa.Array | np.ndarray,
-                xids: pa.Array | np.ndarray,
-                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int,
-                linked: np.ndarray) -> tuple[pd.DataFrame, list[Agreed]]:
+                xids: pa.Array | np.ndarray, cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None,
+                unitdp: int, linked: np.ndarray) -> tuple[pd.DataFrame, list[Agreed]]:
     """Lines of linked documents paired by position (``line_no``) and compared like header fields; and the
     line fields both sides agree on (baseline keys ``<Xero document id>#<line_no>``)."""
     frame = rule.lines
@@ -89,8 +88,8 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: pa.Array |
     matched = (lpos >= 0) & (rpos >= 0)
     out = []
     only = ~matched
-    # the lines on one side only set aside, and of the pairs' arrays only the paired lines' kept (the lines
-    # of both sides were held through the comparison)
+    # the lines on one side only set aside, and of the pairs' arrays only the paired lines' kept through the
+    # comparison
     one_sided = (doc[only], line_no[only], lpos[only], rpos[only]) if only.any() else None
     if not matched.all():
         doc, line_no, lpos, rpos = doc[matched], line_no[matched], lpos[matched], rpos[matched]
@@ -213,7 +212,7 @@ def _small_ints(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def _paired_lines(lp: pd.DataFrame, lx: pd.DataFrame, pids: Any, xids: Any
+def _paired_lines(lp: pd.DataFrame, lx: pd.DataFrame, pids: pa.Array | np.ndarray, xids: pa.Array | np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The lines of the documents ``pids`` (Precoro) and ``xids`` (Xero) paired by :func:`_pair_lines`: each pair's
     document, line number and rows in ``lp`` and ``lx``. The lines found of each side are let go once paired."""
@@ -352,7 +351,7 @@ class _LinesAt:
         self._column: pd.Series | None = None
 
     def __getitem__(self, name: str) -> pd.Series:
-        if name != self._name or self._column is None:
+        if name != self._name:
             # the column held lets go before the next is taken
             self._name, self._column = None, None
             column = _taken(self._lines, [name], self._rows)[name]
