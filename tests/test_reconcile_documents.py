@@ -192,3 +192,44 @@ def test_each_archive_replaces_the_status_its_document_has_in_xero(kind, cancel_
               [line(f"11{i}", 1) for i in range(n)], [line(f"XP{i}", 1) for i in range(n)])
     got = sorted((a.keys["xero_id"], a.op, dict(a.new), dict(a.old)) for a in rec.plan.actions)
     assert got == [(f"XP{i}", "archive", {"status": cancel_status}, {"status": s}) for i, s in enumerate(xero_statuses)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (3, 2, 1, 0), (1, 3, 0, 2)])
+def test_each_rounding_total_gives_its_own_documents_remedy(kind, order):
+    """Totals explained by rounding read "rounding: explained by the rounding rules; " and the remedy of their
+    own document (made once per distinct remedy, so read back per document, whatever order they come in)."""
+    def round_lines(doc_id):
+        return [line(doc_id, i + 1, quantity="1", unit_amount=a, tax_rate="15", line_amount=a, tax_amount=t)
+                for i, (a, t) in enumerate(_ROUND_LINES)]
+
+    def unit_line(doc_id, unit, amount):
+        return [line(doc_id, 1, quantity="3", unit_amount=unit, tax_rate="0", line_amount=amount, tax_amount="0.00")]
+
+    cases = [  # (Precoro header, Xero header, Precoro lines, Xero lines)
+        (dict(subtotal="76.30", total_tax="11.45", total="87.75"), dict(subtotal="76.30", total_tax="11.44",
+                                                                        total="87.74"), round_lines, round_lines),
+        (dict(subtotal="3.35", total_tax="0.00", total="3.35"), dict(subtotal="3.36", total_tax="0.00", total="3.36"),
+         lambda d: unit_line(d, "1.115", "3.35"), lambda d: unit_line(d, "1.12", "3.36")),
+        ({}, dict(total="125.00", total_tax="25.00"), lambda d: [line(d, 1)], lambda d: [line(d, 1)]),
+        (dict(subtotal="76.30", total_tax="11.45", total="87.75"), dict(subtotal="76.30", total_tax="11.44",
+                                                                        total="87.74"), round_lines, round_lines),
+    ]
+    p_docs, x_docs, p_lines, x_lines = [], [], [], []
+    for i in order:
+        ph, xh, pl, xl = cases[i]
+        pid, xid, number = f"11{i}", f"XP{i}", f"PO-000{i}"
+        p_docs.append(doc(pid, xid, number=number, **ph))
+        x_docs.append(doc(xid, xid, number=number, **xh))
+        p_lines += pl(pid)
+        x_lines += xl(xid)
+    rec = run(kind, p_docs, x_docs, p_lines, x_lines)
+    remedy = dict(zip(rec.rounding["precoro_id"], rec.rounding["remedy"]))
+    d = rec.differences
+    totals = d[d["field"].isin(["subtotal", "total_tax", "total"])]
+    rounding = totals[totals["kind"] == "rounding"]
+    assert sorted(set(rounding["precoro_id"])) == ["110", "111", "113"]
+    for pid, reason in zip(rounding["precoro_id"], rounding["reason"]):
+        assert reason == "rounding: explained by the rounding rules; " + remedy[pid]
+    assert remedy["110"] != remedy["111"]
+    assert set(totals[totals["kind"] != "rounding"]["precoro_id"]) == {"112"}

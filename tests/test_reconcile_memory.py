@@ -236,6 +236,8 @@ def _pair_by_merge(left_doc, left_n, left_pos, right_doc, right_n, right_pos) ->
     ([(0, 1), (0, 1), (0, 2)], [(0, 1), (0, 2)]),  # a line number twice: pandas' many-to-many join
     ([(0, 1)], [(0, 1), (0, 1)]),
     ([(0, -1), (0, 2)], [(0, -1)]),  # negative numbers: pandas
+    ([(2, 1), (0, 3), (0, 1)], [(1, 2), (0, 3), (2, 1), (0, 2)]),  # neither side in order, and a side's twice
+    ([(0, 1), (2, 7), (2, 7)], [(0, 1)]),  # a side's (document, line) twice, in order: pandas
 ])
 def test_lines_pair_as_the_outer_merge_pairs_them(left, right):
     def sides(rows, offset):
@@ -247,8 +249,8 @@ def test_lines_pair_as_the_outer_merge_pairs_them(left, right):
     rd, rpos, rn = sides(right, 200)
     got = documents._pair_lines(ld, ln, lpos, rd, rn, rpos)
     want = _pair_by_merge(ld, ln, lpos, rd, rn, rpos)
-    for c in ("_doc", "_n", "lp", "rp"):
-        assert got[c].to_numpy(dtype=np.int64).tolist() == want[c].to_numpy(dtype=np.int64).tolist(), c
+    for got_c, c in zip(got, ("_doc", "_n", "lp", "rp"), strict=True):
+        assert got_c.dtype.kind == "i" and got_c.tolist() == want[c].to_numpy(dtype=np.int64).tolist(), c
 
 
 # --- fifth pass: the plan's line values, the action column, the lines' rounding and references in Arrow ----------
@@ -330,6 +332,7 @@ def _decimals(values: list) -> pd.Series:
     (["1.5", None, "-2.345"], ["1.5", "3", None], 2),  # missing on either side
     (["1", "2"], ["1", "2"], 2),  # nothing differs: the column itself
     (["-0.125", "0.125"], ["0", "0"], 2),  # half away from zero
+    (["1.23456", "2.5", "-3.00449", "7"], ["1.23456", "2.5", "-3", "7"], 2),  # one in the middle differs
 ])
 def test_rounded_lines_are_those_where_chose(values, others, places):
     series, other = _decimals(values), _decimals(others)
@@ -351,18 +354,62 @@ def test_same_references_are_equal_ids_not_empty(left, right, expected):
         assert got.dtype == bool and got.tolist() == expected
 
 
-def test_lines_naming_one_account_take_xero_names_as_the_row_assignment_did():
-    pl = pd.DataFrame({"account_code": ["300", "310", None, "320"]}, dtype="string")
-    xl = pd.DataFrame({"account_code": ["301", None, "330", "321"]}, dtype="string")
-    m = pd.DataFrame({"account_id": ["A1", "A2", "A3", ""], "account_id__x": ["A1", "A2", "B3", ""],
-                      "tracking1_option_id": [None] * 4, "tracking1_option_id__x": [None] * 4,
-                      "tracking2_option_id": [None] * 4, "tracking2_option_id__x": [None] * 4}, dtype="string")
-    got = pl.copy()
-    documents._same_references(got, m, xl)
-    want = pl.copy()
-    want.loc[[True, True, False, False], "account_code"] = xl.loc[[True, True, False, False], "account_code"].to_numpy()
-    assert got["account_code"].dtype == want["account_code"].dtype
-    assert got["account_code"].tolist() == want["account_code"].tolist() == ["301", pd.NA, pd.NA, "320"]
+def _bill_lines(rows: list[tuple]) -> pd.DataFrame:
+    return schema.conform([{"doc_id": "D", "line_no": i + 1, "account_code": code, "account_id": account,
+                            "tracking1_option": option, "tracking1_option_id": option_id, "quantity": q,
+                            "unit_amount": u, "description": f"line {i}"}
+                           for i, (code, account, option, option_id, q, u) in enumerate(rows)], "bill_lines")
+
+
+PRECORO_LINES = [("999", "Z", "o0", "T0", "9", "9"), ("300", "A1", "o1", "T1", "1.00005", "2.125"),
+                 ("310", "A2", None, "", "2", "3.14159"), (None, "A3", "o3", "T3", "3", "4"),
+                 ("320", "", "o4", "T9", "4", "5")]
+XERO_LINES = [("301", "A1", "p1", "T1", "1.0001", "2.13"), (None, "A2", "p2", "", "2", "3.14"),
+              ("330", "B3", "p3", "T3", "3", "4"), ("321", "", "p4", "T4", "4", "5.5")]
+
+
+def _prepared_by_row_assignment(pl: pd.DataFrame, xl: pd.DataFrame, unitdp: int) -> pd.DataFrame:
+    """The Precoro side of paired lines as ``_line_diffs`` made it before: rounded where it differs, then the
+    names of the records both sides name by id assigned from Xero, row by row."""
+    pl = pl.copy()
+    pl["unit_amount"] = _rounded_by_where(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
+    pl["quantity"] = _rounded_by_where(pl["quantity"], xl["quantity"], 4)
+    for ref, names in documents._REFERENCES:
+        same = documents._same_ids(pl[ref], xl[ref])
+        for name in names:
+            pl.loc[same, name] = xl.loc[same, name].to_numpy()
+    return pl
+
+
+@pytest.mark.parametrize("rows, xero", [
+    ([1, 2, 3, 4], XERO_LINES),  # the first Precoro line unpaired
+    ([4, 1], [XERO_LINES[3], XERO_LINES[0]]),  # out of order
+    ([0, 1, 2, 3, 4], [XERO_LINES[0], *XERO_LINES]),  # every line in order: the columns themselves
+    ([3, 3], [XERO_LINES[2], XERO_LINES[0]]),  # a line paired twice
+])
+@pytest.mark.parametrize("unitdp", [2, 4])
+def test_precoro_lines_read_a_column_at_a_time_are_those_prepared_whole(rows, xero, unitdp):
+    """``_LinesAt`` with ``_prepared``: each column as the paired lines taken whole, rounded where Xero differs and
+    named as in Xero where both sides name one record by id (not empty), the row assignment it replaces."""
+    lines, xl = _bill_lines(PRECORO_LINES), _bill_lines(xero)
+    at = np.array(rows, dtype=np.int64)
+    got = documents._LinesAt(lines, at, documents._prepared(lines, at, xl, unitdp))
+    want = _prepared_by_row_assignment(lines.take(at).reset_index(drop=True), xl, unitdp)
+    for name in ("account_code", "tracking1_option", "quantity", "unit_amount", "description", "tracking2_option"):
+        assert got[name].dtype == want[name].dtype, name
+        assert got[name].index.tolist() == list(range(len(rows)))
+        assert got[name].tolist() == want[name].tolist(), name
+
+
+def test_precoro_lines_hold_only_the_column_read_last():
+    lines, xl = _bill_lines(PRECORO_LINES), _bill_lines([XERO_LINES[0], *XERO_LINES])
+    at = np.arange(len(lines))
+    got = documents._LinesAt(lines, at, documents._prepared(lines, at, xl, 2))
+    first = got["account_code"]
+    assert got["account_code"] is first  # read twice (compared, then taken at the differing rows): taken once
+    got["quantity"]
+    assert got["account_code"] is not first and got["account_code"].tolist() == first.tolist()
+    assert first.tolist() == ["999", "301", pd.NA, pd.NA, "320"]
 
 
 @pytest.mark.parametrize("rows", [None, [0, 2], [3], [], [1, 1, 0]])
@@ -420,6 +467,25 @@ def test_a_held_rounding_frame_gives_back_the_same_frame(columns):
     back = rounding.expanded(held)
     pd.testing.assert_frame_equal(back, frame)
     assert back.to_csv(index=False) == frame.to_csv(index=False)
+
+
+@pytest.mark.parametrize("ids, active", [
+    (["1", "2", "3"], [True, False, True]),
+    (["2", None, "1", "2"], [True, True, True, True]),  # a missing id reads as "", an id twice
+    (["1"], [False]),
+    ([], []),
+])
+def test_lines_of_documents_named_in_arrow_are_those_named_by_strings(ids, active):
+    """The documents' ids given to the lines' look-up as Arrow text (``_ids_at``) find the lines the ids as
+    strings (``fields.text``) found, each at the same document position."""
+    lines = schema.conform([{"doc_id": d, "line_no": i % 3 + 1, "description": f"line {i}"}
+                            for i, d in enumerate(["1", "3", None, "2", "", "1", "4"])], "bill_lines")
+    column = schema.conform(pd.DataFrame({"id": pd.Series(ids, dtype=object)}), "bill")["id"]
+    mask = np.array(active, dtype=bool)
+    as_arrow, as_strings = documents._ids_at(column, mask), fields.text(column)[mask]
+    assert as_arrow.to_pylist() == as_strings.tolist()
+    for got, want in zip(documents._lines_of(lines, as_arrow), documents._lines_of(lines, as_strings), strict=True):
+        assert got.tolist() == want.tolist()
 
 
 @pytest.mark.parametrize("values, dtype", [

@@ -3,8 +3,9 @@ rounding analysis (explained by rounding, or material)."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -31,9 +32,11 @@ def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.Dat
     lp, lx = snap.frame("precoro", rule.lines), snap.frame("xero", rule.lines)
     unitdp = int(((meta or {}).get("xero") or {}).get("unitdp", 2) or 2)
     active_both = fields.active(pc, rule.kind) & fields.active(xc, rule.kind)
-    pids, xids = fields.text(pc["id"]), fields.text(xc["id"])
-    line_diffs, line_agreed = _line_diffs(rule, lp, lx, pids[active_both], xids[active_both], cp[active_both],
-                                          cx[active_both], baselines.get(rule.lines), unitdp, linked[active_both])
+    # the documents' ids as Arrow text (the lines are looked up, and their keys made, in Arrow): as Python
+    # strings, ~2 * 10^5 of them were held through the whole kind
+    line_diffs, line_agreed = _line_diffs(rule, lp, lx, _ids_at(pc["id"], active_both),
+                                          _ids_at(xc["id"], active_both), cp[active_both], cx[active_both],
+                                          baselines.get(rule.lines), unitdp, linked[active_both])
     pairs = pd.DataFrame({"p": cp, "x": cx})
     analysis = rounding.analyse(rule.kind, p, x, pairs, lp, meta)
     if len(diffs):
@@ -47,7 +50,10 @@ def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.Dat
             diffs = diffs.copy()
             diffs.loc[is_round, "kind"] = "rounding"
             diffs.loc[is_round, "direction"] = "none"
-            diffs.loc[is_round, "reason"] = "rounding: explained by the rounding rules; " + remedy[is_round]
+            # one reason per distinct remedy (a handful), not a string made per row (~8 * 10^4 of them)
+            codes, remedies = pd.factorize(remedy[is_round])
+            diffs.loc[is_round, "reason"] = np.array(
+                ["rounding: explained by the rounding rules; " + r for r in remedies], dtype=object)[codes]
             material = totals & ~is_round & (diffs["kind"] != "rounding").to_numpy()
             diffs.loc[material, "reason"] = "material: not explained by rounding, review it; Xero computes totals " \
                 "from the lines"
@@ -64,9 +70,14 @@ def compare_documents(rule: Rule, snap: Snapshot, baselines: Mapping[str, pd.Dat
     return diffs, values, analysis, line_agreed
 
 
-def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray, xids: np.ndarray,
-                cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None, unitdp: int,
-                linked: np.ndarray) -> tuple[pd.DataFrame, list[Agreed]]:
+def _ids_at(ids: pd.Series, rows: np.ndarray) -> pa.Array:
+    """``fields.text`` of the id column ``ids`` at the rows of the mask ``rows``, as an Arrow string array."""
+    return diff.key_arrow(ids).filter(pa.array(rows, type=pa.bool_()))
+
+
+def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: pa.Array | np.ndarray,
+                xids: pa.Array | np.ndarray, cp: np.ndarray, cx: np.ndarray, baseline: pd.DataFrame | None,
+                unitdp: int, linked: np.ndarray) -> tuple[pd.DataFrame, list[Agreed]]:
     """Lines of linked documents paired by position (``line_no``) and compared like header fields; and the
     line fields both sides agree on (baseline keys ``<Xero document id>#<line_no>``)."""
     frame = rule.lines
@@ -76,45 +87,38 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
         return diff.empty_diffs(), agreed
     names = list(rule.line_fields)
     carried = list(dict.fromkeys([*names, *(ref for ref, _ in _REFERENCES), "description"]))
-    left_doc, left_pos, left_n = _lines_of(lp, pids)
-    right_doc, right_pos, right_n = _lines_of(lx, xids)
-    paired = _pair_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
-    doc = paired["_doc"].to_numpy(dtype=np.int64)
-    line_no = paired["_n"].to_numpy(dtype=np.int64)
+    doc, line_no, lpos, rpos = _paired_lines(lp, lx, pids, xids)
+    matched = (lpos >= 0) & (rpos >= 0)
     out = []
-    lpos_all = paired["lp"].to_numpy(dtype=np.int64)
-    rpos_all = paired["rp"].to_numpy(dtype=np.int64)
-    matched = (lpos_all >= 0) & (rpos_all >= 0)
-    if matched.any():
-        # only the compared columns (and the references they name) of the paired lines, taken by position:
-        # a merge of the whole line frames would copy every column of a million lines, twice
-        m = _taken(lp, carried, lpos_all[matched]).assign(_doc=doc[matched], _n=line_no[matched])
-        xl_all = _taken(lx, carried, rpos_all[matched])
-        for ref, _ in _REFERENCES:
-            if ref in xl_all.columns:
-                # the column itself (same 0..n index): as objects, its text was made by a Python call per line
-                m[f"{ref}__x"] = xl_all[ref]
-        pl = m[names].copy()
-        xl = xl_all[names]
-        # Xero keeps unit amounts at unitdp and quantities at 4 dp: compare what Xero will hold
-        pl["unit_amount"] = _rounded(pl["unit_amount"], xl["unit_amount"], 4 if unitdp == 4 else 2)
-        pl["quantity"] = _rounded(pl["quantity"], xl["quantity"], 4)
-        _same_references(pl, m, xl)
-        keys = LineKeys(xids, doc[matched], line_no[matched], linked)
-        b, has_b = diff.align_baseline(baseline, keys, on=("doc_id", "line_no"), sep="#")
-        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[m["_doc"].to_numpy()],
-                         cx[m["_doc"].to_numpy()], line_no[matched])
-        out.append(_unit_rounding(d))
-        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b, keys)
     only = ~matched
-    if only.any():
-        in_p = lpos_all[only] >= 0
-        desc_p = np.full(int(only.sum()), "", dtype=object)
-        desc_x = np.full(int(only.sum()), "", dtype=object)
-        desc_p[in_p] = fields.text(_taken(lp, ["description"], lpos_all[only][in_p])["description"])
-        desc_x[~in_p] = fields.text(_taken(lx, ["description"], rpos_all[only][~in_p])["description"])
+    # the lines on one side only set aside, and of the pairs' arrays only the paired lines' kept through the
+    # comparison
+    one_sided = (doc[only], line_no[only], lpos[only], rpos[only]) if only.any() else None
+    if not matched.all():
+        doc, line_no, lpos, rpos = doc[matched], line_no[matched], lpos[matched], rpos[matched]
+    del matched, only
+    if len(doc):
+        # the Xero side whole (its own columns when every line is paired in order), the Precoro side a column
+        # at a time when the comparison reads it: the carried columns of half a million lines taken up front
+        # were the peak of the bills' line work
+        xl = _taken(lx, carried, rpos)
+        pl = _LinesAt(lp, lpos, _prepared(lp, lpos, xl, unitdp))
+        xl = xl[names]
+        keys = LineKeys(xids, doc, line_no, linked)
+        b, has_b = diff.align_baseline(baseline, keys, on=("doc_id", "line_no"), sep="#")
+        equal: dict[str, np.ndarray] = {}
+        d = diff.compare(rule, frame, rule.line_fields, pl, xl, b, has_b, cp[doc], cx[doc], line_no, equal=equal)
+        out.append(_unit_rounding(d))
+        agreed = diff.agreed(rule, frame, rule.line_fields, pl, xl, b, has_b, keys, equal=equal)
+    if one_sided is not None:
+        doc, line_no, lpos, rpos = one_sided
+        in_p = lpos >= 0
+        desc_p = np.full(len(doc), "", dtype=object)
+        desc_x = np.full(len(doc), "", dtype=object)
+        desc_p[in_p] = fields.text(_taken(lp, ["description"], lpos[in_p])["description"])
+        desc_x[~in_p] = fields.text(_taken(lx, ["description"], rpos[~in_p])["description"])
         out.append(pd.DataFrame({
-            "p": cp[doc[only]], "x": cx[doc[only]], "field": diff.line_names(line_no[only]),
+            "p": cp[doc], "x": cx[doc], "field": diff.line_names(line_no),
             "precoro_value": np.where(in_p, desc_p, ""), "xero_value": np.where(in_p, "", desc_x),
             "baseline_value": "", "kind": "mismatch" if rule.source == "precoro" else "blocked_edit",
             "direction": "to_xero",
@@ -123,17 +127,19 @@ def _line_diffs(rule: Rule, lp: pd.DataFrame, lx: pd.DataFrame, pids: np.ndarray
     return (pd.concat(out, ignore_index=True) if out else diff.empty_diffs()), agreed
 
 
-def _lines_of(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The lines of the documents ``doc_ids``: each one's document (its position in ``doc_ids``), its row in
-    ``lines`` and its line number (0 when missing). Looked up in Arrow's hash kernels on the id text, so no
-    column of a million lines becomes Python strings."""
+def _lines_of(lines: pd.DataFrame, doc_ids: pa.Array | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lines of the documents ``doc_ids`` (their id text, Arrow strings or strings): each one's document (its
+    position in ``doc_ids``), its row in ``lines`` and its line number (0 when missing). Looked up in Arrow's
+    hash kernels on the id text, so no column of a million lines becomes Python strings."""
     ids = money.arrow_array(lines["doc_id"].astype("string"))
-    where = pc.index_in(ids, value_set=pa.array(list(doc_ids), type=pa.string()) if len(doc_ids) else
-                        pa.array([], type=pa.string()))
+    wanted = doc_ids if isinstance(doc_ids, pa.Array) else pa.array(list(doc_ids), type=pa.string())
+    where = pc.index_in(ids, value_set=wanted)
     found = pc.is_valid(where).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(found)
-    docs = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)[rows]
-    numbers = lines["line_no"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)[rows]
+    # rows and documents as int32 (they fit), and only the lines found read: each side's are held until both
+    # are paired, the numpy peak of the lines' work
+    rows = _small_ints(np.flatnonzero(found))
+    docs = _small_ints(pc.drop_null(where).to_numpy(zero_copy_only=False))
+    numbers = lines["line_no"].iloc[rows].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
     return docs, rows, numbers
 
 
@@ -209,10 +215,20 @@ def _small_ints(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def _paired_lines(lp: pd.DataFrame, lx: pd.DataFrame, pids: pa.Array | np.ndarray, xids: pa.Array | np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lines of the documents ``pids`` (Precoro) and ``xids`` (Xero) paired by :func:`_pair_lines`: each pair's
+    document, line number and rows in ``lp`` and ``lx``. The lines found of each side are let go once paired."""
+    left_doc, left_pos, left_n = _lines_of(lp, pids)
+    right_doc, right_pos, right_n = _lines_of(lx, xids)
+    return _pair_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
+
+
 def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,
-                right_n: np.ndarray, right_pos: np.ndarray) -> pd.DataFrame:
-    """Lines of both sides paired on (document, line number), outer, in document and line order: the row of
-    each side (-1 where that side has no such line). Only integers are joined."""
+                right_n: np.ndarray, right_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lines of both sides paired on (document, line number), outer, in document and line order: per pair its
+    document, line number and the row of each side (-1 where that side has no such line), integer arrays (int32
+    or int64). Only integers are joined."""
     paired = _pair_unique_lines(left_doc, left_n, left_pos, right_doc, right_n, right_pos)
     if paired is not None:
         return paired
@@ -220,33 +236,60 @@ def _pair_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, 
     right = pd.DataFrame({"_doc": right_doc, "_n": right_n, "rp": right_pos})
     both = left.merge(right, on=["_doc", "_n"], how="outer")
     both = both.sort_values(["_doc", "_n"], kind="stable").reset_index(drop=True)
-    both["lp"] = both["lp"].fillna(-1).astype(np.int64)
-    both["rp"] = both["rp"].fillna(-1).astype(np.int64)
-    return both
+    return (both["_doc"].to_numpy(dtype=np.int64), both["_n"].to_numpy(dtype=np.int64),
+            both["lp"].fillna(-1).to_numpy(dtype=np.int64), both["rp"].fillna(-1).to_numpy(dtype=np.int64))
 
 
 def _pair_unique_lines(left_doc: np.ndarray, left_n: np.ndarray, left_pos: np.ndarray, right_doc: np.ndarray,
-                       right_n: np.ndarray, right_pos: np.ndarray) -> pd.DataFrame | None:
+                       right_n: np.ndarray, right_pos: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`_pair_lines` in numpy when no side has a (document, line number) twice (the usual case; ``None``
     otherwise): each pair is one int64, the union of both sides' sorted is the outer join in its order. The
-    pandas merge it replaces built its join keys over a million lines, the peak of the lines' work."""
-    numbers = np.concatenate([left_n, right_n])
-    if not len(numbers) or numbers.min() < 0 or numbers.max() >= 2**31:
+    pandas merge it replaces built its join keys over a million lines, the peak of the lines' work. Each step
+    makes one array and lets go of what it no longer needs (sorted in place, a side already in order not
+    copied): their copies were the peak of the numpy memory of the bills' line work."""
+    sides = [n for n in (left_n, right_n) if len(n)]
+    if not sides:
         return None
-    width = int(numbers.max()) + 1
-    kl = np.asarray(left_doc, dtype=np.int64) * width + left_n
-    kr = np.asarray(right_doc, dtype=np.int64) * width + right_n
+    low, high = min(int(n.min()) for n in sides), max(int(n.max()) for n in sides)
+    if low < 0 or high >= 2**31:
+        return None
+    width = high + 1
+    kl, kr = _pair_keys(left_doc, left_n, width), _pair_keys(right_doc, right_n, width)
+    keys = np.concatenate([kl, kr])
     # sorted and compared with their neighbours (np.unique hashes int64 in numpy 2, several times slower)
-    sorted_l, sorted_r = np.sort(kl), np.sort(kr)
-    if (sorted_l[1:] == sorted_l[:-1]).any() or (sorted_r[1:] == sorted_r[:-1]).any():
-        return None
-    both = np.sort(np.concatenate([sorted_l, sorted_r]))
-    keys = both[np.concatenate([[True], both[1:] != both[:-1]])] if len(both) else both
-    lp = np.full(len(keys), -1, dtype=np.int64)
-    rp = np.full(len(keys), -1, dtype=np.int64)
+    for side in (kl, kr):
+        in_order = side if _in_order(side) else np.sort(side)
+        if (in_order[1:] == in_order[:-1]).any():
+            return None
+        del in_order
+    keys.sort()
+    if len(keys):
+        first = np.empty(len(keys), dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        keys = keys[first]
+        del first
+    # the rows in the type of the rows given (int32 from _lines_of), documents and line numbers as int32 when
+    # they fit: held through the comparison
+    lp = np.full(len(keys), -1, dtype=np.result_type(left_pos, np.int32))
     lp[np.searchsorted(keys, kl)] = left_pos
+    del kl
+    rp = np.full(len(keys), -1, dtype=np.result_type(right_pos, np.int32))
     rp[np.searchsorted(keys, kr)] = right_pos
-    return pd.DataFrame({"_doc": keys // width, "_n": keys % width, "lp": lp, "rp": rp})
+    del kr
+    return _small_ints(keys // width), _small_ints(keys % width), lp, rp
+
+
+def _pair_keys(doc: np.ndarray, line_no: np.ndarray, width: int) -> np.ndarray:
+    """(document, line number) as one int64 each: ``doc * width + line_no``."""
+    keys = np.asarray(doc, dtype=np.int64) * width
+    keys += line_no
+    return keys
+
+
+def _in_order(values: np.ndarray) -> bool:
+    return len(values) < 2 or bool((values[1:] >= values[:-1]).all())
 
 
 def _taken(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> pd.DataFrame:
@@ -297,20 +340,57 @@ _REFERENCES = (("account_id", ("account_code",)),
                ("tracking2_option_id", ("tracking2_category", "tracking2_option")))
 
 
-def _same_references(pl: pd.DataFrame, m: pd.DataFrame, xl: pd.DataFrame) -> None:
-    """Lines naming the same account or tracking option (by its Xero id) agree on it, whatever name or code
-    each side shows: one renamed or deleted in Xero is still the one the line was sent with."""
+class _LinesAt:
+    """Columns of ``lines`` at the positions ``rows`` (a fresh 0..n index, as :func:`_taken`), as the comparison
+    reads them: ``[name]`` takes the column when it is read, passed through ``prepare[name]`` when there is one.
+    Only the column read last is held: the comparison reads a field's column, then the next field's."""
+
+    __slots__ = ("_lines", "_rows", "_prepare", "_name", "_column")
+
+    def __init__(self, lines: pd.DataFrame, rows: np.ndarray,
+                 prepare: Mapping[str, Callable[[pd.Series], pd.Series]]) -> None:
+        self._lines, self._rows, self._prepare = lines, rows, prepare
+        self._name: str | None = None
+        self._column: pd.Series | None = None
+
+    def __getitem__(self, name: str) -> pd.Series:
+        if name != self._name:
+            # the column held lets go before the next is taken
+            self._name, self._column = None, None
+            column = _taken(self._lines, [name], self._rows)[name]
+            prepare = self._prepare.get(name)
+            self._column = column if prepare is None else prepare(column)
+            self._name = name
+        return self._column
+
+
+def _prepared(lines: pd.DataFrame, rows: np.ndarray, xl: pd.DataFrame, unitdp: int
+              ) -> dict[str, Callable[[pd.Series], pd.Series]]:
+    """What the Precoro columns of paired lines become before they are compared (``xl``: the Xero lines paired
+    with ``lines`` at ``rows``, row for row). Xero keeps unit amounts at unitdp and quantities at 4 dp: compare
+    what Xero will hold. Lines naming the same account or tracking option (by its Xero id) agree on it, whatever
+    name or code each side shows: one renamed or deleted in Xero is still the one the line was sent with."""
+    places = 4 if unitdp == 4 else 2
+    prepare: dict[str, Callable[[pd.Series], pd.Series]] = {
+        "unit_amount": functools.partial(_rounded, other=xl["unit_amount"], places=places),
+        "quantity": functools.partial(_rounded, other=xl["quantity"], places=4)}
     for ref, names in _REFERENCES:
-        same = _same_ids(m[ref], m[f"{ref}__x"])
+        same = _same_ids(_taken(lines, [ref], rows)[ref], xl[ref])
         if same.any():
             for name in names:
-                if fields.is_arrow_text(pl[name]) and xl[name].dtype == pl[name].dtype:
-                    # chosen in Arrow: through numpy, ~5 * 10^5 Python strings were made per name and put back
-                    pl[name] = pd.Series(pd.array(pc.if_else(pa.array(same), money.arrow_array(xl[name]),
-                                                             money.arrow_array(pl[name])), dtype=pl[name].dtype),
-                                         index=pl.index)
-                else:
-                    pl.loc[same, name] = xl.loc[same, name].to_numpy()
+                prepare[name] = functools.partial(_named_as_in_xero, xero=xl[name], same=same)
+    return prepare
+
+
+def _named_as_in_xero(column: pd.Series, xero: pd.Series, same: np.ndarray) -> pd.Series:
+    """``column`` with the Xero side's values where ``same`` (the line names the same record as in Xero)."""
+    if fields.is_arrow_text(column) and xero.dtype == column.dtype:
+        # chosen in Arrow: through numpy, ~5 * 10^5 Python strings were made per name and put back
+        return pd.Series(pd.array(pc.if_else(pa.array(same), money.arrow_array(xero), money.arrow_array(column)),
+                                  dtype=column.dtype), index=column.index)
+    column = column.copy()
+    column.loc[same] = xero.loc[same].to_numpy()
+    return column
 
 
 def _same_ids(left: pd.Series, right: pd.Series) -> np.ndarray:
@@ -352,9 +432,11 @@ def _rounded(series: pd.Series, other: pd.Series, places: int) -> pd.Series:
     differ = ~fields.same(series, other)
     if not differ.any():
         return series
-    rounded = money.round_column(series, places)
     if isinstance(series.dtype, pd.ArrowDtype):
-        # chosen in Arrow: pandas' ``where`` on a decimal column went through its values as Python objects
-        chosen = pc.if_else(pa.array(differ), money.arrow_array(rounded), money.arrow_array(series))
+        # only the values that differ rounded (a tenth of the unit amounts, fewer quantities) and put in their
+        # place in Arrow: the whole column rounded, cast back and chosen from was three copies of it; pandas'
+        # ``where`` on a decimal column went through its values as Python objects
+        rounded = money.round_column(fields.at(series, np.flatnonzero(differ)), places)
+        chosen = pc.replace_with_mask(money.arrow_array(series), pa.array(differ), money.arrow_array(rounded))
         return pd.Series(chosen, index=series.index, dtype=series.dtype)
-    return rounded.where(differ, series)
+    return money.round_column(series, places).where(differ, series)
