@@ -249,11 +249,17 @@ def scaled(values: np.ndarray, places: int) -> np.ndarray | None:
 
 def cents_text(cents: np.ndarray) -> np.ndarray:
     """Canonical 2-decimal text of integer cents (``-1234`` → ``"-12.34"``), for whole columns."""
+    return np.asarray(cents_arrow_text(cents).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def cents_arrow_text(cents: np.ndarray) -> pa.Array:
+    """:func:`cents_text` as an Arrow string array, made in Arrow's kernels (no Python string per value)."""
     c = np.asarray(cents, dtype=np.int64)
-    whole = pd.Series(np.abs(c) // 100).astype(str)
-    frac = pd.Series(np.abs(c) % 100).astype(str).str.zfill(2)
-    sign = np.where(c < 0, "-", "")
-    return (sign + (whole + "." + frac).to_numpy(dtype=object)).astype(object)
+    magnitude = np.abs(c)
+    whole = pc.cast(pa.array(magnitude // 100), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pa.array(magnitude % 100), pa.string()), width=2, padding="0")
+    sign = pc.if_else(pa.array(c < 0), "-", "")
+    return pc.binary_join_element_wise(sign, pc.binary_join_element_wise(whole, frac, "."), "")
 
 
 def div_half_up(n: np.ndarray, d: np.ndarray | int) -> np.ndarray:
@@ -338,8 +344,21 @@ def unscaled(values: pd.Series | pa.Array | np.ndarray, places: int) -> np.ndarr
 
 def column_text(values: pd.Series | pa.Array, places: int) -> np.ndarray:
     """:func:`canonical` text of every value of a decimal column (``""`` when missing): ``places`` decimals, or
-    exactly the decimals a value needs beyond them. Built from the unscaled integers (Arrow's own decimal text
-    turns to exponent notation for small values such as 0E-8)."""
+    exactly the decimals a value needs beyond them."""
+    out = _column_text(values, places)
+    return out if isinstance(out, np.ndarray) else np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def column_arrow_text(values: pd.Series | pa.Array, places: int) -> pa.Array:
+    """:func:`column_text` as an Arrow string array: no Python string per value when the column is Arrow
+    decimals that fit in 64 bits."""
+    out = _column_text(values, places)
+    return pa.array(out, type=pa.string()) if isinstance(out, np.ndarray) else out
+
+
+def _column_text(values: pd.Series | pa.Array, places: int) -> np.ndarray | pa.Array:
+    """:func:`column_text`, as an Arrow array when made in Arrow. Built from the unscaled integers (Arrow's own
+    decimal text turns to exponent notation for small values such as 0E-8)."""
     arr = arrow_array(values) if _is_decimal_column(values) else None
     if arr is None:
         return np.array(["" if pd.isna(v) else format(canonical(v, places), "f")
@@ -362,7 +381,7 @@ def column_text(values: pd.Series | pa.Array, places: int) -> np.ndarray:
     out = pc.binary_join_element_wise(sign, body, "")
     if arr.null_count:
         out = pc.if_else(arr.is_null(), "", out)
-    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
+    return out
 
 
 def round_column(values: pd.Series, places: int) -> pd.Series:
