@@ -108,8 +108,8 @@ def _cents(values: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
 
 
 #: the lines are read this many at a time: every per-line integer array (the columns' unscaled values, the
-#: maths' intermediates, Xero's and Precoro's cents) exists for one chunk only: 1 MiB an int64 array
-_CHUNK = 1 << 17
+#: maths' intermediates, Xero's and Precoro's cents) exists for one chunk only: 0.5 MiB an int64 array
+_CHUNK = 1 << 16
 #: a document's line amount types as codes: the maths reads only "is it Inclusive" and "is it NoTax"
 _LAT_TEXT = np.array(["Exclusive", "Inclusive", "NoTax"], dtype=object)
 
