@@ -177,9 +177,8 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
     # frame was), so that no column is made twice, once unordered and once sorted
     p_at, x_at = pairs["p"].to_numpy(), pairs["x"].to_numpy()
     ids = arrow_compute.fill_null(money.arrow_array(p["id"].iloc[p_at].astype("string")), "")
-    order = arrow_compute.sort_indices(ids).to_numpy()
-    ids, p_at, x_at = ids.take(pa.array(order)), p_at[order], x_at[order]
-    del order
+    by_id = arrow_compute.sort_indices(ids).to_numpy()
+    ids, p_at, x_at = ids.take(pa.array(by_id)), p_at[by_id], x_at[by_id]
     # only the header columns read here: every column of ~10^5 documents a side was copied for four
     pd_docs = p[["number", "line_amount_types", "total"]].iloc[p_at].reset_index(drop=True)
     xd_docs = x[["id", "total"]].iloc[x_at].reset_index(drop=True)
@@ -222,6 +221,7 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
         del docs, numbers, joined
     del sums
 
+    # by code; 3, a rounding line of the document's own amount, is written in below
     remedies = ["", f"send the lines again with unit amounts at {unitdp} decimals (unitdp={unitdp})",
                 "send unit amounts at 4 decimals (unitdp=4)", "", "review: the difference is not explained by rounding"]
     is_rounding = cls == 2
