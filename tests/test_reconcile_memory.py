@@ -403,3 +403,11 @@ def test_a_held_rounding_frame_gives_back_the_same_frame(columns):
     back = rounding.expanded(held)
     pd.testing.assert_frame_equal(back, frame)
     assert back.to_csv(index=False) == frame.to_csv(index=False)
+
+
+def test_a_held_empty_analysis_gives_back_the_same_frame():
+    frame = rounding.analyse("bill", pd.DataFrame(), pd.DataFrame(), pd.DataFrame({"p": [], "x": []}),
+                             pd.DataFrame(), {})
+    back = rounding.expanded(rounding.compact(frame))
+    assert back.dtypes.tolist() == frame.dtypes.tolist() == [object] * len(rounding.ROUNDING_COLUMNS)
+    pd.testing.assert_frame_equal(back, frame)
