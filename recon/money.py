@@ -249,17 +249,39 @@ def scaled(values: np.ndarray, places: int) -> np.ndarray | None:
 
 def cents_text(cents: np.ndarray) -> np.ndarray:
     """Canonical 2-decimal text of integer cents (``-1234`` → ``"-12.34"``), for whole columns."""
+    return np.asarray(cents_arrow_text(cents).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def cents_arrow_text(cents: np.ndarray) -> pa.Array:
+    """:func:`cents_text` as an Arrow string array, made in Arrow's kernels (no Python string per value)."""
     c = np.asarray(cents, dtype=np.int64)
-    whole = pd.Series(np.abs(c) // 100).astype(str)
-    frac = pd.Series(np.abs(c) % 100).astype(str).str.zfill(2)
-    sign = np.where(c < 0, "-", "")
-    return (sign + (whole + "." + frac).to_numpy(dtype=object)).astype(object)
+    magnitude = np.abs(c)
+    whole = pc.cast(pa.array(magnitude // 100), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pa.array(magnitude % 100), pa.string()), width=2, padding="0")
+    sign = pc.if_else(pa.array(c < 0), "-", "")
+    return pc.binary_join_element_wise(sign, pc.binary_join_element_wise(whole, frac, "."), "")
 
 
 def div_half_up(n: np.ndarray, d: np.ndarray | int) -> np.ndarray:
     """``n / d`` rounded half away from zero, in integers (``d`` > 0)."""
     q = (2 * np.abs(n) + d) // (2 * np.asarray(d))
     return np.where(n < 0, -q, q)
+
+
+def _div_half_up_in_place(n: np.ndarray, d: np.ndarray | int) -> np.ndarray:
+    """:func:`div_half_up` written over ``n`` (and ``d`` when an array): the same integer steps without their
+    temporaries, each the size of a column."""
+    negative = n < 0
+    np.abs(n, out=n)
+    n *= 2
+    n += d
+    if isinstance(d, np.ndarray):
+        d *= 2
+        n //= d
+    else:
+        n //= 2 * d
+    np.negative(n, out=n, where=negative)
+    return n
 
 
 def xero_line_cents(q4: np.ndarray, u4: np.ndarray, r4: np.ndarray, line_amount_types: np.ndarray,
@@ -272,14 +294,20 @@ def xero_line_cents(q4: np.ndarray, u4: np.ndarray, r4: np.ndarray, line_amount_
     mq, mu, mr = (int(np.abs(a).max()) for a in (q4, u4, r4))
     if mq * mu >= _LIMIT or (mq * mu // 10**6 + 1) * max(mr, 1) >= _LIMIT:
         return None
+    # each step written over an array of its own: the line maths of ~5 * 10^5 lines made ~6 column-sized
+    # temporaries at once
     if unitdp == 4:
-        line = div_half_up(q4 * u4, 10**6)
+        line = _div_half_up_in_place(q4 * u4, 10**6)
     else:
-        line = div_half_up(q4 * div_half_up(u4, 100), 10**4)
-    inclusive = line_amount_types == "Inclusive"
-    divisor = np.where(inclusive, 100 * 10**4 + r4, 100 * 10**4)
-    tax = div_half_up(line * r4, divisor)
-    tax = np.where((line_amount_types == "NoTax") | (r4 == 0), 0, tax)
+        line = _div_half_up_in_place(u4.copy(), 100)
+        line *= q4
+        line = _div_half_up_in_place(line, 10**4)
+    divisor = np.where(line_amount_types == "Inclusive", 100 * 10**4 + r4, 100 * 10**4)
+    tax = _div_half_up_in_place(line * r4, divisor)
+    del divisor
+    no_tax = r4 == 0
+    no_tax |= line_amount_types == "NoTax"
+    tax[no_tax] = 0
     return line, tax
 
 
@@ -306,7 +334,8 @@ def _raw_ints(arr: pa.Array) -> np.ndarray | None:
     words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset: 2 * (arr.offset + len(arr))]
     low, high = words[0::2], words[1::2]
     valid = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool) if arr.null_count else None
-    fits = high == (low >> 63)  # the high word only repeats the sign bit
+    # the high word only repeats the sign bit (compared as booleans: ``low >> 63`` was a column of int64)
+    fits = np.where(low < 0, high == -1, high == 0)
     if valid is not None:
         fits |= ~valid
     if not bool(np.all(fits)):
@@ -327,19 +356,34 @@ def unscaled(values: pd.Series | pa.Array | np.ndarray, places: int) -> np.ndarr
     shift = places - arr.type.scale
     if shift >= 0:
         factor = 10 ** shift
-        if len(ints) and int(np.abs(ints).max()) >= _LIMIT // factor:
+        if len(ints) and max(int(ints.max()), -int(ints.min())) >= _LIMIT // factor:
             return None
-        return ints * factor
+        ints *= factor  # ints is the reader's own copy
+        return ints
     factor = 10 ** -shift
     if bool(np.any(ints % factor)):
         return None
-    return ints // factor
+    ints //= factor
+    return ints
 
 
 def column_text(values: pd.Series | pa.Array, places: int) -> np.ndarray:
     """:func:`canonical` text of every value of a decimal column (``""`` when missing): ``places`` decimals, or
-    exactly the decimals a value needs beyond them. Built from the unscaled integers (Arrow's own decimal text
-    turns to exponent notation for small values such as 0E-8)."""
+    exactly the decimals a value needs beyond them."""
+    out = _column_text(values, places)
+    return out if isinstance(out, np.ndarray) else np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def column_arrow_text(values: pd.Series | pa.Array, places: int) -> pa.Array:
+    """:func:`column_text` as an Arrow string array: no Python string per value when the column is Arrow
+    decimals that fit in 64 bits."""
+    out = _column_text(values, places)
+    return pa.array(out, type=pa.string()) if isinstance(out, np.ndarray) else out
+
+
+def _column_text(values: pd.Series | pa.Array, places: int) -> np.ndarray | pa.Array:
+    """:func:`column_text`, as an Arrow array when made in Arrow. Built from the unscaled integers (Arrow's own
+    decimal text turns to exponent notation for small values such as 0E-8)."""
     arr = arrow_array(values) if _is_decimal_column(values) else None
     if arr is None:
         return np.array(["" if pd.isna(v) else format(canonical(v, places), "f")
@@ -362,7 +406,7 @@ def column_text(values: pd.Series | pa.Array, places: int) -> np.ndarray:
     out = pc.binary_join_element_wise(sign, body, "")
     if arr.null_count:
         out = pc.if_else(arr.is_null(), "", out)
-    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
+    return out
 
 
 def round_column(values: pd.Series, places: int) -> pd.Series:

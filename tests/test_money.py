@@ -144,3 +144,27 @@ def test_unscaled_reads_the_exact_integers_or_refuses():
     assert _money.unscaled(huge, 2) is None  # beyond int64: callers fall back to Decimal
     assert list(_money.from_unscaled(_np.array([1234, -5]), _schema.ARROW_TYPES["money"], 2).to_pylist()) == \
         [_D("12.34"), _D("-0.05")]
+
+
+@pytest.mark.parametrize("d", [1, 2, 100, 10**6, "array"])
+def test_division_in_place_is_the_division(d):
+    """The line maths divide over their own arrays: the same quotients, ties away from zero, as ``div_half_up``."""
+    n = _np.array([0, 1, -1, 2, -2, 3, -3, 49, 50, -50, 51, -51, 150, -150, 999_999, 10**15 + 1, -(10**15) - 5])
+    divisor = _np.arange(1, len(n) + 1) * 7 if d == "array" else d
+    want = _money.div_half_up(n, divisor)
+    got = _money._div_half_up_in_place(n.copy(), divisor.copy() if d == "array" else divisor)
+    assert got.tolist() == want.tolist()
+    assert _money.div_half_up(_np.array([5, -5, 15]), 10).tolist() == [1, -1, 2]
+
+
+@pytest.mark.parametrize("value, ints", [
+    (2**63 - 1, [2**63 - 1]), (-(2**63), [-(2**63)]), (2**63, None), (-(2**63) - 1, None), (2**64, None),
+    (-1, [-1]), (0, [0]), (None, [0]),
+])
+def test_the_decimal_words_are_read_when_they_fit_in_64_bits(value, ints):
+    import pyarrow as pa
+
+    arr = pa.array([_D(0), None if value is None else _D(value), _D(-7)], type=pa.decimal128(38, 0))
+    got = _money._raw_ints(arr)
+    assert (None if got is None else got.tolist()) == (None if ints is None else [0, *ints, -7])
+    assert (None if got is None else _money._raw_ints(arr.slice(1, 1)).tolist()) == ints  # a slice: its offset

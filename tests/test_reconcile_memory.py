@@ -520,3 +520,11 @@ def test_known_fields_read_the_same_from_their_categories(lists, field):
         assert diff.knows(held, has, field).tolist() == diff.knows(text, has, field).tolist()
         assert diff.knows(held.iloc[::-1].reset_index(drop=True), has, field).tolist() == \
             diff.knows(text.iloc[::-1].reset_index(drop=True), has, field).tolist()
+
+
+def test_a_held_empty_analysis_gives_back_the_same_frame():
+    frame = rounding.analyse("bill", pd.DataFrame(), pd.DataFrame(), pd.DataFrame({"p": [], "x": []}),
+                             pd.DataFrame(), {})
+    back = rounding.expanded(rounding.compact(frame))
+    assert back.dtypes.tolist() == frame.dtypes.tolist() == [object] * len(rounding.ROUNDING_COLUMNS)
+    pd.testing.assert_frame_equal(back, frame)

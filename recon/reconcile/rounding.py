@@ -55,16 +55,20 @@ def settings_check(meta: Mapping[str, Any]) -> dict[str, Any]:
 _LINE_COLUMNS = ("line_no", "quantity", "unit_amount", "tax_rate", "line_amount", "tax_amount")
 
 
-def _lines_for(lines: pd.DataFrame, doc_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+def _lines_for(lines: pd.DataFrame, doc_ids: np.ndarray | pa.Array
+               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
     """The columns the analysis reads of the lines, the rows of the lines of the given documents (``None``: every
     line) and, per such line, the position of its document in ``doc_ids`` (the first, if an id is there twice; a
     missing id reads as ``""``). Looked up in Arrow's hash kernels on the id text: no Python string per line. The
     columns are not filtered: read as integers first and those taken at the rows, as a copy of ~5 * 10^5 lines'
     decimal columns was the peak of the analysis."""
     ids = arrow_compute.fill_null(money.arrow_array(lines["doc_id"].astype("string")), "")
-    where = arrow_compute.index_in(ids, value_set=pa.array(list(doc_ids), type=ids.type))
+    value_set = doc_ids if isinstance(doc_ids, pa.Array) else pa.array(list(doc_ids), type=ids.type)
+    where = arrow_compute.index_in(ids, value_set=value_set.cast(ids.type))
+    del ids
     keep = arrow_compute.is_valid(where).to_numpy(zero_copy_only=False)
-    pos = arrow_compute.fill_null(where, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    # int32 positions: half the bytes of int64 at ~5 * 10^5 lines, and numpy indexes with them as well
+    pos = arrow_compute.fill_null(where, 0).to_numpy(zero_copy_only=False)
     columns = lines[[c for c in _LINE_COLUMNS if c in lines.columns]]
     if keep.all():
         return columns, pos, None
@@ -103,11 +107,62 @@ def _cents(values: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
     return money.to_cents(money.quantize_array(values.to_numpy(dtype=object, na_value=None), 2))
 
 
-def _doc_totals(amount: np.ndarray, tax: np.ndarray, doc_pos: np.ndarray, n_docs: int,
-                doc_lat: np.ndarray) -> np.ndarray:
-    amount_c = _exact_sum(amount, doc_pos, n_docs)
-    tax_c = _exact_sum(tax, doc_pos, n_docs)
-    return np.where(doc_lat == "Inclusive", amount_c, amount_c + tax_c)
+#: the lines are read this many at a time: every per-line integer array (the columns' unscaled values, the
+#: maths' intermediates, Xero's and Precoro's cents) exists for one chunk only: 0.5 MiB an int64 array
+_CHUNK = 1 << 16
+#: a document's line amount types as codes: the maths reads only "is it Inclusive" and "is it NoTax"
+_LAT_TEXT = np.array(["Exclusive", "Inclusive", "NoTax"], dtype=object)
+
+
+class _LineSums:
+    """What the analysis keeps of the lines, read a chunk at a time: per document the sums of Xero's line amounts
+    and tax at each unit precision, and the (document, line number) of every line whose Precoro amount and tax
+    differ from Xero's arithmetic at the organisation's precision."""
+
+    def __init__(self, lines: pd.DataFrame, pos: np.ndarray, rows: np.ndarray | None, lat_code: np.ndarray,
+                 n: int, unitdp: int):
+        other = 4 if unitdp == 2 else 2
+        self.amount = {dp: np.zeros(n, dtype=np.int64) for dp in (unitdp, other)}
+        self.tax = {dp: np.zeros(n, dtype=np.int64) for dp in (unitdp, other)}
+        off_docs, off_numbers = [], []
+        for start in range(0, len(pos), _CHUNK):
+            at = slice(start, start + _CHUNK)
+            chunk = lines.iloc[at] if rows is None else lines.iloc[rows[at]]
+            docs = pos[at]
+            codes = lat_code[docs]
+            lat = _LAT_TEXT[codes]
+            for dp in (other, unitdp):
+                amount, tax = line_cents(chunk, lat, (dp,))[0]
+                np.add.at(self.amount[dp], docs, amount)
+                np.add.at(self.tax[dp], docs, tax)
+            # the lines whose amounts differ between Precoro's figures and Xero's arithmetic
+            p_gross = _cents(chunk["line_amount"]) + _cents(chunk["tax_amount"])
+            tax[codes == 1] = 0
+            tax += amount
+            off = p_gross != tax
+            if off.any():
+                off_docs.append(docs[off])
+                off_numbers.append(chunk["line_no"].iloc[np.flatnonzero(off)].astype("Int64").fillna(0)
+                                   .astype(np.int64).to_numpy())
+        self.off_docs = np.concatenate(off_docs) if off_docs else np.zeros(0, dtype=np.int64)
+        self.off_numbers = np.concatenate(off_numbers) if off_numbers else np.zeros(0, dtype=np.int64)
+
+    def expected(self, unitdp: int, inclusive: np.ndarray) -> np.ndarray:
+        """Xero's total of each document's lines at ``unitdp``."""
+        return np.where(inclusive, self.amount[unitdp], self.amount[unitdp] + self.tax[unitdp])
+
+
+#: the frame's text dtype (pandas' ``str``), whose columns are given as Arrow arrays
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _str_column(values: pa.Array) -> pd.arrays.ArrowStringArray:
+    return pd.arrays.ArrowStringArray(values.cast(pa.large_string()), dtype=_STR)
+
+
+def _repeated(texts: list[str], codes: np.ndarray) -> pa.Array:
+    """The text of each code: one Arrow string array, no Python string per row."""
+    return pa.array(texts, type=pa.large_string()).take(pa.array(codes))
 
 
 def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_lines: pd.DataFrame,
@@ -118,70 +173,80 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
     account = str(xmeta.get("rounding_account_code", "") or "") or "the ROUNDING account"
     if pairs.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in ROUNDING_COLUMNS})
+    # the documents taken in the frame's order (by Precoro id, a stable sort: Arrow's, as pandas' sort of the
+    # frame was), so that no column is made twice, once unordered and once sorted
+    p_at, x_at = pairs["p"].to_numpy(), pairs["x"].to_numpy()
+    ids = arrow_compute.fill_null(money.arrow_array(p["id"].iloc[p_at].astype("string")), "")
+    by_id = arrow_compute.sort_indices(ids).to_numpy()
+    ids, p_at, x_at = ids.take(pa.array(by_id)), p_at[by_id], x_at[by_id]
     # only the header columns read here: every column of ~10^5 documents a side was copied for four
-    pd_docs = p[["id", "number", "line_amount_types", "total"]].iloc[pairs["p"].to_numpy()].reset_index(drop=True)
-    xd_docs = x[["id", "total"]].iloc[pairs["x"].to_numpy()].reset_index(drop=True)
+    pd_docs = p[["number", "line_amount_types", "total"]].iloc[p_at].reset_index(drop=True)
+    xd_docs = x[["id", "total"]].iloc[x_at].reset_index(drop=True)
     n = len(pd_docs)
-    ids = pd_docs["id"].astype("string").fillna("").to_numpy(dtype=object)
     lines, pos, rows = _lines_for(p_lines, ids)
-    lat = pd_docs["line_amount_types"].astype("string").fillna("Exclusive").replace("", "Exclusive")
-    lat = lat.to_numpy(dtype=object)
-    line_lat = lat[pos] if len(pos) else np.array([], dtype=object)
-    # the other precision's lines are summed per document and let go before this precision's are made: both
-    # pairs of line arrays at once (~16 MiB at 5 * 10^5 lines) were the peak of a document kind's reconcile
-    expected_other = _doc_totals(*line_cents(lines, line_lat, (4 if unitdp == 2 else 2,), rows)[0], pos, n, lat)
-    ((amount, tax),) = line_cents(lines, line_lat, (unitdp,), rows)
-    expected = _doc_totals(amount, tax, pos, n, lat)
-    expected2, expected4 = (expected, expected_other) if unitdp == 2 else (expected_other, expected)
+    # a code per document (Exclusive or anything else 0, Inclusive 1, NoTax 2), not a string per line
+    lat = money.arrow_array(pd_docs["line_amount_types"].astype("string"))
+    lat_code = sum(code * arrow_compute.fill_null(arrow_compute.equal(lat, text), False)
+                   .to_numpy(zero_copy_only=False).astype(np.int8) for code, text in ((1, "Inclusive"), (2, "NoTax")))
+    del lat
+    inclusive = lat_code == 1
+    sums = _LineSums(lines, pos, rows, lat_code, n, unitdp)
+    expected = sums.expected(unitdp, inclusive)
+    expected2, expected4 = sums.expected(2, inclusive), sums.expected(4, inclusive)
     known = (pd_docs["total"].notna() & xd_docs["total"].notna()).to_numpy(dtype=bool)
     pc = np.where(known, _cents(pd_docs["total"]), 0)
     xc = np.where(known, _cents(xd_docs["total"]), 0)
     diff = pc - xc
     n_lines = np.bincount(pos, minlength=n) if len(pos) else np.zeros(n, dtype=np.int64)
+    del pos, rows
     # explained: Xero's own arithmetic on the Precoro lines gives the Xero total, within a cent per line
     # and the Precoro total is within a cent per line of the exact (4 dp) arithmetic
     close = (np.abs(pc - expected4) <= np.maximum(n_lines, 1)) | (np.abs(pc - expected) <= np.maximum(n_lines, 1))
     explained = ((xc == expected) | (xc == expected2) | (xc == expected4)) & close
-    cls = np.where(~known, "unknown", np.where(diff == 0, "equal", np.where(explained, "rounding", "material")))
+    classes = ["unknown", "equal", "rounding", "material"]
+    cls = np.where(~known, 0, np.where(diff == 0, 1, np.where(explained, 2, 3))).astype(np.int8)
 
-    # lines whose amounts differ between Precoro's figures and Xero's arithmetic
-    p_gross = _cents(lines["line_amount"], rows) + _cents(lines["tax_amount"], rows)
-    x_gross = np.where(line_lat == "Inclusive", 0, tax)
-    x_gross += amount
-    off = p_gross != x_gross
-    del p_gross, x_gross, amount, tax, line_lat  # ~5 * 10^5 lines each, not read again
-    line_no = lines["line_no"].astype("Int64").fillna(0).astype(np.int64).to_numpy()
-    line_no = line_no if rows is None else line_no[rows]
-    cause_text = np.full(n, "", dtype=object)
-    if off.any():
-        order = np.lexsort((line_no[off], pos[off]))
-        docs, numbers = pos[off][order], line_no[off][order].astype(str).tolist()
+    cause_text = _repeated([""], np.zeros(n, dtype=np.int8))
+    if len(sums.off_docs):
+        order = np.lexsort((sums.off_numbers, sums.off_docs))
+        docs, numbers = sums.off_docs[order], sums.off_numbers[order].astype(str).tolist()
         # each document's lines are contiguous here: joined per run (a pandas groupby of Python joins cost ~1 s)
         starts = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
         ends = np.append(starts[1:], len(docs))
-        cause_text[docs[starts]] = [", ".join(numbers[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+        joined = pa.array([", ".join(numbers[a:b]) for a, b in zip(starts.tolist(), ends.tolist())],
+                          type=pa.large_string())
+        mask = np.zeros(n, dtype=bool)
+        mask[docs[starts]] = True
+        cause_text = arrow_compute.replace_with_mask(cause_text, pa.array(mask), joined)
+        del docs, numbers, joined
+    del sums
 
-    remedy = np.full(n, "", dtype=object)
-    is_rounding = cls == "rounding"
+    # by code; 3, a rounding line of the document's own amount, is written in below
+    remedies = ["", f"send the lines again with unit amounts at {unitdp} decimals (unitdp={unitdp})",
+                "send unit amounts at 4 decimals (unitdp=4)", "", "review: the difference is not explained by rounding"]
+    is_rounding = cls == 2
     # the lines sent again give the Precoro total: Xero holds them at fewer decimals than it was sent them
     resend = is_rounding & (pc == expected)
-    remedy[resend] = f"send the lines again with unit amounts at {unitdp} decimals (unitdp={unitdp})"
     fix4 = is_rounding & ~resend & (pc == expected4)
-    remedy[fix4] = "send unit amounts at 4 decimals (unitdp=4)"
     # what is left is a real adjustment, never of zero (pc differs from expected here)
     adjust = is_rounding & ~resend & ~fix4
-    remedy[adjust] = "add a rounding line of " + money.cents_text(pc[adjust] - expected[adjust]) + \
-        f" to account {account}"
-    remedy[cls == "material"] = "review: the difference is not explained by rounding"
+    remedy_code = np.select([resend, fix4, adjust, cls == 3], [1, 2, 3, 4], 0).astype(np.int8)
+    remedy = _repeated(remedies, remedy_code)
+    if adjust.any():
+        amounts = money.cents_arrow_text(pc[adjust] - expected[adjust])
+        lines_of = arrow_compute.binary_join_element_wise("add a rounding line of ", amounts,
+                                                          f" to account {account}", "")
+        remedy = arrow_compute.replace_with_mask(remedy, pa.array(adjust), lines_of.cast(pa.large_string()))
 
-    out = pd.DataFrame({
-        "object": kind, "precoro_id": ids, "xero_id": fields.text(xd_docs["id"]),
-        "number": fields.text(pd_docs["number"]), "precoro_total": fields.text(pd_docs["total"]),
-        "xero_total": fields.text(xd_docs["total"]), "xero_expected": money.cents_text(expected),
-        "difference": np.where(known, money.cents_text(diff), ""),
-        "classification": cls, "lines": cause_text, "remedy": remedy,
-    })
-    return out.sort_values("precoro_id", kind="stable").reset_index(drop=True)
+    columns = {
+        "object": _repeated([kind], np.zeros(n, dtype=np.int8)), "precoro_id": ids,
+        "xero_id": fields.arrow_text(xd_docs["id"]), "number": fields.arrow_text(pd_docs["number"]),
+        "precoro_total": fields.arrow_text(pd_docs["total"]), "xero_total": fields.arrow_text(xd_docs["total"]),
+        "xero_expected": money.cents_arrow_text(expected),
+        "difference": arrow_compute.if_else(pa.array(known), money.cents_arrow_text(diff), ""),
+        "classification": _repeated(classes, cls), "lines": cause_text, "remedy": remedy,
+    }
+    return pd.DataFrame({name: _str_column(values) for name, values in columns.items()})
 
 
 #: Columns of a few distinct values (a kind, a class, a remedy, the causing line numbers, the cents a document is
