@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from recon.reconcile import diff
+from recon.reconcile import diff, fields
 
 
 def _reference(baseline: pd.DataFrame, wanted: list[str | None]) -> tuple[list[bool], list[str]]:
@@ -165,3 +165,20 @@ def test_pair_keys_record_linked_pairs_with_an_id_and_read_their_text(ids, linke
     assert keys.recorded.tolist() == [bool(l) and bool(i) for i, l in zip(ids, linked)]
     got = keys[np.array(rows, dtype=np.int64)]
     assert got.dtype == object and got.tolist() == [ids[r] for r in rows]
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["a", None, "b"], dtype="string"),
+    pd.Series(pd.array([1, None, 3], dtype="Int64")),
+    pd.Series([1, 2, 3]),
+    pd.Series(["x", None, 1], dtype=object),
+    pd.Series([True, None], dtype="boolean"),
+    pd.Series(pd.array([5, None], dtype=pd.ArrowDtype(pa.int64()))),
+    pd.Series(pd.array(["a", None], dtype=pd.ArrowDtype(pa.large_string()))),
+    pd.Series([], dtype="string"),
+])
+def test_key_text_in_arrow_is_the_canonical_text(values):
+    # the keys' Arrow text is fields.text of the column, as one Arrow type for both sides of a look-up
+    keys = diff.key_arrow(values)
+    assert keys.type == pa.string()
+    assert keys.to_pylist() == fields.text(values).tolist()

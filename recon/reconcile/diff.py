@@ -93,11 +93,10 @@ def _align_in_arrow(baseline: pd.DataFrame, wanted: pa.Array, on: tuple[str, ...
 
 
 def key_arrow(values: pd.Series) -> pa.Array:
-    """``fields.text`` of a key column as an Arrow string array (for :func:`align_baseline`): id text and
-    integers in Arrow, anything else rendered by ``fields.text``."""
-    if values.dtype == "string" or pd.api.types.is_integer_dtype(values.dtype):
-        return pc.fill_null(pc.cast(money.arrow_array(values), pa.string()), "")
-    return pa.array(fields.text(values).tolist(), type=pa.string())
+    """``fields.text`` of a key column as an Arrow ``string`` array (for :func:`align_baseline`, whose keys of
+    both sides are joined and looked up as one type): ``fields.arrow_text``, in that type."""
+    text = fields.arrow_text(values)
+    return text if text.type == pa.string() else pc.cast(text, pa.string())
 
 
 def compare(rule: Rule, frame: str, field_names: tuple[str, ...], p: pd.DataFrame, x: pd.DataFrame,

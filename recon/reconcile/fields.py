@@ -61,6 +61,9 @@ def arrow_text(series: pd.Series) -> pa.Array:
         return pc.fill_null(money.arrow_array(series), "")
     if isinstance(series.dtype, pd.ArrowDtype):
         return _arrow_text(series)
+    if pd.api.types.is_integer_dtype(series.dtype):
+        # integers (line numbers, a key column) written by Arrow's cast, as ``str`` writes them
+        return pc.fill_null(pc.cast(money.arrow_array(series), pa.string()), "")
     return pa.array(text(series), type=pa.string())
 
 
@@ -313,11 +316,8 @@ def text_in(series: pd.Series, values: Any) -> np.ndarray:
     """Per row: the canonical text of ``series`` (:func:`text`, ``""`` when missing) is one of ``values``. Arrow
     text is looked up in Arrow's hash kernel: a document kind's statuses as ~10^5 Python strings were held through
     its whole reconcile."""
-    wanted = [str(v) for v in values]
-    if is_arrow_text(series):
-        found = pc.is_in(pc.fill_null(money.arrow_array(series), ""), value_set=pa.array(wanted, type=pa.string()))
-        return found.to_numpy(zero_copy_only=False).astype(bool)
-    return np.isin(text(series), wanted)
+    found = pc.is_in(arrow_text(series), value_set=pa.array([str(v) for v in values], type=pa.string()))
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def filled(n: int, value: str) -> np.ndarray:
