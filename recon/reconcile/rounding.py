@@ -176,7 +176,7 @@ def analyse(kind: str, p: pd.DataFrame, x: pd.DataFrame, pairs: pd.DataFrame, p_
     # the documents taken in the frame's order (by Precoro id, a stable sort: Arrow's, as pandas' sort of the
     # frame was), so that no column is made twice, once unordered and once sorted
     p_at, x_at = pairs["p"].to_numpy(), pairs["x"].to_numpy()
-    ids = arrow_compute.fill_null(money.arrow_array(p["id"].iloc[p_at].astype("string")), "")
+    ids = fields.arrow_text(p["id"].iloc[p_at])
     by_id = arrow_compute.sort_indices(ids).to_numpy()
     ids, p_at, x_at = ids.take(pa.array(by_id)), p_at[by_id], x_at[by_id]
     # only the header columns read here: every column of ~10^5 documents a side was copied for four
